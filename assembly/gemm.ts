@@ -1,0 +1,147 @@
+// Packed-panel matrix products (f32).
+//
+// Layout contract ("panels", docs/kernels.md): a row-major [K, N] weight matrix is stored
+// as ceil(N/8) panels, each [K][8] floats (columns 8p..8p+7, zero past N), panels back to
+// back; its bias is padded to ceil(N/8)*8 floats. A panel pass streams K*32 bytes in order.
+// x rows are read with a stride (floats), so callers can feed strided views (conv1d).
+// Output rows are written with a stride; a partial last panel writes only N - 8p columns.
+
+import { fmadd, fmaddScalar } from "./simd";
+
+const partial = memory.data(32, 16);
+
+// @ts-ignore: decorator
+@inline function storePanel(dst: usize, a0: v128, a1: v128, nValid: i32): void {
+  if (nValid == 8) {
+    v128.store(dst, a0);
+    v128.store(dst, a1, 16);
+  } else {
+    v128.store(partial, a0);
+    v128.store(partial, a1, 16);
+    memory.copy(dst, partial, <usize>nValid << 2);
+  }
+}
+
+/**
+ * out[m, 0..N) = x[m, 0..K) · W + bias, for m < M.
+ * Register blocking: 4 rows x 8 columns (8 accumulators) for row blocks; rows left over
+ * run 1 row x 32 columns (4 panels, 8 accumulators) so batch-1 calls still issue one
+ * splat per 8 multiply-adds.
+ */
+export function f32_gemm(
+  M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32,
+): void {
+  const panels = (N + 7) >> 3;
+  const xs = <usize>xStride << 2;
+  const os = <usize>outStride << 2;
+  const panelBytes = <usize>K << 5;
+  const fullRows = M & ~3;
+  // 4 x 8 blocks
+  for (let p = 0; p < panels; p++) {
+    const wp = w + <usize>p * panelBytes;
+    const nValid = min(8, N - (p << 3));
+    let b0 = f32x4.splat(0);
+    let b1 = f32x4.splat(0);
+    if (bias != 0) {
+      b0 = v128.load(bias + (<usize>p << 5));
+      b1 = v128.load(bias + (<usize>p << 5), 16);
+    }
+    for (let m = 0; m < fullRows; m += 4) {
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      let xr = x + <usize>m * xs;
+      let wk = wp;
+      for (let k = 0; k < K; k++) {
+        const w0 = v128.load(wk);
+        const w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(xr);
+        const x1 = v128.load32_splat(xr + xs);
+        const x2 = v128.load32_splat(xr + xs * 2);
+        const x3 = v128.load32_splat(xr + xs * 3);
+        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
+        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
+        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
+        a30 = fmadd(x3, w0, a30); a31 = fmadd(x3, w1, a31);
+        xr += 4;
+        wk += 32;
+      }
+      const o = out + <usize>m * os + (<usize>p << 5);
+      storePanel(o, a00, a01, nValid);
+      storePanel(o + os, a10, a11, nValid);
+      storePanel(o + os * 2, a20, a21, nValid);
+      storePanel(o + os * 3, a30, a31, nValid);
+    }
+  }
+  // leftover rows: 1 x 32 (four panels per pass), then 1 x 8
+  for (let m = fullRows; m < M; m++) {
+    const xr0 = x + <usize>m * xs;
+    const orow = out + <usize>m * os;
+    let p = 0;
+    for (; p + 4 <= panels; p += 4) {
+      const base = <usize>p << 5;
+      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
+      if (bias != 0) {
+        a0 = v128.load(bias + base); a1 = v128.load(bias + base, 16);
+        a2 = v128.load(bias + base, 32); a3 = v128.load(bias + base, 48);
+        a4 = v128.load(bias + base, 64); a5 = v128.load(bias + base, 80);
+        a6 = v128.load(bias + base, 96); a7 = v128.load(bias + base, 112);
+      }
+      let w0 = w + <usize>p * panelBytes;
+      let w1 = w0 + panelBytes;
+      let w2 = w1 + panelBytes;
+      let w3 = w2 + panelBytes;
+      let xr = xr0;
+      for (let k = 0; k < K; k++) {
+        const xk = v128.load32_splat(xr);
+        a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
+        a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
+        a4 = fmadd(xk, v128.load(w2), a4); a5 = fmadd(xk, v128.load(w2, 16), a5);
+        a6 = fmadd(xk, v128.load(w3), a6); a7 = fmadd(xk, v128.load(w3, 16), a7);
+        xr += 4;
+        w0 += 32; w1 += 32; w2 += 32; w3 += 32;
+      }
+      storePanel(orow + base, a0, a1, min(8, N - (p << 3)));
+      storePanel(orow + base + 32, a2, a3, min(8, N - ((p + 1) << 3)));
+      storePanel(orow + base + 64, a4, a5, min(8, N - ((p + 2) << 3)));
+      storePanel(orow + base + 96, a6, a7, min(8, N - ((p + 3) << 3)));
+    }
+    for (; p < panels; p++) {
+      const base = <usize>p << 5;
+      let a0 = f32x4.splat(0), a1 = a0;
+      if (bias != 0) {
+        a0 = v128.load(bias + base); a1 = v128.load(bias + base, 16);
+      }
+      let wk = w + <usize>p * panelBytes;
+      let xr = xr0;
+      for (let k = 0; k < K; k++) {
+        const xk = v128.load32_splat(xr);
+        a0 = fmadd(xk, v128.load(wk), a0);
+        a1 = fmadd(xk, v128.load(wk, 16), a1);
+        xr += 4;
+        wk += 32;
+      }
+      storePanel(orow + base, a0, a1, min(8, N - (p << 3)));
+    }
+  }
+}
+
+/** Scalar twin of f32_gemm: same packed layout, one multiply-add at a time, k ascending. */
+export function f32_gemm_scalar(
+  M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32,
+): void {
+  const panelBytes = <usize>K << 5;
+  for (let m = 0; m < M; m++) {
+    const xr = x + ((<usize>m * <usize>xStride) << 2);
+    const orow = out + ((<usize>m * <usize>outStride) << 2);
+    for (let n = 0; n < N; n++) {
+      const p = n >> 3;
+      const lane = n & 7;
+      let acc: f32 = bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0;
+      let wk = w + <usize>p * panelBytes + (<usize>lane << 2);
+      for (let k = 0; k < K; k++) {
+        acc = fmaddScalar(load<f32>(xr + (<usize>k << 2)), load<f32>(wk), acc);
+        wk += 32;
+      }
+      store<f32>(orow + (<usize>n << 2), acc);
+    }
+  }
+}

@@ -1,0 +1,227 @@
+// Fused GRU recurrence (Keras gate order z, r, h). The input projection x·W + b_input is
+// one f32_gemm first (xp rows [tile][z,r,h][8]).
+//
+// reset_after = true (Keras 2+/TF2 default, bias [2, 3u]):
+//   rec = h·U + b_rec;  z = ra(xz + rec_z);  r = ra(xr + rec_r);  hh = act(xh + r*rec_h)
+//   Recurrent weights [tile][k < units][z,r,h][8]: one pass per tile computes everything.
+// reset_after = false (Keras 1/2 "v1", tfjs; bias [3u]):
+//   z = ra(xz + h·Uz);  r = ra(xr + h·Ur);  hh = act(xh + (r*h)·Uh)
+//   r*h is needed for every unit before any hh, so two passes: weights are stored as
+//   [tile][k][z,r][8] for all tiles, then [tile][k][h][8] for all tiles.
+// h' = z*h + (1-z)*hh. Masked steps keep h (see lstm.ts).
+
+import { fmadd, fmaddScalar } from "./simd";
+import { activateBuffer, activateBufferScalar } from "./math";
+import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS } from "./lstm";
+
+// @ts-ignore: decorator
+@inline function blend(z: v128, hPrev: v128, hh: v128): v128 {
+  // z*h + (1-z)*hh, written as hh + z*(h - hh)
+  return fmadd(z, f32x4.sub(hPrev, hh), hh);
+}
+
+/**
+ * State h: [B][U8]. scratch: 3*U8 + 32 floats. bRec: recurrent bias [tile][z,r,h][8]
+ * (reset_after only; 0 = none). out (optional): [B][T][u]. flags as in lstm.ts.
+ */
+export function f32_gru_sequence(
+  B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
+  scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+): void {
+  const U8 = padUnits(u);
+  const tiles = U8 >> 3;
+  const rowBytes = <usize>U8 << 2;
+  const xpRow = <usize>(U8 * 3) << 2;
+  const hTmp = scratch;
+  const zBuf = scratch + rowBytes;
+  const rhBuf = zBuf + rowBytes;
+  const gates = rhBuf + rowBytes;
+  const back = (flags & RNN_GO_BACKWARDS) != 0;
+  const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zrBytes = <usize>u << 6; // per tile, reset_after=false first block
+  const hBlock = wRec + <usize>tiles * zrBytes;
+  const hTileBytes = <usize>u << 5;
+  for (let s = 0; s < T; s++) {
+    const tIn = back ? T - 1 - s : s;
+    const tOut = align ? tIn : s;
+    for (let b = 0; b < B; b++) {
+      const hb = h + <usize>b * rowBytes;
+      const bt = <usize>b * <usize>T;
+      const hEnd = hb + (<usize>u << 2);
+      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+        const xr = xp + (bt + <usize>tIn) * xpRow;
+        if (resetAfter != 0) {
+          for (let tile = 0; tile < tiles; tile++) {
+            const xt = xr + <usize>tile * 96;
+            let z0 = v128.load(xt), z1 = v128.load(xt, 16), r0 = v128.load(xt, 32), r1 = v128.load(xt, 48);
+            let q0 = f32x4.splat(0), q1 = q0;
+            if (bRec != 0) {
+              const bt2 = bRec + <usize>tile * 96;
+              z0 = f32x4.add(z0, v128.load(bt2)); z1 = f32x4.add(z1, v128.load(bt2, 16));
+              r0 = f32x4.add(r0, v128.load(bt2, 32)); r1 = f32x4.add(r1, v128.load(bt2, 48));
+              q0 = v128.load(bt2, 64); q1 = v128.load(bt2, 80);
+            }
+            let wk = wRec + <usize>tile * (<usize>u * 96);
+            let hk = hb;
+            while (hk < hEnd) {
+              const hv = v128.load32_splat(hk);
+              z0 = fmadd(hv, v128.load(wk), z0); z1 = fmadd(hv, v128.load(wk, 16), z1);
+              r0 = fmadd(hv, v128.load(wk, 32), r0); r1 = fmadd(hv, v128.load(wk, 48), r1);
+              q0 = fmadd(hv, v128.load(wk, 64), q0); q1 = fmadd(hv, v128.load(wk, 80), q1);
+              hk += 4;
+              wk += 96;
+            }
+            v128.store(gates, z0); v128.store(gates, z1, 16); v128.store(gates, r0, 32); v128.store(gates, r1, 48);
+            activateBuffer(recAct, gates, 16);
+            // hh = act(xh + r * q)
+            v128.store(gates, fmadd(v128.load(gates, 32), q0, v128.load(xt, 64)), 64);
+            v128.store(gates, fmadd(v128.load(gates, 48), q1, v128.load(xt, 80)), 80);
+            activateBuffer(act, gates + 64, 8);
+            const hp = hb + (<usize>tile << 5);
+            const ht = hTmp + (<usize>tile << 5);
+            v128.store(ht, blend(v128.load(gates), v128.load(hp), v128.load(gates, 64)));
+            v128.store(ht, blend(v128.load(gates, 16), v128.load(hp, 16), v128.load(gates, 80)), 16);
+          }
+        } else {
+          // pass 1: z and r*h for all units
+          for (let tile = 0; tile < tiles; tile++) {
+            const xt = xr + <usize>tile * 96;
+            let z0 = v128.load(xt), z1 = v128.load(xt, 16), r0 = v128.load(xt, 32), r1 = v128.load(xt, 48);
+            let wk = wRec + <usize>tile * zrBytes;
+            let hk = hb;
+            while (hk < hEnd) {
+              const hv = v128.load32_splat(hk);
+              z0 = fmadd(hv, v128.load(wk), z0); z1 = fmadd(hv, v128.load(wk, 16), z1);
+              r0 = fmadd(hv, v128.load(wk, 32), r0); r1 = fmadd(hv, v128.load(wk, 48), r1);
+              hk += 4;
+              wk += 64;
+            }
+            v128.store(gates, z0); v128.store(gates, z1, 16); v128.store(gates, r0, 32); v128.store(gates, r1, 48);
+            activateBuffer(recAct, gates, 16);
+            const off = <usize>tile << 5;
+            v128.store(zBuf + off, v128.load(gates));
+            v128.store(zBuf + off, v128.load(gates, 16), 16);
+            v128.store(rhBuf + off, f32x4.mul(v128.load(gates, 32), v128.load(hb + off)));
+            v128.store(rhBuf + off, f32x4.mul(v128.load(gates, 48), v128.load(hb + off, 16)), 16);
+          }
+          // pass 2: hh = act(xh + (r*h)·Uh)
+          const rhEnd = rhBuf + (<usize>u << 2);
+          for (let tile = 0; tile < tiles; tile++) {
+            const xt = xr + <usize>tile * 96;
+            let a0 = v128.load(xt, 64), a1 = v128.load(xt, 80);
+            let wk = hBlock + <usize>tile * hTileBytes;
+            let rk = rhBuf;
+            while (rk < rhEnd) {
+              const rv = v128.load32_splat(rk);
+              a0 = fmadd(rv, v128.load(wk), a0);
+              a1 = fmadd(rv, v128.load(wk, 16), a1);
+              rk += 4;
+              wk += 32;
+            }
+            v128.store(gates, a0);
+            v128.store(gates, a1, 16);
+            activateBuffer(act, gates, 8);
+            const off = <usize>tile << 5;
+            v128.store(hTmp + off, blend(v128.load(zBuf + off), v128.load(hb + off), v128.load(gates)));
+            v128.store(hTmp + off, blend(v128.load(zBuf + off, 16), v128.load(hb + off, 16), v128.load(gates, 16)), 16);
+          }
+        }
+        memory.copy(hb, hTmp, rowBytes);
+      }
+      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+    }
+  }
+}
+
+/** Scalar twin of f32_gru_sequence (same layouts, same summation order). */
+export function f32_gru_sequence_scalar(
+  B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
+  scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+): void {
+  const U8 = padUnits(u);
+  const tiles = U8 >> 3;
+  const rowBytes = <usize>U8 << 2;
+  const xpRow = <usize>(U8 * 3) << 2;
+  const hTmp = scratch;
+  const zBuf = scratch + rowBytes;
+  const rhBuf = zBuf + rowBytes;
+  const gates = rhBuf + rowBytes;
+  const back = (flags & RNN_GO_BACKWARDS) != 0;
+  const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zrBytes = <usize>u << 6;
+  const hBlock = wRec + <usize>tiles * zrBytes;
+  const hTileBytes = <usize>u << 5;
+  for (let s = 0; s < T; s++) {
+    const tIn = back ? T - 1 - s : s;
+    const tOut = align ? tIn : s;
+    for (let b = 0; b < B; b++) {
+      const hb = h + <usize>b * rowBytes;
+      const bt = <usize>b * <usize>T;
+      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+        const xr = xp + (bt + <usize>tIn) * xpRow;
+        if (resetAfter != 0) {
+          for (let j = 0; j < U8; j++) {
+            const tile = <usize>(j >> 3);
+            const lane = <usize>(j & 7) << 2;
+            const xt = xr + tile * 96 + lane;
+            let z = load<f32>(xt), r = load<f32>(xt, 32);
+            let q: f32 = 0;
+            if (bRec != 0) {
+              const bt2 = bRec + tile * 96 + lane;
+              z += load<f32>(bt2); r += load<f32>(bt2, 32); q = load<f32>(bt2, 64);
+            }
+            let wk = wRec + tile * (<usize>u * 96) + lane;
+            for (let k = 0; k < u; k++) {
+              const hv = load<f32>(hb + (<usize>k << 2));
+              z = fmaddScalar(hv, load<f32>(wk), z);
+              r = fmaddScalar(hv, load<f32>(wk, 32), r);
+              q = fmaddScalar(hv, load<f32>(wk, 64), q);
+              wk += 96;
+            }
+            store<f32>(gates, z); store<f32>(gates, r, 4);
+            activateBufferScalar(recAct, gates, 2);
+            store<f32>(gates, fmaddScalar(load<f32>(gates, 4), q, load<f32>(xt, 64)), 8);
+            activateBufferScalar(act, gates + 8, 1);
+            const zz = load<f32>(gates), hh = load<f32>(gates, 8);
+            store<f32>(hTmp + (<usize>j << 2), fmaddScalar(zz, load<f32>(hb + (<usize>j << 2)) - hh, hh));
+          }
+        } else {
+          for (let j = 0; j < U8; j++) {
+            const tile = <usize>(j >> 3);
+            const lane = <usize>(j & 7) << 2;
+            const xt = xr + tile * 96 + lane;
+            let z = load<f32>(xt), r = load<f32>(xt, 32);
+            let wk = wRec + tile * zrBytes + lane;
+            for (let k = 0; k < u; k++) {
+              const hv = load<f32>(hb + (<usize>k << 2));
+              z = fmaddScalar(hv, load<f32>(wk), z);
+              r = fmaddScalar(hv, load<f32>(wk, 32), r);
+              wk += 64;
+            }
+            store<f32>(gates, z); store<f32>(gates, r, 4);
+            activateBufferScalar(recAct, gates, 2);
+            store<f32>(zBuf + (<usize>j << 2), load<f32>(gates));
+            store<f32>(rhBuf + (<usize>j << 2), load<f32>(gates, 4) * load<f32>(hb + (<usize>j << 2)));
+          }
+          for (let j = 0; j < U8; j++) {
+            const tile = <usize>(j >> 3);
+            const lane = <usize>(j & 7) << 2;
+            let a = load<f32>(xr + tile * 96 + lane, 64);
+            let wk = hBlock + tile * hTileBytes + lane;
+            for (let k = 0; k < u; k++) {
+              a = fmaddScalar(load<f32>(rhBuf + (<usize>k << 2)), load<f32>(wk), a);
+              wk += 32;
+            }
+            store<f32>(gates, a);
+            activateBufferScalar(act, gates, 1);
+            const hh = load<f32>(gates);
+            const zz = load<f32>(zBuf + (<usize>j << 2));
+            store<f32>(hTmp + (<usize>j << 2), fmaddScalar(zz, load<f32>(hb + (<usize>j << 2)) - hh, hh));
+          }
+        }
+        memory.copy(hb, hTmp, rowBytes);
+      }
+      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+// The exported ABI: pointers (byte offsets into this module's memory) and scalars only; no
+// v128 crosses the boundary. Memory above heap_base() belongs to the JS planner
+// (src/model/planner.ts), which grows it and places weights, activations and states.
+// set_scalar_mode(1) routes every entry to its scalar twin (tests run both).
+
+import { f32_gemm as gemmSimd, f32_gemm_scalar } from "./gemm";
+import { f32_lstm_sequence as lstmSimd, f32_lstm_sequence_scalar } from "./lstm";
+import { f32_gru_sequence as gruSimd, f32_gru_sequence_scalar } from "./gru";
+import { f32_simple_rnn_sequence as rnnSimd, f32_simple_rnn_sequence_scalar } from "./simple_rnn";
+import { activateBuffer, activateBufferScalar } from "./math";
+import {
+  f32_softmax as softmaxSimd, f32_softmax_scalar,
+  f32_global_pool as globalPoolSimd, f32_global_pool_scalar,
+  f32_scale_shift as scaleShiftSimd, f32_scale_shift_scalar,
+  f32_binary as binarySimd, f32_binary_scalar,
+} from "./layers";
+
+export {
+  f32_pool1d as pool1d, f32_im2col_1d as im2col1d, f32_layer_norm as layerNorm,
+  f32_scale as scale, f32_relu_general as reluGeneral, f32_gather_rows as gatherRows,
+} from "./layers";
+
+let scalarMode = false;
+
+export function set_scalar_mode(on: i32): void {
+  scalarMode = on != 0;
+}
+
+export function heap_base(): usize {
+  return __heap_base;
+}
+
+/** 1 when this build uses relaxed-SIMD fused multiply-add. */
+export function relaxed_build(): i32 {
+  return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
+}
+
+export function gemm(M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32): void {
+  if (scalarMode) f32_gemm_scalar(M, N, K, x, xStride, w, bias, out, outStride);
+  else gemmSimd(M, N, K, x, xStride, w, bias, out, outStride);
+}
+
+export function lstmSequence(
+  B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
+  mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+): void {
+  if (scalarMode) f32_lstm_sequence_scalar(B, T, u, xp, wRec, h, c, scratch, mask, out, flags, act, recAct);
+  else lstmSimd(B, T, u, xp, wRec, h, c, scratch, mask, out, flags, act, recAct);
+}
+
+export function gruSequence(
+  B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
+  scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+): void {
+  if (scalarMode) f32_gru_sequence_scalar(B, T, u, xp, wRec, bRec, resetAfter, h, scratch, mask, out, flags, act, recAct);
+  else gruSimd(B, T, u, xp, wRec, bRec, resetAfter, h, scratch, mask, out, flags, act, recAct);
+}
+
+export function simpleRnnSequence(
+  B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, scratch: usize,
+  mask: usize, out: usize, flags: i32, act: i32,
+): void {
+  if (scalarMode) f32_simple_rnn_sequence_scalar(B, T, u, xp, wRec, h, scratch, mask, out, flags, act);
+  else rnnSimd(B, T, u, xp, wRec, h, scratch, mask, out, flags, act);
+}
+
+export function activate(code: i32, ptr: usize, n: i32): void {
+  if (scalarMode) activateBufferScalar(code, ptr, n);
+  else activateBuffer(code, ptr, n);
+}
+
+export function softmax(rows: i32, n: i32, x: usize): void {
+  if (scalarMode) f32_softmax_scalar(rows, n, x);
+  else softmaxSimd(rows, n, x);
+}
+
+export function globalPool(B: i32, T: i32, F: i32, x: usize, mask: usize, out: usize, mode: i32): void {
+  if (scalarMode) f32_global_pool_scalar(B, T, F, x, mask, out, mode);
+  else globalPoolSimd(B, T, F, x, mask, out, mode);
+}
+
+export function scaleShift(rows: i32, F: i32, x: usize, scale: usize, shift: usize, out: usize): void {
+  if (scalarMode) f32_scale_shift_scalar(rows, F, x, scale, shift, out);
+  else scaleShiftSimd(rows, F, x, scale, shift, out);
+}
+
+export function binary(op: i32, n: i32, a: usize, b: usize, out: usize): void {
+  if (scalarMode) f32_binary_scalar(op, n, a, b, out);
+  else binarySimd(op, n, a, b, out);
+}

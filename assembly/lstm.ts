@@ -1,0 +1,144 @@
+// Fused LSTM recurrence (Keras gate order i, f, c, o).
+//
+// The input projection x·W + b for every timestep is one f32_gemm before this loop
+// (xp rows: [tile][i,f,c,o][8 units], i.e. the panel order of the packed W). The loop
+// then only adds h·U. Recurrent weights are packed per tile of 8 units as
+// [tile][k < units][i,f,c,o][8] (docs/kernels.md): one sequential 128-byte read per k
+// feeds 8 accumulators, i.e. all four gates of 8 units, so c and h are updated while the
+// tile's gates are still in registers/L1.
+//
+// Keras LSTM: i = ra(.), f = ra(.), g = act(.), o = ra(.); c' = f*c + i*g; h' = o*act(c').
+// Masked steps (mask byte 0) keep h and c; the sequence output repeats the previous h
+// (tfjs rnn(): output = mask ? h' : h_prev).
+
+import { fmadd, fmaddScalar } from "./simd";
+import { activateBuffer, activateBufferScalar } from "./math";
+
+export const RNN_GO_BACKWARDS: i32 = 1;
+export const RNN_ALIGN_OUTPUT: i32 = 2;
+
+// @ts-ignore: decorator
+@inline export function padUnits(u: i32): i32 {
+  return (u + 7) & ~7;
+}
+
+/**
+ * Runs T steps for B rows. State h, c: [B][U8] floats (U8 = units rounded up to 8), updated
+ * in place. scratch: U8 + 32 floats, 16-byte aligned. out (optional): [B][T][u].
+ * flags: RNN_GO_BACKWARDS reads timesteps T-1..0; RNN_ALIGN_OUTPUT writes each output at
+ * its input time index (Bidirectional's backward half) instead of in processing order.
+ */
+export function f32_lstm_sequence(
+  B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
+  mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+): void {
+  const U8 = padUnits(u);
+  const tiles = U8 >> 3;
+  const rowBytes = <usize>U8 << 2;
+  const xpRow = <usize>(U8 << 2) << 2;
+  const tileWBytes = <usize>u << 7;
+  const hTmp = scratch;
+  const gates = scratch + rowBytes;
+  const back = (flags & RNN_GO_BACKWARDS) != 0;
+  const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  for (let s = 0; s < T; s++) {
+    const tIn = back ? T - 1 - s : s;
+    const tOut = align ? tIn : s;
+    for (let b = 0; b < B; b++) {
+      const hb = h + <usize>b * rowBytes;
+      const bt = <usize>b * <usize>T;
+      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+        const cb = c + <usize>b * rowBytes;
+        const xr = xp + (bt + <usize>tIn) * xpRow;
+        for (let tile = 0; tile < tiles; tile++) {
+          const xt = xr + (<usize>tile << 7);
+          let a0 = v128.load(xt), a1 = v128.load(xt, 16), a2 = v128.load(xt, 32), a3 = v128.load(xt, 48);
+          let a4 = v128.load(xt, 64), a5 = v128.load(xt, 80), a6 = v128.load(xt, 96), a7 = v128.load(xt, 112);
+          let wk = wRec + <usize>tile * tileWBytes;
+          let hk = hb;
+          const hEnd = hb + (<usize>u << 2);
+          while (hk < hEnd) {
+            const hv = v128.load32_splat(hk);
+            a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
+            a2 = fmadd(hv, v128.load(wk, 32), a2); a3 = fmadd(hv, v128.load(wk, 48), a3);
+            a4 = fmadd(hv, v128.load(wk, 64), a4); a5 = fmadd(hv, v128.load(wk, 80), a5);
+            a6 = fmadd(hv, v128.load(wk, 96), a6); a7 = fmadd(hv, v128.load(wk, 112), a7);
+            hk += 4;
+            wk += 128;
+          }
+          v128.store(gates, a0); v128.store(gates, a1, 16); v128.store(gates, a2, 32); v128.store(gates, a3, 48);
+          v128.store(gates, a4, 64); v128.store(gates, a5, 80); v128.store(gates, a6, 96); v128.store(gates, a7, 112);
+          activateBuffer(recAct, gates, 16); // i, f
+          activateBuffer(act, gates + 64, 8); // g
+          activateBuffer(recAct, gates + 96, 8); // o
+          const ct = cb + (<usize>tile << 5);
+          // gates scratch: i at bytes 0..31, f 32..63, g 64..95, o 96..127 (two vectors each)
+          const c0 = fmadd(v128.load(gates, 32), v128.load(ct), f32x4.mul(v128.load(gates), v128.load(gates, 64)));
+          const c1 = fmadd(v128.load(gates, 48), v128.load(ct, 16), f32x4.mul(v128.load(gates, 16), v128.load(gates, 80)));
+          v128.store(ct, c0);
+          v128.store(ct, c1, 16);
+          const ht = hTmp + (<usize>tile << 5);
+          v128.store(ht, c0);
+          v128.store(ht, c1, 16);
+          activateBuffer(act, ht, 8);
+          v128.store(ht, f32x4.mul(v128.load(gates, 96), v128.load(ht)));
+          v128.store(ht, f32x4.mul(v128.load(gates, 112), v128.load(ht, 16)), 16);
+        }
+        memory.copy(hb, hTmp, rowBytes);
+      }
+      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+    }
+  }
+}
+
+/** Scalar twin of f32_lstm_sequence: same layouts and summation order, one lane at a time. */
+export function f32_lstm_sequence_scalar(
+  B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
+  mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+): void {
+  const U8 = padUnits(u);
+  const rowBytes = <usize>U8 << 2;
+  const xpRow = <usize>(U8 << 2) << 2;
+  const tileWBytes = <usize>u << 7;
+  const hTmp = scratch;
+  const gates = scratch + rowBytes;
+  const back = (flags & RNN_GO_BACKWARDS) != 0;
+  const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  for (let s = 0; s < T; s++) {
+    const tIn = back ? T - 1 - s : s;
+    const tOut = align ? tIn : s;
+    for (let b = 0; b < B; b++) {
+      const hb = h + <usize>b * rowBytes;
+      const bt = <usize>b * <usize>T;
+      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+        const cb = c + <usize>b * rowBytes;
+        const xr = xp + (bt + <usize>tIn) * xpRow;
+        for (let j = 0; j < U8; j++) {
+          const tile = j >> 3;
+          const lane = <usize>(j & 7) << 2;
+          for (let g = 0; g < 4; g++) {
+            const col = (<usize>tile << 7) + (<usize>g << 5) + lane;
+            let acc = load<f32>(xr + col);
+            let wk = wRec + <usize>tile * tileWBytes + (<usize>g << 5) + lane;
+            for (let k = 0; k < u; k++) {
+              acc = fmaddScalar(load<f32>(hb + (<usize>k << 2)), load<f32>(wk), acc);
+              wk += 128;
+            }
+            store<f32>(gates + (<usize>g << 2), acc);
+          }
+          activateBufferScalar(recAct, gates, 2);
+          activateBufferScalar(act, gates + 8, 1);
+          activateBufferScalar(recAct, gates + 12, 1);
+          const cj = cb + (<usize>j << 2);
+          const cNew = fmaddScalar(load<f32>(gates, 4), load<f32>(cj), load<f32>(gates) * load<f32>(gates, 8));
+          store<f32>(cj, cNew);
+          store<f32>(gates, cNew, 16);
+          activateBufferScalar(act, gates + 16, 1);
+          store<f32>(hTmp + (<usize>j << 2), load<f32>(gates, 12) * load<f32>(gates, 16));
+        }
+        memory.copy(hb, hTmp, rowBytes);
+      }
+      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+    }
+  }
+}

@@ -1,0 +1,336 @@
+// Vector activations (f32x4) and their scalar twins. The twins run the same algorithm one
+// lane at a time, so SIMD-vs-scalar tests isolate vectorisation bugs; the float64
+// reference in the tests measures the approximation error, reported in docs/kernels.md.
+//
+// exp: Cephes-style range reduction x = n·ln2 + r, |r| <= ln2/2, degree-6 polynomial, 2^n
+//      built in the exponent bits. Max relative error ~2 ulp on [-87.3, 88]. Inputs are
+//      clamped to [-87.33, 88] so the exponent never overflows: exp saturates at exp(88)
+//      = 1.65e38 (true float32 exp overflows to Infinity above 88.72) and flushes below
+//      exp(-87.33) to the smallest normal instead of a denormal.
+// sigmoid = 1 / (1 + exp(-x)): max abs error ~1e-7.
+// tanh: odd polynomial below |x| < 0.625 (keeps relative precision near 0), above it
+//      1 - 2 / (exp(2|x|) + 1) with the sign restored: max abs error ~1.2e-7.
+// log (for softplus/mish): Cephes logf, mantissa in [sqrt(1/2), sqrt(2)), ~1 ulp.
+// erf (for exact gelu): Abramowitz-Stegun 7.1.26, max abs error 1.5e-7.
+
+import { fmadd, fmaddScalar } from "./simd";
+
+export const ACT_LINEAR: i32 = 0;
+export const ACT_RELU: i32 = 1;
+export const ACT_RELU6: i32 = 2;
+export const ACT_TANH: i32 = 3;
+export const ACT_SIGMOID: i32 = 4;
+/** tfjs and Keras 2: clip(0.2x + 0.5, 0, 1). */
+export const ACT_HARD_SIGMOID: i32 = 5;
+/** Keras 3: relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1). */
+export const ACT_HARD_SIGMOID_K3: i32 = 6;
+export const ACT_ELU: i32 = 7;
+export const ACT_SELU: i32 = 8;
+export const ACT_SOFTPLUS: i32 = 9;
+export const ACT_SOFTSIGN: i32 = 10;
+export const ACT_EXPONENTIAL: i32 = 11;
+export const ACT_SWISH: i32 = 12;
+/** x·Φ(x) with erf (Keras gelu approximate=False, tfjs 'gelu'). */
+export const ACT_GELU: i32 = 13;
+/** tanh form (Keras gelu approximate=True, tfjs 'gelu_new'). */
+export const ACT_GELU_TANH: i32 = 14;
+export const ACT_MISH: i32 = 15;
+export const ACT_HARD_SWISH: i32 = 16;
+
+const EXP_HI: f32 = 88.0;
+const EXP_LO: f32 = -87.33654;
+const LOG2E: f32 = 1.44269504088896341;
+const LN2_HI: f32 = 0.693359375;
+const LN2_LO: f32 = -2.12194440e-4;
+const EP0: f32 = 1.9875691500e-4;
+const EP1: f32 = 1.3981999507e-3;
+const EP2: f32 = 8.3334519073e-3;
+const EP3: f32 = 4.1665795894e-2;
+const EP4: f32 = 1.6666665459e-1;
+const EP5: f32 = 5.0000001201e-1;
+
+const TP0: f32 = -5.70498872745e-3;
+const TP1: f32 = 2.06390887954e-2;
+const TP2: f32 = -5.37397155531e-2;
+const TP3: f32 = 1.33314422036e-1;
+const TP4: f32 = -3.33332819422e-1;
+const TANH_SMALL: f32 = 0.625;
+
+const SELU_ALPHA: f32 = 1.6732632423543772848170429916717;
+const SELU_SCALE: f32 = 1.0507009873554804934193349852946;
+
+// ---------------------------------------------------------------- vector
+
+// @ts-ignore: decorator
+@inline export function expV(x0: v128): v128 {
+  const x = f32x4.min(f32x4.max(x0, f32x4.splat(EXP_LO)), f32x4.splat(EXP_HI));
+  const n = f32x4.nearest(f32x4.mul(x, f32x4.splat(LOG2E)));
+  let r = fmadd(n, f32x4.splat(-LN2_HI), x);
+  r = fmadd(n, f32x4.splat(-LN2_LO), r);
+  let p = fmadd(f32x4.splat(EP0), r, f32x4.splat(EP1));
+  p = fmadd(p, r, f32x4.splat(EP2));
+  p = fmadd(p, r, f32x4.splat(EP3));
+  p = fmadd(p, r, f32x4.splat(EP4));
+  p = fmadd(p, r, f32x4.splat(EP5));
+  p = fmadd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1.0)));
+  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
+  return f32x4.mul(p, scale);
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoidV(x: v128): v128 {
+  const one = f32x4.splat(1.0);
+  return f32x4.div(one, f32x4.add(one, expV(f32x4.neg(x))));
+}
+
+// @ts-ignore: decorator
+@inline export function tanhV(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  // large branch: 1 - 2/(e^{2|x|}+1), sign restored from x
+  const e = expV(f32x4.add(ax, ax));
+  const big = f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(e, f32x4.splat(1.0))));
+  const signBit = v128.and(x, i32x4.splat(0x80000000));
+  const bigSigned = v128.or(big, signBit);
+  // small branch: x + x·z·P(z), z = x²
+  const z = f32x4.mul(x, x);
+  let p = fmadd(f32x4.splat(TP0), z, f32x4.splat(TP1));
+  p = fmadd(p, z, f32x4.splat(TP2));
+  p = fmadd(p, z, f32x4.splat(TP3));
+  p = fmadd(p, z, f32x4.splat(TP4));
+  const small = fmadd(f32x4.mul(p, z), x, x);
+  return v128.bitselect(small, bigSigned, f32x4.lt(ax, f32x4.splat(TANH_SMALL)));
+}
+
+// @ts-ignore: decorator
+@inline export function logV(x: v128): v128 {
+  // x > 0 assumed (callers pass 1 + e^y)
+  const bits = x;
+  let e = f32x4.convert_i32x4_s(i32x4.sub(i32x4.shr_u(bits, 23), i32x4.splat(126)));
+  let m = v128.or(v128.and(bits, i32x4.splat(0x807fffff)), i32x4.splat(0x3f000000));
+  const lt = f32x4.lt(m, f32x4.splat(0.707106781186547524));
+  // m < sqrt(1/2): e -= 1, m = 2m - 1; else m = m - 1
+  e = f32x4.sub(e, v128.and(lt, f32x4.splat(1.0)));
+  m = f32x4.sub(f32x4.add(m, v128.and(lt, m)), f32x4.splat(1.0));
+  const z = f32x4.mul(m, m);
+  let y = fmadd(f32x4.splat(7.0376836292e-2), m, f32x4.splat(-1.1514610310e-1));
+  y = fmadd(y, m, f32x4.splat(1.1676998740e-1));
+  y = fmadd(y, m, f32x4.splat(-1.2420140846e-1));
+  y = fmadd(y, m, f32x4.splat(1.4249322787e-1));
+  y = fmadd(y, m, f32x4.splat(-1.6668057665e-1));
+  y = fmadd(y, m, f32x4.splat(2.0000714765e-1));
+  y = fmadd(y, m, f32x4.splat(-2.4999993993e-1));
+  y = fmadd(y, m, f32x4.splat(3.3333331174e-1));
+  y = f32x4.mul(f32x4.mul(y, m), z);
+  y = fmadd(e, f32x4.splat(LN2_LO), y);
+  y = fmadd(z, f32x4.splat(-0.5), y);
+  return fmadd(e, f32x4.splat(LN2_HI), f32x4.add(m, y));
+}
+
+// @ts-ignore: decorator
+@inline export function erfV(x: v128): v128 {
+  const ax = f32x4.abs(x);
+  const t = f32x4.div(f32x4.splat(1.0), fmadd(f32x4.splat(0.3275911), ax, f32x4.splat(1.0)));
+  let p = fmadd(f32x4.splat(1.061405429), t, f32x4.splat(-1.453152027));
+  p = fmadd(p, t, f32x4.splat(1.421413741));
+  p = fmadd(p, t, f32x4.splat(-0.284496736));
+  p = fmadd(p, t, f32x4.splat(0.254829592));
+  p = f32x4.mul(p, t);
+  const y = f32x4.sub(f32x4.splat(1.0), f32x4.mul(p, expV(f32x4.neg(f32x4.mul(ax, ax)))));
+  return v128.or(y, v128.and(x, i32x4.splat(0x80000000)));
+}
+
+// @ts-ignore: decorator
+@inline export function softplusV(x: v128): v128 {
+  // log(1 + e^x); for x > 15 the log term is x to float precision and e^x would lose it
+  const y = logV(f32x4.add(f32x4.splat(1.0), expV(x)));
+  return v128.bitselect(x, y, f32x4.gt(x, f32x4.splat(15.0)));
+}
+
+/** Lane-wise activation by code. The switch sits outside the hot k loops of the callers. */
+// @ts-ignore: decorator
+@inline export function activateV(code: i32, x: v128): v128 {
+  switch (code) {
+    case ACT_LINEAR: return x;
+    case ACT_RELU: return f32x4.max(x, f32x4.splat(0));
+    case ACT_RELU6: return f32x4.min(f32x4.max(x, f32x4.splat(0)), f32x4.splat(6.0));
+    case ACT_TANH: return tanhV(x);
+    case ACT_SIGMOID: return sigmoidV(x);
+    case ACT_HARD_SIGMOID:
+      return f32x4.min(f32x4.max(fmadd(x, f32x4.splat(0.2), f32x4.splat(0.5)), f32x4.splat(0)), f32x4.splat(1.0));
+    case ACT_HARD_SIGMOID_K3:
+      return f32x4.div(f32x4.min(f32x4.max(f32x4.add(x, f32x4.splat(3.0)), f32x4.splat(0)), f32x4.splat(6.0)), f32x4.splat(6.0));
+    case ACT_ELU: {
+      const neg = f32x4.sub(expV(x), f32x4.splat(1.0));
+      return v128.bitselect(x, neg, f32x4.gt(x, f32x4.splat(0)));
+    }
+    case ACT_SELU: {
+      const neg = f32x4.mul(f32x4.sub(expV(x), f32x4.splat(1.0)), f32x4.splat(SELU_ALPHA));
+      return f32x4.mul(v128.bitselect(x, neg, f32x4.gt(x, f32x4.splat(0))), f32x4.splat(SELU_SCALE));
+    }
+    case ACT_SOFTPLUS: return softplusV(x);
+    case ACT_SOFTSIGN: return f32x4.div(x, f32x4.add(f32x4.abs(x), f32x4.splat(1.0)));
+    case ACT_EXPONENTIAL: return expV(x);
+    case ACT_SWISH: return f32x4.mul(x, sigmoidV(x));
+    case ACT_GELU:
+      return f32x4.mul(f32x4.mul(x, f32x4.splat(0.5)), f32x4.add(f32x4.splat(1.0), erfV(f32x4.mul(x, f32x4.splat(0.7071067811865476)))));
+    case ACT_GELU_TANH: {
+      const inner = f32x4.mul(f32x4.splat(0.7978845608028654), fmadd(f32x4.mul(f32x4.mul(x, x), x), f32x4.splat(0.044715), x));
+      return f32x4.mul(f32x4.mul(x, f32x4.splat(0.5)), f32x4.add(f32x4.splat(1.0), tanhV(inner)));
+    }
+    case ACT_MISH: return f32x4.mul(x, tanhV(softplusV(x)));
+    case ACT_HARD_SWISH:
+      return f32x4.mul(x, f32x4.div(f32x4.min(f32x4.max(f32x4.add(x, f32x4.splat(3.0)), f32x4.splat(0)), f32x4.splat(6.0)), f32x4.splat(6.0)));
+    default: return x;
+  }
+}
+
+// ---------------------------------------------------------------- scalar twins
+
+// @ts-ignore: decorator
+@inline export function expS(x0: f32): f32 {
+  const x = min(max(x0, EXP_LO), EXP_HI);
+  const n = nearest<f32>(x * LOG2E);
+  let r = fmaddScalar(n, -LN2_HI, x);
+  r = fmaddScalar(n, -LN2_LO, r);
+  let p = fmaddScalar(EP0, r, EP1);
+  p = fmaddScalar(p, r, EP2);
+  p = fmaddScalar(p, r, EP3);
+  p = fmaddScalar(p, r, EP4);
+  p = fmaddScalar(p, r, EP5);
+  p = fmaddScalar(p, r * r, r + 1.0);
+  return p * reinterpret<f32>((<i32>n + 127) << 23);
+}
+
+// @ts-ignore: decorator
+@inline export function sigmoidS(x: f32): f32 {
+  return 1.0 / (1.0 + expS(-x));
+}
+
+// @ts-ignore: decorator
+@inline export function tanhS(x: f32): f32 {
+  const ax = Mathf.abs(x);
+  if (ax < TANH_SMALL) {
+    const z = x * x;
+    let p = fmaddScalar(TP0, z, TP1);
+    p = fmaddScalar(p, z, TP2);
+    p = fmaddScalar(p, z, TP3);
+    p = fmaddScalar(p, z, TP4);
+    return fmaddScalar(p * z, x, x);
+  }
+  const big: f32 = 1.0 - 2.0 / (expS(ax + ax) + 1.0);
+  return copysign<f32>(big, x);
+}
+
+// @ts-ignore: decorator
+@inline export function logS(x: f32): f32 {
+  const bits = reinterpret<i32>(x);
+  let e = <f32>((bits >>> 23) - 126);
+  let m = reinterpret<f32>((bits & 0x807fffff) | 0x3f000000);
+  if (m < <f32>0.707106781186547524) {
+    e -= 1.0;
+    m = m + m - 1.0;
+  } else {
+    m = m - 1.0;
+  }
+  const z = m * m;
+  let y = fmaddScalar(<f32>7.0376836292e-2, m, <f32>-1.1514610310e-1);
+  y = fmaddScalar(y, m, <f32>1.1676998740e-1);
+  y = fmaddScalar(y, m, <f32>-1.2420140846e-1);
+  y = fmaddScalar(y, m, <f32>1.4249322787e-1);
+  y = fmaddScalar(y, m, <f32>-1.6668057665e-1);
+  y = fmaddScalar(y, m, <f32>2.0000714765e-1);
+  y = fmaddScalar(y, m, <f32>-2.4999993993e-1);
+  y = fmaddScalar(y, m, <f32>3.3333331174e-1);
+  y = y * m * z;
+  y = fmaddScalar(e, LN2_LO, y);
+  y = fmaddScalar(z, -0.5, y);
+  return fmaddScalar(e, LN2_HI, m + y);
+}
+
+// @ts-ignore: decorator
+@inline export function erfS(x: f32): f32 {
+  const ax = Mathf.abs(x);
+  const t: f32 = 1.0 / fmaddScalar(<f32>0.3275911, ax, 1.0);
+  let p = fmaddScalar(<f32>1.061405429, t, <f32>-1.453152027);
+  p = fmaddScalar(p, t, <f32>1.421413741);
+  p = fmaddScalar(p, t, <f32>-0.284496736);
+  p = fmaddScalar(p, t, <f32>0.254829592);
+  p = p * t;
+  return copysign<f32>(<f32>1.0 - p * expS(-(ax * ax)), x);
+}
+
+// @ts-ignore: decorator
+@inline export function softplusS(x: f32): f32 {
+  return x > 15.0 ? x : logS(1.0 + expS(x));
+}
+
+export function activateS(code: i32, x: f32): f32 {
+  switch (code) {
+    case ACT_LINEAR: return x;
+    case ACT_RELU: return max(x, <f32>0);
+    case ACT_RELU6: return min(max(x, <f32>0), <f32>6.0);
+    case ACT_TANH: return tanhS(x);
+    case ACT_SIGMOID: return sigmoidS(x);
+    case ACT_HARD_SIGMOID: return min(max(fmaddScalar(x, 0.2, 0.5), <f32>0), <f32>1.0);
+    case ACT_HARD_SIGMOID_K3: return min(max(x + <f32>3.0, <f32>0), <f32>6.0) / <f32>6.0;
+    case ACT_ELU: return x > 0 ? x : expS(x) - 1.0;
+    case ACT_SELU: return SELU_SCALE * (x > 0 ? x : SELU_ALPHA * (expS(x) - 1.0));
+    case ACT_SOFTPLUS: return softplusS(x);
+    case ACT_SOFTSIGN: return x / (Mathf.abs(x) + 1.0);
+    case ACT_EXPONENTIAL: return expS(x);
+    case ACT_SWISH: return x * sigmoidS(x);
+    case ACT_GELU: return (x * 0.5) * (<f32>1.0 + erfS(x * <f32>0.7071067811865476));
+    case ACT_GELU_TANH: {
+      const inner = <f32>0.7978845608028654 * fmaddScalar(x * x * x, 0.044715, x);
+      return (x * 0.5) * (<f32>1.0 + tanhS(inner));
+    }
+    case ACT_MISH: return x * tanhS(softplusS(x));
+    case ACT_HARD_SWISH: return x * (min(max(x + <f32>3.0, <f32>0), <f32>6.0) / <f32>6.0);
+    default: return x;
+  }
+}
+
+// ---------------------------------------------------------------- buffers
+
+/**
+ * Applies activation `code` in place to `n` floats at `ptr` (16-byte aligned; the tail
+ * past a multiple of 4 is done by the scalar twin). The switch sits outside the loops so
+ * each activation is inlined once, which keeps the module small.
+ */
+export function activateBuffer(code: i32, ptr: usize, n: i32): void {
+  const n4 = n & ~3;
+  const end = ptr + (<usize>n4 << 2);
+  switch (code) {
+    case ACT_LINEAR: return;
+    case ACT_TANH: {
+      for (let p = ptr; p < end; p += 16) v128.store(p, tanhV(v128.load(p)));
+      break;
+    }
+    case ACT_SIGMOID: {
+      for (let p = ptr; p < end; p += 16) v128.store(p, sigmoidV(v128.load(p)));
+      break;
+    }
+    case ACT_HARD_SIGMOID: {
+      const a = f32x4.splat(0.2), b = f32x4.splat(0.5), lo = f32x4.splat(0), hi = f32x4.splat(1.0);
+      for (let p = ptr; p < end; p += 16) v128.store(p, f32x4.min(f32x4.max(fmadd(v128.load(p), a, b), lo), hi));
+      break;
+    }
+    case ACT_RELU: {
+      const z = f32x4.splat(0);
+      for (let p = ptr; p < end; p += 16) v128.store(p, f32x4.max(v128.load(p), z));
+      break;
+    }
+    default: {
+      for (let p = ptr; p < end; p += 16) v128.store(p, activateV(code, v128.load(p)));
+    }
+  }
+  activateBufferScalar(code, end, n - n4);
+}
+
+export function activateBufferScalar(code: i32, ptr: usize, n: i32): void {
+  if (code == ACT_LINEAR) return;
+  for (let i = 0; i < n; i++) {
+    const p = ptr + (<usize>i << 2);
+    store<f32>(p, activateS(code, load<f32>(p)));
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * rnn-wasm public API (platform-neutral). The package entries for Node, browsers and edge
+ * runtimes (src/node.ts, ...) register how the kernel module and file paths are found, then
+ * re-export this module.
+ */
+import { RnnWasmError } from "./errors.js";
+import type { ModelArtifacts } from "./import/artifacts.js";
+import { importTfjs, manifestPaths } from "./import/tfjs.js";
+import { buildModel } from "./model/build.js";
+import { RnnModel } from "./model/model.js";
+import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
+import { KernelInstance } from "./wasm/kernels.js";
+
+export { RnnWasmError } from "./errors.js";
+export type { RnnWasmErrorCode } from "./errors.js";
+export type { Tensor } from "./model/inputs.js";
+export { setDefaultWasmProvider, engineHasRelaxedSimd } from "./wasm/loader.js";
+export type { WasmProvider, SimdChoice, WasmSource } from "./wasm/loader.js";
+export type { RnnModel as Model } from "./model/model.js";
+
+export type ModelSource =
+  | Uint8Array
+  | ArrayBuffer
+  | { modelJson: object; weights: ArrayBuffer | ArrayBuffer[] | ArrayBufferView | ArrayBufferView[] }
+  | string
+  | URL;
+
+export interface LoadOptions {
+  /** The kernel module: a compiled WebAssembly.Module (edge runtimes), bytes, or a URL. */
+  wasm?: WasmSource;
+  /** Which kernel build: "auto" (relaxed SIMD when the engine has it), "relaxed", "baseline". */
+  simd?: SimdChoice;
+}
+
+/** Resolves string/URL sources to artifacts or bundle bytes; Node registers file support. */
+export interface SourceResolver {
+  resolve(source: string | URL): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string } | null>;
+}
+
+const resolvers: SourceResolver[] = [];
+
+export function registerSourceResolver(r: SourceResolver): void {
+  resolvers.unshift(r);
+}
+
+async function fetchSource(source: string | URL): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string }> {
+  const url = source instanceof URL ? source : new URL(source, (globalThis as { location?: { href: string } }).location?.href);
+  const get = async (u: URL) => {
+    let res: Response;
+    try {
+      res = await fetch(u);
+    } catch (e) {
+      throw new RnnWasmError("E_IO", `could not fetch ${u.href}: ${(e as Error).message}`, { cause: e });
+    }
+    if (!res.ok) throw new RnnWasmError("E_IO", `could not fetch ${u.href}: HTTP ${res.status}`);
+    return res;
+  };
+  if (url.pathname.endsWith(".json")) {
+    let modelJson: object;
+    try {
+      modelJson = await (await get(url)).json();
+    } catch (e) {
+      if (e instanceof RnnWasmError) throw e;
+      throw new RnnWasmError("E_MODEL_JSON", `${url.href} is not valid JSON: ${(e as Error).message}`, { cause: e });
+    }
+    const weights = await Promise.all(manifestPaths(modelJson as Record<string, unknown>).map(async (p) => (await get(new URL(p, url))).arrayBuffer()));
+    return { modelJson, weights, name: url.href };
+  }
+  return new Uint8Array(await (await get(url)).arrayBuffer());
+}
+
+function isArtifactsObject(s: unknown): s is { modelJson: object; weights: unknown } {
+  return typeof s === "object" && s !== null && "modelJson" in s && "weights" in s;
+}
+
+/** Loads a model: bundle bytes, tfjs artifacts in memory, or a path/URL of either. */
+export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<RnnModel> {
+  if (options === null || typeof options !== "object") {
+    throw new RnnWasmError("E_ARGUMENT", `loadModel options must be an object, received ${options === null ? "null" : typeof options}`);
+  }
+  let src: unknown = source;
+  let name = "model";
+  if (typeof src === "string" || src instanceof URL) {
+    let resolved: Awaited<ReturnType<SourceResolver["resolve"]>> = null;
+    for (const r of resolvers) {
+      resolved = await r.resolve(src);
+      if (resolved) break;
+    }
+    name = String(src);
+    src = resolved ?? (await fetchSource(src));
+  }
+  let artifacts: ModelArtifacts;
+  if (isArtifactsObject(src)) {
+    artifacts = importTfjs(src.modelJson, src.weights, (src as { name?: string }).name ?? "model.json");
+  } else if (src instanceof Uint8Array || src instanceof ArrayBuffer) {
+    throw new RnnWasmError("E_BUNDLE_CORRUPT", `${name}: .rnnb bundles are not supported yet`);
+  } else {
+    throw new RnnWasmError(
+      "E_ARGUMENT",
+      `loadModel: source must be bundle bytes, {modelJson, weights}, a path or a URL; received ${src === null ? "null" : typeof src}`,
+    );
+  }
+  const packed = buildModel(artifacts);
+  const module = await getKernelModule(options.wasm, options.simd ?? "auto");
+  const kernels = await KernelInstance.create(module);
+  const meta = (artifacts as { metadata?: Record<string, unknown> }).metadata ?? {};
+  return new RnnModel(kernels, packed.spec, packed, meta);
+}

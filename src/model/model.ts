@@ -1,0 +1,144 @@
+/**
+ * A loaded model: its own kernel instance and memory, weights copied in once, and the
+ * executor. Public behaviour follows docs/ARCHITECTURE.md.
+ */
+import { RnnWasmError } from "../errors.js";
+import type { KernelInstance } from "../wasm/kernels.js";
+import { Executor, type StateProvider, type StateSlot } from "./executor.js";
+import { checkInputs, type Tensor } from "./inputs.js";
+import { padTo8 } from "./pack.js";
+import type { ModelSpec, PackedModel } from "./spec.js";
+
+export interface ModelIO {
+  name: string;
+  shape: (number | null)[];
+  dtype?: "float32" | "int32";
+}
+
+/** Copies every packed weight into one block of kernel memory; returns name -> pointer. */
+export function placeWeights(k: KernelInstance, packed: PackedModel): { ptrs: Map<string, number>; block: number; bytes: number } {
+  let bytes = 0;
+  const offsets = new Map<string, number>();
+  for (const w of packed.spec.weights) {
+    offsets.set(w.name, bytes);
+    bytes += Math.ceil((w.length * 4) / 16) * 16;
+  }
+  const block = k.alloc(Math.max(bytes, 16), "weights");
+  const f32 = k.f32;
+  const ptrs = new Map<string, number>();
+  for (const w of packed.spec.weights) {
+    const p = block + offsets.get(w.name)!;
+    const data = packed.data.get(w.name)!;
+    if (data.length !== w.length) throw new RnnWasmError("E_WEIGHTS", `weight ${w.name}: ${data.length} values, spec says ${w.length}`);
+    f32.set(data, p >>> 2);
+    ptrs.set(w.name, p);
+  }
+  return { ptrs, block, bytes };
+}
+
+export class RnnModel {
+  readonly inputs: ModelIO[];
+  readonly outputs: ModelIO[];
+  readonly metadata: Record<string, unknown>;
+  private disposed = false;
+  private readonly executor: Executor;
+  private readonly weightPtrs: Map<string, number>;
+  /** State of layers imported with stateful: true (tfjs semantics: carried across predict). */
+  private statefulSlots = new Map<number, StateSlot>();
+  readonly weightBytes: number;
+
+  constructor(
+    private readonly kernels: KernelInstance,
+    readonly spec: ModelSpec,
+    packed: PackedModel,
+    metadata: Record<string, unknown> = {},
+  ) {
+    const placed = placeWeights(kernels, packed);
+    this.weightPtrs = placed.ptrs;
+    this.weightBytes = placed.bytes;
+    this.executor = new Executor(kernels, spec, (name) => {
+      const p = this.weightPtrs.get(name);
+      if (p === undefined) throw new RnnWasmError("E_WEIGHTS", `internal: weight ${name} was not loaded`);
+      return p;
+    });
+    this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [null, ...i.shape], dtype: i.dtype }));
+    this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [null, ...spec.tensors[o.tensor].shape] }));
+    this.metadata = metadata;
+  }
+
+  /** Which SIMD build runs this model. */
+  get simd(): "relaxed" | "baseline" {
+    return this.kernels.relaxed ? "relaxed" : "baseline";
+  }
+
+  /** Bytes of kernel memory this model holds (weights, activations, states). */
+  get memoryBytes(): number {
+    return this.kernels.memoryBytes;
+  }
+
+  private live(): void {
+    if (this.disposed) throw new RnnWasmError("E_DISPOSED", `model ${this.spec.name} has been disposed`);
+  }
+
+  predict(x: unknown): Tensor | Tensor[] {
+    this.live();
+    const inputs = checkInputs(x, this.spec);
+    const hasStateful = this.spec.ops.some((op) => op.op === "rnn" && op.stateful);
+    const provider: StateProvider | null = hasStateful ? { slot: (idx, op, batch) => (op.stateful ? this.statefulSlot(idx, op.units, op.cell === "lstm", batch) : null) } : null;
+    const outs = this.guard(() => this.executor.run(inputs, provider));
+    return outs.length === 1 ? (outs[0] as Tensor) : (outs as Tensor[]);
+  }
+
+  private statefulSlot(idx: number, units: number, hasC: boolean, batch: number): StateSlot {
+    let s = this.statefulSlots.get(idx);
+    if (s && s.batch !== batch) {
+      throw new RnnWasmError(
+        "E_SHAPE",
+        `model ${this.spec.name}: its stateful layers hold state for batch ${s.batch}; received batch ${batch} (call resetStates() first to change the batch size)`,
+      );
+    }
+    if (!s) {
+      const bytes = batch * padTo8(units) * 4;
+      s = { batch, h: this.kernels.alloc(bytes, "stateful layer state"), c: hasC ? this.kernels.alloc(bytes, "stateful layer state") : 0 };
+      this.statefulSlots.set(idx, s);
+    }
+    return s;
+  }
+
+  /** Zeroes the state of stateful layers (tfjs model.resetStates()). */
+  resetStates(): void {
+    this.live();
+    for (const [idx, s] of this.statefulSlots) {
+      const op = this.spec.ops[idx];
+      const bytes = s.batch * padTo8((op as { units: number }).units) * 4;
+      this.kernels.release(s.h, bytes);
+      if (s.c) this.kernels.release(s.c, bytes);
+    }
+    this.statefulSlots.clear();
+  }
+
+  /** Runs `fn`, turning an engine trap into a typed error (the model stays usable). */
+  private guard<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      if (e instanceof RnnWasmError) throw e;
+      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
+        throw new RnnWasmError("E_WASM", `model ${this.spec.name}: kernel failed: ${e.message}`, { cause: e });
+      }
+      throw e;
+    }
+  }
+
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.executor.release();
+    this.statefulSlots.clear();
+    this.weightPtrs.clear();
+  }
+
+  get isDisposed(): boolean {
+    return this.disposed;
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * Weight packing: Keras/tfjs row-major matrices -> the kernels' layouts (docs/kernels.md).
+ * Done once, at export (bundles store packed weights) or when loading tfjs/Keras files.
+ */
+
+/** Units rounded up to the 8-unit tile of the recurrent kernels. */
+export function padTo8(n: number): number {
+  return Math.ceil(n / 8) * 8;
+}
+
+/**
+ * Panels for f32_gemm: [K, N] row-major -> ceil(N/8) panels of [K][8] (zeros past N).
+ */
+export function packPanels(w: Float32Array, K: number, N: number): Float32Array {
+  const panels = Math.ceil(N / 8);
+  const out = new Float32Array(panels * K * 8);
+  for (let p = 0; p < panels; p++) {
+    const base = p * K * 8;
+    const cols = Math.min(8, N - p * 8);
+    for (let k = 0; k < K; k++) {
+      const src = k * N + p * 8;
+      const dst = base + k * 8;
+      for (let l = 0; l < cols; l++) out[dst + l] = w[src + l];
+    }
+  }
+  return out;
+}
+
+/** Bias padded to whole panels. */
+export function padVector(b: Float32Array, n: number): Float32Array {
+  const out = new Float32Array(padTo8(n));
+  out.set(b.subarray(0, n));
+  return out;
+}
+
+/**
+ * Input kernel of a recurrent layer, [K, G*u] with Keras gate-major columns, as panels in
+ * [tile][gate] order, so one f32_gemm writes rows laid out [tile][gate][8 units]: the order
+ * the recurrence reads.
+ */
+export function packGatePanels(w: Float32Array, K: number, G: number, u: number): Float32Array {
+  const tiles = padTo8(u) / 8;
+  const out = new Float32Array(tiles * G * K * 8);
+  let dst = 0;
+  for (let tile = 0; tile < tiles; tile++) {
+    const cols = Math.min(8, u - tile * 8);
+    for (let g = 0; g < G; g++) {
+      for (let k = 0; k < K; k++) {
+        const src = k * G * u + g * u + tile * 8;
+        for (let l = 0; l < cols; l++) out[dst + l] = w[src + l];
+        dst += 8;
+      }
+    }
+  }
+  return out;
+}
+
+/** Bias of a recurrent layer, [G*u] gate-major -> [tile][gate][8] (zeros in padding). */
+export function packGateVector(b: Float32Array, G: number, u: number, offset = 0): Float32Array {
+  const tiles = padTo8(u) / 8;
+  const out = new Float32Array(tiles * G * 8);
+  for (let tile = 0; tile < tiles; tile++) {
+    const cols = Math.min(8, u - tile * 8);
+    for (let g = 0; g < G; g++) {
+      for (let l = 0; l < cols; l++) out[(tile * G + g) * 8 + l] = b[offset + g * u + tile * 8 + l];
+    }
+  }
+  return out;
+}
+
+/**
+ * Recurrent kernel [u, Gtotal*u] (gate-major columns) -> [tile][k < u][gate][8] for the gates
+ * gFrom..gFrom+G-1: per k one contiguous G*32-byte read feeds all gates of 8 units.
+ */
+export function packRecurrentTiles(w: Float32Array, u: number, Gtotal: number, gFrom: number, G: number): Float32Array {
+  const tiles = padTo8(u) / 8;
+  const out = new Float32Array(tiles * u * G * 8);
+  const N = Gtotal * u;
+  let dst = 0;
+  for (let tile = 0; tile < tiles; tile++) {
+    const cols = Math.min(8, u - tile * 8);
+    for (let k = 0; k < u; k++) {
+      for (let g = 0; g < G; g++) {
+        const src = k * N + (gFrom + g) * u + tile * 8;
+        for (let l = 0; l < cols; l++) out[dst + l] = w[src + l];
+        dst += 8;
+      }
+    }
+  }
+  return out;
+}
+
+/** LSTM recurrent kernel [u, 4u] -> [tile][k][i,f,c,o][8]. */
+export function packLstmRecurrent(w: Float32Array, u: number): Float32Array {
+  return packRecurrentTiles(w, u, 4, 0, 4);
+}
+
+/**
+ * GRU recurrent kernel [u, 3u]. reset_after: [tile][k][z,r,h][8]. Otherwise the z,r part
+ * [tile][k][z,r][8] for all tiles followed by the h part [tile][k][h][8] (two-pass kernel).
+ */
+export function packGruRecurrent(w: Float32Array, u: number, resetAfter: boolean): Float32Array {
+  if (resetAfter) return packRecurrentTiles(w, u, 3, 0, 3);
+  const zr = packRecurrentTiles(w, u, 3, 0, 2);
+  const h = packRecurrentTiles(w, u, 3, 2, 1);
+  const out = new Float32Array(zr.length + h.length);
+  out.set(zr);
+  out.set(h, zr.length);
+  return out;
+}
+
+/** SimpleRNN recurrent kernel [u, u] -> [tile][k][8]. */
+export function packSimpleRnnRecurrent(w: Float32Array, u: number): Float32Array {
+  return packRecurrentTiles(w, u, 1, 0, 1);
+}

@@ -1,0 +1,102 @@
+/**
+ * Output shapes of every op, from input shapes that may hold `null` for a time axis not
+ * known until data arrives. The builder calls these with nulls; the executor with numbers.
+ */
+import { RnnWasmError } from "../errors.js";
+import type { Op, Shape } from "./spec.js";
+
+export function convOutputLength(T: number | null, kernel: number, stride: number, dilation: number, padding: string): number | null {
+  if (T === null) return null;
+  const span = dilation * (kernel - 1) + 1;
+  if (padding === "same") return Math.ceil(T / stride);
+  if (padding === "causal") return Math.floor((T - 1) / stride) + 1;
+  return Math.floor((T - span) / stride) + 1;
+}
+
+export function convPadLeft(T: number, kernel: number, stride: number, dilation: number, padding: string): number {
+  const span = dilation * (kernel - 1) + 1;
+  if (padding === "causal") return span - 1;
+  if (padding === "same") {
+    const Tout = Math.ceil(T / stride);
+    return Math.floor(Math.max((Tout - 1) * stride + span - T, 0) / 2);
+  }
+  return 0;
+}
+
+function last(shape: Shape): number {
+  const f = shape[shape.length - 1];
+  if (typeof f !== "number") throw new Error("feature axis unknown");
+  return f;
+}
+
+export function product(shape: Shape): number | null {
+  let n = 1;
+  for (const d of shape) {
+    if (d === null) return null;
+    n *= d;
+  }
+  return n;
+}
+
+/** Output shapes of `op` given its input shapes (batch axis excluded). */
+export function opOutputShapes(op: Op, ins: Shape[]): Shape[] {
+  const x = ins[0];
+  switch (op.op) {
+    case "embedding":
+      return [[...x, op.outputDim]];
+    case "dense":
+      return [[...x.slice(0, -1), op.units]];
+    case "rnn": {
+      const T = x[0];
+      const y: Shape = op.returnSequences ? [T, op.units] : [op.units];
+      if (!op.returnState) return [y];
+      return op.cell === "lstm" ? [y, [op.units], [op.units]] : [y, [op.units]];
+    }
+    case "activation":
+    case "relu":
+    case "masking":
+    case "scale_shift":
+    case "layer_norm":
+    case "identity":
+      return [x];
+    case "global_pool":
+      return [[last(x)]];
+    case "pool1d": {
+      const T = x[0];
+      return [[convOutputLength(T, op.poolSize, op.strides, 1, op.padding), last(x)]];
+    }
+    case "conv1d":
+      return [[convOutputLength(x[0], op.kernelSize, op.strides, op.dilation, op.padding), op.filters]];
+    case "reshape": {
+      const count = product(x);
+      if (count === null) return [op.target.map((d) => (d === -1 ? null : d))];
+      return [reshapeTarget(op.target, count, op.layer)];
+    }
+    case "repeat":
+      return [[op.n, ...x]];
+    case "merge": {
+      if (op.mode === "concat") {
+        const total = ins.reduce((s, sh) => s + last(sh), 0);
+        return [[...x.slice(0, -1), total]];
+      }
+      return [x];
+    }
+  }
+}
+
+/** Resolves a Keras Reshape target (may hold one -1) against the input element count. */
+export function reshapeTarget(target: number[], inputCount: number, layer: string): number[] {
+  const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
+  const unknown = target.filter((d) => d === -1).length;
+  if (unknown > 1) throw new RnnWasmError("E_MODEL_JSON", `layer ${layer}: Reshape target ${JSON.stringify(target)} has more than one -1`);
+  if (unknown === 1) {
+    if (known === 0 || inputCount % known !== 0) {
+      throw new RnnWasmError("E_SHAPE", `layer ${layer}: cannot reshape ${inputCount} values to ${JSON.stringify(target)}`);
+    }
+    return target.map((d) => (d === -1 ? inputCount / known : d));
+  }
+  if (known !== inputCount) {
+    throw new RnnWasmError("E_SHAPE", `layer ${layer}: cannot reshape ${inputCount} values to ${JSON.stringify(target)}`);
+  }
+  return target;
+}

@@ -1,0 +1,96 @@
+/**
+ * The model spec: a small graph of kernel-level ops in topological order, with weights
+ * already packed in the layouts the kernels read (docs/kernels.md). It is what the .rnnb
+ * bundle's header describes, and what the runtime executes. Shapes exclude the batch axis;
+ * `null` is a time axis fixed only when the input arrives.
+ */
+
+export type Shape = (number | null)[];
+
+export interface TensorInfo {
+  shape: Shape;
+  /** Id of the mask tensor carried with this tensor ([B][T] bytes), if any. */
+  mask?: string;
+}
+
+/** A packed weight: logical shape for reporting, kernel layout for the runtime. */
+export interface WeightSpec {
+  name: string;
+  /** Layout tag, see docs/kernels.md: "rows" (row-major), "panels", "lstm_rec", "gru_rec", "rnn_rec", "vector". */
+  layout: string;
+  /** Float count stored (after packing and padding). */
+  length: number;
+  /** Shape in the source model (as Keras reports it), for inspect/param counts. */
+  sourceShape: number[];
+  /** Number of parameters in the source model this weight accounts for. */
+  params: number;
+}
+
+export interface OpBase {
+  /** Layer name in the source model (error messages, inspect). */
+  layer: string;
+  inputs: string[];
+  outputs: string[];
+}
+
+export type Op =
+  | (OpBase & { op: "embedding"; inputDim: number; outputDim: number; maskZero: boolean; weights: { table: string } })
+  | (OpBase & { op: "dense"; units: number; inDim: number; activation: number; weights: { kernel: string; bias?: string } })
+  | (OpBase & {
+      op: "rnn";
+      cell: "lstm" | "gru" | "simple_rnn";
+      units: number;
+      inDim: number;
+      activation: number;
+      recurrentActivation: number;
+      returnSequences: boolean;
+      returnState: boolean;
+      goBackwards: boolean;
+      /** Write outputs at their input time index (Bidirectional's backward half). */
+      alignOutput: boolean;
+      resetAfter: boolean;
+      stateful: boolean;
+      weights: { kernel: string; bias?: string; recurrentKernel: string; recurrentBias?: string };
+    })
+  | (OpBase & { op: "activation"; activation: number })
+  | (OpBase & { op: "relu"; maxValue: number | null; negativeSlope: number; threshold: number })
+  | (OpBase & { op: "masking"; maskValue: number })
+  | (OpBase & { op: "global_pool"; mode: "avg" | "max" })
+  | (OpBase & { op: "pool1d"; mode: "avg" | "max"; poolSize: number; strides: number; padding: "valid" | "same" })
+  | (OpBase & {
+      op: "conv1d";
+      filters: number;
+      kernelSize: number;
+      inDim: number;
+      strides: number;
+      dilation: number;
+      padding: "valid" | "same" | "causal";
+      activation: number;
+      weights: { kernel: string; bias?: string };
+    })
+  | (OpBase & { op: "scale_shift"; weights: { scale: string; shift: string } })
+  | (OpBase & { op: "layer_norm"; epsilon: number; weights: { gamma?: string; beta?: string } })
+  | (OpBase & { op: "reshape"; target: number[] })
+  | (OpBase & { op: "repeat"; n: number })
+  | (OpBase & { op: "merge"; mode: "add" | "mul" | "avg" | "max" | "min" | "sub" | "concat"; axis: number })
+  | (OpBase & { op: "identity" });
+
+export type OpKind = Op["op"];
+
+export interface ModelSpec {
+  name: string;
+  inputs: { name: string; tensor: string; shape: Shape; dtype: "float32" | "int32" }[];
+  outputs: { name: string; tensor: string }[];
+  tensors: Record<string, TensorInfo>;
+  ops: Op[];
+  weights: WeightSpec[];
+  /** Source facts kept for inspect and metadata. */
+  source: { origin: string; kerasVersion?: string; className: string };
+}
+
+/** A spec with the packed weight data, ready to load into kernel memory or a bundle. */
+export interface PackedModel {
+  spec: ModelSpec;
+  /** Packed float32 data per weight name (same order as spec.weights). */
+  data: Map<string, Float32Array>;
+}

@@ -1,0 +1,74 @@
+/**
+ * Node entry ("node" export condition): reads the kernel builds and model files from disk,
+ * then re-exports the platform-neutral API.
+ */
+import { readFile } from "node:fs/promises";
+import { dirname, resolve as resolvePath } from "node:path";
+import { fileURLToPath } from "node:url";
+import { RnnWasmError } from "./errors.js";
+import { manifestPaths } from "./import/tfjs.js";
+import { registerSourceResolver } from "./index.js";
+import { setDefaultWasmProvider } from "./wasm/loader.js";
+
+export * from "./index.js";
+
+const here = dirname(fileURLToPath(import.meta.url));
+const FILES = { baseline: "rnn-simd.wasm", relaxed: "rnn-relaxed.wasm" } as const;
+
+async function readFirst(paths: string[]): Promise<Uint8Array<ArrayBuffer> | null> {
+  for (const p of paths) {
+    try {
+      return new Uint8Array(await readFile(p));
+    } catch {
+      // try the next location
+    }
+  }
+  return null;
+}
+
+setDefaultWasmProvider({
+  // dist/ holds the builds next to this file; in the source tree they are in build/
+  load: (build) => readFirst([resolvePath(here, FILES[build]), resolvePath(here, "..", "build", FILES[build])]),
+});
+
+async function readFileTyped(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RnnWasmError("E_IO", `cannot read ${what} ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`, { cause: e });
+  }
+}
+
+registerSourceResolver({
+  async resolve(source) {
+    let path: string;
+    if (source instanceof URL) {
+      if (source.protocol !== "file:") return null;
+      path = fileURLToPath(source);
+    } else if (/^(https?|data|blob):/i.test(source)) {
+      return null;
+    } else {
+      path = source.startsWith("file:") ? fileURLToPath(source) : resolvePath(source);
+    }
+    const bytes = await readFileTyped(path, "model file");
+    if (path.endsWith(".json")) {
+      let modelJson: Record<string, unknown>;
+      try {
+        modelJson = JSON.parse(new TextDecoder().decode(bytes));
+      } catch (e) {
+        throw new RnnWasmError("E_MODEL_JSON", `${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
+      }
+      const dir = dirname(path);
+      const weights = await Promise.all(
+        manifestPaths(modelJson).map(async (p) => {
+          const b = await readFileTyped(resolvePath(dir, p), "weight shard");
+          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
+        }),
+      );
+      return { modelJson, weights, name: path };
+    }
+    return bytes;
+  },
+});
+
