@@ -1,0 +1,247 @@
+/**
+ * Kernel tests (XNNPACK-style): every SIMD kernel at sizes around its tiles — 8-unit tiles of
+ * the recurrences, 4-row x 8-column GEMM blocks, 4-panel groups for leftover rows — against
+ * its scalar twin (bit-identical on the baseline build), the relaxed-SIMD build, and a
+ * float64 reference.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector,
+} from "../../src/model/pack.ts";
+import type { KernelInstance } from "../../src/wasm/kernels.ts";
+import { KERNEL_F64, KERNEL_RELAXED, KERNEL_REORDER, KERNEL_TWIN, type Tolerance } from "../tolerance.ts";
+import { assertClose } from "../util/compare.ts";
+import { describeSeed, rngFor, type Rng } from "../util/prng.ts";
+import { get, kernel, put, putBytes, zeros, type Variant } from "./harness.ts";
+import { ACT64, gemm64, recurrent64, type RecurrentCase } from "./reference64.ts";
+
+const VARIANTS: Variant[] = ["simd", "scalar", "relaxed"];
+let K: Record<Variant, KernelInstance>;
+
+beforeAll(async () => {
+  K = { simd: await kernel("simd"), scalar: await kernel("scalar"), relaxed: await kernel("relaxed") };
+});
+
+const unit = (r: Rng) => r.uniform(-1, 1);
+
+function check(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what: string, rng: Rng): void {
+  const a = Array.from(actual);
+  const e = Array.from(expected);
+  assertClose({ data: a, shape: [a.length] }, { data: e, shape: [e.length] }, tol, `${what}; ${describeSeed(rng)}`);
+}
+
+/** Runs `fn` on every variant; compares simd with scalar exactly, relaxed within tolerance, all with f64. */
+function crossCheck(what: string, rng: Rng, fn: (k: KernelInstance) => Float32Array, ref: ArrayLike<number>, twin: Tolerance = KERNEL_TWIN, f64: Tolerance = KERNEL_F64): void {
+  const out = {} as Record<Variant, Float32Array>;
+  for (const v of VARIANTS) out[v] = fn(K[v]);
+  check(out.simd, out.scalar, twin, `${what}: baseline SIMD vs scalar twin`, rng);
+  check(out.relaxed, out.scalar, KERNEL_RELAXED, `${what}: relaxed SIMD vs scalar twin`, rng);
+  for (const v of VARIANTS) check(out[v], ref, f64, `${what}: ${v} vs float64`, rng);
+}
+
+describe("builds", () => {
+  it("baseline and relaxed builds report which they are", () => {
+    expect(K.simd.relaxed).toBe(false);
+    expect(K.relaxed.relaxed).toBe(true);
+  });
+});
+
+describe("f32_gemm (panels of 8 columns, 4-row blocks, 1x32 leftover rows)", () => {
+  const Ms = [1, 2, 3, 4, 5, 7, 8, 11];
+  const Ns = [1, 7, 8, 9, 31, 32, 33, 67];
+  const Ks = [1, 3, 8, 17, 64];
+  const cases: [number, number, number][] = [];
+  for (const M of Ms) for (const N of Ns) cases.push([M, N, Ks[(M + N) % Ks.length]]);
+  it.each(cases)("M=%i N=%i K=%i", (M, N, Kd) => {
+    const rng = rngFor(`gemm ${M}x${N}x${Kd}`);
+    const x = rng.float32Array(M * Kd, unit);
+    const w = rng.float32Array(Kd * N, unit);
+    const bias = rng.float32Array(N, (r) => r.nonZero(0.1, 1));
+    const ref = gemm64(M, N, Kd, x, w, bias);
+    crossCheck(`gemm M=${M} N=${N} K=${Kd}`, rng, (k) => {
+      // a guard float after the output catches writes past N on the last row
+      const out = zeros(k, M * N + 1);
+      k.f32[(out >>> 2) + M * N] = 12345;
+      k.exports.gemm(M, N, Kd, put(k, x), Kd, put(k, packPanels(w, Kd, N)), put(k, padVector(bias, N)), out, N);
+      expect(k.f32[(out >>> 2) + M * N]).toBe(12345);
+      return get(k, out, M * N);
+    }, ref);
+  });
+
+  it("reads strided rows and writes strided rows, without a bias", () => {
+    const rng = rngFor("gemm strided");
+    const M = 6, N = 13, Kd = 5, xs = 9, os = 20;
+    const x = rng.float32Array(M * xs, unit);
+    const w = rng.float32Array(Kd * N, unit);
+    const dense = new Float32Array(M * Kd);
+    for (let m = 0; m < M; m++) for (let k2 = 0; k2 < Kd; k2++) dense[m * Kd + k2] = x[m * xs + k2];
+    const ref = gemm64(M, N, Kd, dense, w, null);
+    crossCheck("gemm strided", rng, (k) => {
+      const out = zeros(k, M * os);
+      k.exports.gemm(M, N, Kd, put(k, x), xs, put(k, packPanels(w, Kd, N)), 0, out, os);
+      const all = get(k, out, M * os);
+      const res = new Float32Array(M * N);
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) res[m * N + n] = all[m * os + n];
+        for (let n = N; n < os; n++) expect(all[m * os + n]).toBe(0); // untouched padding
+      }
+      return res;
+    }, ref);
+  });
+});
+
+describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s sequence kernel", (kind) => {
+  const cell = kind === "gru_reset_after" ? "gru" : kind;
+  const resetAfter = kind === "gru_reset_after";
+  const G = cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
+  // units around the 8-unit tile: 1..7, 8, 9, 16, 19 (= 2*8+3)
+  const units = [1, 2, 3, 5, 7, 8, 9, 16, 19];
+  const variants: { name: string; B: number; T: number; masked: boolean; back: boolean; align: boolean; init: boolean; acts: [number, number] }[] = [
+    { name: "plain", B: 1, T: 5, masked: false, back: false, align: false, init: false, acts: [3, 4] },
+    { name: "batch 3, masked", B: 3, T: 6, masked: true, back: false, align: false, init: false, acts: [3, 4] },
+    { name: "go_backwards", B: 2, T: 4, masked: true, back: true, align: false, init: true, acts: [3, 5] },
+    { name: "backward aligned", B: 2, T: 9, masked: false, back: true, align: true, init: true, acts: [1, 6] },
+  ];
+  const cases = units.flatMap((u) => variants.map((v) => ({ u, ...v })));
+  it.each(cases)("units=$u $name", ({ u, B, T, masked, back, align, init, acts }) => {
+    const rng = rngFor(`${kind} u=${u} B=${B} T=${T} masked=${masked} back=${back}`);
+    const inDim = (u % 5) + 2;
+    const scale = 1 / Math.sqrt(u + inDim);
+    const cs: RecurrentCase = {
+      cell, B, T, inDim, u, resetAfter,
+      x: rng.float32Array(B * T * inDim, unit),
+      W: rng.float32Array(inDim * G * u, (r) => r.uniform(-2, 2) * scale),
+      U: rng.float32Array(u * G * u, (r) => r.uniform(-2, 2) * scale),
+      bias: rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
+      mask: masked ? Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || rng.next() < 0.3 ? 0 : 1)) : null,
+      goBackwards: back,
+      align,
+      act: cell === "simple_rnn" ? acts[0] : acts[0],
+      recAct: acts[1],
+      h0: init ? rng.float32Array(B * u, unit) : null,
+      c0: init && cell === "lstm" ? rng.float32Array(B * u, unit) : null,
+    };
+    const ref = recurrent64(cs);
+    const U8 = padTo8(u);
+    const run = (k: KernelInstance, which: "seq" | "h" | "c") => {
+      const xp = zeros(k, B * T * G * U8);
+      k.exports.gemm(B * T, G * U8, inDim, put(k, cs.x), inDim, put(k, packGatePanels(cs.W, inDim, G, u)),
+        put(k, packGateVector(cs.bias, G, u, 0)), xp, G * U8);
+      const h = zeros(k, B * U8);
+      const c = zeros(k, B * U8);
+      for (let b = 0; b < B; b++) {
+        if (cs.h0) k.f32.set(cs.h0.subarray(b * u, (b + 1) * u), (h >>> 2) + b * U8);
+        if (cs.c0) k.f32.set(cs.c0.subarray(b * u, (b + 1) * u), (c >>> 2) + b * U8);
+      }
+      const scratch = zeros(k, 3 * U8 + 32);
+      const mask = cs.mask ? putBytes(k, cs.mask) : 0;
+      const seq = zeros(k, B * T * u);
+      const flags = (back ? 1 : 0) | (align ? 2 : 0);
+      if (cell === "lstm") {
+        k.exports.lstmSequence(B, T, u, xp, put(k, packLstmRecurrent(cs.U, u)), h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
+      } else if (cell === "gru") {
+        const bRec = resetAfter ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
+        k.exports.gruSequence(B, T, u, xp, put(k, packGruRecurrent(cs.U, u, resetAfter)), bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
+      } else {
+        k.exports.simpleRnnSequence(B, T, u, xp, put(k, packSimpleRnnRecurrent(cs.U, u)), h, scratch, mask, seq, flags, cs.act);
+      }
+      if (which === "seq") return get(k, seq, B * T * u);
+      const p = which === "h" ? h : c;
+      const rows = get(k, p, B * U8);
+      const out = new Float32Array(B * u);
+      for (let b = 0; b < B; b++) out.set(rows.subarray(b * U8, b * U8 + u), b * u);
+      return out;
+    };
+    crossCheck(`${kind} sequence output`, rng, (k) => run(k, "seq"), ref.seq);
+    crossCheck(`${kind} final h`, rng, (k) => run(k, "h"), ref.h);
+    if (cell === "lstm") crossCheck(`${kind} final c`, rng, (k) => run(k, "c"), ref.c);
+  });
+});
+
+describe("activations", () => {
+  const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 67];
+  const codes = Object.keys(ACT64).map(Number);
+  it.each(codes.flatMap((code) => sizes.map((n) => [code, n])))("code %i on %i values", (code, n) => {
+    const rng = rngFor(`activation ${code} n=${n}`);
+    const x = rng.float32Array(n, (r) => r.uniform(-6, 6));
+    const ref = Array.from(x, ACT64[code]);
+    crossCheck(`activation ${code}`, rng, (k) => {
+      const p = put(k, x, 1);
+      k.f32[(p >>> 2) + n] = 777; // guard past the end
+      k.exports.activate(code, p, n);
+      expect(k.f32[(p >>> 2) + n]).toBe(777);
+      return get(k, p, n);
+    }, ref, KERNEL_TWIN, { name: "ACT_KERNEL_F64", abs: 2e-6, rel: 2e-6 });
+  });
+});
+
+describe("layer kernels", () => {
+  it.each([[1, 1], [2, 3], [3, 4], [4, 5], [2, 9], [5, 112]])("softmax rows=%i n=%i", (rows, n) => {
+    const rng = rngFor(`softmax ${rows}x${n}`);
+    const x = rng.float32Array(rows * n, (r) => r.uniform(-8, 8));
+    const ref: number[] = [];
+    for (let r = 0; r < rows; r++) {
+      const row = Array.from(x.subarray(r * n, (r + 1) * n));
+      const m = Math.max(...row);
+      const e = row.map((v) => Math.exp(v - m));
+      const s = e.reduce((a, b) => a + b, 0);
+      ref.push(...e.map((v) => v / s));
+    }
+    crossCheck("softmax", rng, (k) => {
+      const p = put(k, x);
+      k.exports.softmax(rows, n, p);
+      return get(k, p, rows * n);
+    }, ref, KERNEL_REORDER, { name: "SOFTMAX_F64", abs: 2e-7, rel: 1e-6 });
+  });
+
+  it.each([[1, 1, 1], [2, 5, 3], [3, 7, 4], [2, 4, 9]])("global pooling B=%i T=%i F=%i, masked and not", (B, T, F) => {
+    for (const mode of [0, 1]) {
+      for (const masked of [false, true]) {
+        const rng = rngFor(`pool ${B}x${T}x${F} ${mode} ${masked}`);
+        const x = rng.float32Array(B * T * F, unit);
+        // row 0 keeps some steps; with B>1 the last row is fully masked (defined as 0)
+        const mask = Uint8Array.from({ length: B * T }, (_, i) => (Math.floor(i / T) === B - 1 && B > 1 ? 0 : i % 2));
+        const ref: number[] = [];
+        for (let b = 0; b < B; b++) {
+          for (let f = 0; f < F; f++) {
+            const vals: number[] = [];
+            for (let t = 0; t < T; t++) if (!masked || mask[b * T + t]) vals.push(x[(b * T + t) * F + f]);
+            ref.push(vals.length === 0 ? 0 : mode === 1 ? Math.max(...vals) : vals.reduce((a, v) => a + v, 0) / vals.length);
+          }
+        }
+        crossCheck(`global pool mode=${mode} masked=${masked}`, rng, (k) => {
+          const out = zeros(k, B * F);
+          k.exports.globalPool(B, T, F, put(k, x), masked ? putBytes(k, mask) : 0, out, mode);
+          return get(k, out, B * F);
+        }, ref);
+      }
+    }
+  });
+
+  it.each([[1, 3], [4, 4], [3, 9]])("scale_shift rows=%i F=%i", (rows, F) => {
+    const rng = rngFor(`scale shift ${rows}x${F}`);
+    const x = rng.float32Array(rows * F, unit);
+    const s = rng.float32Array(F, unit);
+    const t = rng.float32Array(F, unit);
+    const ref = Array.from(x, (v, i) => v * s[i % F] + t[i % F]);
+    crossCheck("scale_shift", rng, (k) => {
+      const out = zeros(k, rows * F);
+      k.exports.scaleShift(rows, F, put(k, x), put(k, s), put(k, t), out);
+      return get(k, out, rows * F);
+    }, ref, KERNEL_TWIN, { name: "SCALE_SHIFT_F64", abs: 1e-6, rel: 1e-6 });
+  });
+
+  it.each([0, 1, 2, 3, 4])("binary op %i", (op) => {
+    const rng = rngFor(`binary ${op}`);
+    const n = 11;
+    const a = rng.float32Array(n, unit);
+    const b = rng.float32Array(n, unit);
+    const f = [(x: number, y: number) => x + y, (x: number, y: number) => x * y, Math.max, Math.min, (x: number, y: number) => x - y][op];
+    const ref = Array.from(a, (v, i) => f(v, b[i]));
+    crossCheck(`binary ${op}`, rng, (k) => {
+      const out = zeros(k, n);
+      k.exports.binary(op, n, put(k, a), put(k, b), out);
+      return get(k, out, n);
+    }, ref, KERNEL_TWIN, { name: "BINARY_F64", abs: 1e-7, rel: 1e-7 });
+  });
+});
