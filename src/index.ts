@@ -6,6 +6,7 @@
 import { RnnWasmError } from "./errors.js";
 import type { ModelArtifacts } from "./import/artifacts.js";
 import { importTfjs, manifestPaths } from "./import/tfjs.js";
+import { isBundle, readBundle } from "./format/reader.js";
 import { buildModel } from "./model/build.js";
 import { RnnModel } from "./model/model.js";
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
@@ -93,7 +94,17 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   if (isArtifactsObject(src)) {
     artifacts = importTfjs(src.modelJson, src.weights, (src as { name?: string }).name ?? "model.json");
   } else if (src instanceof Uint8Array || src instanceof ArrayBuffer) {
-    throw new RnnWasmError("E_BUNDLE_CORRUPT", `${name}: .rnnb bundles are not supported yet`);
+    const bytes = src instanceof ArrayBuffer ? new Uint8Array(src) : src;
+    if (!isBundle(bytes)) {
+      throw new RnnWasmError("E_BUNDLE_CORRUPT", `${name}: not an .rnnb bundle (bad magic); pass {modelJson, weights} for tfjs artifacts`);
+    }
+    const read = readBundle(bytes);
+    const kernels = await KernelInstance.create(await getKernelModule(options.wasm, options.simd ?? "auto"));
+    return new RnnModel(kernels, read.packed.spec, read.packed, {
+      metadata: read.header.metadata ?? {},
+      tokenizer: read.header.tokenizer,
+      checksum: read.checksum,
+    });
   } else {
     throw new RnnWasmError(
       "E_ARGUMENT",
@@ -101,8 +112,7 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     );
   }
   const packed = buildModel(artifacts);
-  const module = await getKernelModule(options.wasm, options.simd ?? "auto");
-  const kernels = await KernelInstance.create(module);
-  const meta = (artifacts as { metadata?: Record<string, unknown> }).metadata ?? {};
-  return new RnnModel(kernels, packed.spec, packed, meta);
+  const kernels = await KernelInstance.create(await getKernelModule(options.wasm, options.simd ?? "auto"));
+  const user = (isArtifactsObject(src) ? (src.modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata : undefined);
+  return new RnnModel(kernels, packed.spec, packed, { metadata: typeof user === "object" && user !== null ? (user as Record<string, unknown>) : {} });
 }

@@ -8,6 +8,7 @@ import { Executor, type StateProvider, type StateSlot } from "./executor.js";
 import { checkInputs, type Tensor } from "./inputs.js";
 import { padTo8 } from "./pack.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
+import { Tokenizer, normalizeTokenizerConfig } from "../text/tokenizer.js";
 
 export interface ModelIO {
   name: string;
@@ -47,11 +48,15 @@ export class RnnModel {
   private statefulSlots = new Map<number, StateSlot>();
   readonly weightBytes: number;
 
+  /** Tokenizer config carried by the bundle (the Tokenizer object is built from it). */
+  readonly tokenizerConfig: unknown;
+  private checksum: number | undefined;
+
   constructor(
     private readonly kernels: KernelInstance,
     readonly spec: ModelSpec,
     packed: PackedModel,
-    metadata: Record<string, unknown> = {},
+    extras: { metadata?: Record<string, unknown>; tokenizer?: unknown; checksum?: number } = {},
   ) {
     const placed = placeWeights(kernels, packed);
     this.weightPtrs = placed.ptrs;
@@ -63,8 +68,17 @@ export class RnnModel {
     });
     this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [null, ...i.shape], dtype: i.dtype }));
     this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [null, ...spec.tensors[o.tensor].shape] }));
-    this.metadata = metadata;
+    this.metadata = extras.metadata ?? {};
+    this.tokenizerConfig = extras.tokenizer;
+    this.checksum = extras.checksum;
+    if (extras.tokenizer !== undefined) {
+      const T = spec.inputs[0].shape[0];
+      this.tokenizer = new Tokenizer(normalizeTokenizerConfig(extras.tokenizer), typeof T === "number" ? T : null);
+    }
   }
+
+  /** The bundle's vocabulary (Keras Tokenizer + pad_sequences), when it carries one. */
+  readonly tokenizer?: Tokenizer;
 
   /** Which SIMD build runs this model. */
   get simd(): "relaxed" | "baseline" {

@@ -1,0 +1,58 @@
+/**
+ * The .rnnb bundle (docs/bundle-format.md), shared by writer and reader:
+ *
+ *   0   "RNNB"                 magic
+ *   4   u32 version            FORMAT_VERSION
+ *   8   u32 headerBytes        length of the UTF-8 JSON header
+ *   12  header JSON            BundleHeader
+ *   ..  zero padding to 16
+ *   ..  sections               each 16-byte aligned, zero padding between
+ *   n-4 u32 CRC-32             of bytes [0, n-4)
+ *
+ * All integers little-endian. Sections hold weights already packed in the kernels' layouts.
+ */
+import type { ModelSpec } from "../model/spec.js";
+
+export const MAGIC = [0x52, 0x4e, 0x4e, 0x42]; // "RNNB"
+export const FORMAT_VERSION = 1;
+export const PREAMBLE_BYTES = 12;
+export const TRAILER_BYTES = 4;
+export const SECTION_ALIGN = 16;
+
+/** Storage types of sections. f32 is copied as is; f16 is widened to f32 on load. */
+export type SectionDtype = "f32" | "f16";
+export const DTYPE_BYTES: Record<SectionDtype, number> = { f32: 4, f16: 2 };
+
+export interface SectionEntry {
+  /** Weight name in spec.weights. */
+  name: string;
+  dtype: SectionDtype;
+  /** Absolute byte offset (multiple of 16) and length. */
+  offset: number;
+  bytes: number;
+  /** Number of stored values (bytes / dtype size). */
+  length: number;
+  /**
+   * Reserved for int8 sections (a later version): name of the section holding one f32 scale
+   * per output row. Readers of this version refuse sections they cannot decode.
+   */
+  scales?: string;
+}
+
+export interface BundleHeader {
+  format: "rnnb";
+  version: number;
+  generator: string;
+  /** Weight storage chosen at export (informational; each section states its own dtype). */
+  dtype: SectionDtype;
+  model: ModelSpec;
+  sections: SectionEntry[];
+  /** Free-form user metadata: labels, normalisation statistics, training figures. */
+  metadata: Record<string, unknown>;
+  /** Tokenizer config (src/text), when the model takes text. */
+  tokenizer?: unknown;
+}
+
+export function align16(n: number): number {
+  return Math.ceil(n / SECTION_ALIGN) * SECTION_ALIGN;
+}

@@ -1,0 +1,110 @@
+/**
+ * Reads and validates .rnnb bytes. Every length, offset and count is checked against the
+ * file's own size before it is used, so a truncated or crafted file costs at most one pass
+ * over its bytes and allocations no larger than itself; any defect is E_BUNDLE_CORRUPT (or
+ * E_BUNDLE_VERSION for a newer format), never a trap, hang or huge allocation.
+ */
+import { RnnWasmError } from "../errors.js";
+import type { ModelSpec, PackedModel } from "../model/spec.js";
+import { validateSpec } from "../model/validate.js";
+import { DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, SECTION_ALIGN, TRAILER_BYTES, type BundleHeader, type SectionDtype } from "./bundle.js";
+import { crc32 } from "./crc32.js";
+import { halvesToFloats } from "./half.js";
+
+function corrupt(msg: string): never {
+  throw new RnnWasmError("E_BUNDLE_CORRUPT", `not a valid .rnnb bundle: ${msg}`);
+}
+
+export function isBundle(bytes: Uint8Array): boolean {
+  return bytes.length >= 4 && MAGIC.every((b, i) => bytes[i] === b);
+}
+
+export interface ReadBundle {
+  header: BundleHeader;
+  packed: PackedModel;
+  /** CRC-32 of the bundle: identifies its weights (session snapshots). */
+  checksum: number;
+}
+
+export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
+  let bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
+  if (!(bytes instanceof Uint8Array)) corrupt("expected bytes");
+  const n = bytes.length;
+  if (n < PREAMBLE_BYTES + TRAILER_BYTES) corrupt(`${n} bytes is shorter than the smallest bundle`);
+  if (!isBundle(bytes)) corrupt(`bad magic ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ")} (expected "RNNB")`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, n);
+  const version = view.getUint32(4, true);
+  if (version !== FORMAT_VERSION) {
+    if (version > FORMAT_VERSION && version < 1000) {
+      throw new RnnWasmError("E_BUNDLE_VERSION", `bundle format version ${version} is newer than this rnn-wasm reads (${FORMAT_VERSION}); upgrade rnn-wasm`);
+    }
+    corrupt(`unknown format version ${version}`);
+  }
+  const stored = view.getUint32(n - TRAILER_BYTES, true);
+  const actual = crc32(bytes.subarray(0, n - TRAILER_BYTES));
+  if (stored !== actual) corrupt(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}): the file is truncated or damaged`);
+  const headerBytes = view.getUint32(8, true);
+  if (headerBytes < 2 || PREAMBLE_BYTES + headerBytes > n - TRAILER_BYTES) corrupt(`header length ${headerBytes} does not fit in ${n} bytes`);
+  let header: BundleHeader;
+  try {
+    header = JSON.parse(new TextDecoder("utf-8", { fatal: true }).decode(bytes.subarray(PREAMBLE_BYTES, PREAMBLE_BYTES + headerBytes)));
+  } catch (e) {
+    corrupt(`header is not valid UTF-8 JSON (${(e as Error).message})`);
+  }
+  if (typeof header !== "object" || header === null || header.format !== "rnnb" || header.version !== version) corrupt("header does not describe an rnnb bundle of this version");
+  if (!Array.isArray(header.sections)) corrupt("header has no section table");
+  if (typeof header.model !== "object" || header.model === null || !Array.isArray(header.model.weights)) corrupt("header has no model spec");
+  if (header.metadata !== undefined && (typeof header.metadata !== "object" || header.metadata === null || Array.isArray(header.metadata))) corrupt("metadata must be an object");
+
+  // sections: aligned, inside the data area, in order, not overlapping, sized by dtype
+  const dataStart = PREAMBLE_BYTES + headerBytes;
+  const dataEnd = n - TRAILER_BYTES;
+  let prevEnd = dataStart;
+  const byName = new Map<string, { dtype: SectionDtype; offset: number; length: number }>();
+  for (const s of header.sections) {
+    if (typeof s !== "object" || s === null || typeof s.name !== "string") corrupt("section entry is malformed");
+    if (!(s.dtype in DTYPE_BYTES)) {
+      throw new RnnWasmError("E_BUNDLE_VERSION", `section ${s.name} stores dtype ${JSON.stringify(s.dtype)}, which this rnn-wasm cannot read; upgrade rnn-wasm`);
+    }
+    if (![s.offset, s.bytes, s.length].every((v) => Number.isSafeInteger(v) && v >= 0)) corrupt(`section ${s.name} has a bad offset or length`);
+    if (s.offset % SECTION_ALIGN !== 0) corrupt(`section ${s.name} at ${s.offset} is not ${SECTION_ALIGN}-byte aligned`);
+    if (s.offset < prevEnd) corrupt(`section ${s.name} at ${s.offset} overlaps the header or the previous section (ends at ${prevEnd})`);
+    if (s.offset + s.bytes > dataEnd) corrupt(`section ${s.name} (${s.offset}..${s.offset + s.bytes}) runs past the data (${dataEnd} bytes)`);
+    if (s.bytes !== s.length * DTYPE_BYTES[s.dtype as SectionDtype]) corrupt(`section ${s.name}: ${s.bytes} bytes do not hold ${s.length} ${s.dtype} values`);
+    if (byName.has(s.name)) corrupt(`section ${s.name} appears twice`);
+    byName.set(s.name, { dtype: s.dtype as SectionDtype, offset: s.offset, length: s.length });
+    prevEnd = s.offset + s.bytes;
+  }
+  const spec = header.model as ModelSpec;
+  const lengths = new Map<string, number>();
+  for (const w of spec.weights) {
+    if (typeof w !== "object" || w === null || typeof w.name !== "string") corrupt("weight entry is malformed");
+    const s = byName.get(w.name);
+    if (!s) corrupt(`weight ${w.name} has no section`);
+    if (w.length !== s.length) corrupt(`weight ${w.name}: spec says ${w.length} values, section holds ${s.length}`);
+    lengths.set(w.name, s.length);
+  }
+  try {
+    validateSpec(spec, lengths);
+  } catch (e) {
+    if (e instanceof RnnWasmError) throw e;
+    corrupt(`model spec is malformed (${(e as Error).message})`);
+  }
+
+  // f32 sections are viewed in place when the bytes are 4-byte aligned in memory (zero copy
+  // until the single copy into kernel memory); otherwise the bundle is copied once.
+  if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
+  const data = new Map<string, Float32Array>();
+  for (const [name, s] of byName) {
+    if (!lengths.has(name)) continue;
+    if (s.dtype === "f32") {
+      data.set(name, new Float32Array(bytes.buffer, bytes.byteOffset + s.offset, s.length));
+    } else {
+      const halves = new Uint16Array(bytes.buffer.slice(bytes.byteOffset + s.offset, bytes.byteOffset + s.offset + s.length * 2));
+      const f = new Float32Array(s.length);
+      halvesToFloats(halves, f);
+      data.set(name, f);
+    }
+  }
+  return { header, packed: { spec, data }, checksum: actual };
+}
