@@ -8,7 +8,7 @@ import { describe, expect, it } from "vitest";
 import { importKeras3, importKerasFile, importKerasH5 } from "../../src/import/keras/index.js";
 import { normaliseKeras3Topology } from "../../src/import/keras/keras3-config.js";
 import { toSnakeCase, variableRoles } from "../../src/import/keras/keras3-weights.js";
-import { kerasFixtures, type KerasFixture } from "../fixtures/keras/make-fixtures.js";
+import { kerasFixtures, writeFixture, type KerasFixture } from "../fixtures/keras/make-fixtures.js";
 import { allKeys, fixture, mismatches, valuesOf } from "./helpers.js";
 
 type LayerJson = { class_name: string; name?: string; config: Record<string, unknown>; inbound_nodes?: unknown };
@@ -238,6 +238,35 @@ describe("Keras 3 weight-store naming", () => {
     expect(variableRoles("LayerNormalization", { rms_scaling: true })).toEqual(["gamma"]);
     expect(variableRoles("Dense", { use_bias: false })).toEqual(["kernel"]);
     expect(variableRoles("SomeCustomLayer", {})).toBeUndefined();
+  });
+
+  it("reads a generic RNN layer's cell: RNN(LSTMCell) at layers/rnn/cell/vars", async () => {
+    const cell = { module: "keras.layers", class_name: "LSTMCell", config: { name: "lstm_cell", trainable: true, dtype: "float32", units: 2, use_bias: true }, registered_name: null };
+    const rnnLayer = { module: "keras.layers", class_name: "RNN", config: { name: "rnn", trainable: true, dtype: "float32", return_sequences: false, cell }, registered_name: null };
+    const data = (n: number, base: number) => Float32Array.from({ length: n }, (_, i) => base + i / 64);
+    const fx: KerasFixture = {
+      file: "rnn_cell.keras",
+      description: "RNN(LSTMCell(2)) on 3 features",
+      kerasVersion: "3.5.0",
+      format: "keras",
+      config: {
+        module: "keras",
+        class_name: "Sequential",
+        config: { name: "s", layers: [{ module: "keras.layers", class_name: "InputLayer", config: { batch_shape: [null, 4, 3], dtype: "float32", name: "input_layer" }, registered_name: null }, rnnLayer] },
+        registered_name: null,
+      },
+      groups: ["vars", "layers/rnn/vars", "layers/rnn/cell/vars"],
+      variables: [
+        { path: "layers/rnn/cell/vars/0", name: "rnn/lstm_cell/kernel", shape: [3, 8], data: data(24, 0) },
+        { path: "layers/rnn/cell/vars/1", name: "rnn/lstm_cell/recurrent_kernel", shape: [2, 8], data: data(16, 1) },
+        { path: "layers/rnn/cell/vars/2", name: "rnn/lstm_cell/bias", shape: [8], data: data(8, 2) },
+      ],
+      expectedNames: ["rnn/lstm_cell/kernel", "rnn/lstm_cell/recurrent_kernel", "rnn/lstm_cell/bias"],
+    };
+    const a = await importKerasFile(await writeFixture(fx), fx.file);
+    expect(a.weights.map((w) => [w.name, w.shape])).toEqual(fx.variables.map((v) => [v.name, v.shape]));
+    a.weights.forEach((w, i) => expect(mismatches(w.data, fx.variables[i]!.data)).toBe(0));
+    expect(((layersOf(a.topology)[1]!.config.cell) as LayerJson).class_name).toBe("LSTMCell");
   });
 
   it("reads the same weights through importKeras3 and importKerasFile", async () => {

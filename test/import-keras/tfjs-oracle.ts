@@ -35,10 +35,11 @@ export async function tfjsModelFromArtifacts(artifacts: ModelArtifacts): Promise
 
 /** Predicts one example (a batch of one) and returns each output without its batch axis. */
 export function tfjsPredict(model: tf.LayersModel, input: RefTensor): RefTensor[] {
-  return tf.tidy(() => {
-    const x = tf.tensor(Float32Array.from(input.data), [1, ...input.shape]);
-    const y = model.predict(x);
-    const ys = Array.isArray(y) ? y : [y];
-    return ys.map((t) => ({ shape: t.shape.slice(1) as number[], data: Float64Array.from(t.dataSync()) }));
+  const ys = tf.tidy(() => {
+    const y = model.predict(tf.tensor(Float32Array.from(input.data), [1, ...input.shape]));
+    return Array.isArray(y) ? y : [y];
   });
+  const out = ys.map((t) => ({ shape: t.shape.slice(1), data: Float64Array.from(t.dataSync()) }));
+  tf.dispose(ys);
+  return out;
 }

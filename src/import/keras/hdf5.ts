@@ -67,7 +67,7 @@ export async function withH5File<T>(
     return read({ lib, module, file, label });
   } catch (cause) {
     if (cause instanceof RnnWasmError) throw cause;
-    fail("E_HDF5", `${label}: HDF5 read failed (${hdf5Reason(cause)})`, cause);
+    throw new RnnWasmError("E_HDF5", `${label}: HDF5 read failed (${hdf5Reason(cause)})`, { cause });
   } finally {
     if (file !== undefined && file.file_id >= 0n) {
       try {
@@ -176,7 +176,7 @@ function toStringList(value: unknown, name: string): string[] {
   if (Array.isArray(value) && value.every((v) => typeof v === "string")) {
     return value.map((v: string) => cleanString(v));
   }
-  if (ArrayBuffer.isView(value) && (value as { length: number }).length === 0) return [];
+  if (ArrayBuffer.isView(value) && value.byteLength === 0) return [];
   throw new Error(`attribute ${name} is not a list of strings`);
 }
 
