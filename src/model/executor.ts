@@ -21,9 +21,22 @@ export interface StateSlot {
   c: number; // 0 for GRU / SimpleRNN
 }
 
+/**
+ * Running state of the ops that look across time, for sessions: the session feeds a sequence
+ * in chunks (one step or more) and these carry what the whole-sequence ops would have seen.
+ */
+export interface StreamState {
+  /** Global pooling: running sum (avg) or max, [B][F] floats, and steps counted, [B] floats. */
+  pool(opIndex: number): { acc: number; count: number };
+  /** Causal Conv1D: the last span-1 input rows per batch row, [B][span-1][Cin] floats. */
+  convHistory(opIndex: number): number;
+}
+
 /** Gives the executor the state buffers of stateful ops (sessions, stateful layers). */
 export interface StateProvider {
   slot(opIndex: number, op: RnnOp, batch: number): StateSlot | null;
+  /** Present for sessions: ops across time continue from the previous chunk. */
+  stream?: StreamState;
 }
 
 export interface InputTensor {
@@ -83,8 +96,8 @@ export class Executor {
 
   // ---------------------------------------------------------------- planning
 
-  private makePlan(inputShapes: number[][], batch: number): Plan {
-    const key = `${batch}|${inputShapes.map((s) => s.join("x")).join(",")}`;
+  private makePlan(inputShapes: number[][], batch: number, streaming: boolean): Plan {
+    const key = `${streaming ? "s" : "p"}${batch}|${inputShapes.map((s) => s.join("x")).join(",")}`;
     if (this.plan && this.plan.key === key) return this.plan;
     const shapes = new Map<string, number[]>();
     this.spec.inputs.forEach((inp, i) => shapes.set(inp.tensor, inputShapes[i]));
@@ -134,6 +147,11 @@ export class Executor {
       } else if (op.op === "conv1d") {
         const Tout = outShapes[0][0] as number;
         sc.set("cols", take(batch * Tout * op.kernelSize * op.inDim * F32));
+        if (streaming) {
+          // history rows + this chunk, per batch row
+          const span = op.dilation * (op.kernelSize - 1) + 1;
+          sc.set("window", take(batch * (span - 1 + ins[0][0]) * op.inDim * F32));
+        }
       }
       if (sc.size) scratch.set(idx, sc);
     });
@@ -160,7 +178,8 @@ export class Executor {
     const batch = inputs[0].shape[0];
     const inputShapes = inputs.map((t) => t.shape.slice(1));
     this.checkIds(inputs);
-    const plan = this.makePlan(inputShapes, batch);
+    const stream = states?.stream;
+    const plan = this.makePlan(inputShapes, batch, !!stream);
     this.ensureArena(plan.bytes);
     const base = this.arena;
     const ptr = (id: string) => base + plan.regions.get(id)!.offset;
@@ -235,7 +254,8 @@ export class Executor {
         }
         case "global_pool": {
           const [T, F] = shapeOf(op.inputs[0]);
-          ex.globalPool(batch, T, F, ptr(op.inputs[0]), maskPtr(op.inputs[0]), ptr(out), op.mode === "max" ? 1 : 0);
+          if (stream) this.streamPool(op.mode, idx, batch, T, F, ptr(op.inputs[0]), maskPtr(op.inputs[0]), ptr(out), stream);
+          else ex.globalPool(batch, T, F, ptr(op.inputs[0]), maskPtr(op.inputs[0]), ptr(out), op.mode === "max" ? 1 : 0);
           break;
         }
         case "pool1d": {
@@ -249,8 +269,16 @@ export class Executor {
           const [T] = shapeOf(op.inputs[0]);
           const Tout = shapeOf(out)[0];
           const cols = base + plan.scratch.get(idx)!.get("cols")!.offset;
-          const padLeft = convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding);
-          ex.im2col1d(batch, T, op.inDim, ptr(op.inputs[0]), Tout, op.kernelSize, op.strides, op.dilation, padLeft, cols);
+          if (stream) {
+            // causal: [history; chunk] with no padding gives exactly this chunk's outputs
+            const span = op.dilation * (op.kernelSize - 1) + 1;
+            const win = base + plan.scratch.get(idx)!.get("window")!.offset;
+            this.fillWindow(batch, T, op.inDim, span - 1, ptr(op.inputs[0]), stream.convHistory(idx), win);
+            ex.im2col1d(batch, T + span - 1, op.inDim, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
+          } else {
+            const padLeft = convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding);
+            ex.im2col1d(batch, T, op.inDim, ptr(op.inputs[0]), Tout, op.kernelSize, op.strides, op.dilation, padLeft, cols);
+          }
           const K = op.kernelSize * op.inDim;
           ex.gemm(batch * Tout, op.filters, K, cols, K, this.weightPtr(op.weights.kernel),
             op.weights.bias ? this.weightPtr(op.weights.bias) : 0, ptr(out), op.filters);
@@ -295,6 +323,50 @@ export class Executor {
       const count = batch * shape.reduce((a, b2) => a * b2, 1);
       return { data: k.readF32(ptr(o.tensor), count), shape: [batch, ...shape] };
     });
+  }
+
+  /**
+   * Session mode pooling: folds this chunk's unmasked steps into the running sum (or max) and
+   * count, then writes mean (or max) so far; 0 while no step has been seen, as predict does.
+   */
+  private streamPool(mode: "avg" | "max", idx: number, batch: number, T: number, F: number, x: number, mask: number, out: number, stream: StreamState): void {
+    const { acc, count } = stream.pool(idx);
+    const f32 = this.k.f32;
+    const u8 = this.k.u8;
+    const a = acc >>> 2;
+    const c = count >>> 2;
+    const xs = x >>> 2;
+    const o = out >>> 2;
+    for (let b2 = 0; b2 < batch; b2++) {
+      for (let t = 0; t < T; t++) {
+        if (mask && u8[mask + b2 * T + t] === 0) continue;
+        const row = xs + (b2 * T + t) * F;
+        if (mode === "max") {
+          if (f32[c + b2] === 0) for (let f = 0; f < F; f++) f32[a + b2 * F + f] = f32[row + f];
+          else for (let f = 0; f < F; f++) f32[a + b2 * F + f] = Math.max(f32[a + b2 * F + f], f32[row + f]);
+        } else {
+          for (let f = 0; f < F; f++) f32[a + b2 * F + f] += f32[row + f];
+        }
+        f32[c + b2] += 1;
+      }
+      const n = f32[c + b2];
+      for (let f = 0; f < F; f++) f32[o + b2 * F + f] = n === 0 ? 0 : mode === "max" ? f32[a + b2 * F + f] : f32[a + b2 * F + f] / n;
+    }
+  }
+
+  /** window[b] = history[b] (hist rows) ++ chunk[b] (T rows); history keeps the last hist rows. */
+  private fillWindow(batch: number, T: number, C: number, hist: number, chunk: number, history: number, win: number): void {
+    const f32 = this.k.f32;
+    const h = history >>> 2;
+    const x = chunk >>> 2;
+    const w = win >>> 2;
+    const rows = hist + T;
+    for (let b2 = 0; b2 < batch; b2++) {
+      const wb = w + b2 * rows * C;
+      f32.copyWithin(wb, h + b2 * hist * C, h + (b2 + 1) * hist * C);
+      f32.copyWithin(wb + hist * C, x + b2 * T * C, x + (b2 + 1) * T * C);
+      if (hist > 0) f32.copyWithin(h + b2 * hist * C, wb + T * C, wb + rows * C);
+    }
   }
 
   private activate(code: number, p: number, rows: number, F: number): void {

@@ -9,6 +9,8 @@ import { checkInputs, type Tensor } from "./inputs.js";
 import { padTo8 } from "./pack.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
 import { Tokenizer, normalizeTokenizerConfig } from "../text/tokenizer.js";
+import { Session } from "../session.js";
+import { crc32 } from "../format/crc32.js";
 
 export interface ModelIO {
   name: string;
@@ -42,7 +44,8 @@ export class RnnModel {
   readonly outputs: ModelIO[];
   readonly metadata: Record<string, unknown>;
   private disposed = false;
-  private readonly executor: Executor;
+  /** @internal */
+  readonly executor: Executor;
   private readonly weightPtrs: Map<string, number>;
   /** State of layers imported with stateful: true (tfjs semantics: carried across predict). */
   private statefulSlots = new Map<number, StateSlot>();
@@ -53,7 +56,8 @@ export class RnnModel {
   private checksum: number | undefined;
 
   constructor(
-    private readonly kernels: KernelInstance,
+    /** @internal */
+    readonly kernels: KernelInstance,
     readonly spec: ModelSpec,
     packed: PackedModel,
     extras: { metadata?: Record<string, unknown>; tokenizer?: unknown; checksum?: number } = {},
@@ -90,7 +94,8 @@ export class RnnModel {
     return this.kernels.memoryBytes;
   }
 
-  private live(): void {
+  /** @internal */
+  live(): void {
     if (this.disposed) throw new RnnWasmError("E_DISPOSED", `model ${this.spec.name} has been disposed`);
   }
 
@@ -131,8 +136,8 @@ export class RnnModel {
     this.statefulSlots.clear();
   }
 
-  /** Runs `fn`, turning an engine trap into a typed error (the model stays usable). */
-  private guard<T>(fn: () => T): T {
+  /** @internal Runs `fn`, turning an engine trap into a typed error (the model stays usable). */
+  guard<T>(fn: () => T): T {
     try {
       return fn();
     } catch (e) {
@@ -144,8 +149,38 @@ export class RnnModel {
     }
   }
 
+  /**
+   * Identifies this model's weights and structure for session snapshots: the bundle's CRC-32,
+   * or for models loaded from tfjs/Keras files a CRC-32 over the packed spec and weights.
+   * @internal
+   */
+  modelId(): number {
+    if (this.checksum === undefined) {
+      let c = crc32(new TextEncoder().encode(JSON.stringify(this.spec)));
+      for (const w of this.spec.weights) {
+        const p = this.weightPtrs.get(w.name)!;
+        c = crc32(this.kernels.u8.subarray(p, p + w.length * 4), c);
+      }
+      this.checksum = c >>> 0;
+    }
+    return this.checksum;
+  }
+
+  /** A streaming session (one timestep at a time); see docs/ARCHITECTURE.md. */
+  createSession(opts: { batchSize?: number } = {}): Session {
+    this.live();
+    if (opts === null || typeof opts !== "object") throw new RnnWasmError("E_ARGUMENT", "createSession options must be an object");
+    const s = new Session(this, opts.batchSize ?? 1);
+    this.sessions.add(s);
+    return s;
+  }
+
+  private sessions = new Set<Session>();
+
   dispose(): void {
     if (this.disposed) return;
+    for (const s of this.sessions) s.dispose();
+    this.sessions.clear();
     this.disposed = true;
     this.executor.release();
     this.statefulSlots.clear();
