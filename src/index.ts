@@ -116,3 +116,9 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   const user = (isArtifactsObject(src) ? (src.modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata : undefined);
   return new RnnModel(kernels, packed.spec, packed, { metadata: typeof user === "object" && user !== null ? (user as Record<string, unknown>) : {} });
 }
+
+export { LstmCell, GruCell, ready } from "./cells.js";
+export type { CellArgs } from "./cells.js";
+export { Session } from "./session.js";
+export type { GenerateOptions } from "./generate.js";
+export type { Tokenizer, TokenizerConfig } from "./text/tokenizer.js";

@@ -11,6 +11,7 @@ import type { ModelSpec, PackedModel } from "./spec.js";
 import { Tokenizer, normalizeTokenizerConfig } from "../text/tokenizer.js";
 import { Session } from "../session.js";
 import { crc32 } from "../format/crc32.js";
+import { generate as generateTokens, type GenerateOptions } from "../generate.js";
 
 export interface ModelIO {
   name: string;
@@ -164,6 +165,15 @@ export class RnnModel {
       this.checksum = c >>> 0;
     }
     return this.checksum;
+  }
+
+  /**
+   * Continues a prompt (text when the bundle has a vocabulary, or token ids) for `steps`
+   * tokens: greedy when temperature is 0 (the default), seeded sampling otherwise.
+   */
+  generate(prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
+    this.live();
+    return generateTokens(this, prompt, opts);
   }
 
   /** A streaming session (one timestep at a time); see docs/ARCHITECTURE.md. */
