@@ -1,7 +1,7 @@
 // Builds the two kernel targets (asconfig.json) and the JS entries into dist/.
 // `node scripts/build.mjs wasm` builds only the kernels.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, rmSync } from "node:fs";
+import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -20,8 +20,23 @@ for (const f of ["rnn-simd.wasm", "rnn-relaxed.wasm"]) copyFileSync(resolve(root
 
 const esbuild = await import("esbuild");
 const common = { bundle: true, format: "esm", target: "es2022", sourcemap: false, legalComments: "none", logLevel: "warning" };
-await esbuild.build({ ...common, entryPoints: { index: "src/index.ts" }, outdir: "dist", platform: "neutral" });
-await esbuild.build({ ...common, entryPoints: { node: "src/node.ts" }, outdir: "dist", platform: "node" });
+// Runtime entries, one per platform (package.json "exports" picks one by condition). Each is a
+// self-contained minified bundle; only the Node entries may import node: modules
+// (test/runtimes/size.test.ts checks). The workerd and edge entries import the .wasm files
+// as modules (kept as imports: the platform's bundler or config compiles them).
+const runtime = { ...common, minify: true, outdir: "dist" };
+await esbuild.build({ ...runtime, entryPoints: { index: "src/index.ts" }, platform: "neutral" });
+await esbuild.build({ ...runtime, entryPoints: { browser: "src/browser.ts" }, platform: "browser" });
+await esbuild.build({ ...runtime, entryPoints: { deno: "src/deno.ts" }, platform: "neutral" });
+await esbuild.build({ ...runtime, entryPoints: { workerd: "src/workerd.ts", edge: "src/edge.ts" }, platform: "neutral", external: ["*.wasm", "*.wasm?module"] });
+await esbuild.build({ ...runtime, entryPoints: { node: "src/node.ts" }, platform: "node" });
+// CommonJS build of the Node entry for require(): import.meta.url has no CJS equivalent, so it
+// is defined from __filename.
+await esbuild.build({
+  ...runtime, entryPoints: { node: "src/node.ts" }, outExtension: { ".js": ".cjs" }, platform: "node", format: "cjs",
+  define: { "import.meta.url": "__rnnwasm_import_meta_url" },
+  banner: { js: 'var __rnnwasm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
+});
 // Node-only entries: the export function and the CLI (dependencies stay external)
 await esbuild.build({ ...common, entryPoints: { export: "src/export.ts" }, outdir: "dist", platform: "node", packages: "external" });
 if (existsSync(resolve(root, "tools/cli/main.ts"))) {
@@ -31,4 +46,8 @@ if (existsSync(resolve(root, "tools/cli/main.ts"))) {
   });
 }
 run(bin("tsc"), ["-p", "tsconfig.build.json"]);
+// Declarations for require(): the same files in a folder marked CommonJS, so TypeScript
+// (module node16/nodenext) reads them as CJS types instead of ESM types.
+cpSync(resolve(root, "dist/types"), resolve(root, "dist/types-cjs"), { recursive: true });
+writeFileSync(resolve(root, "dist/types-cjs/package.json"), JSON.stringify({ type: "commonjs" }) + "\n");
 console.log("built build/*.wasm and dist/");
