@@ -54,12 +54,17 @@ export function packTarball(dest: string): string {
  */
 export function projectWithPackedPackage(label: string): { dir: string; tarball: string } {
   const dir = scratchDir(label);
-  const tarball = packTarball(dir);
-  const pkgDir = join(dir, "node_modules", "rnn-wasm");
-  mkdirSync(pkgDir, { recursive: true });
-  execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"], { stdio: "pipe" });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `probe-${label}`, private: true, type: "module" }, null, 2));
-  return { dir, tarball };
+  try {
+    const tarball = packTarball(dir);
+    const pkgDir = join(dir, "node_modules", "rnn-wasm");
+    mkdirSync(pkgDir, { recursive: true });
+    execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"], { stdio: "pipe" });
+    writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `probe-${label}`, private: true, type: "module" }, null, 2));
+    return { dir, tarball };
+  } catch (e) {
+    cleanup(dir);
+    throw e;
+  }
 }
 
 /** Which file `import "rnn-wasm"` (or a subpath) reaches from `dir` under the given conditions. */
