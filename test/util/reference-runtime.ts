@@ -37,8 +37,9 @@ function nestedToTensor(x: unknown, dtype: "float32" | "int32"): Tensor {
     cur = cur[0];
   }
   const flat = (x as unknown[]).flat(Infinity) as number[];
-  if (flat.some((v) => typeof v !== "number")) {
-    throw new RnnWasmError("E_DTYPE", "predict: nested arrays must hold numbers");
+  const bad = flat.find((v) => typeof v !== "number");
+  if (bad !== undefined) {
+    throw new RnnWasmError("E_DTYPE", `predict: nested arrays must hold numbers, received a ${typeof bad}`);
   }
   return { data: dtype === "int32" ? Int32Array.from(flat) : Float32Array.from(flat), shape };
 }
@@ -69,7 +70,8 @@ class ReferenceRuntimeModel {
         throw new RnnWasmError("E_SHAPE", `input ${spec.name}: expected { data, shape }, received ${typeof raw}`);
       }
       if (!(t.data instanceof Float32Array || t.data instanceof Int32Array)) {
-        const got = t.data === null || t.data === undefined ? String(t.data) : (t.data as object).constructor?.name ?? typeof t.data;
+        const got =
+          t.data === null || t.data === undefined || typeof t.data !== "object" ? `${t.data === null ? "null" : typeof t.data}` : (t.data as object).constructor?.name ?? "object";
         throw new RnnWasmError("E_DTYPE", `input ${spec.name}: expected Float32Array or Int32Array data (${spec.dtype}), received ${got}`);
       }
       if (t.shape.some((d) => !Number.isInteger(d) || d < 0)) {
