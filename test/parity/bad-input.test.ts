@@ -8,7 +8,7 @@
  *
  * Message checks ignore case, whitespace and brackets: "[4, 20]" in a message matches "4,20".
  */
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -184,7 +184,11 @@ describe(`${TARGET}: malformed or truncated model.json -> E_MODEL_JSON`, () => {
     const text = readFileSync(join(src, "model.json"), "utf8");
     writeFileSync(join(dir, "model.json"), text.slice(0, Math.floor(text.length / 2)));
     writeFileSync(join(dir, "group1-shard1of1.bin"), readFileSync(join(src, "group1-shard1of1.bin")));
-    await expectRnnError(() => runtime.loadModel(join(dir, "model.json")), "E_MODEL_JSON", ["model.json"]);
+    try {
+      await expectRnnError(() => runtime.loadModel(join(dir, "model.json")), "E_MODEL_JSON", ["model.json"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     checkWitness("a truncated model.json");
   });
 });
