@@ -63,7 +63,7 @@ export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
   const byName = new Map<string, { dtype: SectionDtype; offset: number; length: number }>();
   for (const s of header.sections) {
     if (typeof s !== "object" || s === null || typeof s.name !== "string") corrupt("section entry is malformed");
-    if (!(s.dtype in DTYPE_BYTES)) {
+    if (!Object.hasOwn(DTYPE_BYTES, s.dtype)) { // own keys only: "toString" is not a dtype
       throw new RnnWasmError("E_BUNDLE_VERSION", `section ${s.name} stores dtype ${JSON.stringify(s.dtype)}, which this rnn-wasm cannot read; upgrade rnn-wasm`);
     }
     if (![s.offset, s.bytes, s.length].every((v) => Number.isSafeInteger(v) && v >= 0)) corrupt(`section ${s.name} has a bad offset or length`);
