@@ -12,7 +12,7 @@
 
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
-import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS } from "./lstm";
+import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
 
 // @ts-ignore: decorator
 @inline function blend(z: v128, hPrev: v128, hh: v128): v128 {
@@ -38,6 +38,7 @@ export function f32_gru_sequence(
   const gates = rhBuf + rowBytes;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
   const zrBytes = <usize>u << 6; // per tile, reset_after=false first block
   const hBlock = wRec + <usize>tiles * zrBytes;
   const hTileBytes = <usize>u << 5;
@@ -48,7 +49,8 @@ export function f32_gru_sequence(
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
       const hEnd = hb + (<usize>u << 2);
-      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      if (live) {
         const xr = xp + (bt + <usize>tIn) * xpRow;
         if (resetAfter != 0) {
           for (let tile = 0; tile < tiles; tile++) {
@@ -128,7 +130,11 @@ export function f32_gru_sequence(
         }
         memory.copy(hb, hTmp, rowBytes);
       }
-      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+      if (out != 0) {
+        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
+        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
+        else memory.copy(o, hb, <usize>u << 2);
+      }
     }
   }
 }
@@ -148,6 +154,7 @@ export function f32_gru_sequence_scalar(
   const gates = rhBuf + rowBytes;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
   const zrBytes = <usize>u << 6;
   const hBlock = wRec + <usize>tiles * zrBytes;
   const hTileBytes = <usize>u << 5;
@@ -157,7 +164,8 @@ export function f32_gru_sequence_scalar(
     for (let b = 0; b < B; b++) {
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
-      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      if (live) {
         const xr = xp + (bt + <usize>tIn) * xpRow;
         if (resetAfter != 0) {
           for (let j = 0; j < U8; j++) {
@@ -221,7 +229,11 @@ export function f32_gru_sequence_scalar(
         }
         memory.copy(hb, hTmp, rowBytes);
       }
-      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+      if (out != 0) {
+        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
+        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
+        else memory.copy(o, hb, <usize>u << 2);
+      }
     }
   }
 }

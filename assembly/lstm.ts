@@ -16,6 +16,8 @@ import { activateBuffer, activateBufferScalar } from "./math";
 
 export const RNN_GO_BACKWARDS: i32 = 1;
 export const RNN_ALIGN_OUTPUT: i32 = 2;
+/** Masked steps write zeros to the sequence output instead of repeating h (Keras zero_output_for_mask). */
+export const RNN_ZERO_MASKED_OUTPUT: i32 = 4;
 
 // @ts-ignore: decorator
 @inline export function padUnits(u: i32): i32 {
@@ -26,7 +28,8 @@ export const RNN_ALIGN_OUTPUT: i32 = 2;
  * Runs T steps for B rows. State h, c: [B][U8] floats (U8 = units rounded up to 8), updated
  * in place. scratch: U8 + 32 floats, 16-byte aligned. out (optional): [B][T][u].
  * flags: RNN_GO_BACKWARDS reads timesteps T-1..0; RNN_ALIGN_OUTPUT writes each output at
- * its input time index (Bidirectional's backward half) instead of in processing order.
+ * its input time index (Bidirectional's backward half) instead of in processing order;
+ * RNN_ZERO_MASKED_OUTPUT writes zeros for masked steps (Keras Bidirectional).
  */
 export function f32_lstm_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
@@ -41,13 +44,15 @@ export function f32_lstm_sequence(
   const gates = scratch + rowBytes;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     const tOut = align ? tIn : s;
     for (let b = 0; b < B; b++) {
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
-      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      if (live) {
         const cb = c + <usize>b * rowBytes;
         const xr = xp + (bt + <usize>tIn) * xpRow;
         for (let tile = 0; tile < tiles; tile++) {
@@ -86,7 +91,11 @@ export function f32_lstm_sequence(
         }
         memory.copy(hb, hTmp, rowBytes);
       }
-      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+      if (out != 0) {
+        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
+        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
+        else memory.copy(o, hb, <usize>u << 2);
+      }
     }
   }
 }
@@ -104,13 +113,15 @@ export function f32_lstm_sequence_scalar(
   const gates = scratch + rowBytes;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     const tOut = align ? tIn : s;
     for (let b = 0; b < B; b++) {
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
-      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      if (live) {
         const cb = c + <usize>b * rowBytes;
         const xr = xp + (bt + <usize>tIn) * xpRow;
         for (let j = 0; j < U8; j++) {
@@ -138,7 +149,11 @@ export function f32_lstm_sequence_scalar(
         }
         memory.copy(hb, hTmp, rowBytes);
       }
-      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+      if (out != 0) {
+        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
+        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
+        else memory.copy(o, hb, <usize>u << 2);
+      }
     }
   }
 }

@@ -3,7 +3,7 @@
 
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
-import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS } from "./lstm";
+import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
 
 /** State h: [B][U8]; scratch: U8 floats. */
 export function f32_simple_rnn_sequence(
@@ -16,6 +16,7 @@ export function f32_simple_rnn_sequence(
   const tileWBytes = <usize>u << 5;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     const tOut = align ? tIn : s;
@@ -23,7 +24,8 @@ export function f32_simple_rnn_sequence(
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
       const hEnd = hb + (<usize>u << 2);
-      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      if (live) {
         const xr = xp + (bt + <usize>tIn) * rowBytes;
         for (let tile = 0; tile < tiles; tile++) {
           const off = <usize>tile << 5;
@@ -43,7 +45,11 @@ export function f32_simple_rnn_sequence(
         activateBuffer(act, scratch, U8);
         memory.copy(hb, scratch, rowBytes);
       }
-      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+      if (out != 0) {
+        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
+        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
+        else memory.copy(o, hb, <usize>u << 2);
+      }
     }
   }
 }
@@ -57,13 +63,15 @@ export function f32_simple_rnn_sequence_scalar(
   const tileWBytes = <usize>u << 5;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
+  const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     const tOut = align ? tIn : s;
     for (let b = 0; b < B; b++) {
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
-      if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      if (live) {
         const xr = xp + (bt + <usize>tIn) * rowBytes;
         for (let j = 0; j < U8; j++) {
           const tile = <usize>(j >> 3);
@@ -79,7 +87,11 @@ export function f32_simple_rnn_sequence_scalar(
         activateBufferScalar(act, scratch, U8);
         memory.copy(hb, scratch, rowBytes);
       }
-      if (out != 0) memory.copy(out + (bt + <usize>tOut) * (<usize>u << 2), hb, <usize>u << 2);
+      if (out != 0) {
+        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
+        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
+        else memory.copy(o, hb, <usize>u << 2);
+      }
     }
   }
 }

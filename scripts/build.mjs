@@ -24,11 +24,18 @@ const common = { bundle: true, format: "esm", target: "es2022", sourcemap: false
 // self-contained minified bundle; only the Node entries may import node: modules
 // (test/runtimes/size.test.ts checks). The workerd and edge entries import the .wasm files
 // as modules (kept as imports: the platform's bundler or config compiles them).
+// The non-Node entries share chunks (code splitting): the core runtime is imported statically;
+// optional parts (the tfjs model.json importer and model builder, the tokenizer, generation,
+// standalone cells) are separate chunks loaded with import() only when a model needs them.
 const runtime = { ...common, minify: true, outdir: "dist" };
-await esbuild.build({ ...runtime, entryPoints: { index: "src/index.ts" }, platform: "neutral" });
-await esbuild.build({ ...runtime, entryPoints: { browser: "src/browser.ts" }, platform: "browser" });
-await esbuild.build({ ...runtime, entryPoints: { deno: "src/deno.ts" }, platform: "neutral" });
-await esbuild.build({ ...runtime, entryPoints: { workerd: "src/workerd.ts", edge: "src/edge.ts" }, platform: "neutral", external: ["*.wasm", "*.wasm?module"] });
+await esbuild.build({
+  ...runtime,
+  entryPoints: { index: "src/index.ts", browser: "src/browser.ts", deno: "src/deno.ts", workerd: "src/workerd.ts", edge: "src/edge.ts" },
+  platform: "neutral",
+  splitting: true,
+  chunkNames: "chunks/[name]-[hash]",
+  external: ["*.wasm", "*.wasm?module"],
+});
 await esbuild.build({ ...runtime, entryPoints: { node: "src/node.ts" }, platform: "node" });
 // CommonJS build of the Node entry for require(): import.meta.url has no CJS equivalent, so it
 // is defined from __filename.

@@ -4,7 +4,7 @@
  * feed tokens through a session, so each new token costs one step, not a re-run.
  */
 import { RnnWasmError } from "./errors.js";
-import { ACT_SOFTMAX } from "./model/activations.js";
+import { ACT_SOFTMAX } from "./model/layout.js";
 import type { Tensor } from "./model/inputs.js";
 import type { RnnModel } from "./model/model.js";
 

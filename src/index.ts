@@ -4,11 +4,11 @@
  * re-export this module.
  */
 import { RnnWasmError } from "./errors.js";
-import type { ModelArtifacts } from "./import/artifacts.js";
-import { importTfjs, manifestPaths } from "./import/tfjs.js";
-import { isBundle, readBundle } from "./format/reader.js";
-import { buildModel } from "./model/build.js";
-import { RnnModel } from "./model/model.js";
+import { manifestPaths } from "./import/manifest.js";
+import { readBundle } from "./format/reader.js";
+import { RnnModel, loadGenerate, looksGenerative } from "./model/model.js";
+import type { ModelSpec } from "./model/spec.js";
+import type { Tokenizer } from "./text/tokenizer.js";
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
 import { KernelInstance } from "./wasm/kernels.js";
 
@@ -80,29 +80,30 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     throw new RnnWasmError("E_ARGUMENT", `loadModel options must be an object, received ${options === null ? "null" : typeof options}`);
   }
   let src: unknown = source;
-  let name = "model";
+
   if (typeof src === "string" || src instanceof URL) {
     let resolved: Awaited<ReturnType<SourceResolver["resolve"]>> = null;
     for (const r of resolvers) {
       resolved = await r.resolve(src);
       if (resolved) break;
     }
-    name = String(src);
+
     src = resolved ?? (await fetchSource(src));
   }
-  let artifacts: ModelArtifacts;
   if (isArtifactsObject(src)) {
-    artifacts = importTfjs(src.modelJson, src.weights, (src as { name?: string }).name ?? "model.json");
+    // the tfjs importer and model builder are a separate chunk: bundle users never load them
+    const [{ importTfjs }, { buildModel }] = await Promise.all([import("./import/tfjs.js"), import("./model/build.js")]);
+    const artifacts = importTfjs(src.modelJson, src.weights, (src as { name?: string }).name ?? "model.json");
+    const packed = buildModel(artifacts);
+    const [kernels] = await Promise.all([instantiate(options), prepareExtras(packed.spec, undefined)]);
+    const user = (src.modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata;
+    return new RnnModel(kernels, packed.spec, packed, { metadata: typeof user === "object" && user !== null ? (user as Record<string, unknown>) : {} });
   } else if (src instanceof Uint8Array || src instanceof ArrayBuffer) {
-    const bytes = src instanceof ArrayBuffer ? new Uint8Array(src) : src;
-    if (!isBundle(bytes)) {
-      throw new RnnWasmError("E_BUNDLE_CORRUPT", `${name}: not an .rnnb bundle (bad magic); pass {modelJson, weights} for tfjs artifacts`);
-    }
-    const read = readBundle(bytes);
-    const kernels = await KernelInstance.create(await getKernelModule(options.wasm, options.simd ?? "auto"));
+    const read = readBundle(src instanceof ArrayBuffer ? new Uint8Array(src) : src);
+    const [kernels, tokenizer] = await Promise.all([instantiate(options), prepareExtras(read.packed.spec, read.header.tokenizer)]);
     return new RnnModel(kernels, read.packed.spec, read.packed, {
       metadata: read.header.metadata ?? {},
-      tokenizer: read.header.tokenizer,
+      tokenizer,
       checksum: read.checksum,
     });
   } else {
@@ -111,13 +112,33 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
       `loadModel: source must be bundle bytes, {modelJson, weights}, a path or a URL; received ${src === null ? "null" : typeof src}`,
     );
   }
-  const packed = buildModel(artifacts);
-  const kernels = await KernelInstance.create(await getKernelModule(options.wasm, options.simd ?? "auto"));
-  const user = (isArtifactsObject(src) ? (src.modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata : undefined);
-  return new RnnModel(kernels, packed.spec, packed, { metadata: typeof user === "object" && user !== null ? (user as Record<string, unknown>) : {} });
 }
 
-export { LstmCell, GruCell, ready } from "./cells.js";
+async function instantiate(options: LoadOptions): Promise<KernelInstance> {
+  return KernelInstance.create(await getKernelModule(options.wasm, options.simd ?? "auto"));
+}
+
+/**
+ * Loads the optional chunks a model needs: the tokenizer when the bundle carries a
+ * vocabulary, the generation code when the model reads token sequences.
+ */
+async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<Tokenizer | undefined> {
+  const gen = looksGenerative(spec) ? loadGenerate() : undefined;
+  let tokenizer: Tokenizer | undefined;
+  if (tokenizerConfig !== undefined) {
+    const { Tokenizer: Tok, normalizeTokenizerConfig } = await import("./text/tokenizer.js");
+    const T = spec.inputs[0].shape[0];
+    try {
+      tokenizer = new Tok(normalizeTokenizerConfig(tokenizerConfig), typeof T === "number" ? T : null);
+    } catch (e) {
+      throw new RnnWasmError("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, { cause: e });
+    }
+  }
+  await gen;
+  return tokenizer;
+}
+
+export { LstmCell, GruCell, ready } from "./cells-api.js";
 export type { CellArgs } from "./cells.js";
 export { Session } from "./session.js";
 export type { GenerateOptions } from "./generate.js";

@@ -6,7 +6,7 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RnnWasmError } from "./errors.js";
-import { manifestPaths } from "./import/tfjs.js";
+import { manifestPaths } from "./import/manifest.js";
 import { registerSourceResolver } from "./index.js";
 import { setDefaultWasmProvider } from "./wasm/loader.js";
 

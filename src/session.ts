@@ -9,7 +9,7 @@ import { RnnWasmError } from "./errors.js";
 import { crc32 } from "./format/crc32.js";
 import type { Executor, InputTensor, StateProvider, StateSlot, StreamState } from "./model/executor.js";
 import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
-import { padTo8 } from "./model/pack.js";
+import { padTo8 } from "./model/layout.js";
 import type { ModelSpec, Op } from "./model/spec.js";
 import type { KernelInstance } from "./wasm/kernels.js";
 

@@ -53,12 +53,7 @@ export function manifestEntries(modelJson: Json, source: string): WeightEntrySpe
   return out;
 }
 
-/** Shard paths in manifest order (what the weights argument must hold, in that order). */
-export function manifestPaths(modelJson: Json): string[] {
-  const manifest = modelJson.weightsManifest;
-  if (!Array.isArray(manifest)) return [];
-  return manifest.flatMap((g) => (isObj(g) && Array.isArray(g.paths) ? (g.paths as string[]) : []));
-}
+export { manifestPaths } from "./manifest.js";
 
 function concat(buffers: ArrayBuffer[]): Uint8Array {
   if (buffers.length === 1) return new Uint8Array(buffers[0]);

@@ -25,9 +25,8 @@ export const ACT = {
   hard_swish: 16,
 } as const;
 
-/** Pseudo-codes handled outside the elementwise kernel. */
-export const ACT_SOFTMAX = 100;
-export const ACT_LOG_SOFTMAX = 101;
+export { ACT_SOFTMAX, ACT_LOG_SOFTMAX } from "./layout.js";
+import { ACT_SOFTMAX, ACT_LOG_SOFTMAX } from "./layout.js";
 
 export type ActivationName = keyof typeof ACT | "softmax" | "log_softmax";
 

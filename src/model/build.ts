@@ -51,6 +51,11 @@ function layerDefOf(raw: unknown, where: string): LayerDef {
   return { name, className, config };
 }
 
+function batchSizeOf(config: Json): number | undefined {
+  const bs = config.batch_input_shape ?? config.batch_shape;
+  return Array.isArray(bs) && typeof bs[0] === "number" && bs[0] > 0 ? bs[0] : undefined;
+}
+
 function batchShapeOf(config: Json): Shape | null {
   const bs = config.batch_input_shape ?? config.batch_shape;
   if (Array.isArray(bs)) return (bs as unknown[]).slice(1).map((d) => (typeof d === "number" ? d : null));
@@ -65,7 +70,7 @@ function batchShapeOf(config: Json): Shape | null {
 interface ParsedGraph {
   name: string;
   className: string;
-  inputs: { name: string; tensor: string; shape: Shape; dtype: string }[];
+  inputs: { name: string; tensor: string; shape: Shape; dtype: string; batch?: number }[];
   calls: LayerCall[];
   outputs: { name: string; tensor: string }[];
 }
@@ -103,13 +108,13 @@ function parseTopology(art: ModelArtifacts): ParsedGraph {
     if (defs[0].className === "InputLayer") {
       const shape = batchShapeOf(defs[0].config);
       if (!shape) modelJsonError(`InputLayer ${defs[0].name} has no batch_input_shape`);
-      input = { name: defs[0].name, tensor: tensorId(defs[0].name, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32") };
+      input = { name: defs[0].name, tensor: tensorId(defs[0].name, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32"), batch: batchSizeOf(defs[0].config) };
       start = 1;
     } else {
       const shape = batchShapeOf(defs[0].config);
       if (!shape) modelJsonError(`the first layer (${defs[0].name}) declares no input shape (batch_input_shape)`);
       const inName = `${defs[0].name}_input`;
-      input = { name: inName, tensor: tensorId(inName, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32") };
+      input = { name: inName, tensor: tensorId(inName, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32"), batch: batchSizeOf(defs[0].config) };
     }
     const calls: LayerCall[] = [];
     let prev = input.tensor;
@@ -129,7 +134,7 @@ function parseTopology(art: ModelArtifacts): ParsedGraph {
       if (def.className === "InputLayer") {
         const shape = batchShapeOf(def.config);
         if (!shape) modelJsonError(`InputLayer ${def.name} has no batch_input_shape`);
-        inputs.push({ name: def.name, tensor: tensorId(def.name, 0, 0), shape, dtype: String(def.config.dtype ?? "float32") });
+        inputs.push({ name: def.name, tensor: tensorId(def.name, 0, 0), shape, dtype: String(def.config.dtype ?? "float32"), batch: batchSizeOf(def.config) });
         return;
       }
       const nodes = (raw as Json).inbound_nodes;
@@ -243,6 +248,13 @@ class Builder {
   private aliases = new Map<string, string>();
   readonly keras3: boolean;
   readonly recurrentDefault: string;
+  /**
+   * Where tfjs-layers and Keras differ (masked GlobalAveragePooling1D, Bidirectional outputs
+   * at masked steps), follow the framework that wrote the model: models saved by tfjs
+   * (keras_version "tfjs-layers x") get tfjs' behaviour, Keras-written ones (also when
+   * converted to tfjs) Keras' behaviour, i.e. what the model did when it was trained.
+   */
+  readonly tfjsSemantics: boolean;
 
   constructor(private art: ModelArtifacts, private index: WeightIndex) {
     const v = art.kerasVersion ?? "";
@@ -251,6 +263,7 @@ class Builder {
     // 2.3+ and Keras 3 to sigmoid. Only used when a config omits the key.
     const m = /^2\.(\d+)/.exec(v);
     this.recurrentDefault = this.keras3 || (m && Number(m[1]) >= 3) ? "sigmoid" : "hard_sigmoid";
+    this.tfjsSemantics = /^tfjs/i.test(v) || (art.origin === "tfjs" && v === "");
   }
 
   resolve(id: string): string {
@@ -359,7 +372,8 @@ const RNN_CLASSES: Record<string, RnnConfig> = {
 
 function emitRnn(
   b: Builder, outer: LayerDef, inner: LayerDef, w: LayerWeights, input: string, initialStates: string[],
-  outIds: string[], overrides: { goBackwards?: boolean; alignOutput?: boolean; returnSequences?: boolean; returnState?: boolean },
+  outIds: string[],
+  overrides: { goBackwards?: boolean; alignOutput?: boolean; returnSequences?: boolean; returnState?: boolean; zeroOutputForMask?: boolean },
   weightPrefix: string,
 ): string[] {
   const rc = RNN_CLASSES[inner.className];
@@ -426,6 +440,7 @@ function emitRnn(
     returnState,
     goBackwards: overrides.goBackwards ?? bool(c, "go_backwards", false),
     alignOutput: overrides.alignOutput ?? false,
+    zeroOutputForMask: overrides.zeroOutputForMask ?? (c.zero_output_for_mask === true && !b.tfjsSemantics),
     resetAfter,
     stateful: bool(c, "stateful", false),
     weights,
@@ -536,11 +551,13 @@ function translate(b: Builder, call: LayerCall, graphInputs: Set<string>): void 
       const bwdIds = [`${outId(0)}/bwd`, ...Array.from({ length: nStates }, (_, i) => `${outId(0)}/bwd_state${i}`)];
       const fGo = bool(inner.config, "go_backwards", false);
       const bGo = isObj(backRaw) ? bool(backInner.config, "go_backwards", true) : !fGo;
+      // Keras' Bidirectional forces zero_output_for_mask = return_sequences; tfjs carries h
+      const zeroOutputForMask = returnSequences && !b.tfjsSemantics;
       emitRnn(b, layer, inner, w.side("forward"), x, states.slice(0, nStates), fwdIds,
-        { goBackwards: fGo, alignOutput: false, returnSequences, returnState }, "forward/");
+        { goBackwards: fGo, alignOutput: false, returnSequences, returnState, zeroOutputForMask }, "forward/");
       // tfjs/Keras reverse the backward layer's sequence output back to input time order
       emitRnn(b, layer, backInner, w.side("backward"), x, states.slice(nStates), bwdIds,
-        { goBackwards: bGo, alignOutput: returnSequences && bGo, returnSequences, returnState }, "backward/");
+        { goBackwards: bGo, alignOutput: returnSequences && bGo, returnSequences, returnState, zeroOutputForMask }, "backward/");
       const mask = returnSequences ? b.info(x).mask : undefined;
       let k = 0;
       if (mergeMode === null) {
@@ -612,7 +629,7 @@ function translate(b: Builder, call: LayerCall, graphInputs: Set<string>): void 
     case "GlobalMaxPool1D": {
       if (b.info(x).shape.length !== 2) throw new RnnWasmError("E_SHAPE", `${where} expects [batch, time, features] input`);
       if (c.keepdims === true) unsupported(layer, "keepdims", true);
-      b.emit({ op: "global_pool", layer: layer.name, inputs: [x], outputs: [outId(0)], mode: cls.includes("Max") ? "max" : "avg" });
+      b.emit({ op: "global_pool", layer: layer.name, inputs: [x], outputs: [outId(0)], mode: cls.includes("Max") ? "max" : "avg", maskAware: !b.tfjsSemantics });
       return;
     }
     case "MaxPooling1D":
@@ -794,7 +811,7 @@ export function buildModel(art: ModelArtifacts): PackedModel {
     const cons = consumers.get(i.tensor) ?? [];
     const dtype: "float32" | "int32" = (cons.length > 0 && cons.every((cl) => cl === "Embedding")) || /^int/.test(i.dtype) ? "int32" : "float32";
     b.tensors[i.tensor] = { shape: i.shape };
-    return { name: i.name, tensor: i.tensor, shape: i.shape, dtype };
+    return { name: i.name, tensor: i.tensor, shape: i.shape, dtype, ...(i.batch !== undefined ? { batch: i.batch } : {}) };
   });
   const graphInputs = new Set(inputs.map((i) => i.tensor));
   // topological order by tensor availability (configs list layers in creation order,

@@ -7,8 +7,7 @@
  */
 import { RnnWasmError } from "../errors.js";
 import type { KernelInstance } from "../wasm/kernels.js";
-import { ACT_LOG_SOFTMAX, ACT_SOFTMAX } from "./activations.js";
-import { padTo8 } from "./pack.js";
+import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8 } from "./layout.js";
 import { convPadLeft, opOutputShapes } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 
@@ -254,8 +253,9 @@ export class Executor {
         }
         case "global_pool": {
           const [T, F] = shapeOf(op.inputs[0]);
-          if (stream) this.streamPool(op.mode, idx, batch, T, F, ptr(op.inputs[0]), maskPtr(op.inputs[0]), ptr(out), stream);
-          else ex.globalPool(batch, T, F, ptr(op.inputs[0]), maskPtr(op.inputs[0]), ptr(out), op.mode === "max" ? 1 : 0);
+          const mask = op.maskAware === false ? 0 : maskPtr(op.inputs[0]);
+          if (stream) this.streamPool(op.mode, idx, batch, T, F, ptr(op.inputs[0]), mask, ptr(out), stream);
+          else ex.globalPool(batch, T, F, ptr(op.inputs[0]), mask, ptr(out), op.mode === "max" ? 1 : 0);
           break;
         }
         case "pool1d": {
@@ -350,7 +350,9 @@ export class Executor {
         f32[c + b2] += 1;
       }
       const n = f32[c + b2];
-      for (let f = 0; f < F; f++) f32[o + b2 * F + f] = n === 0 ? 0 : mode === "max" ? f32[a + b2 * F + f] : f32[a + b2 * F + f] / n;
+      // the same float32 operations as the globalPool kernel: sum * (1 / count)
+      const inv = Math.fround(1 / n);
+      for (let f = 0; f < F; f++) f32[o + b2 * F + f] = n === 0 ? 0 : mode === "max" ? f32[a + b2 * F + f] : f32[a + b2 * F + f] * inv;
     }
   }
 
@@ -421,7 +423,7 @@ export class Executor {
     const maskId = this.spec.tensors[x]?.mask;
     const mask = maskId ? ptr(maskId) : 0;
     const seqOut = op.returnSequences ? ptr(op.outputs[0]) : 0;
-    const flags = (op.goBackwards ? 1 : 0) | (op.alignOutput ? 2 : 0);
+    const flags = (op.goBackwards ? 1 : 0) | (op.alignOutput ? 2 : 0) | (op.zeroOutputForMask ? 4 : 0);
     if (op.cell === "lstm") {
       ex.lstmSequence(batch, T, u, xp, this.weightPtr(op.weights.recurrentKernel), h, c, scratch, mask, seqOut, flags, op.activation, op.recurrentActivation);
     } else if (op.cell === "gru") {

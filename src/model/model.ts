@@ -6,12 +6,33 @@ import { RnnWasmError } from "../errors.js";
 import type { KernelInstance } from "../wasm/kernels.js";
 import { Executor, type StateProvider, type StateSlot } from "./executor.js";
 import { checkInputs, type Tensor } from "./inputs.js";
-import { padTo8 } from "./pack.js";
+import { padTo8 } from "./layout.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
-import { Tokenizer, normalizeTokenizerConfig } from "../text/tokenizer.js";
+import type { Tokenizer } from "../text/tokenizer.js";
 import { Session } from "../session.js";
 import { crc32 } from "../format/crc32.js";
-import { generate as generateTokens, type GenerateOptions } from "../generate.js";
+import type { GenerateOptions } from "../generate.js";
+
+type GenerateModule = typeof import("../generate.js");
+let generateModule: GenerateModule | null = null;
+
+/** Loads the generation chunk (loadModel does it for models that read token sequences). */
+export async function loadGenerate(): Promise<void> {
+  generateModule ??= await import("../generate.js");
+}
+
+/**
+ * Whether generate() can apply: one input of token ids ([T] int32 or [T, 1] float ids) or
+ * one-hot tokens ([T, V] in, V out), the shapes generate() accepts.
+ */
+export function looksGenerative(spec: ModelSpec): boolean {
+  if (spec.inputs.length !== 1) return false;
+  const inp = spec.inputs[0];
+  const outShape = spec.tensors[spec.outputs[0].tensor]?.shape ?? [];
+  const V = outShape[outShape.length - 1];
+  if (inp.dtype === "int32") return inp.shape.length === 1;
+  return inp.shape.length === 2 && (inp.shape[1] === 1 || inp.shape[1] === V);
+}
 
 export interface ModelIO {
   name: string;
@@ -52,8 +73,6 @@ export class RnnModel {
   private statefulSlots = new Map<number, StateSlot>();
   readonly weightBytes: number;
 
-  /** Tokenizer config carried by the bundle (the Tokenizer object is built from it). */
-  readonly tokenizerConfig: unknown;
   private checksum: number | undefined;
 
   constructor(
@@ -61,7 +80,7 @@ export class RnnModel {
     readonly kernels: KernelInstance,
     readonly spec: ModelSpec,
     packed: PackedModel,
-    extras: { metadata?: Record<string, unknown>; tokenizer?: unknown; checksum?: number } = {},
+    extras: { metadata?: Record<string, unknown>; tokenizer?: Tokenizer; checksum?: number } = {},
   ) {
     const placed = placeWeights(kernels, packed);
     this.weightPtrs = placed.ptrs;
@@ -71,15 +90,12 @@ export class RnnModel {
       if (p === undefined) throw new RnnWasmError("E_WEIGHTS", `internal: weight ${name} was not loaded`);
       return p;
     });
-    this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [null, ...i.shape], dtype: i.dtype }));
-    this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [null, ...spec.tensors[o.tensor].shape] }));
+    this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [i.batch ?? null, ...i.shape], dtype: i.dtype }));
+    const batch = spec.inputs[0].batch ?? null;
+    this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [batch, ...spec.tensors[o.tensor].shape] }));
     this.metadata = extras.metadata ?? {};
-    this.tokenizerConfig = extras.tokenizer;
+    this.tokenizer = extras.tokenizer;
     this.checksum = extras.checksum;
-    if (extras.tokenizer !== undefined) {
-      const T = spec.inputs[0].shape[0];
-      this.tokenizer = new Tokenizer(normalizeTokenizerConfig(extras.tokenizer), typeof T === "number" ? T : null);
-    }
   }
 
   /** The bundle's vocabulary (Keras Tokenizer + pad_sequences), when it carries one. */
@@ -143,10 +159,8 @@ export class RnnModel {
       return fn();
     } catch (e) {
       if (e instanceof RnnWasmError) throw e;
-      if (e instanceof WebAssembly.RuntimeError || e instanceof RangeError) {
-        throw new RnnWasmError("E_WASM", `model ${this.spec.name}: kernel failed: ${e.message}`, { cause: e });
-      }
-      throw e;
+      // an engine trap, or a defect of ours: never let a bare RuntimeError/TypeError through
+      throw new RnnWasmError("E_WASM", `model ${this.spec.name}: ${e instanceof WebAssembly.RuntimeError ? "kernel trapped" : "internal error"}: ${(e as Error)?.message ?? e}`, { cause: e });
     }
   }
 
@@ -173,7 +187,10 @@ export class RnnModel {
    */
   generate(prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
     this.live();
-    return generateTokens(this, prompt, opts);
+    if (!generateModule) {
+      throw new RnnWasmError("E_ARGUMENT", `generate: model ${this.spec.name} does not read token sequences (ids [batch, T], float ids [batch, T, 1] or one-hot [batch, T, V])`);
+    }
+    return generateModule.generate(this, prompt, opts);
   }
 
   /** A streaming session (one timestep at a time); see docs/ARCHITECTURE.md. */

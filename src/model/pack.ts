@@ -3,10 +3,9 @@
  * Done once, at export (bundles store packed weights) or when loading tfjs/Keras files.
  */
 
-/** Units rounded up to the 8-unit tile of the recurrent kernels. */
-export function padTo8(n: number): number {
-  return Math.ceil(n / 8) * 8;
-}
+import { padTo8 } from "./layout.js";
+
+export { padTo8 };
 
 /**
  * Panels for f32_gemm: [K, N] row-major -> ceil(N/8) panels of [K][8] (zeros past N).

@@ -48,6 +48,8 @@ export type Op =
       goBackwards: boolean;
       /** Write outputs at their input time index (Bidirectional's backward half). */
       alignOutput: boolean;
+      /** Masked steps output zeros instead of the previous h (Keras zero_output_for_mask). */
+      zeroOutputForMask?: boolean;
       resetAfter: boolean;
       stateful: boolean;
       weights: { kernel: string; bias?: string; recurrentKernel: string; recurrentBias?: string };
@@ -55,7 +57,12 @@ export type Op =
   | (OpBase & { op: "activation"; activation: number })
   | (OpBase & { op: "relu"; maxValue: number | null; negativeSlope: number; threshold: number })
   | (OpBase & { op: "masking"; maskValue: number })
-  | (OpBase & { op: "global_pool"; mode: "avg" | "max" })
+  | (OpBase & {
+      op: "global_pool";
+      mode: "avg" | "max";
+      /** Keras pools over unmasked steps only; tfjs-layers ignores the mask. */
+      maskAware: boolean;
+    })
   | (OpBase & { op: "pool1d"; mode: "avg" | "max"; poolSize: number; strides: number; padding: "valid" | "same" })
   | (OpBase & {
       op: "conv1d";
@@ -79,7 +86,8 @@ export type OpKind = Op["op"];
 
 export interface ModelSpec {
   name: string;
-  inputs: { name: string; tensor: string; shape: Shape; dtype: "float32" | "int32" }[];
+  /** `batch`: the batch size fixed by batch_input_shape, if any (reported, and held by stateful layers). */
+  inputs: { name: string; tensor: string; shape: Shape; dtype: "float32" | "int32"; batch?: number }[];
   outputs: { name: string; tensor: string }[];
   tensors: Record<string, TensorInfo>;
   ops: Op[];

@@ -6,12 +6,11 @@
  * bundle from making a kernel read or write outside its buffers.
  */
 import { RnnWasmError } from "../errors.js";
-import { ACT, ACT_LOG_SOFTMAX, ACT_SOFTMAX } from "./activations.js";
-import { padTo8 } from "./pack.js";
+import { ACT_CODES, ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8 } from "./layout.js";
 import { opOutputShapes } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 
-const VALID_ACTS = new Set<number>([...Object.values(ACT), ACT_SOFTMAX, ACT_LOG_SOFTMAX]);
+const validAct = (c: number) => (Number.isInteger(c) && c >= 0 && c < ACT_CODES) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
 const GATES = { lstm: 4, gru: 3, simple_rnn: 1 } as const;
 
 function bad(msg: string): never {
@@ -34,7 +33,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
   const known = new Map<string, Shape>();
   const masks = new Set<string>();
   for (const inp of spec.inputs) {
-    if (typeof inp.tensor !== "string" || !Array.isArray(inp.shape) || !inp.shape.every(isDim) || !["float32", "int32"].includes(inp.dtype)) {
+    if (typeof inp.tensor !== "string" || !Array.isArray(inp.shape) || !inp.shape.every(isDim) || !["float32", "int32"].includes(inp.dtype) || (inp.batch !== undefined && !isPosInt(inp.batch))) {
       bad(`input ${JSON.stringify(inp).slice(0, 80)} is malformed`);
     }
     known.set(inp.tensor, inp.shape);
@@ -46,7 +45,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     if (len !== expected) bad(`layer ${op.layer}: ${what} ${name} holds ${len} floats, the layer needs ${expected}`);
   };
   const act = (op: Op, code: number) => {
-    if (!VALID_ACTS.has(code)) bad(`layer ${op.layer}: unknown activation code ${code}`);
+    if (!validAct(code)) bad(`layer ${op.layer}: unknown activation code ${code}`);
   };
   for (const op of spec.ops) {
     if (typeof op !== "object" || op === null || typeof op.op !== "string" || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) {
@@ -61,7 +60,8 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     switch (op.op) {
       case "embedding":
         if (!isPosInt(op.inputDim) || !isPosInt(op.outputDim)) bad(`layer ${op.layer}: bad embedding dims`);
-        weight(op, op.weights?.table, op.inputDim * op.outputDim, "table");
+        if (!op.weights?.table) bad(`layer ${op.layer}: embedding without table`);
+        weight(op, op.weights.table, op.inputDim * op.outputDim, "table");
         break;
       case "dense":
         if (!isPosInt(op.units) || !isPosInt(op.inDim) || last(ins[0]) !== op.inDim) bad(`layer ${op.layer}: dense dims do not match its input`);

@@ -96,14 +96,15 @@ describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s seq
   const G = cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
   // units around the 8-unit tile: 1..7, 8, 9, 16, 19 (= 2*8+3)
   const units = [1, 2, 3, 5, 7, 8, 9, 16, 19];
-  const variants: { name: string; B: number; T: number; masked: boolean; back: boolean; align: boolean; init: boolean; acts: [number, number] }[] = [
+  const variants: { name: string; B: number; T: number; masked: boolean; back: boolean; align: boolean; init: boolean; acts: [number, number]; zero?: boolean }[] = [
     { name: "plain", B: 1, T: 5, masked: false, back: false, align: false, init: false, acts: [3, 4] },
     { name: "batch 3, masked", B: 3, T: 6, masked: true, back: false, align: false, init: false, acts: [3, 4] },
     { name: "go_backwards", B: 2, T: 4, masked: true, back: true, align: false, init: true, acts: [3, 5] },
     { name: "backward aligned", B: 2, T: 9, masked: false, back: true, align: true, init: true, acts: [1, 6] },
+    { name: "masked, zero output (Keras Bidirectional)", B: 3, T: 5, masked: true, back: true, align: true, init: true, acts: [3, 4], zero: true },
   ];
   const cases = units.flatMap((u) => variants.map((v) => ({ u, ...v })));
-  it.each(cases)("units=$u $name", ({ u, B, T, masked, back, align, init, acts }) => {
+  it.each(cases)("units=$u $name", ({ u, B, T, masked, back, align, init, acts, zero }) => {
     const rng = rngFor(`${kind} u=${u} B=${B} T=${T} masked=${masked} back=${back}`);
     const inDim = (u % 5) + 2;
     const scale = 1 / Math.sqrt(u + inDim);
@@ -116,6 +117,7 @@ describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s seq
       mask: masked ? Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || rng.next() < 0.3 ? 0 : 1)) : null,
       goBackwards: back,
       align,
+      zeroMasked: zero ?? false,
       act: cell === "simple_rnn" ? acts[0] : acts[0],
       recAct: acts[1],
       h0: init ? rng.float32Array(B * u, unit) : null,
@@ -136,7 +138,7 @@ describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s seq
       const scratch = zeros(k, 3 * U8 + 32);
       const mask = cs.mask ? putBytes(k, cs.mask) : 0;
       const seq = zeros(k, B * T * u);
-      const flags = (back ? 1 : 0) | (align ? 2 : 0);
+      const flags = (back ? 1 : 0) | (align ? 2 : 0) | (zero ? 4 : 0);
       if (cell === "lstm") {
         k.exports.lstmSequence(B, T, u, xp, put(k, packLstmRecurrent(cs.U, u)), h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
       } else if (cell === "gru") {

@@ -70,6 +70,8 @@ export interface RecurrentCase {
   mask: Uint8Array | null; // [B,T]
   goBackwards: boolean;
   align: boolean;
+  /** Masked steps output zeros (Keras zero_output_for_mask) instead of repeating h. */
+  zeroMasked?: boolean;
   act: number;
   recAct: number;
   h0: Float32Array | null; // [B,u]
@@ -138,7 +140,7 @@ export function recurrent64(cs: RecurrentCase): { seq: Float64Array; h: Float64A
         }
         h = hNew;
       }
-      for (let j = 0; j < u; j++) seq[(b * T + tOut) * u + j] = h[j];
+      for (let j = 0; j < u; j++) seq[(b * T + tOut) * u + j] = !live && cs.zeroMasked ? 0 : h[j];
     }
     hOut.set(h, b * u);
     cOut.set(c, b * u);
