@@ -60,6 +60,9 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     switch (op.op) {
       case "embedding":
         if (!isPosInt(op.inputDim) || !isPosInt(op.outputDim)) bad(`layer ${op.layer}: bad embedding dims`);
+        // ids must come straight from an int32 model input (the kernel indexes rows with them)
+        if (spec.inputs.find((i) => i.tensor === op.inputs[0])?.dtype !== "int32") bad(`layer ${op.layer}: embedding input is not an int32 model input`);
+        if (typeof op.maskZero !== "boolean" || (op.outputs.length === 2) !== op.maskZero) bad(`layer ${op.layer}: mask_zero does not match the mask output`);
         if (!op.weights?.table) bad(`layer ${op.layer}: embedding without table`);
         weight(op, op.weights.table, op.inputDim * op.outputDim, "table");
         break;
@@ -97,7 +100,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
         if (typeof op.negativeSlope !== "number" || typeof op.threshold !== "number" || !(op.maxValue === null || typeof op.maxValue === "number")) bad(`layer ${op.layer}: bad relu options`);
         break;
       case "masking":
-        if (typeof op.maskValue !== "number" || ins[0].length !== 2) bad(`layer ${op.layer}: bad masking`);
+        if (typeof op.maskValue !== "number" || ins[0].length !== 2 || op.outputs.length !== 2) bad(`layer ${op.layer}: bad masking`);
         break;
       case "global_pool":
         if (ins[0].length !== 2 || !["avg", "max"].includes(op.mode)) bad(`layer ${op.layer}: bad pooling`);
@@ -157,6 +160,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
       if (!t || !Array.isArray(t.shape) || !sameShape(t.shape, shapes[k])) bad(`layer ${op.layer}: output ${o} shape does not follow from its inputs`);
       known.set(o, shapes[k]);
     });
+    if ((op.op === "embedding" || op.op === "masking") && op.outputs.length === 2 && !op.outputs[1].endsWith("/mask")) bad(`layer ${op.layer}: second output must be its mask`);
     for (const m of op.outputs.filter((o) => o.endsWith("/mask"))) {
       if (!["embedding", "masking", "merge"].includes(op.op) || ins[0].length < 1) bad(`layer ${op.layer}: ${op.op} cannot produce a mask`);
       known.set(m, [ins[0][0]]);
