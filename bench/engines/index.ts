@@ -1,0 +1,31 @@
+/** The engine registry: ids in report order, and one constructor for each. */
+import { createOrtEngine } from "./ort.ts";
+import { createRnnWasmEngine, type RnnWasmFrom } from "./rnnwasm.ts";
+import { createTfjsEngine } from "./tfjs.ts";
+import type { Engine, EngineId } from "./types.ts";
+
+export const ENGINE_IDS: EngineId[] = ["rnn-wasm", "ort-web", "tfjs-wasm", "tfjs-cpu", "ort-node-1t", "ort-node", "tfjs-node"];
+
+/** Engines that run in a wasm engine (the ones the "batch 64: ahead of every wasm peer" target names). */
+export const WASM_ENGINES: EngineId[] = ["rnn-wasm", "ort-web", "tfjs-wasm"];
+
+export interface EngineOptions {
+  root: string;
+  rnnWasmFrom?: RnnWasmFrom;
+}
+
+export async function createEngine(id: EngineId, opts: EngineOptions): Promise<Engine> {
+  switch (id) {
+    case "rnn-wasm": return createRnnWasmEngine(opts.root, opts.rnnWasmFrom);
+    case "tfjs-cpu":
+    case "tfjs-wasm":
+    case "tfjs-node": return createTfjsEngine(id);
+    case "ort-web":
+    case "ort-node-1t":
+    case "ort-node": return createOrtEngine(id);
+  }
+}
+
+export function isEngineId(s: string): s is EngineId {
+  return (ENGINE_IDS as string[]).includes(s);
+}

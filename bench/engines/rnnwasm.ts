@@ -1,0 +1,116 @@
+/**
+ * rnn-wasm through its public API only: loadModel({ modelJson, weights }), model.predict,
+ * model.createSession({ batchSize }) / session.step / session.reset, model.dispose. It loads
+ * the built package (dist/node.js) when present, else the source entry (src/node.ts, which
+ * needs the tsx loader).
+ */
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { join, resolve } from "node:path";
+import { pathToFileURL } from "node:url";
+import type { BenchModel, InputTensor } from "../models.ts";
+import { EngineUnavailable, type Engine, type LoadedModel, type Stream } from "./types.ts";
+
+interface RnnTensor {
+  data: Float32Array | Int32Array;
+  shape: number[];
+}
+interface RnnSession {
+  step(x: RnnTensor): RnnTensor | RnnTensor[];
+  reset(): void;
+  getState?(): Uint8Array;
+  dispose?(): void;
+}
+interface RnnModel {
+  predict(x: RnnTensor): RnnTensor | RnnTensor[];
+  createSession?(opts?: { batchSize?: number }): RnnSession;
+  dispose(): void;
+  readonly simd?: string;
+  readonly memoryBytes?: number;
+  readonly weightBytes?: number;
+}
+interface RnnModule {
+  loadModel(source: { modelJson: object; weights: ArrayBuffer }, options?: object): Promise<RnnModel>;
+}
+
+export type RnnWasmFrom = "dist" | "src" | "auto";
+
+function newestMtime(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+/**
+ * Where the package entry for Node is. "auto": the build (dist/node.js) when it is at least as
+ * new as every file under src/ (`npm run bench` builds first), else the source entry.
+ */
+export function locateRnnWasm(root: string, from: RnnWasmFrom = "auto"): { path: string; from: "dist" | "src" } | undefined {
+  const dist = resolve(root, "dist/node.js");
+  const src = resolve(root, "src/node.ts");
+  const distOk = existsSync(dist) && (from === "dist" || !existsSync(src) || statSync(dist).mtimeMs >= newestMtime(resolve(root, "src")));
+  if (from !== "src" && distOk) return { path: dist, from: "dist" };
+  if (from !== "dist" && existsSync(src)) return { path: src, from: "src" };
+  return undefined;
+}
+
+const first = (y: RnnTensor | RnnTensor[]): RnnTensor => (Array.isArray(y) ? y[0] : y);
+
+/** A timestep as the session takes it: x_t for every batch row, [b, F] or [b] for tokens. */
+function stepInput(x: InputTensor): RnnTensor {
+  return { data: x.data, shape: x.shape.length === 3 ? [x.shape[0], x.shape[2]] : [x.shape[0]] };
+}
+
+export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "auto"): Promise<Engine> {
+  const where = locateRnnWasm(root, from);
+  if (!where) throw new EngineUnavailable("rnn-wasm", `no rnn-wasm entry found (dist/node.js or src/node.ts under ${root})`);
+  let mod: RnnModule;
+  try {
+    mod = (await import(pathToFileURL(where.path).href)) as RnnModule;
+  } catch (e) {
+    throw new EngineUnavailable("rnn-wasm", `importing ${where.path} failed: ${(e as Error).message.split("\n")[0]}`);
+  }
+  if (typeof mod.loadModel !== "function") throw new EngineUnavailable("rnn-wasm", `${where.path} exports no loadModel`);
+  const engine: Engine = {
+    id: "rnn-wasm",
+    label: `rnn-wasm (${where.from === "dist" ? "dist/ build" : "src/ through tsx"})`,
+    notes: [],
+    variant: (model) => model.main,
+    async load(model: BenchModel): Promise<LoadedModel> {
+      const { modelJson, weights } = model.main.artifacts;
+      const m = await mod.loadModel({ modelJson, weights });
+      if (m.simd && !engine.label.includes("SIMD")) engine.label = engine.label.replace(")", `, ${m.simd} SIMD build)`);
+      let sessionBytes: number | undefined;
+      let sessionHow = "";
+      return {
+        sync: true,
+        predict: (x) => first(m.predict({ data: x.data, shape: x.shape })).data as Float32Array,
+        openStream(): Stream {
+          if (typeof m.createSession !== "function") throw new Error("this rnn-wasm build has no createSession (session API not implemented yet)");
+          const session = m.createSession({ batchSize: 1 });
+          // The API's measure of a session: its portable snapshot holds exactly its state
+          // (plus a small header and checksum).
+          if (typeof session.getState === "function") {
+            sessionBytes = session.getState().byteLength;
+            sessionHow = "session = session.getState().byteLength (its whole state, with header)";
+          }
+          return {
+            how: "model.createSession({ batchSize: 1 }); session.step(x_t)",
+            step: (x) => first(session.step(stepInput(x))).data as Float32Array,
+            reset: () => session.reset(),
+            dispose: () => session.dispose?.(),
+          };
+        },
+        residentBytes() {
+          if (m.memoryBytes === undefined) return undefined;
+          return { model: m.memoryBytes, session: sessionBytes, how: `model = model.memoryBytes (its wasm memory: weights, activations, states)${sessionHow ? `; ${sessionHow}` : ""}` };
+        },
+        dispose: () => m.dispose(),
+      };
+    },
+    async dispose() {},
+  };
+  return engine;
+}
