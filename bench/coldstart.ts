@@ -12,14 +12,14 @@
  */
 import { createEngine } from "./engines/index.ts";
 import type { EngineId, LoadedModel } from "./engines/types.ts";
-import type { RnnWasmFrom } from "./engines/rnnwasm.ts";
+import type { RnnWasmEntry } from "./engines/rnnwasm.ts";
 import { makeInput, timestep } from "./models.ts";
 import { readModelFiles } from "./model-files.ts";
 
 interface Args {
   engine: EngineId;
   root: string;
-  rnnWasmFrom: RnnWasmFrom;
+  rnnWasmEntry?: RnnWasmEntry;
   modelDir: string;
 }
 
@@ -47,7 +47,7 @@ async function main(): Promise<void> {
   const rssStart = rss();
   const t0 = performance.now();
   try {
-    const engine = await createEngine(args.engine, { root: args.root, rnnWasmFrom: args.rnnWasmFrom });
+    const engine = await createEngine(args.engine, { root: args.root, rnnWasmEntry: args.rnnWasmEntry });
     const tInit = performance.now();
     const rssInit = rss();
     const loaded: LoadedModel = await engine.load(model);

@@ -17,7 +17,7 @@ import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { buildBenchModel } from "./build.ts";
 import { createEngine, ENGINE_IDS, isEngineId } from "./engines/index.ts";
-import { locateRnnWasm, type RnnWasmFrom } from "./engines/rnnwasm.ts";
+import { prepareRnnWasmEntry, type RnnWasmEntry, type RnnWasmFrom } from "./engines/rnnwasm.ts";
 import { EngineUnavailable, type Engine, type EngineId, type LoadedModel, type Stream } from "./engines/types.ts";
 import { MODEL_DEFS, macsFormula, macsPerSequence, makeInput, modelDef, prefix, timestep, type BenchModel, type InputTensor, type ModelVariant } from "./models.ts";
 import { writeModelFiles } from "./model-files.ts";
@@ -45,6 +45,7 @@ interface Settings {
   rounds: number;
   runMs: number;
   warmupMs: number;
+  firstWarmupMs: number;
   budgetMs: number;
   maxCallMs: number;
   coldRuns: number;
@@ -87,7 +88,8 @@ function parseArgs(argv: string[]): Settings {
     peak: !flags.has("no-peak"),
     rounds: Number(flags.get("rounds") ?? (quick ? 5 : 11)),
     runMs: Number(flags.get("run-ms") ?? (quick ? 10 : 40)),
-    warmupMs: quick ? 60 : 300,
+    warmupMs: quick ? 200 : 500,
+    firstWarmupMs: quick ? 1500 : 3000,
     budgetMs: Number(flags.get("budget-ms") ?? (quick ? 400 : 6000)),
     maxCallMs: quick ? 500 : 15000,
     coldRuns: Number(flags.get("cold-runs") ?? (quick ? 1 : 7)),
@@ -158,10 +160,19 @@ interface Contender {
   activate?: () => Promise<void>;
 }
 
+/** Engines already warmed up once in this process (their first cell gets a longer warm-up). */
+const warmedEngines = new Set<EngineId>();
+
 /** Warm up, size K, then interleaved rounds; each engine gets its own K and round count. */
 async function timeCell(contenders: Contender[], s: Settings): Promise<Timed[]> {
   const plans: { c: Contender; k: number; rounds: number; timed: Timed }[] = [];
   for (const c of contenders) {
+    // The first cell of an engine warms up longer: V8 tiers hot wasm functions up to its
+    // optimising compiler in the background, which takes seconds for a large module on a
+    // busy machine (measured: onnxruntime-web steps stay ~4x slow for the first ~1.5 s).
+    // Later cells reuse the same instance and its optimised code.
+    const warmupMs = warmedEngines.has(c.engine) ? s.warmupMs : s.firstWarmupMs;
+    warmedEngines.add(c.engine);
     await c.activate?.();
     const first = await runCalls(c.call, c.sync, 1);
     const timed: Timed = { engine: c.engine, perRound: [], calls: 1, status: "ok", firstCallMs: first * 1000 };
@@ -171,17 +182,23 @@ async function timeCell(contenders: Contender[], s: Settings): Promise<Timed[]> 
       plans.push({ c, k: 0, rounds: 0, timed });
       continue;
     }
-    let spent = first;
+    // Warm up until the per-call time is stable: wasm engines tier up hot functions in
+    // background threads (onnxruntime-web needs a few thousand small calls), so a fixed short
+    // warm-up would time the baseline compiler. Stop once at least warmupMs has passed and two
+    // consecutive batches agree within 15%, or after 4 x the warm-up time.
     let calls = 0;
     let callTime = first;
-    const warmupEnd = performance.now() + s.warmupMs;
-    // At least two warm-up calls after the first; then until the warm-up time has passed.
-    while (calls < 2 || performance.now() < warmupEnd) {
-      const n = Math.max(1, Math.min(1000, Math.floor((s.warmupMs / 4 / 1000) / Math.max(callTime, 1e-7))));
+    let previous = Infinity;
+    const t0 = performance.now();
+    for (;;) {
+      const n = Math.max(1, Math.min(5000, Math.floor(warmupMs / 8 / 1000 / Math.max(callTime, 1e-7))));
       const t = await runCalls(c.call, c.sync, n);
       callTime = t / n;
       calls += n;
-      spent += t;
+      const elapsed = performance.now() - t0;
+      const stable = Math.abs(callTime - previous) <= 0.15 * Math.min(callTime, previous);
+      previous = callTime;
+      if (calls >= 2 && ((elapsed >= warmupMs && stable) || elapsed >= 4 * warmupMs)) break;
       if (callTime * 1000 > s.maxCallMs / 4 && calls >= 2) break;
     }
     const k = Math.max(1, Math.round(s.runMs / 1000 / callTime));
@@ -307,9 +324,8 @@ function bundleColdStart(): string {
   return out;
 }
 
-function runChild(script: string, engine: EngineId, modelDir: string, s: Settings): ColdStartResult {
-  const needsTsx = engine === "rnn-wasm" && locateRnnWasm(root, s.rnnWasmFrom)?.from === "src";
-  const args = [...(needsTsx ? ["--import", "tsx"] : []), ...(s.relaxedFlag ? ["--experimental-wasm-relaxed-simd"] : []), script, JSON.stringify({ engine, root, rnnWasmFrom: s.rnnWasmFrom, modelDir })];
+function runChild(script: string, engine: EngineId, modelDir: string, s: Settings, rnnWasmEntry: RnnWasmEntry | undefined): ColdStartResult {
+  const args = [...(s.relaxedFlag ? ["--experimental-wasm-relaxed-simd"] : []), script, JSON.stringify({ engine, root, rnnWasmEntry, modelDir })];
   const r = spawnSync(process.execPath, args, { cwd: root, encoding: "utf8", timeout: 120_000 });
   const line = (r.stdout ?? "").trim().split("\n").filter((l) => l.startsWith("{")).pop();
   if (!line) return { engine, model: modelDir, ok: false, error: `child exited ${r.status}: ${(r.stderr ?? "").trim().split("\n").slice(-1)[0]}` };
@@ -338,9 +354,11 @@ async function main(): Promise<void> {
 
   const engines: BenchResults["engines"] = [];
   const live = new Map<EngineId, Engine>();
+  const rnnWasmEntry = s.engines.includes("rnn-wasm") ? await prepareRnnWasmEntry(root, s.rnnWasmFrom) : undefined;
+  if (rnnWasmEntry?.from === "src-bundle") notes.push("rnn-wasm: dist/ was missing or older than src/, so the harness bundled src/node.ts with esbuild (as npm run build does) and used the kernels in build/.");
   for (const id of s.engines) {
     try {
-      const e = await createEngine(id, { root, rnnWasmFrom: s.rnnWasmFrom });
+      const e = await createEngine(id, { root, rnnWasmFrom: s.rnnWasmFrom, rnnWasmEntry });
       live.set(id, e);
       engines.push({ id, label: e.label, available: true, notes: e.notes });
     } catch (e) {
@@ -533,7 +551,7 @@ async function main(): Promise<void> {
       // Interleave engines across repetitions, like the timing rounds.
       for (let r = 0; r < s.coldRuns; r++) {
         for (const eid of ids) {
-          const res = runChild(script, eid, dir, s);
+          const res = runChild(script, eid, dir, s, rnnWasmEntry);
           if (!perEngine.has(eid)) perEngine.set(eid, []);
           perEngine.get(eid)!.push(res);
         }
@@ -558,7 +576,7 @@ async function main(): Promise<void> {
         if (s.coldStart && id === s.coldModel) continue;
         const dir = join(modelFilesRoot, id);
         for (const eid of ids) {
-          const res = runChild(script, eid, dir, s);
+          const res = runChild(script, eid, dir, s, rnnWasmEntry);
           results.memory.push({ ...res, model: id });
           const d = res.rss ? `${((res.rss.load - res.rss.init) / 1e6).toFixed(1)} MB model, ${((res.rss.first - res.rss.load) / 1e6).toFixed(1)} MB first predict` : res.error;
           log(`  ${id} ${eid.padEnd(12)} ${d}`);

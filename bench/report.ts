@@ -142,13 +142,13 @@ export function renderMarkdown(r: BenchResults): string {
   if (r.memory.length) {
     out.push("## Memory (reported, not asserted)");
     out.push("");
-    out.push("RSS deltas in a fresh process: model = after load − after engine init; first predict = its growth; stream = opening a batch-1 stream and one step. RSS moves in pages and with the JS heap, so small deltas are noise.");
+    out.push("RSS deltas in a fresh process: engine init = importing the package and starting its backend (wasm compiled lazily by onnxruntime-web lands in the model column); model = after load − after engine init; first predict = its growth; stream = opening a batch-1 stream and one step. RSS moves in pages and with the JS heap, so small deltas are noise.");
     const how = r.memory.find((m) => m.resident)?.resident?.how;
     if (how) out.push(`rnn-wasm's own figures, through its API: ${how}.`);
     out.push("");
     const mb = (v?: number) => (v === undefined ? "–" : `${(v / 1e6).toFixed(2)} MB`);
-    out.push(table(["model", "engine", "model RSS Δ", "first predict RSS Δ", "stream RSS Δ", "engine's own figure"], r.memory.map((m) => [
-      m.model, m.engine,
+    out.push(table(["model", "engine", "engine init RSS Δ", "model RSS Δ", "first predict RSS Δ", "stream RSS Δ", "engine's own figure"], r.memory.map((m) => [
+      m.model, m.engine, m.rss ? mb(m.rss.init - m.rss.start) : "–",
       m.rss ? mb(m.rss.load - m.rss.init) : `failed: ${m.error}`,
       m.rss ? mb(m.rss.first - m.rss.load) : "–",
       m.rss?.step !== undefined ? mb(m.rss.step - m.rss.first) : m.stepError ? `n/a: ${m.stepError}` : "–",
@@ -190,9 +190,22 @@ const COLORS: Record<string, string> = {
   "ort-node-1t": "#8c564b", "ort-node": "#e377c2", "tfjs-node": "#7f7f7f",
 };
 
+const LEGEND: Record<string, string> = {
+  "ort-web": "onnxruntime-web, wasm SIMD, 1 thread", "tfjs-wasm": "tfjs wasm backend, SIMD",
+  "tfjs-cpu": "tfjs cpu backend", "ort-node-1t": "onnxruntime-node native, 1 thread",
+  "ort-node": "onnxruntime-node native, default threads", "tfjs-node": "tfjs-node native",
+};
+
 const xmlEscape = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
 
-interface Bar { model: string; engine: string; value: number }
+interface Bar { model: string; engine: string; value: number; approximate?: boolean }
+
+/** 10^d as "0.01", "1", "1,000", "1e6". */
+function tickLabel(d: number): string {
+  if (d < 0) return (10 ** d).toFixed(-d);
+  if (d <= 5) return (10 ** d).toLocaleString("en-US");
+  return `1e${d}`;
+}
 
 function panel(x0: number, y0: number, width: number, title: string, unit: string, bars: Bar[], models: string[], engines: string[]): { svg: string; height: number } {
   const labelW = 95;
@@ -216,7 +229,7 @@ function panel(x0: number, y0: number, width: number, title: string, unit: strin
   for (let d = lo; d <= lo + decades; d++) {
     const x = xOf(10 ** d);
     parts.push(`<line x1="${x.toFixed(1)}" y1="${top - 4}" x2="${x.toFixed(1)}" y2="${bottom}" stroke="#ccc" stroke-width="1"/>`);
-    parts.push(`<text x="${x.toFixed(1)}" y="${bottom + 13}" font-size="10" text-anchor="middle">${sig(10 ** d)}</text>`);
+    parts.push(`<text x="${x.toFixed(1)}" y="${bottom + 13}" font-size="10" text-anchor="middle">${tickLabel(d)}</text>`);
     if (d < lo + decades) for (let k = 2; k < 10; k++) {
       const xm = xOf(k * 10 ** d);
       parts.push(`<line x1="${xm.toFixed(1)}" y1="${bottom - 3}" x2="${xm.toFixed(1)}" y2="${bottom}" stroke="#999" stroke-width="0.5"/>`);
@@ -231,7 +244,9 @@ function panel(x0: number, y0: number, width: number, title: string, unit: strin
       if (!b || !(b.value > 0)) return;
       const y = gy + 4 + j * barH;
       const w = Math.max(1, xOf(b.value) - (x0 + labelW));
-      parts.push(`<rect x="${x0 + labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH - 1}" fill="${COLORS[e] ?? "#333"}"><title>${xmlEscape(`${e} ${m}: ${sig(b.value)} ${unit}`)}</title></rect>`);
+      const shown = `${b.approximate ? "≈" : ""}${sig(b.value)}`;
+      parts.push(`<rect x="${x0 + labelW}" y="${y}" width="${w.toFixed(1)}" height="${barH - 1}" fill="${COLORS[e] ?? "#333"}"${b.approximate ? ' fill-opacity="0.45"' : ""}><title>${xmlEscape(`${e} ${m}: ${shown} ${unit}`)}</title></rect>`);
+      parts.push(`<text x="${(x0 + labelW + w + 3).toFixed(1)}" y="${y + barH - 1.5}" font-size="7.5" fill="#333">${xmlEscape(shown)}</text>`);
     });
   });
   parts.push(`<line x1="${x0 + labelW}" y1="${top - 4}" x2="${x0 + labelW}" y2="${bottom}" stroke="#333" stroke-width="1"/>`);
@@ -240,10 +255,10 @@ function panel(x0: number, y0: number, width: number, title: string, unit: strin
 
 export function renderSvg(r: BenchResults): string {
   const engines = r.engines.filter((e) => e.available).map((e) => e.id);
-  const ok = (c: CellResult) => c.status === "ok" && c.perCall;
-  const stepBars = r.cells.filter((c) => c.mode === "step" && ok(c)).map((c) => ({ model: c.model, engine: c.engine, value: c.perCall!.median * 1e6 }));
+  const ok = (c: CellResult) => (c.status === "ok" || c.status === "too-slow") && c.perCall;
+  const stepBars = r.cells.filter((c) => c.mode === "step" && ok(c)).map((c) => ({ model: c.model, engine: c.engine, value: c.perCall!.median * 1e6, approximate: c.status === "too-slow" }));
   const throughputMode: Mode = (["batch64", "batch32", "sequence"] as Mode[]).find((m) => r.cells.some((c) => c.mode === m && ok(c))) ?? "batch64";
-  const tpBars = r.cells.filter((c) => c.mode === throughputMode && ok(c)).map((c) => ({ model: c.model, engine: c.engine, value: c.throughput!.median }));
+  const tpBars = r.cells.filter((c) => c.mode === throughputMode && ok(c)).map((c) => ({ model: c.model, engine: c.engine, value: c.throughput!.median, approximate: c.status === "too-slow" }));
   const models = r.models.map((m) => m.id);
   const width = 1100;
   const left = panel(10, 30, 540, "Streaming step, batch 1: latency per step (lower is better)", "µs per step", stepBars, models, engines);
@@ -253,11 +268,10 @@ export function renderSvg(r: BenchResults): string {
   const legend = engines.map((e, i) => {
     const x = 10 + (i % 4) * 270;
     const y = legendY + Math.floor(i / 4) * 16;
-    const label = r.engines.find((x) => x.id === e)?.label ?? e;
-    return `<rect x="${x}" y="${y}" width="10" height="10" fill="${COLORS[e] ?? "#333"}"/><text x="${x + 14}" y="${y + 9}" font-size="10">${xmlEscape(label.length > 44 ? `${e}` : label)}</text>`;
+    return `<rect x="${x}" y="${y}" width="10" height="10" fill="${COLORS[e] ?? "#333"}"/><text x="${x + 14}" y="${y + 9}" font-size="10">${xmlEscape(`${e}${LEGEND[e] ? ` (${LEGEND[e]})` : ""}`)}</text>`;
   }).join("\n");
   const height = legendY + Math.ceil(engines.length / 4) * 16 + 24;
-  const caption = `${r.meta.date.slice(0, 10)} · ${r.meta.cpu} · Node ${r.meta.node} · medians; shared machine, indicative`;
+  const caption = `${r.meta.date.slice(0, 10)} · ${r.meta.cpu} · Node ${r.meta.node} · medians; faded bars: one call only (too slow to repeat); shared machine, indicative`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="18" font-size="14" font-weight="bold">rnn-wasm vs peers</text>

@@ -1,6 +1,6 @@
 /** The engine registry: ids in report order, and one constructor for each. */
 import { createOrtEngine } from "./ort.ts";
-import { createRnnWasmEngine, type RnnWasmFrom } from "./rnnwasm.ts";
+import { createRnnWasmEngine, type RnnWasmEntry, type RnnWasmFrom } from "./rnnwasm.ts";
 import { createTfjsEngine } from "./tfjs.ts";
 import type { Engine, EngineId } from "./types.ts";
 
@@ -12,11 +12,13 @@ export const WASM_ENGINES: EngineId[] = ["rnn-wasm", "ort-web", "tfjs-wasm"];
 export interface EngineOptions {
   root: string;
   rnnWasmFrom?: RnnWasmFrom;
+  /** A prepared entry (prepareRnnWasmEntry); overrides rnnWasmFrom. */
+  rnnWasmEntry?: RnnWasmEntry;
 }
 
 export async function createEngine(id: EngineId, opts: EngineOptions): Promise<Engine> {
   switch (id) {
-    case "rnn-wasm": return createRnnWasmEngine(opts.root, opts.rnnWasmFrom);
+    case "rnn-wasm": return createRnnWasmEngine(opts.root, opts.rnnWasmFrom, opts.rnnWasmEntry);
     case "tfjs-cpu":
     case "tfjs-wasm":
     case "tfjs-node": return createTfjsEngine(id);

@@ -4,7 +4,7 @@
  * the built package (dist/node.js) when present, else the source entry (src/node.ts, which
  * needs the tsx loader).
  */
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
 import type { BenchModel, InputTensor } from "../models.ts";
@@ -56,6 +56,32 @@ export function locateRnnWasm(root: string, from: RnnWasmFrom = "auto"): { path:
   return undefined;
 }
 
+export interface RnnWasmEntry {
+  path: string;
+  /** "dist" = the package build; "src-bundle" = src/node.ts bundled by the harness with esbuild. */
+  from: "dist" | "src" | "src-bundle";
+}
+
+/**
+ * The entry the harness runs: dist/node.js when it is current, else src/node.ts bundled with
+ * esbuild into bench/results/tmp/rnn-wasm/ next to copies of build/*.wasm — the same bundle
+ * step `npm run build` performs, so in-process runs and cold-start children load plain JS
+ * without a TypeScript loader in the measurement.
+ */
+export async function prepareRnnWasmEntry(root: string, from: RnnWasmFrom = "auto"): Promise<RnnWasmEntry | undefined> {
+  const where = locateRnnWasm(root, from);
+  if (!where || where.from === "dist") return where;
+  const outDir = resolve(root, "bench/results/tmp/rnn-wasm");
+  mkdirSync(outDir, { recursive: true });
+  const esbuild = await import("esbuild");
+  await esbuild.build({ entryPoints: [where.path], outfile: join(outDir, "node.js"), bundle: true, format: "esm", platform: "node", target: "es2022", logLevel: "warning" });
+  for (const f of ["rnn-simd.wasm", "rnn-relaxed.wasm"]) {
+    const src = resolve(root, "build", f);
+    if (existsSync(src)) copyFileSync(src, join(outDir, f));
+  }
+  return { path: join(outDir, "node.js"), from: "src-bundle" };
+}
+
 const first = (y: RnnTensor | RnnTensor[]): RnnTensor => (Array.isArray(y) ? y[0] : y);
 
 /** A timestep as the session takes it: x_t for every batch row, [b, F] or [b] for tokens. */
@@ -63,8 +89,8 @@ function stepInput(x: InputTensor): RnnTensor {
   return { data: x.data, shape: x.shape.length === 3 ? [x.shape[0], x.shape[2]] : [x.shape[0]] };
 }
 
-export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "auto"): Promise<Engine> {
-  const where = locateRnnWasm(root, from);
+export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "auto", entry?: RnnWasmEntry): Promise<Engine> {
+  const where = entry ?? locateRnnWasm(root, from);
   if (!where) throw new EngineUnavailable("rnn-wasm", `no rnn-wasm entry found (dist/node.js or src/node.ts under ${root})`);
   let mod: RnnModule;
   try {
@@ -75,7 +101,7 @@ export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "aut
   if (typeof mod.loadModel !== "function") throw new EngineUnavailable("rnn-wasm", `${where.path} exports no loadModel`);
   const engine: Engine = {
     id: "rnn-wasm",
-    label: `rnn-wasm (${where.from === "dist" ? "dist/ build" : "src/ through tsx"})`,
+    label: `rnn-wasm (${where.from === "dist" ? "dist/ build" : where.from === "src-bundle" ? "src/ bundled by the harness" : "src/ through the TS loader"})`,
     notes: [],
     variant: (model) => model.main,
     async load(model: BenchModel): Promise<LoadedModel> {
