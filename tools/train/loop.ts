@@ -69,8 +69,18 @@ export interface LoopOptions {
   accuracyName: string | null;
   /** Extra fields for the epoch log. */
   logExtra?: Record<string, unknown>;
+  /** Called after each epoch's checkpoint (e.g. to keep meta.json current in long runs). */
+  afterEpoch?: (progress: LoopProgress) => Promise<void>;
   /** Prepares the model written to outDir from the trained one (e.g. batch-1 stateful copy). */
   exportModel?: (model: tfTypes.LayersModel) => tfTypes.LayersModel;
+}
+
+export interface LoopProgress {
+  history: EpochRecord[];
+  trainMs: number;
+  /** Epoch whose weights are in outDir/model.json. */
+  selectedEpoch: number;
+  epochsPlanned: number;
 }
 
 export interface LoopResult {
@@ -167,6 +177,10 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
       JSON.stringify({ task: o.task, seed: o.seed, batchSize: o.batchSize, ...o.logExtra, epochs: state.history }, null, 1),
     );
     if (!o.quiet) process.stderr.write(formatEpoch(o.task, record, o.epochs) + "\n");
+    if (o.afterEpoch) {
+      const sel = state.extra.best as { epoch: number } | undefined;
+      await o.afterEpoch({ history: state.history, trainMs: state.trainMs, selectedEpoch: sel?.epoch ?? state.epochsDone, epochsPlanned: o.epochs });
+    }
   }
   const best = state.extra.best as { epoch: number } | undefined;
   return {

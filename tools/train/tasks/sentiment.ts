@@ -21,7 +21,7 @@ import type * as tfTypes from "@tensorflow/tfjs";
 import type { Tf, TrainingBackend } from "../backend.js";
 import { parseCsvRecords } from "../csv.js";
 import { DATA_DIR } from "../paths.js";
-import { makeRng, permutation, runTrainingLoop } from "../loop.js";
+import { makeRng, permutation, runTrainingLoop, type LoopProgress } from "../loop.js";
 import { commandFor, resolveOptions, writeMeta, type TaskOptions, type TaskResult } from "../task.js";
 import { KERAS_DEFAULT_FILTERS, STOCKTWITS_REPLACEMENTS, TextPipeline, WHITESPACE_RULE, type TextPipelineConfig } from "../text.js";
 
@@ -235,6 +235,40 @@ export async function trainSentiment(backend: TrainingBackend, spec: SentimentSp
   const positives = (d: SplitData) => d.y.sum().dataSync()[0] / d.n;
 
   const t0 = performance.now();
+  // meta.json after every epoch, so a long run stopped early still describes its model.
+  const writeSentimentMeta = async (p: LoopProgress) => {
+    const best = p.history.find((h) => h.epoch === p.selectedEpoch)!;
+    const last = p.history[p.history.length - 1];
+    const msSum = p.history.reduce((a, h) => a + h.ms, 0);
+    const metrics = {
+      selectedEpoch: p.selectedEpoch,
+      testAccuracy: best.test_acc,
+      validationAccuracy: best.val_acc,
+      trainAccuracyEpochMean: best.acc,
+      lastEpoch: { epoch: last.epoch, val_acc: last.val_acc, test_acc: last.test_acc },
+      majorityBaselineTest: Math.max(positives(test), 1 - positives(test)),
+      secondsPerEpoch: msSum / p.history.length / 1000,
+      examplesPerSecond: (train.n * p.history.length) / (msSum / 1000),
+    };
+    await writeMeta(o.outDir, {
+      task: spec.task,
+      status: p.history.length >= p.epochsPlanned ? "complete" : `training: ${p.history.length} of ${p.epochsPlanned} epochs done`,
+      architecture: spec.architecture(vocab, maxLen),
+      data: { ...spec.data, records: loaded, used: records.length + dropped, droppedEmpty: dropped, vocabulary: vocab, maxLen, positiveShareTrain: positives(train) },
+      split: { train: train.n, validation: val.n, test: test.n },
+      epochs: p.history.length,
+      batchSize: o.batchSize,
+      seed: o.seed,
+      selection: "the epoch with the best validation accuracy is the model in this folder; its test accuracy is reported",
+      metrics,
+      history: p.history,
+      backend,
+      trainMs: p.trainMs,
+      wallMsThisRun: Math.round(performance.now() - t0),
+      command: commandFor(spec.task, o),
+    });
+    return metrics;
+  };
   const result = await runTrainingLoop({
     tf,
     task: spec.task,
@@ -260,42 +294,16 @@ export async function trainSentiment(backend: TrainingBackend, spec: SentimentSp
         },
       };
     },
+    afterEpoch: async (p) => {
+      await writeSentimentMeta(p);
+    },
     evaluate: async (model) => {
       const v = evaluateSplit(tf, model, val);
       const t = evaluateSplit(tf, model, test);
       return { val_loss: v.loss, val_acc: v.acc, test_acc: t.acc };
     },
   });
-  const wallMs = performance.now() - t0;
-  const bestEpoch = result.selectedEpoch;
-  const best = result.history.find((h) => h.epoch === bestEpoch)!;
-  const last = result.history[result.history.length - 1];
-  const metrics = {
-    selectedEpoch: bestEpoch,
-    testAccuracy: best.test_acc,
-    validationAccuracy: best.val_acc,
-    trainAccuracyEpochMean: best.acc,
-    lastEpoch: { epoch: last.epoch, val_acc: last.val_acc, test_acc: last.test_acc },
-    majorityBaselineTest: Math.max(positives(test), 1 - positives(test)),
-    secondsPerEpoch: result.history.reduce((a, h) => a + h.ms, 0) / result.history.length / 1000,
-    examplesPerSecond: (train.n * result.history.length) / (result.history.reduce((a, h) => a + h.ms, 0) / 1000),
-  };
-  await writeMeta(o.outDir, {
-    task: spec.task,
-    architecture: spec.architecture(vocab, maxLen),
-    data: { ...spec.data, records: loaded, used: records.length + dropped, droppedEmpty: dropped, vocabulary: vocab, maxLen, positiveShareTrain: positives(train) },
-    split: { train: train.n, validation: val.n, test: test.n },
-    epochs: result.history.length,
-    batchSize: o.batchSize,
-    seed: o.seed,
-    selection: "the epoch with the best validation accuracy is the model in this folder; its test accuracy is reported",
-    metrics,
-    history: result.history,
-    backend,
-    trainMs: result.trainMs,
-    wallMsThisRun: Math.round(wallMs),
-    command: commandFor(spec.task, o),
-  });
+  const metrics = await writeSentimentMeta({ ...result, epochsPlanned: o.epochs });
   tf.dispose([train.x, train.y, val.x, val.y, test.x, test.y]);
   result.model.dispose();
   return { modelDir: o.outDir, tokenizerPath, metrics };
