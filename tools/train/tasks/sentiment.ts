@@ -96,7 +96,8 @@ export const STOCKTWITS_SPEC: SentimentSpec = {
     maxLen: 32,
     padding: "pre",
     truncating: "pre",
-    // 10,000 most frequent words (ids 1..10000) cover 97.9% of the word occurrences.
+    // The 10,000 most frequent words (ids 1..10000) cover 98.0% of the word occurrences of the
+    // training split (seed 1; 28,227 distinct words there).
     numWords: 10001,
   },
   defaults: { epochs: 6, batchSize: 128 },
