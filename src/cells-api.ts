@@ -4,42 +4,34 @@
  * cells do not download it. `new LstmCell(args)` works once `await ready()` has run and
  * returns the implementation object (which has the same `call`, `units` and `inputDim`).
  */
-import { RnnWasmError } from "./errors.js";
+import { fail } from "./errors.js";
 import type { CellArgs, GruCell as GruCellImpl, LstmCell as LstmCellImpl } from "./cells.js";
 import type { SimdChoice, WasmSource } from "./wasm/loader.js";
 
 type CellsModule = typeof import("./cells.js");
 let cells: CellsModule | null = null;
+type Options = { wasm?: WasmSource; simd?: SimdChoice };
 
 /** Prepares standalone cells (kernel instance and code); call once before `new LstmCell(...)`. */
-export async function ready(options: { wasm?: WasmSource; simd?: SimdChoice } = {}): Promise<void> {
+export async function ready(options: Options = {}): Promise<void> {
   cells ??= await import("./cells.js");
   await cells.ready(options);
 }
 
-function loaded(kind: string): CellsModule {
-  if (!cells) throw new RnnWasmError("E_WASM", `${kind}: call \`await ready()\` once before \`new ${kind}(...)\`, or use \`await ${kind}.create(...)\``);
-  return cells;
+function cellClass<T>(kind: "LstmCell" | "GruCell") {
+  const make = (args: CellArgs) => {
+    if (!cells) fail("E_WASM", `${kind}: await ready() (or use ${kind}.create) first`);
+    return new cells[kind](args) as T;
+  };
+  const ctor = function (args: CellArgs) {
+    return make(args);
+  } as unknown as { new (args: CellArgs): T; create(args: CellArgs, options?: Options): Promise<T> };
+  ctor.create = async (args, options) => {
+    await ready(options);
+    return make(args);
+  };
+  return ctor;
 }
 
-export const LstmCell = function LstmCell(args: CellArgs): LstmCellImpl {
-  return new (loaded("LstmCell").LstmCell)(args);
-} as unknown as {
-  new (args: CellArgs): LstmCellImpl;
-  create(args: CellArgs, options?: { wasm?: WasmSource; simd?: SimdChoice }): Promise<LstmCellImpl>;
-};
-LstmCell.create = async (args, options) => {
-  await ready(options);
-  return new (loaded("LstmCell").LstmCell)(args);
-};
-
-export const GruCell = function GruCell(args: CellArgs): GruCellImpl {
-  return new (loaded("GruCell").GruCell)(args);
-} as unknown as {
-  new (args: CellArgs): GruCellImpl;
-  create(args: CellArgs, options?: { wasm?: WasmSource; simd?: SimdChoice }): Promise<GruCellImpl>;
-};
-GruCell.create = async (args, options) => {
-  await ready(options);
-  return new (loaded("GruCell").GruCell)(args);
-};
+export const LstmCell = cellClass<LstmCellImpl>("LstmCell");
+export const GruCell = cellClass<GruCellImpl>("GruCell");

@@ -4,13 +4,9 @@
  * the package folder).
  */
 import { setDefaultWasmProvider } from "./wasm/loader.js";
-import { fetchWasmProvider } from "./wasm/fetch-provider.js";
 
 export * from "./index.js";
 
-setDefaultWasmProvider(
-  fetchWasmProvider({
-    baseline: () => new URL("./rnn-simd.wasm", import.meta.url),
-    relaxed: () => new URL("./rnn-relaxed.wasm", import.meta.url),
-  }),
-);
+setDefaultWasmProvider({
+  load: async (build) => (build === "relaxed" ? new URL("./rnn-relaxed.wasm", import.meta.url) : new URL("./rnn-simd.wasm", import.meta.url)),
+});

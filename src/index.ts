@@ -3,9 +3,9 @@
  * runtimes (src/node.ts, ...) register how the kernel module and file paths are found, then
  * re-export this module.
  */
-import { RnnWasmError } from "./errors.js";
-import { manifestPaths } from "./import/manifest.js";
+import { fail, RnnWasmError } from "./errors.js";
 import { readBundle } from "./format/reader.js";
+import { fetchOk } from "./io.js";
 import { RnnModel, loadGenerate, looksGenerative } from "./model/model.js";
 import type { ModelSpec } from "./model/spec.js";
 import type { Tokenizer } from "./text/tokenizer.js";
@@ -46,28 +46,9 @@ export function registerSourceResolver(r: SourceResolver): void {
 
 async function fetchSource(source: string | URL): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string }> {
   const url = source instanceof URL ? source : new URL(source, (globalThis as { location?: { href: string } }).location?.href);
-  const get = async (u: URL) => {
-    let res: Response;
-    try {
-      res = await fetch(u);
-    } catch (e) {
-      throw new RnnWasmError("E_IO", `could not fetch ${u.href}: ${(e as Error).message}`, { cause: e });
-    }
-    if (!res.ok) throw new RnnWasmError("E_IO", `could not fetch ${u.href}: HTTP ${res.status}`);
-    return res;
-  };
-  if (url.pathname.endsWith(".json")) {
-    let modelJson: object;
-    try {
-      modelJson = await (await get(url)).json();
-    } catch (e) {
-      if (e instanceof RnnWasmError) throw e;
-      throw new RnnWasmError("E_MODEL_JSON", `${url.href} is not valid JSON: ${(e as Error).message}`, { cause: e });
-    }
-    const weights = await Promise.all(manifestPaths(modelJson as Record<string, unknown>).map(async (p) => (await get(new URL(p, url))).arrayBuffer()));
-    return { modelJson, weights, name: url.href };
-  }
-  return new Uint8Array(await (await get(url)).arrayBuffer());
+  // model.json and its shards: with the tfjs importer, in its own chunk
+  if (url.pathname.endsWith(".json")) return (await import("./import/fetch-artifacts.js")).fetchArtifacts(url);
+  return new Uint8Array(await (await fetchOk(url)).arrayBuffer());
 }
 
 function isArtifactsObject(s: unknown): s is { modelJson: object; weights: unknown } {
@@ -76,9 +57,7 @@ function isArtifactsObject(s: unknown): s is { modelJson: object; weights: unkno
 
 /** Loads a model: bundle bytes, tfjs artifacts in memory, or a path/URL of either. */
 export async function loadModel(source: ModelSource, options: LoadOptions = {}): Promise<RnnModel> {
-  if (options === null || typeof options !== "object") {
-    throw new RnnWasmError("E_ARGUMENT", `loadModel options must be an object, received ${options === null ? "null" : typeof options}`);
-  }
+  if (typeof options !== "object" || !options) fail("E_ARGUMENT", "loadModel: options must be an object");
   let src: unknown = source;
 
   if (typeof src === "string" || src instanceof URL) {
@@ -98,8 +77,10 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     const [kernels] = await Promise.all([instantiate(options), prepareExtras(packed.spec, undefined)]);
     const user = (src.modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata;
     return new RnnModel(kernels, packed.spec, packed, { metadata: typeof user === "object" && user !== null ? (user as Record<string, unknown>) : {} });
-  } else if (src instanceof Uint8Array || src instanceof ArrayBuffer) {
-    const read = readBundle(src instanceof ArrayBuffer ? new Uint8Array(src) : src);
+  } else if (ArrayBuffer.isView(src) || Object.prototype.toString.call(src) === "[object ArrayBuffer]") {
+    // (tags, not instanceof: bytes from another realm, e.g. an edge sandbox, still count)
+    const v = src as ArrayBufferView;
+    const read = readBundle(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer));
     const [kernels, tokenizer] = await Promise.all([instantiate(options), prepareExtras(read.packed.spec, read.header.tokenizer)]);
     return new RnnModel(kernels, read.packed.spec, read.packed, {
       metadata: read.header.metadata ?? {},
@@ -107,9 +88,9 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
       checksum: read.checksum,
     });
   } else {
-    throw new RnnWasmError(
+    fail(
       "E_ARGUMENT",
-      `loadModel: source must be bundle bytes, {modelJson, weights}, a path or a URL; received ${src === null ? "null" : typeof src}`,
+      `loadModel: expected bundle bytes, {modelJson, weights}, a path or a URL; received ${src === null ? "null" : typeof src}`,
     );
   }
 }
@@ -131,7 +112,7 @@ async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise
     try {
       tokenizer = new Tok(normalizeTokenizerConfig(tokenizerConfig), typeof T === "number" ? T : null);
     } catch (e) {
-      throw new RnnWasmError("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, { cause: e });
+      fail("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, e);
     }
   }
   await gen;

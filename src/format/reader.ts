@@ -4,15 +4,14 @@
  * over its bytes and allocations no larger than itself; any defect is E_BUNDLE_CORRUPT (or
  * E_BUNDLE_VERSION for a newer format), never a trap, hang or huge allocation.
  */
-import { RnnWasmError } from "../errors.js";
+import { fail, RnnWasmError } from "../errors.js";
 import type { ModelSpec, PackedModel } from "../model/spec.js";
 import { validateSpec } from "../model/validate.js";
 import { DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, SECTION_ALIGN, TRAILER_BYTES, type BundleHeader, type SectionDtype } from "./bundle.js";
 import { crc32 } from "./crc32.js";
-import { halvesToFloats } from "./half.js";
 
 function corrupt(msg: string): never {
-  throw new RnnWasmError("E_BUNDLE_CORRUPT", `not a valid .rnnb bundle: ${msg}`);
+  fail("E_BUNDLE_CORRUPT", `not a valid .rnnb bundle: ${msg}`);
 }
 
 export function isBundle(bytes: Uint8Array): boolean {
@@ -36,13 +35,13 @@ export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
   const version = view.getUint32(4, true);
   if (version !== FORMAT_VERSION) {
     if (version > FORMAT_VERSION && version < 1000) {
-      throw new RnnWasmError("E_BUNDLE_VERSION", `bundle format version ${version} is newer than this rnn-wasm reads (${FORMAT_VERSION}); upgrade rnn-wasm`);
+      fail("E_BUNDLE_VERSION", `bundle format version ${version} is newer than this rnn-wasm reads (${FORMAT_VERSION}); upgrade rnn-wasm`);
     }
     corrupt(`unknown format version ${version}`);
   }
   const stored = view.getUint32(n - TRAILER_BYTES, true);
   const actual = crc32(bytes.subarray(0, n - TRAILER_BYTES));
-  if (stored !== actual) corrupt(`checksum mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)}): the file is truncated or damaged`);
+  if (stored !== actual) corrupt("checksum mismatch: the file is truncated or damaged");
   const headerBytes = view.getUint32(8, true);
   if (headerBytes < 2 || PREAMBLE_BYTES + headerBytes > n - TRAILER_BYTES) corrupt(`header length ${headerBytes} does not fit in ${n} bytes`);
   let header: BundleHeader;
@@ -64,11 +63,11 @@ export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
   for (const s of header.sections) {
     if (typeof s !== "object" || s === null || typeof s.name !== "string") corrupt("section entry is malformed");
     if (!Object.hasOwn(DTYPE_BYTES, s.dtype)) { // own keys only: "toString" is not a dtype
-      throw new RnnWasmError("E_BUNDLE_VERSION", `section ${s.name} stores dtype ${JSON.stringify(s.dtype)}, which this rnn-wasm cannot read; upgrade rnn-wasm`);
+      fail("E_BUNDLE_VERSION", `section ${s.name}: dtype ${JSON.stringify(s.dtype)} needs a newer rnn-wasm`);
     }
     if (![s.offset, s.bytes, s.length].every((v) => Number.isSafeInteger(v) && v >= 0)) corrupt(`section ${s.name} has a bad offset or length`);
     if (s.offset % SECTION_ALIGN !== 0) corrupt(`section ${s.name} at ${s.offset} is not ${SECTION_ALIGN}-byte aligned`);
-    if (s.offset < prevEnd) corrupt(`section ${s.name} at ${s.offset} overlaps the header or the previous section (ends at ${prevEnd})`);
+    if (s.offset < prevEnd) corrupt(`section ${s.name} at ${s.offset} overlaps what precedes it (ends at ${prevEnd})`);
     if (s.offset + s.bytes > dataEnd) corrupt(`section ${s.name} (${s.offset}..${s.offset + s.bytes}) runs past the data (${dataEnd} bytes)`);
     if (s.bytes !== s.length * DTYPE_BYTES[s.dtype as SectionDtype]) corrupt(`section ${s.name}: ${s.bytes} bytes do not hold ${s.length} ${s.dtype} values`);
     if (byName.has(s.name)) corrupt(`section ${s.name} appears twice`);
@@ -94,17 +93,9 @@ export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
   // f32 sections are viewed in place when the bytes are 4-byte aligned in memory (zero copy
   // until the single copy into kernel memory); otherwise the bundle is copied once.
   if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
-  const data = new Map<string, Float32Array>();
+  const data = new Map<string, Float32Array | Uint16Array>();
   for (const [name, s] of byName) {
-    if (!lengths.has(name)) continue;
-    if (s.dtype === "f32") {
-      data.set(name, new Float32Array(bytes.buffer, bytes.byteOffset + s.offset, s.length));
-    } else {
-      const halves = new Uint16Array(bytes.buffer.slice(bytes.byteOffset + s.offset, bytes.byteOffset + s.offset + s.length * 2));
-      const f = new Float32Array(s.length);
-      halvesToFloats(halves, f);
-      data.set(name, f);
-    }
+    if (lengths.has(name)) data.set(name, new (s.dtype === "f32" ? Float32Array : Uint16Array)(bytes.buffer as ArrayBuffer, bytes.byteOffset + s.offset, s.length));
   }
   return { header, packed: { spec, data }, checksum: actual };
 }

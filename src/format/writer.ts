@@ -3,7 +3,7 @@ import { RnnWasmError } from "../errors.js";
 import type { PackedModel } from "../model/spec.js";
 import { align16, DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, TRAILER_BYTES, type BundleHeader, type SectionDtype, type SectionEntry } from "./bundle.js";
 import { crc32 } from "./crc32.js";
-import { floatToHalf } from "./half.js";
+import { floatToHalf, halvesToFloats } from "./half.js";
 
 export interface WriteOptions {
   dtype?: SectionDtype;
@@ -60,8 +60,19 @@ export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8
   out.fill(0x20, PREAMBLE_BYTES + headerBytes.length, PREAMBLE_BYTES + headerGuess);
   view.setUint32(8, headerGuess, true);
   header.sections.forEach((s, i) => {
-    const data = packed.data.get(s.name);
+    let data = packed.data.get(s.name);
     if (!data || data.length !== s.length) throw new RnnWasmError("E_WEIGHTS", `weight ${s.name} is missing or has the wrong length`);
+    if (data instanceof Uint16Array) {
+      // halves read from an f16 bundle: copied as they are, or widened for an f32 bundle
+      if (dtype === "f16") {
+        new Uint8Array(out.buffer, s.offset, s.bytes).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+        opts.onSection?.(i + 1, header.sections.length, s.name);
+        return;
+      }
+      const f = new Float32Array(data.length);
+      halvesToFloats(data, f);
+      data = f;
+    }
     if (dtype === "f32") {
       new Uint8Array(out.buffer, s.offset, s.bytes).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     } else {

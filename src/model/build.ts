@@ -237,8 +237,6 @@ const IDENTITY_LAYERS = new Set([
   "ActivityRegularization",
 ]);
 
-/** Layers whose input mask passes through unchanged (Keras/tfjs supports_masking). */
-const MASK_PASSING = new Set(["dense", "activation", "relu", "scale_shift", "layer_norm", "identity"]);
 
 class Builder {
   ops: Op[] = [];
@@ -817,6 +815,7 @@ export function buildModel(art: ModelArtifacts): PackedModel {
   // topological order by tensor availability (configs list layers in creation order,
   // which is usually but not always a valid order for every node)
   const pending = [...g.calls];
+  const layers: NonNullable<ModelSpec["layers"]> = [];
   const available = new Set(graphInputs);
   const produced = (call: LayerCall) => call.inputs.every((i) => available.has(i));
   while (pending.length) {
@@ -828,6 +827,10 @@ export function buildModel(art: ModelArtifacts): PackedModel {
     }
     const call = pending.splice(idx, 1)[0];
     translate(b, call, graphInputs);
+    if (call.node === 0) {
+      const inner = (call.layer.config.layer as { class_name?: string } | undefined)?.class_name;
+      layers.push({ name: call.layer.name, className: call.layer.className, ...(inner ? { inner } : {}) });
+    }
     for (let k = 0; k < 8; k++) {
       const id = tensorId(call.layer.name, call.node, k);
       if (b.tensors[b.resolve(id)]) available.add(id);
@@ -846,6 +849,7 @@ export function buildModel(art: ModelArtifacts): PackedModel {
     tensors: b.tensors,
     ops: b.ops,
     weights: b.weights,
+    layers,
     source: { origin: art.origin, kerasVersion: art.kerasVersion, className: g.className },
   };
   return { spec, data: b.data };

@@ -2,7 +2,7 @@
  * A loaded model: its own kernel instance and memory, weights copied in once, and the
  * executor. Public behaviour follows docs/ARCHITECTURE.md.
  */
-import { RnnWasmError } from "../errors.js";
+import { fail, RnnWasmError } from "../errors.js";
 import type { KernelInstance } from "../wasm/kernels.js";
 import { Executor, type StateProvider, type StateSlot } from "./executor.js";
 import { checkInputs, type Tensor } from "./inputs.js";
@@ -49,13 +49,15 @@ export function placeWeights(k: KernelInstance, packed: PackedModel): { ptrs: Ma
     bytes += Math.ceil((w.length * 4) / 16) * 16;
   }
   const block = k.alloc(Math.max(bytes, 16), "weights");
-  const f32 = k.f32;
   const ptrs = new Map<string, number>();
   for (const w of packed.spec.weights) {
     const p = block + offsets.get(w.name)!;
     const data = packed.data.get(w.name)!;
-    if (data.length !== w.length) throw new RnnWasmError("E_WEIGHTS", `weight ${w.name}: ${data.length} values, spec says ${w.length}`);
-    f32.set(data, p >>> 2);
+    if (data instanceof Uint16Array) {
+      // halves into the upper half of the slot, widened in place by the kernel
+      k.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p + 2 * w.length);
+      k.exports.widenHalves(w.length, p + 2 * w.length, p);
+    } else k.f32.set(data, p >>> 2);
     ptrs.set(w.name, p);
   }
   return { ptrs, block, bytes };
@@ -85,11 +87,7 @@ export class RnnModel {
     const placed = placeWeights(kernels, packed);
     this.weightPtrs = placed.ptrs;
     this.weightBytes = placed.bytes;
-    this.executor = new Executor(kernels, spec, (name) => {
-      const p = this.weightPtrs.get(name);
-      if (p === undefined) throw new RnnWasmError("E_WEIGHTS", `internal: weight ${name} was not loaded`);
-      return p;
-    });
+    this.executor = new Executor(kernels, spec, this.weightPtrs);
     this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [i.batch ?? null, ...i.shape], dtype: i.dtype }));
     const batch = spec.inputs[0].batch ?? null;
     this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [batch, ...spec.tensors[o.tensor].shape] }));
@@ -113,30 +111,26 @@ export class RnnModel {
 
   /** @internal */
   live(): void {
-    if (this.disposed) throw new RnnWasmError("E_DISPOSED", `model ${this.spec.name} has been disposed`);
+    if (this.disposed) fail("E_DISPOSED", `model ${this.spec.name} has been disposed`);
   }
 
   predict(x: unknown): Tensor | Tensor[] {
     this.live();
     const inputs = checkInputs(x, this.spec);
     const hasStateful = this.spec.ops.some((op) => op.op === "rnn" && op.stateful);
-    const provider: StateProvider | null = hasStateful ? { slot: (idx, op, batch) => (op.stateful ? this.statefulSlot(idx, op.units, op.cell === "lstm", batch) : null) } : null;
+    const provider: StateProvider | null = hasStateful ? { slot: (idx, op, batch) => (op.stateful ? this.statefulSlot(idx, op.units, batch) : null) } : null;
     const outs = this.guard(() => this.executor.run(inputs, provider));
     return outs.length === 1 ? (outs[0] as Tensor) : (outs as Tensor[]);
   }
 
-  private statefulSlot(idx: number, units: number, hasC: boolean, batch: number): StateSlot {
+  /** h and c rows of a stateful layer, one block; tied to the first batch size seen. */
+  private statefulSlot(idx: number, units: number, batch: number): StateSlot {
     let s = this.statefulSlots.get(idx);
-    if (s && s.batch !== batch) {
-      throw new RnnWasmError(
-        "E_SHAPE",
-        `model ${this.spec.name}: its stateful layers hold state for batch ${s.batch}; received batch ${batch} (call resetStates() first to change the batch size)`,
-      );
-    }
+    if (s && s.batch !== batch) fail("E_SHAPE", `model ${this.spec.name}: stateful layers hold batch ${s.batch}, not ${batch} (resetStates() first)`);
     if (!s) {
       const bytes = batch * padTo8(units) * 4;
-      s = { batch, h: this.kernels.alloc(bytes, "stateful layer state"), c: hasC ? this.kernels.alloc(bytes, "stateful layer state") : 0 };
-      this.statefulSlots.set(idx, s);
+      const h = this.kernels.alloc(2 * bytes, "stateful layer state");
+      this.statefulSlots.set(idx, (s = { batch, h, c: h + bytes }));
     }
     return s;
   }
@@ -144,12 +138,7 @@ export class RnnModel {
   /** Zeroes the state of stateful layers (tfjs model.resetStates()). */
   resetStates(): void {
     this.live();
-    for (const [idx, s] of this.statefulSlots) {
-      const op = this.spec.ops[idx];
-      const bytes = s.batch * padTo8((op as { units: number }).units) * 4;
-      this.kernels.release(s.h, bytes);
-      if (s.c) this.kernels.release(s.c, bytes);
-    }
+    for (const [idx, s] of this.statefulSlots) this.kernels.release(s.h, 2 * s.batch * padTo8((this.spec.ops[idx] as { units: number }).units) * 4);
     this.statefulSlots.clear();
   }
 
@@ -160,7 +149,7 @@ export class RnnModel {
     } catch (e) {
       if (e instanceof RnnWasmError) throw e;
       // an engine trap, or a defect of ours: never let a bare RuntimeError/TypeError through
-      throw new RnnWasmError("E_WASM", `model ${this.spec.name}: ${e instanceof WebAssembly.RuntimeError ? "kernel trapped" : "internal error"}: ${(e as Error)?.message ?? e}`, { cause: e });
+      fail("E_WASM", `model ${this.spec.name}: ${e instanceof WebAssembly.RuntimeError ? "kernel trap" : "internal error"}: ${(e as Error)?.message ?? e}`, e);
     }
   }
 
@@ -188,7 +177,7 @@ export class RnnModel {
   generate(prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
     this.live();
     if (!generateModule) {
-      throw new RnnWasmError("E_ARGUMENT", `generate: model ${this.spec.name} does not read token sequences (ids [batch, T], float ids [batch, T, 1] or one-hot [batch, T, V])`);
+      fail("E_ARGUMENT", `generate: model ${this.spec.name} does not read token sequences`);
     }
     return generateModule.generate(this, prompt, opts);
   }
@@ -196,25 +185,17 @@ export class RnnModel {
   /** A streaming session (one timestep at a time); see docs/ARCHITECTURE.md. */
   createSession(opts: { batchSize?: number } = {}): Session {
     this.live();
-    if (opts === null || typeof opts !== "object") throw new RnnWasmError("E_ARGUMENT", "createSession options must be an object");
-    const s = new Session(this, opts.batchSize ?? 1);
-    this.sessions.add(s);
-    return s;
+    if (opts === null || typeof opts !== "object") fail("E_ARGUMENT", "createSession options must be an object");
+    // (sessions live in this model's kernel memory: disposing the model ends them too)
+    return new Session(this, opts.batchSize ?? 1);
   }
-
-  private sessions = new Set<Session>();
 
   dispose(): void {
     if (this.disposed) return;
-    for (const s of this.sessions) s.dispose();
-    this.sessions.clear();
     this.disposed = true;
     this.executor.release();
     this.statefulSlots.clear();
     this.weightPtrs.clear();
   }
 
-  get isDisposed(): boolean {
-    return this.disposed;
-  }
 }

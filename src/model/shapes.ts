@@ -2,7 +2,7 @@
  * Output shapes of every op, from input shapes that may hold `null` for a time axis not
  * known until data arrives. The builder calls these with nulls; the executor with numbers.
  */
-import { RnnWasmError } from "../errors.js";
+import { fail } from "../errors.js";
 import type { Op, Shape } from "./spec.js";
 
 export function convOutputLength(T: number | null, kernel: number, stride: number, dilation: number, padding: string): number | null {
@@ -57,7 +57,6 @@ export function opOutputShapes(op: Op, ins: Shape[]): Shape[] {
     case "masking":
     case "scale_shift":
     case "layer_norm":
-    case "identity":
       return [x];
     case "global_pool":
       return [[last(x)]];
@@ -88,15 +87,9 @@ export function opOutputShapes(op: Op, ins: Shape[]): Shape[] {
 export function reshapeTarget(target: number[], inputCount: number, layer: string): number[] {
   const known = target.filter((d) => d !== -1).reduce((a, b) => a * b, 1);
   const unknown = target.filter((d) => d === -1).length;
-  if (unknown > 1) throw new RnnWasmError("E_MODEL_JSON", `layer ${layer}: Reshape target ${JSON.stringify(target)} has more than one -1`);
-  if (unknown === 1) {
-    if (known === 0 || inputCount % known !== 0) {
-      throw new RnnWasmError("E_SHAPE", `layer ${layer}: cannot reshape ${inputCount} values to ${JSON.stringify(target)}`);
-    }
-    return target.map((d) => (d === -1 ? inputCount / known : d));
+  const out = target.map((d) => (d === -1 ? inputCount / known : d));
+  if (unknown > 1 || (unknown ? !Number.isInteger(out[target.indexOf(-1)]) || !known : known !== inputCount)) {
+    fail("E_SHAPE", `layer ${layer}: cannot reshape ${inputCount} values to ${JSON.stringify(target)}`);
   }
-  if (known !== inputCount) {
-    throw new RnnWasmError("E_SHAPE", `layer ${layer}: cannot reshape ${inputCount} values to ${JSON.stringify(target)}`);
-  }
-  return target;
+  return out;
 }

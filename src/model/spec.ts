@@ -79,8 +79,7 @@ export type Op =
   | (OpBase & { op: "layer_norm"; epsilon: number; weights: { gamma?: string; beta?: string } })
   | (OpBase & { op: "reshape"; target: number[] })
   | (OpBase & { op: "repeat"; n: number })
-  | (OpBase & { op: "merge"; mode: "add" | "mul" | "avg" | "max" | "min" | "sub" | "concat"; axis: number })
-  | (OpBase & { op: "identity" });
+  | (OpBase & { op: "merge"; mode: "add" | "mul" | "avg" | "max" | "min" | "sub" | "concat"; axis: number });
 
 export type OpKind = Op["op"];
 
@@ -92,6 +91,8 @@ export interface ModelSpec {
   tensors: Record<string, TensorInfo>;
   ops: Op[];
   weights: WeightSpec[];
+  /** The source model's layers in order, for inspect (class names as Keras reports them). */
+  layers?: { name: string; className: string; inner?: string }[];
   /** Source facts kept for inspect and metadata. */
   source: { origin: string; kerasVersion?: string; className: string };
 }
@@ -99,6 +100,9 @@ export interface ModelSpec {
 /** A spec with the packed weight data, ready to load into kernel memory or a bundle. */
 export interface PackedModel {
   spec: ModelSpec;
-  /** Packed float32 data per weight name (same order as spec.weights). */
-  data: Map<string, Float32Array>;
+  /**
+   * Packed data per weight name (same order as spec.weights): float32, or the IEEE half bits
+   * of an f16 bundle section (a Uint16Array), widened to float32 as it is placed.
+   */
+  data: Map<string, Float32Array | Uint16Array>;
 }

@@ -3,7 +3,7 @@
  * model's failure or disposal never touches another model's memory. Typed views are
  * re-created whenever memory has grown (a grown buffer detaches the old views).
  */
-import { RnnWasmError } from "../errors.js";
+import { fail } from "../errors.js";
 
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -28,14 +28,21 @@ export interface KernelExports {
   scale(n: number, x: number, s: number): void;
   reluGeneral(n: number, x: number, maxValue: number, negativeSlope: number, threshold: number): void;
   gatherRows(n: number, ids: number, table: number, dim: number, out: number): void;
+  copyRows(rows: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
+  maskFromIds(n: number, ids: number, mask: number): void;
+  maskRows(rows: number, F: number, x: number, maskValue: number, out: number, mask: number): void;
+  andMask(n: number, m: number, out: number): void;
+  repeatRows(B: number, n: number, F: number, x: number, out: number): void;
+  firstNonFinite(n: number, x: number): number;
+  firstIdOutOfRange(n: number, ids: number, limit: number): number;
+  widenHalves(n: number, src: number, dst: number): void;
+  poolStream(B: number, T: number, F: number, x: number, mask: number, acc: number, count: number, out: number, mode: number): void;
 }
 
-const ALIGN = 16;
 const PAGE = 65536;
 /** wasm32 memories stop at 4 GiB; refuse well before the engine would. */
 const MAX_BYTES = 2 ** 31;
-
-interface Block { start: number; size: number }
+const align = (n: number) => Math.max(16, Math.ceil(n / 16) * 16);
 
 /**
  * The kernel instance plus a first-fit allocator over its memory above heap_base. All
@@ -43,43 +50,27 @@ interface Block { start: number; size: number }
  * against MAX_BYTES before growing, so a hostile shape gets an error, not an OOM crash.
  */
 export class KernelInstance {
-  readonly exports: KernelExports;
   readonly relaxed: boolean;
-  private free: Block[] = [];
+  /** Free blocks [start, size], sorted by start, coalesced. */
+  private free: [number, number][] = [];
   private top: number;
-  private f32View: Float32Array;
-  private i32View: Int32Array;
-  private u8View: Uint8Array;
-  private viewBuffer: ArrayBuffer | null = null;
+  private views: [ArrayBuffer | null, Float32Array, Int32Array, Uint8Array] = [null, new Float32Array(0), new Int32Array(0), new Uint8Array(0)];
   usedBytes = 0;
 
-  private constructor(exports: KernelExports) {
-    this.exports = exports;
+  private constructor(readonly exports: KernelExports) {
     this.relaxed = exports.relaxed_build() === 1;
     this.top = align(exports.heap_base());
-    this.f32View = new Float32Array(0);
-    this.i32View = new Int32Array(0);
-    this.u8View = new Uint8Array(0);
-    this.refreshViews();
   }
 
   static async create(module: WebAssembly.Module): Promise<KernelInstance> {
-    let instance: WebAssembly.Instance;
+    let ex: KernelExports;
     try {
-      instance = await WebAssembly.instantiate(module, {
-        env: {
-          abort: (_msg: number, _file: number, line: number, col: number) => {
-            throw new RnnWasmError("E_WASM", `rnn-wasm kernel aborted at ${line}:${col}`);
-          },
-        },
-      });
+      // the kernels import nothing (no runtime, no asserts: asconfig.json)
+      ex = (await WebAssembly.instantiate(module, {})).exports as unknown as KernelExports;
     } catch (e) {
-      throw new RnnWasmError("E_WASM", `could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, { cause: e });
+      fail("E_WASM", `could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, e);
     }
-    const ex = instance.exports as unknown as KernelExports;
-    if (typeof ex.gemm !== "function" || !(ex.memory instanceof WebAssembly.Memory)) {
-      throw new RnnWasmError("E_WASM", "the wasm module given is not an rnn-wasm kernel build (missing exports)");
-    }
+    if (typeof ex.gemm !== "function" || !(ex.memory instanceof WebAssembly.Memory)) fail("E_WASM", "the wasm module is not an rnn-wasm kernel build");
     return new KernelInstance(ex);
   }
 
@@ -87,106 +78,69 @@ export class KernelInstance {
     return this.exports.memory.buffer.byteLength;
   }
 
-  private refreshViews(): void {
+  /** Typed views of memory, re-created after memory.grow (which detaches the old ones). */
+  private view(): KernelInstance["views"] {
     const buf = this.exports.memory.buffer;
-    if (buf !== this.viewBuffer) {
-      this.viewBuffer = buf;
-      this.f32View = new Float32Array(buf);
-      this.i32View = new Int32Array(buf);
-      this.u8View = new Uint8Array(buf);
-    }
+    if (buf !== this.views[0]) this.views = [buf, new Float32Array(buf), new Int32Array(buf), new Uint8Array(buf)];
+    return this.views;
   }
 
-  get f32(): Float32Array { this.refreshViews(); return this.f32View; }
-  get i32(): Int32Array { this.refreshViews(); return this.i32View; }
-  get u8(): Uint8Array { this.refreshViews(); return this.u8View; }
+  get f32(): Float32Array { return this.view()[1]; }
+  get i32(): Int32Array { return this.view()[2]; }
+  get u8(): Uint8Array { return this.view()[3]; }
 
   /** Allocates `bytes` (rounded up to 16), zero-filled. Returns the byte offset. */
   alloc(bytes: number, what: string): number {
-    if (!Number.isFinite(bytes) || bytes < 0) {
-      throw new RnnWasmError("E_SHAPE", `cannot allocate ${bytes} bytes for ${what}`);
+    const size = align(bytes);
+    if (!(bytes >= 0) || this.usedBytes + size > MAX_BYTES) {
+      fail("E_SHAPE", `${what}: ${bytes} bytes of kernel memory is past the 2 GiB limit`);
     }
-    const size = Math.max(ALIGN, align(bytes));
-    if (this.usedBytes + size > MAX_BYTES) {
-      throw new RnnWasmError(
-        "E_SHAPE",
-        `${what} needs ${formatBytes(size)} of kernel memory; with ${formatBytes(this.usedBytes)} in use that exceeds the 2 GiB limit (reduce the batch size or sequence length)`,
-      );
-    }
-    for (let i = 0; i < this.free.length; i++) {
-      const blk = this.free[i];
-      if (blk.size >= size) {
-        const start = blk.start;
-        if (blk.size === size) this.free.splice(i, 1);
-        else { blk.start += size; blk.size -= size; }
-        this.usedBytes += size;
-        this.u8.fill(0, start, start + size);
-        return start;
+    let start = this.top;
+    const i = this.free.findIndex((b) => b[1] >= size);
+    if (i >= 0) {
+      const b = this.free[i];
+      start = b[0];
+      if (b[1] === size) this.free.splice(i, 1);
+      else (b[0] += size), (b[1] -= size);
+    } else {
+      const need = start + size - this.memoryBytes;
+      if (need > 0) {
+        try {
+          this.exports.memory.grow(Math.ceil(need / PAGE));
+        } catch (e) {
+          fail("E_SHAPE", `could not grow kernel memory for ${what}: ${(e as Error).message}`, e);
+        }
       }
+      this.top = start + size;
     }
-    const start = this.top;
-    const end = start + size;
-    const have = this.exports.memory.buffer.byteLength;
-    if (end > have) {
-      const pages = Math.ceil((end - have) / PAGE);
-      try {
-        this.exports.memory.grow(pages);
-      } catch (e) {
-        throw new RnnWasmError("E_SHAPE", `could not grow kernel memory by ${formatBytes(pages * PAGE)} for ${what}: ${(e as Error).message}`, { cause: e });
-      }
-    }
-    this.top = end;
     this.usedBytes += size;
-    this.u8.fill(0, start, end);
+    this.u8.fill(0, start, start + size);
     return start;
   }
 
   /** Returns a block to the free list (coalescing neighbours; the last block lowers top). */
   release(start: number, bytes: number): void {
-    const size = Math.max(ALIGN, align(bytes));
+    const size = align(bytes);
     this.usedBytes -= size;
-    if (start + size === this.top) {
-      this.top = start;
-      // absorb a free block now adjacent to the top
-      const last = this.free[this.free.length - 1];
-      if (last && last.start + last.size === this.top) {
-        this.top = last.start;
-        this.free.pop();
-      }
-      return;
-    }
+    const free = this.free;
     let i = 0;
-    while (i < this.free.length && this.free[i].start < start) i++;
-    this.free.splice(i, 0, { start, size });
-    const next = this.free[i + 1];
-    if (next && start + size === next.start) {
-      this.free[i].size += next.size;
-      this.free.splice(i + 1, 1);
+    while (i < free.length && free[i][0] < start) i++;
+    free.splice(i, 0, [start, size]);
+    // merge with the next, then the previous block
+    for (const j of [i, i - 1]) {
+      if (j >= 0 && j + 1 < free.length && free[j][0] + free[j][1] === free[j + 1][0]) {
+        free[j][1] += free[j + 1][1];
+        free.splice(j + 1, 1);
+      }
     }
-    const prev = this.free[i - 1];
-    if (prev && prev.start + prev.size === start) {
-      prev.size += this.free[i].size;
-      this.free.splice(i, 1);
+    const last = free[free.length - 1];
+    if (last[0] + last[1] === this.top) {
+      this.top = last[0];
+      free.pop();
     }
-  }
-
-  /** Copies `data` into wasm memory at `ptr`. */
-  writeF32(ptr: number, data: ArrayLike<number>): void {
-    this.f32.set(data, ptr >>> 2);
   }
 
   readF32(ptr: number, count: number): Float32Array {
     return this.f32.slice(ptr >>> 2, (ptr >>> 2) + count);
   }
-}
-
-function align(n: number): number {
-  return Math.ceil(n / ALIGN) * ALIGN;
-}
-
-export function formatBytes(n: number): string {
-  if (n < 1024) return `${n} B`;
-  if (n < 1024 * 1024) return `${(n / 1024).toFixed(1)} KiB`;
-  if (n < 1024 ** 3) return `${(n / 1024 / 1024).toFixed(1)} MiB`;
-  return `${(n / 1024 ** 3).toFixed(2)} GiB`;
 }

@@ -62,7 +62,6 @@ function inferClass(ops: Op[]): string {
     case "reshape": return op.target.length === 1 && op.target[0] === -1 ? "Flatten" : "Reshape";
     case "repeat": return "RepeatVector";
     case "merge": return MERGE_CLASS[op.mode] ?? "Merge";
-    case "identity": return "Identity";
     default: return (op as { op: string }).op;
   }
 }

@@ -1,0 +1,119 @@
+// Data movement and checks the runtime would otherwise loop over in JS: strided row copies,
+// masks, repeats, and scans of inputs for bad values. Scalar code: these are not hot.
+
+/** Copies `rows` rows of `n` floats from src (stride srcStride floats) to dst (stride dstStride). */
+export function copyRows(rows: i32, n: i32, src: usize, srcStride: i32, dst: usize, dstStride: i32): void {
+  const bytes = <usize>n << 2;
+  for (let r = 0; r < rows; r++) {
+    memory.copy(dst + ((<usize>r * <usize>dstStride) << 2), src + ((<usize>r * <usize>srcStride) << 2), bytes);
+  }
+}
+
+/** mask[i] = ids[i] != 0 (Embedding mask_zero). */
+export function maskFromIds(n: i32, ids: usize, mask: usize): void {
+  for (let i = 0; i < n; i++) store<u8>(mask + <usize>i, load<i32>(ids + (<usize>i << 2)) != 0 ? 1 : 0);
+}
+
+/** Masking layer: a step is kept when any feature differs from maskValue; masked steps become 0. */
+export function maskRows(rows: i32, F: i32, x: usize, maskValue: f32, out: usize, mask: usize): void {
+  for (let r = 0; r < rows; r++) {
+    const row = x + ((<usize>r * <usize>F) << 2);
+    const o = out + ((<usize>r * <usize>F) << 2);
+    let any: u8 = 0;
+    for (let f = 0; f < F; f++) {
+      if (load<f32>(row + (<usize>f << 2)) != maskValue) {
+        any = 1;
+        break;
+      }
+    }
+    store<u8>(mask + <usize>r, any);
+    if (any) memory.copy(o, row, <usize>F << 2);
+    else memory.fill(o, 0, <usize>F << 2);
+  }
+}
+
+/** out[i] &= m[i] over n bytes (merging masks). */
+export function andMask(n: i32, m: usize, out: usize): void {
+  for (let i = 0; i < n; i++) store<u8>(out + <usize>i, load<u8>(out + <usize>i) & load<u8>(m + <usize>i));
+}
+
+/** RepeatVector: x [B][F] -> out [B][n][F]. */
+export function repeatRows(B: i32, n: i32, F: i32, x: usize, out: usize): void {
+  const bytes = <usize>F << 2;
+  for (let b = 0; b < B; b++) {
+    for (let r = 0; r < n; r++) memory.copy(out + (<usize>b * <usize>n + <usize>r) * bytes, x + <usize>b * bytes, bytes);
+  }
+}
+
+/** Index of the first NaN or infinity among n floats, or -1. */
+export function firstNonFinite(n: i32, x: usize): i32 {
+  for (let i = 0; i < n; i++) if (!isFinite(load<f32>(x + (<usize>i << 2)))) return i;
+  return -1;
+}
+
+/** Index of the first id outside [0, limit), or -1. */
+export function firstIdOutOfRange(n: i32, ids: usize, limit: i32): i32 {
+  for (let i = 0; i < n; i++) {
+    const v = load<i32>(ids + (<usize>i << 2));
+    if (v < 0 || v >= limit) return i;
+  }
+  return -1;
+}
+
+/**
+ * Streaming global pooling for sessions: folds the unmasked steps of x [B][T][F] into the
+ * running sum (mode 0) or max (mode 1) acc [B][F] and count [B] (floats), then writes the
+ * mean (sum * (1/count), as f32_global_pool) or max so far; 0 while no step was seen.
+ */
+export function poolStream(B: i32, T: i32, F: i32, x: usize, mask: usize, acc: usize, count: usize, out: usize, mode: i32): void {
+  for (let b = 0; b < B; b++) {
+    const a = acc + ((<usize>b * <usize>F) << 2);
+    const cp = count + (<usize>b << 2);
+    for (let t = 0; t < T; t++) {
+      if (mask != 0 && load<u8>(mask + <usize>b * <usize>T + <usize>t) == 0) continue;
+      const row = x + ((<usize>(b * T + t) * <usize>F) << 2);
+      const first = load<f32>(cp) == 0;
+      for (let f = 0; f < F; f++) {
+        const p = <usize>f << 2;
+        const v = load<f32>(row + p);
+        store<f32>(a + p, mode == 1 ? (first ? v : max(load<f32>(a + p), v)) : load<f32>(a + p) + v);
+      }
+      store<f32>(cp, load<f32>(cp) + 1);
+    }
+    const n = load<f32>(cp);
+    const inv: f32 = <f32>1.0 / n;
+    const o = out + ((<usize>b * <usize>F) << 2);
+    for (let f = 0; f < F; f++) {
+      const p = <usize>f << 2;
+      store<f32>(o + p, n == 0 ? 0 : mode == 1 ? load<f32>(a + p) : load<f32>(a + p) * inv);
+    }
+  }
+}
+
+/**
+ * IEEE binary16 -> float32 for n values (f16 bundle sections, widened on load). The halves
+ * may sit in the upper half of the destination (src = dst + 2n): reading forward, each write
+ * only covers halves already read.
+ */
+export function widenHalves(n: i32, src: usize, dst: usize): void {
+  for (let i = 0; i < n; i++) {
+    const h = <u32>load<u16>(src + (<usize>i << 1));
+    const sign = (h & 0x8000) << 16;
+    const e = (h >> 10) & 0x1f;
+    let m = h & 0x3ff;
+    let bits: u32;
+    if (e == 0x1f) bits = sign | 0x7f800000 | (m << 13);
+    else if (e != 0) bits = sign | ((e + 112) << 23) | (m << 13);
+    else if (m == 0) bits = sign;
+    else {
+      // subnormal: normalise the mantissa
+      let ee: u32 = 113;
+      while ((m & 0x400) == 0) {
+        m <<= 1;
+        ee--;
+      }
+      bits = sign | (ee << 23) | ((m & 0x3ff) << 13);
+    }
+    store<u32>(dst + (<usize>i << 2), bits);
+  }
+}
