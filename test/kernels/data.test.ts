@@ -1,0 +1,53 @@
+/** The data kernels and the kernel-memory allocator. */
+import { describe, expect, it } from "vitest";
+import { halvesToFloats } from "../../src/format/half.ts";
+import { kernel } from "./harness.ts";
+
+describe("widenHalves", () => {
+  it("matches the JS decoder on all 65536 halves, in place from the upper half", async () => {
+    const k = await kernel("simd");
+    const n = 65536;
+    const halves = Uint16Array.from({ length: n }, (_, i) => i);
+    const p = k.alloc(n * 4, "test");
+    k.u8.set(new Uint8Array(halves.buffer), p + 2 * n);
+    k.exports.widenHalves(n, p + 2 * n, p);
+    const expected = new Float32Array(n);
+    halvesToFloats(halves, expected);
+    const got = new Uint32Array(k.u8.slice(p, p + 4 * n).buffer);
+    const want = new Uint32Array(expected.buffer);
+    let mismatch = -1;
+    for (let i = 0; i < n && mismatch < 0; i++) if (got[i] !== want[i]) mismatch = i;
+    expect(mismatch, `first mismatch at half 0x${mismatch.toString(16)}`).toBe(-1);
+  });
+});
+
+describe("allocator", () => {
+  it("reuses freed blocks, coalesces neighbours, lowers the top, and zero-fills", async () => {
+    const k = await kernel("simd");
+    const a = k.alloc(100, "a");
+    const b = k.alloc(200, "b");
+    const c = k.alloc(300, "c");
+    expect([a % 16, b % 16, c % 16]).toEqual([0, 0, 0]);
+    expect(b).toBe(a + 112);
+    k.u8.fill(7, a, c + 304);
+    k.release(a, 100);
+    k.release(b, 200);
+    // a and b coalesced: a 300-byte request fits where they were
+    const d = k.alloc(300, "d");
+    expect(d).toBe(a);
+    expect(k.u8.subarray(d, d + 300).every((v) => v === 0)).toBe(true);
+    k.release(c, 300);
+    k.release(d, 300);
+    expect(k.usedBytes).toBe(0);
+    // everything free again: the next block starts where the first did
+    expect(k.alloc(16, "e")).toBe(a);
+  });
+
+  it("refuses sizes past the 2 GiB limit with E_SHAPE and stays usable", async () => {
+    const k = await kernel("simd");
+    expect(() => k.alloc(2 ** 31 + 1, "huge")).toThrowError(expect.objectContaining({ code: "E_SHAPE" }));
+    expect(() => k.alloc(NaN, "nan")).toThrowError(expect.objectContaining({ code: "E_SHAPE" }));
+    const p = k.alloc(64, "after");
+    expect(p % 16).toBe(0);
+  });
+});
