@@ -81,7 +81,7 @@ export function renderMarkdown(r: BenchResults): string {
     if (r.peak.relaxed && "variants" in r.peak.relaxed) for (const [k, v] of Object.entries(r.peak.relaxed.variants)) rows.push([`relaxed_madd (${r.peak.relaxed.flag})`, k, range(v)]);
     out.push(table(["build", "loop", "GMAC/s"], rows));
     out.push("");
-    out.push(`\`% of peak\` below divides by ${sig(r.peak.reference)} GMAC/s (best register-only SIMD128 loop, median). regs-N: N independent accumulators; load-8: one 16 KB L1-resident weight load per multiply-add.`);
+    out.push(`\`% of peak\` below divides by ${sig(r.peak.reference)} GMAC/s: the fastest run of the best register-only SIMD128 loop (other processes only slow a loop down, so the fastest run is closest to the uncontended peak; workload figures are medians under the same load, so a percentage above 100 means the peak run was itself slowed). regs-N: N independent accumulators; load-8: one 16 KB L1-resident weight load per multiply-add.`);
     if (r.peak.relaxed && "error" in r.peak.relaxed) out.push(`Relaxed SIMD: ${r.peak.relaxed.error}`);
     out.push("");
   }
@@ -209,7 +209,7 @@ function tickLabel(d: number): string {
 
 function panel(x0: number, y0: number, width: number, title: string, unit: string, bars: Bar[], models: string[], engines: string[]): { svg: string; height: number } {
   const labelW = 95;
-  const plotW = width - labelW - 10;
+  const plotW = width - labelW - 40; // room for the value printed after the longest bar
   const barH = 8;
   const groupH = engines.length * barH + 10;
   const top = y0 + 38;
@@ -271,7 +271,8 @@ export function renderSvg(r: BenchResults): string {
     return `<rect x="${x}" y="${y}" width="10" height="10" fill="${COLORS[e] ?? "#333"}"/><text x="${x + 14}" y="${y + 9}" font-size="10">${xmlEscape(`${e}${LEGEND[e] ? ` (${LEGEND[e]})` : ""}`)}</text>`;
   }).join("\n");
   const height = legendY + Math.ceil(engines.length / 4) * 16 + 24;
-  const caption = `${r.meta.date.slice(0, 10)} · ${r.meta.cpu} · Node ${r.meta.node} · medians; faded bars: one call only (too slow to repeat); shared machine, indicative`;
+  const twins = r.models.filter((m) => m.tfjsTwin).map((m) => m.id);
+  const caption = `${r.meta.date.slice(0, 10)} · ${r.meta.cpu} · Node ${r.meta.node} · medians; faded bars: one call only (too slow to repeat)${twins.length ? `; tfjs bars of ${twins.join(", ")}: reset_after=false twin` : ""}; shared machine, indicative`;
   return `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="Helvetica, Arial, sans-serif">
 <rect width="100%" height="100%" fill="#fff"/>
 <text x="10" y="18" font-size="14" font-weight="bold">rnn-wasm vs peers</text>
