@@ -11,7 +11,7 @@
  */
 import { execFileSync, spawnSync } from "node:child_process";
 import { cpus, totalmem, platform, arch } from "node:os";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
@@ -610,6 +610,8 @@ async function main(): Promise<void> {
   }
 
   for (const e of live.values()) await e.dispose();
+  // The children's model files (up to ~100 MB) are rebuilt by every run.
+  rmSync(modelFilesRoot, { recursive: true, force: true });
   for (const e of engines) notes.push(...e.notes);
   results.meta.durationSeconds = (performance.now() - started) / 1000;
   mkdirSync(s.outDir, { recursive: true });
