@@ -557,7 +557,7 @@ async function main(): Promise<void> {
     for (const lm of loaded.values()) lm.dispose();
     for (const m of tfjsReferenceCache.values()) m.dispose();
     tfjsReferenceCache.clear();
-    if (needFiles.has(id)) writeModelFiles(model, modelFilesRoot);
+    if (needFiles.has(id)) await writeModelFiles(model, modelFilesRoot);
   }
 
   // Cold start and memory: fresh processes.
@@ -567,7 +567,7 @@ async function main(): Promise<void> {
     if (s.coldStart) {
       if (!models.has(s.coldModel)) {
         const m = await buildBenchModel(modelDef(s.coldModel));
-        writeModelFiles(m, modelFilesRoot);
+        await writeModelFiles(m, modelFilesRoot);
       }
       log(`\n== cold start: ${s.coldModel}, ${s.coldRuns} fresh processes per engine`);
       const dir = join(modelFilesRoot, s.coldModel);

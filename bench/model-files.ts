@@ -31,10 +31,13 @@ function readOnnx(dir: string, kind: string): OnnxModel {
   return { ...meta, bytes: new Uint8Array(readFileSync(join(dir, `${kind}.onnx`))) };
 }
 
-export function writeModelFiles(model: BenchModel, root: string): string {
+export async function writeModelFiles(model: BenchModel, root: string): Promise<string> {
   const dir = join(root, model.def.id);
   mkdirSync(dir, { recursive: true });
   writeVariant(dir, "main", model.main);
+  // rnn-wasm's cold start loads a bundle, as a user shipping a model would
+  const { exportBundle } = await import("../src/export.ts"); // parent only: children just read
+  writeFileSync(join(dir, "main.rnnb"), await exportBundle(model.main.artifacts));
   if (model.tfjsTwin) writeVariant(dir, "twin", model.tfjsTwin);
   writeOnnx(dir, "sequence", onnxFor(model, model.main, "sequence"));
   writeOnnx(dir, "step", onnxFor(model, model.main, "step"));
@@ -45,6 +48,7 @@ export function writeModelFiles(model: BenchModel, root: string): string {
 export function readModelFiles(dir: string): BenchModel {
   const { id, weightBytes } = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as { id: string; weightBytes: number };
   const main = readVariant(dir, "main");
+  if (existsSync(join(dir, "main.rnnb"))) main.bundle = new Uint8Array(readFileSync(join(dir, "main.rnnb")));
   const tfjsTwin = existsSync(join(dir, "twin.json")) ? readVariant(dir, "twin") : undefined;
   primeOnnx(main, "sequence", readOnnx(dir, "sequence"));
   primeOnnx(main, "step", readOnnx(dir, "step"));

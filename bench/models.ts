@@ -172,6 +172,8 @@ export interface ModelVariant {
   artifacts: TfjsArtifacts;
   /** True when tfjs can run this variant (no GRU with reset_after=true). */
   tfjsRunnable: boolean;
+  /** The same model as an .rnnb bundle (f32), written by the parent for child processes. */
+  bundle?: Uint8Array;
 }
 
 export interface BenchModel {

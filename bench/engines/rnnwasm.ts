@@ -29,7 +29,7 @@ interface RnnModel {
   readonly weightBytes?: number;
 }
 interface RnnModule {
-  loadModel(source: { modelJson: object; weights: ArrayBuffer }, options?: object): Promise<RnnModel>;
+  loadModel(source: { modelJson: object; weights: ArrayBuffer } | Uint8Array, options?: object): Promise<RnnModel>;
 }
 
 export type RnnWasmFrom = "dist" | "src" | "auto";
@@ -106,7 +106,8 @@ export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "aut
     variant: (model) => model.main,
     async load(model: BenchModel): Promise<LoadedModel> {
       const { modelJson, weights } = model.main.artifacts;
-      const m = await mod.loadModel({ modelJson, weights });
+      // a bundle when the harness wrote one (cold start), else the tfjs artifacts
+      const m = await mod.loadModel(model.main.bundle ?? { modelJson, weights });
       if (m.simd && !engine.label.includes("SIMD")) engine.label = engine.label.replace(")", `, ${m.simd} SIMD build)`);
       let sessionBytes: number | undefined;
       let sessionHow = "";

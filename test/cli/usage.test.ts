@@ -196,7 +196,7 @@ describe("runtime errors: exit 1, one line naming the file or layer", () => {
   it("predict with an input of the wrong shape: E_SHAPE from the library", () => {
     const r = runCli(["predict", bundle, "--input", "[[1, 2, 3]]"]);
     expect(r.code).toBe(1);
-    expect(errorLine(r)).toMatch(/^rnn-wasm: E_SHAPE: input .*expected rank 3/);
+    expect(errorLine(r)).toMatch(/^rnn-wasm: E_SHAPE: input .*expected shape \[batch, time, 2\], received \[1, 3\]/);
   });
 
   it("RNN_WASM_DEBUG=1 adds the stack trace", () => {
