@@ -13,6 +13,7 @@
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
 import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
+import { BATCH_MIN, gruBatched } from "./batch";
 
 // @ts-ignore: decorator
 @inline function blend(z: v128, hPrev: v128, hh: v128): v128 {
@@ -28,6 +29,11 @@ export function f32_gru_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
   scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
+  if (B >= BATCH_MIN) {
+    gruBatched(false, B, T, u, xp, wRec, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+      (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
+    return;
+  }
   const U8 = padUnits(u);
   const tiles = U8 >> 3;
   const rowBytes = <usize>U8 << 2;
@@ -144,6 +150,11 @@ export function f32_gru_sequence_scalar(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
   scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
+  if (B >= BATCH_MIN) {
+    gruBatched(true, B, T, u, xp, wRec, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+      (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
+    return;
+  }
   const U8 = padUnits(u);
   const tiles = U8 >> 3;
   const rowBytes = <usize>U8 << 2;

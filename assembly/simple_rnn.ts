@@ -4,12 +4,18 @@
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
 import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
+import { BATCH_MIN, rnnBatched } from "./batch";
 
 /** State h: [B][U8]; scratch: U8 floats. */
 export function f32_simple_rnn_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32,
 ): void {
+  if (B >= BATCH_MIN) {
+    rnnBatched(false, B, T, u, xp, wRec, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+      (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act);
+    return;
+  }
   const U8 = padUnits(u);
   const tiles = U8 >> 3;
   const rowBytes = <usize>U8 << 2;
@@ -58,6 +64,11 @@ export function f32_simple_rnn_sequence_scalar(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32,
 ): void {
+  if (B >= BATCH_MIN) {
+    rnnBatched(true, B, T, u, xp, wRec, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+      (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act);
+    return;
+  }
   const U8 = padUnits(u);
   const rowBytes = <usize>U8 << 2;
   const tileWBytes = <usize>u << 5;

@@ -92,7 +92,7 @@ abstract class Cell {
         xp: this.k.alloc(B * this.G * U8 * 4, "cell projection"),
         h: this.k.alloc(B * U8 * 4, "cell state"),
         c: this.k.alloc(B * U8 * 4, "cell state"),
-        scratch: this.k.alloc((3 * U8 + 32) * 4, "cell scratch"),
+        scratch: this.k.alloc((3 * U8 + 32 + 5 * B * U8) * 4, "cell scratch"),
       };
       this.buffers.set(B, bufs);
     }

@@ -124,7 +124,7 @@ export class Executor {
         take(`${idx}:xp`, batch * T * GATES[op.cell] * U8 * 4);
         take(`${idx}:h`, batch * U8 * 4);
         take(`${idx}:c`, batch * U8 * 4);
-        take(`${idx}:scratch`, (3 * U8 + 32) * 4);
+        take(`${idx}:scratch`, (3 * U8 + 32 + 5 * batch * U8) * 4); // per-row + batched kernels
       } else if (op.op === "conv1d") {
         take(`${idx}:cols`, batch * outShapes[0][0] * op.kernelSize * op.inDim * 4);
         // sessions: history rows + this chunk, per batch row

@@ -102,6 +102,10 @@ describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s seq
     { name: "go_backwards", B: 2, T: 4, masked: true, back: true, align: false, init: true, acts: [3, 5] },
     { name: "backward aligned", B: 2, T: 9, masked: false, back: true, align: true, init: true, acts: [1, 6] },
     { name: "masked, zero output (Keras Bidirectional)", B: 3, T: 5, masked: true, back: true, align: true, init: true, acts: [3, 4], zero: true },
+    // B >= 4 takes the batched path (one GEMM per step over all rows, then per-row epilogues)
+    { name: "batch 4 (batched)", B: 4, T: 3, masked: false, back: false, align: false, init: true, acts: [3, 4] },
+    { name: "batch 5 masked (batched)", B: 5, T: 4, masked: true, back: true, align: true, init: true, acts: [3, 5], zero: true },
+    { name: "batch 9 (batched, leftover rows)", B: 9, T: 3, masked: true, back: false, align: false, init: false, acts: [1, 6] },
   ];
   const cases = units.flatMap((u) => variants.map((v) => ({ u, ...v })));
   it.each(cases)("units=$u $name", ({ u, B, T, masked, back, align, init, acts, zero }) => {
@@ -135,7 +139,7 @@ describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s seq
         if (cs.h0) k.f32.set(cs.h0.subarray(b * u, (b + 1) * u), (h >>> 2) + b * U8);
         if (cs.c0) k.f32.set(cs.c0.subarray(b * u, (b + 1) * u), (c >>> 2) + b * U8);
       }
-      const scratch = zeros(k, 3 * U8 + 32);
+      const scratch = zeros(k, 3 * U8 + 32 + 5 * B * U8);
       const mask = cs.mask ? putBytes(k, cs.mask) : 0;
       const seq = zeros(k, B * T * u);
       const flags = (back ? 1 : 0) | (align ? 2 : 0) | (zero ? 4 : 0);

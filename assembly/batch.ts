@@ -1,0 +1,344 @@
+// Batched recurrences: with several batch rows, each step's h·U is one register-blocked GEMM
+// over all rows (each weight read once per 4 rows instead of once per row), followed by an
+// elementwise epilogue per cell type. Used by the sequence kernels when B >= BATCH_MIN.
+//
+// Recurrent weights stay in their tile layouts (docs/kernels.md): output panel p (8 columns)
+// is gate p % G of tile p / G, at w + (p / G) * groupBytes + (p % G) * 32, with consecutive k
+// kStride bytes apart. The GEMM writes rec[b][tile][gate][8], the order of the xp rows.
+
+import { fmadd, fmaddScalar } from "./simd";
+import { activateBuffer, activateBufferScalar } from "./math";
+
+export const BATCH_MIN: i32 = 4;
+
+/**
+ * out[m][8p .. 8p+7] = (bias ? bias[8p..] : 0) + Σ_k x[m][k] · W(p)[k], for P panels, K terms,
+ * M rows (x row stride xStride floats, out row stride outStride floats). 4 rows x 8 columns
+ * per block (8 accumulators, 2 weight loads and 4 splats per k); leftover rows 1 x 8.
+ */
+export function f32_gemm_tiles(
+  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  bias: usize, out: usize, outStride: i32,
+): void {
+  const xs = <usize>xStride << 2;
+  const os = <usize>outStride << 2;
+  const full = M & ~3;
+  for (let p = 0; p < P; p++) {
+    const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
+    const col = <usize>p << 5;
+    let b0 = f32x4.splat(0), b1 = b0;
+    if (bias != 0) {
+      b0 = v128.load(bias + col);
+      b1 = v128.load(bias + col, 16);
+    }
+    let m = 0;
+    for (; m < full; m += 4) {
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      let xr = x + <usize>m * xs;
+      let wk = wp;
+      for (let k = 0; k < K; k++) {
+        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(xr), x1 = v128.load32_splat(xr + xs);
+        const x2 = v128.load32_splat(xr + xs * 2), x3 = v128.load32_splat(xr + xs * 3);
+        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
+        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
+        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
+        a30 = fmadd(x3, w0, a30); a31 = fmadd(x3, w1, a31);
+        xr += 4;
+        wk += kStride;
+      }
+      const o = out + <usize>m * os + col;
+      v128.store(o, a00); v128.store(o, a01, 16);
+      v128.store(o + os, a10); v128.store(o + os, a11, 16);
+      v128.store(o + os * 2, a20); v128.store(o + os * 2, a21, 16);
+      v128.store(o + os * 3, a30); v128.store(o + os * 3, a31, 16);
+    }
+    for (; m < M; m++) {
+      let a0 = b0, a1 = b1;
+      let xr = x + <usize>m * xs;
+      let wk = wp;
+      for (let k = 0; k < K; k++) {
+        const xk = v128.load32_splat(xr);
+        a0 = fmadd(xk, v128.load(wk), a0);
+        a1 = fmadd(xk, v128.load(wk, 16), a1);
+        xr += 4;
+        wk += kStride;
+      }
+      const o = out + <usize>m * os + col;
+      v128.store(o, a0);
+      v128.store(o, a1, 16);
+    }
+  }
+}
+
+/** Scalar twin of f32_gemm_tiles (same order: bias, then k ascending). */
+export function f32_gemm_tiles_scalar(
+  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  bias: usize, out: usize, outStride: i32,
+): void {
+  for (let m = 0; m < M; m++) {
+    for (let p = 0; p < P; p++) {
+      const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
+      for (let l = 0; l < 8; l++) {
+        const col = (<usize>p << 5) + (<usize>l << 2);
+        let acc: f32 = bias != 0 ? load<f32>(bias + col) : 0;
+        let wk = wp + (<usize>l << 2);
+        let xr = x + ((<usize>m * <usize>xStride) << 2);
+        for (let k = 0; k < K; k++) {
+          acc = fmaddScalar(load<f32>(xr), load<f32>(wk), acc);
+          xr += 4;
+          wk += kStride;
+        }
+        store<f32>(out + ((<usize>m * <usize>outStride) << 2) + col, acc);
+      }
+    }
+  }
+}
+
+/** The GEMM, dispatched to the SIMD kernel or its twin. */
+// @ts-ignore: decorator
+@inline export function gemmTiles(
+  scalar: bool, M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  bias: usize, out: usize, outStride: i32,
+): void {
+  if (scalar) f32_gemm_tiles_scalar(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride);
+  else f32_gemm_tiles(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride);
+}
+
+/** Activation over a buffer, dispatched to the SIMD kernel or its twin. */
+// @ts-ignore: decorator
+@inline export function actBuf(scalar: bool, code: i32, p: usize, n: i32): void {
+  if (scalar) activateBufferScalar(code, p, n);
+  else activateBuffer(code, p, n);
+}
+
+// ---------------------------------------------------------------- epilogues
+// Each combines the step's input projection row (xp) with the recurrent GEMM row (rec) for one
+// batch row and updates its state in place; the scalar branch is the twin (same operations,
+// same order; the relaxed build fuses the SIMD fmadds).
+
+/** LSTM: pre = xp + rec; i, f, o = ra(.), g = act(.); c = f*c + i*g; h = o*act(c). */
+export function lstmEpilogue(scalar: bool, u: i32, xr: usize, rr: usize, cb: usize, hb: usize, act: i32, recAct: i32): void {
+  const tiles = (u + 7) >> 3;
+  for (let tile = 0; tile < tiles; tile++) {
+    const g = rr + (<usize>tile << 7);
+    const x = xr + (<usize>tile << 7);
+    const ct = cb + (<usize>tile << 5);
+    const ht = hb + (<usize>tile << 5);
+    if (scalar) {
+      for (let j = 0; j < 32; j++) store<f32>(g + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) + load<f32>(g + (<usize>j << 2)));
+    } else {
+      for (let j: usize = 0; j < 128; j += 16) v128.store(g + j, f32x4.add(v128.load(x + j), v128.load(g + j)));
+    }
+    actBuf(scalar, recAct, g, 16); // i, f
+    actBuf(scalar, act, g + 64, 8); // g
+    actBuf(scalar, recAct, g + 96, 8); // o
+    if (scalar) {
+      for (let l = 0; l < 8; l++) {
+        const o = <usize>l << 2;
+        const cn = fmaddScalar(load<f32>(g + 32 + o), load<f32>(ct + o), load<f32>(g + o) * load<f32>(g + 64 + o));
+        store<f32>(ct + o, cn);
+        store<f32>(ht + o, cn);
+      }
+    } else {
+      for (let o: usize = 0; o < 32; o += 16) {
+        const cn = fmadd(v128.load(g + 32 + o), v128.load(ct + o), f32x4.mul(v128.load(g + o), v128.load(g + 64 + o)));
+        v128.store(ct + o, cn);
+        v128.store(ht + o, cn);
+      }
+    }
+    actBuf(scalar, act, ht, 8);
+    if (scalar) {
+      for (let l = 0; l < 8; l++) store<f32>(ht + (<usize>l << 2), load<f32>(g + 96 + (<usize>l << 2)) * load<f32>(ht + (<usize>l << 2)));
+    } else {
+      v128.store(ht, f32x4.mul(v128.load(g, 96), v128.load(ht)));
+      v128.store(ht, f32x4.mul(v128.load(g, 112), v128.load(ht, 16)), 16);
+    }
+  }
+}
+
+/** z*h + (1-z)*hh written as hh + z*(h - hh), one tile (8 units) from z, hh at zp, hhp into ht. */
+// @ts-ignore: decorator
+@inline function blendTile(scalar: bool, zp: usize, hhp: usize, ht: usize): void {
+  if (scalar) {
+    for (let l = 0; l < 8; l++) {
+      const o = <usize>l << 2;
+      const hh = load<f32>(hhp + o);
+      store<f32>(ht + o, fmaddScalar(load<f32>(zp + o), load<f32>(ht + o) - hh, hh));
+    }
+  } else {
+    for (let o: usize = 0; o < 32; o += 16) {
+      const hh = v128.load(hhp + o);
+      v128.store(ht + o, fmadd(v128.load(zp + o), f32x4.sub(v128.load(ht + o), hh), hh));
+    }
+  }
+}
+
+/**
+ * GRU reset_after=true: rec already holds h·U + b_rec. z, r = ra(x + rec); hh = act(x_h + r*rec_h);
+ * h = blend(z, h, hh).
+ */
+export function gruEpilogueResetAfter(scalar: bool, u: i32, xr: usize, rr: usize, hb: usize, act: i32, recAct: i32): void {
+  const tiles = (u + 7) >> 3;
+  for (let tile = 0; tile < tiles; tile++) {
+    const g = rr + <usize>tile * 96;
+    const x = xr + <usize>tile * 96;
+    if (scalar) {
+      for (let j = 0; j < 16; j++) store<f32>(g + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) + load<f32>(g + (<usize>j << 2)));
+    } else {
+      for (let j: usize = 0; j < 64; j += 16) v128.store(g + j, f32x4.add(v128.load(x + j), v128.load(g + j)));
+    }
+    actBuf(scalar, recAct, g, 16); // z, r
+    if (scalar) {
+      for (let l = 0; l < 8; l++) {
+        const o = <usize>l << 2;
+        store<f32>(g + 64 + o, fmaddScalar(load<f32>(g + 32 + o), load<f32>(g + 64 + o), load<f32>(x + 64 + o)));
+      }
+    } else {
+      for (let o: usize = 0; o < 32; o += 16) v128.store(g + 64 + o, fmadd(v128.load(g + 32 + o), v128.load(g + 64 + o), v128.load(x + 64 + o)));
+    }
+    actBuf(scalar, act, g + 64, 8);
+    blendTile(scalar, g, g + 64, hb + (<usize>tile << 5));
+  }
+}
+
+/** GRU reset_after=false, first half: z, r = ra(x + h·U_zr); z into zb, r*h into rhb. */
+export function gruEpilogueZr(scalar: bool, u: i32, xr: usize, rr: usize, hb: usize, zb: usize, rhb: usize, recAct: i32): void {
+  const tiles = (u + 7) >> 3;
+  for (let tile = 0; tile < tiles; tile++) {
+    const g = rr + (<usize>tile << 6);
+    const x = xr + <usize>tile * 96;
+    if (scalar) {
+      for (let j = 0; j < 16; j++) store<f32>(g + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) + load<f32>(g + (<usize>j << 2)));
+    } else {
+      for (let j: usize = 0; j < 64; j += 16) v128.store(g + j, f32x4.add(v128.load(x + j), v128.load(g + j)));
+    }
+    actBuf(scalar, recAct, g, 16);
+    const off = <usize>tile << 5;
+    memory.copy(zb + off, g, 32);
+    if (scalar) {
+      for (let l = 0; l < 8; l++) store<f32>(rhb + off + (<usize>l << 2), load<f32>(g + 32 + (<usize>l << 2)) * load<f32>(hb + off + (<usize>l << 2)));
+    } else {
+      v128.store(rhb + off, f32x4.mul(v128.load(g, 32), v128.load(hb + off)));
+      v128.store(rhb + off, f32x4.mul(v128.load(g, 48), v128.load(hb + off, 16)), 16);
+    }
+  }
+}
+
+/** GRU reset_after=false, second half: hh = act(x_h + (r*h)·U_h) (rec_h at rr); h = blend(z, h, hh). */
+export function gruEpilogueH(scalar: bool, u: i32, xr: usize, rr: usize, hb: usize, zb: usize, act: i32): void {
+  const tiles = (u + 7) >> 3;
+  for (let tile = 0; tile < tiles; tile++) {
+    const g = rr + (<usize>tile << 5);
+    const x = xr + <usize>tile * 96 + 64;
+    if (scalar) {
+      for (let j = 0; j < 8; j++) store<f32>(g + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) + load<f32>(g + (<usize>j << 2)));
+    } else {
+      v128.store(g, f32x4.add(v128.load(x), v128.load(g)));
+      v128.store(g, f32x4.add(v128.load(x, 16), v128.load(g, 16)), 16);
+    }
+    actBuf(scalar, act, g, 8);
+    const off = <usize>tile << 5;
+    blendTile(scalar, zb + off, g, hb + off);
+  }
+}
+
+/** SimpleRNN: h = act(xp + rec), whole row. */
+export function rnnEpilogue(scalar: bool, u: i32, xr: usize, rr: usize, hb: usize, act: i32): void {
+  const U8 = (u + 7) & ~7;
+  if (scalar) {
+    for (let j = 0; j < U8; j++) store<f32>(hb + (<usize>j << 2), load<f32>(xr + (<usize>j << 2)) + load<f32>(rr + (<usize>j << 2)));
+  } else {
+    for (let j: usize = 0; j < (<usize>U8 << 2); j += 16) v128.store(hb + j, f32x4.add(v128.load(xr + j), v128.load(rr + j)));
+  }
+  actBuf(scalar, act, hb, U8);
+}
+
+// ---------------------------------------------------------------- batched sequences
+// scratch (after the per-row kernels' 3*U8 + 32 floats): rec [B][G*U8], then zb, rhb [B][U8].
+
+export function lstmBatched(
+  scalar: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, work: usize,
+  mask: usize, out: usize, back: bool, align: bool, zeroMasked: bool, act: i32, recAct: i32,
+): void {
+  const U8 = (u + 7) & ~7;
+  const rowBytes = <usize>U8 << 2;
+  for (let s = 0; s < T; s++) {
+    const tIn = back ? T - 1 - s : s;
+    gemmTiles(scalar, B, U8 >> 1, u, h, U8, wRec, 4, <usize>u << 7, 128, 0, work, U8 << 2);
+    for (let b = 0; b < B; b++) {
+      const bt = <usize>b * <usize>T;
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      const hb = h + <usize>b * rowBytes;
+      if (live) lstmEpilogue(scalar, u, xp + ((bt + <usize>tIn) * rowBytes << 2), work + (<usize>b * rowBytes << 2), c + <usize>b * rowBytes, hb, act, recAct);
+      writeOutput(out, bt + <usize>(align ? tIn : s), u, hb, !live && zeroMasked);
+    }
+  }
+}
+
+export function gruBatched(
+  scalar: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: bool, h: usize, work: usize,
+  mask: usize, out: usize, back: bool, align: bool, zeroMasked: bool, act: i32, recAct: i32,
+): void {
+  const U8 = (u + 7) & ~7;
+  const tiles = U8 >> 3;
+  const rowBytes = <usize>U8 << 2;
+  const xpRow = rowBytes * 3;
+  const zb = work + <usize>B * xpRow;
+  const rhb = zb + <usize>B * rowBytes;
+  for (let s = 0; s < T; s++) {
+    const tIn = back ? T - 1 - s : s;
+    if (resetAfter) {
+      gemmTiles(scalar, B, tiles * 3, u, h, U8, wRec, 3, <usize>u * 96, 96, bRec, work, U8 * 3);
+    } else {
+      gemmTiles(scalar, B, tiles * 2, u, h, U8, wRec, 2, <usize>u << 6, 64, 0, work, U8 * 2);
+      for (let b = 0; b < B; b++) {
+        const bt = <usize>b * <usize>T;
+        if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
+          gruEpilogueZr(scalar, u, xp + (bt + <usize>tIn) * xpRow, work + <usize>b * (rowBytes << 1), h + <usize>b * rowBytes,
+            zb + <usize>b * rowBytes, rhb + <usize>b * rowBytes, recAct);
+        }
+      }
+      gemmTiles(scalar, B, tiles, u, rhb, U8, wRec + <usize>tiles * (<usize>u << 6), 1, <usize>u << 5, 32, 0, work, U8);
+    }
+    for (let b = 0; b < B; b++) {
+      const bt = <usize>b * <usize>T;
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      const hb = h + <usize>b * rowBytes;
+      const xr = xp + (bt + <usize>tIn) * xpRow;
+      if (live) {
+        if (resetAfter) gruEpilogueResetAfter(scalar, u, xr, work + <usize>b * xpRow, hb, act, recAct);
+        else gruEpilogueH(scalar, u, xr, work + <usize>b * rowBytes, hb, zb + <usize>b * rowBytes, act);
+      }
+      writeOutput(out, bt + <usize>(align ? tIn : s), u, hb, !live && zeroMasked);
+    }
+  }
+}
+
+export function rnnBatched(
+  scalar: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, work: usize,
+  mask: usize, out: usize, back: bool, align: bool, zeroMasked: bool, act: i32,
+): void {
+  const U8 = (u + 7) & ~7;
+  const rowBytes = <usize>U8 << 2;
+  for (let s = 0; s < T; s++) {
+    const tIn = back ? T - 1 - s : s;
+    gemmTiles(scalar, B, U8 >> 3, u, h, U8, wRec, 1, <usize>u << 5, 32, 0, work, U8);
+    for (let b = 0; b < B; b++) {
+      const bt = <usize>b * <usize>T;
+      const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
+      const hb = h + <usize>b * rowBytes;
+      if (live) rnnEpilogue(scalar, u, xp + (bt + <usize>tIn) * rowBytes, work + <usize>b * rowBytes, hb, act);
+      writeOutput(out, bt + <usize>(align ? tIn : s), u, hb, !live && zeroMasked);
+    }
+  }
+}
+
+/** Sequence output row (b, t): h, or zeros for a masked step under zero_output_for_mask. */
+// @ts-ignore: decorator
+@inline function writeOutput(out: usize, row: usize, u: i32, hb: usize, zero: bool): void {
+  if (out == 0) return;
+  const o = out + row * (<usize>u << 2);
+  if (zero) memory.fill(o, 0, <usize>u << 2);
+  else memory.copy(o, hb, <usize>u << 2);
+}
