@@ -1,0 +1,90 @@
+/**
+ * What the example tests share: the demo models named by examples/edge-worker/config.ts, Node's
+ * answers for them (the repository's loadModel, the build an engine reports), real sentences
+ * drawn with a seeded generator, and a small HTTP client.
+ */
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { GENERATE_MODEL, SENTIMENT_MODEL, STREAM_MODEL } from "../../examples/edge-worker/config.ts";
+import { loadModel, type Model, type Tensor } from "../../src/index.ts";
+import { ROOT } from "../runtimes/harness.ts";
+import { rngFor, type Rng } from "../util/prng.ts";
+
+export { GENERATE_MODEL, SENTIMENT_MODEL, STREAM_MODEL };
+export const MODELS_DIR = join(ROOT, "models");
+export const modelBytes = (name: string) => new Uint8Array(readFileSync(join(MODELS_DIR, name)));
+
+export type Build = "relaxed" | "baseline";
+
+const cache = new Map<string, Promise<Model>>();
+
+/** The repository's model `name` on Node, with the given kernel build. */
+export function nodeModel(name: string, simd: Build): Promise<Model> {
+  const key = `${name}/${simd}`;
+  if (!cache.has(key)) cache.set(key, loadModel(modelBytes(name), { simd }));
+  return cache.get(key)!;
+}
+
+export function disposeNodeModels(): void {
+  for (const p of cache.values()) void p.then((m) => m.dispose());
+  cache.clear();
+}
+
+/** Node's /predict answer: P(positive) of the padded token ids, as the model was trained. */
+export async function nodeSentiment(text: string, simd: Build): Promise<number> {
+  const m = await nodeModel(SENTIMENT_MODEL, simd);
+  const ids = m.tokenizer!.encode(text);
+  return (m.predict({ data: ids, shape: [1, ids.length] }) as Tensor).data[0];
+}
+
+/**
+ * `n` sentences of the UCI sentiment data (amazon, imdb, yelp), drawn with the generator of
+ * `label`, plus awkward hand-written ones (punctuation only, $tickers, non-ASCII, > 32 words).
+ */
+export function sentences(label: string, n: number): { texts: string[]; rng: Rng } {
+  const rng = rngFor(label);
+  const lines = ["amazon_cells", "imdb", "yelp"].flatMap((f) =>
+    readFileSync(`/work/shared/data/uci-sentiment/${f}_labelled.txt`, "utf8")
+      .split("\n")
+      .map((l) => l.split("\t")[0].trim())
+      .filter((l) => l.length > 0),
+  );
+  const texts = Array.from({ length: n }, () => lines[rng.int(0, lines.length)]);
+  texts.push(
+    "$SPY breaking out, loading up on calls",
+    "!!! ... ???",
+    "Ünïcödé café – naïve 😀 but the food was great",
+    Array.from({ length: 40 }, (_, i) => (i % 2 ? "great" : "terrible")).join(" "),
+  );
+  return { texts, rng };
+}
+
+export interface Answer {
+  status: number;
+  headers: Headers;
+  text: string;
+  json: unknown;
+}
+
+/** One HTTP request with a time limit; the body parsed as JSON when it is JSON. */
+export async function request(url: string, init: RequestInit & { json?: unknown } = {}): Promise<Answer> {
+  const { json, ...rest } = init;
+  const opts: RequestInit = { signal: AbortSignal.timeout(30_000), ...rest };
+  if (json !== undefined) {
+    opts.method ??= "POST";
+    opts.headers = { "content-type": "application/json", ...(rest.headers as Record<string, string> | undefined) };
+    opts.body = JSON.stringify(json);
+  }
+  const res = await fetch(url, opts);
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = undefined;
+  }
+  return { status: res.status, headers: res.headers, text, json: parsed };
+}
+
+export const toBase64 = (b: Uint8Array) => Buffer.from(b).toString("base64");
+export const fromBase64 = (s: string) => new Uint8Array(Buffer.from(s, "base64"));
