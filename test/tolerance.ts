@@ -106,3 +106,22 @@ export const ACTIVATION_ERROR: Record<string, Tolerance> = {
   exp: { name: "ACT_EXP", abs: 0, rel: 2e-7 },
   other: { name: "ACT_OTHER", abs: 2e-7, rel: 2e-7 },
 };
+
+// ------------------------------------------------------------------ training tools (test/train)
+// tfjs kernels compared across backends (the wasm backend with the kernels tools/train adds or
+// replaces, against the cpu backend); abs/rel pairs as test/train/tolerances.ts uses them.
+
+/** Sums in a different order (scatter-add vs mask-and-sum): a few float32 ulps per addend. */
+export const SEGMENT_SUM_ABS = 1e-5;
+export const SEGMENT_SUM_REL = 1e-5;
+
+/** Matrix products, XNNPACK vs the cpu backend's blocked loop, K up to a few hundred. */
+export const MATMUL_ABS = 1e-4;
+export const MATMUL_REL = 1e-4;
+
+/** Whole-model gradients (embedding LSTM), wasm vs cpu. */
+export const GRADIENT_ABS = 1e-5;
+export const GRADIENT_REL = 1e-3;
+
+/** Predictions of a model before saving and after loading: the same float32 weights. */
+export const ROUND_TRIP_ABS = 0;
