@@ -4,8 +4,24 @@
  * tests read the same constants, so switching a model is a one-line change here.
  */
 
-/** POST /predict: sentence sentiment, a bundle with a tokenizer, output = P(positive). */
-export const SENTIMENT_MODEL = "uci-sentiment.rnnb"; // "stocktwits-sentiment.rnnb" once it ships (same interface)
+/**
+ * POST /predict and the browser page: sentence sentiment, a bundle with a tokenizer, output =
+ * P(positive). StockTwits $SPY messages (bearish/bullish); "uci-sentiment.rnnb" (product,
+ * film and restaurant reviews, 162 KB instead of 6.3 MB) has the same interface.
+ */
+export const SENTIMENT_MODEL = "stocktwits-sentiment.rnnb";
+
+/** The two classes' names per sentiment model (a bundle's metadata.labels wins when present). */
+export const SENTIMENT_LABELS: Record<string, readonly [string, string]> = {
+  "stocktwits-sentiment.rnnb": ["bearish", "bullish"],
+};
+
+/** [below 0.5, from 0.5 up] for the sentiment model with this metadata. */
+export function sentimentLabels(metadata: Record<string, unknown>): readonly [string, string] {
+  const m = metadata.labels;
+  if (Array.isArray(m) && m.length === 2 && m.every((l) => typeof l === "string")) return m as [string, string];
+  return SENTIMENT_LABELS[SENTIMENT_MODEL] ?? ["negative", "positive"];
+}
 
 /** POST /generate: next-word model over Aesop's "Belling the Cat". */
 export const GENERATE_MODEL = "aesop-next-word.rnnb";

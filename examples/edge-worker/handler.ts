@@ -13,7 +13,7 @@
  * (a model that cannot load, a kernel trap) is a 5xx.
  */
 import { loadModel, type Model, type Session, type Tensor } from "rnn-wasm";
-import { GENERATE_MODEL, LIMITS, SENTIMENT_MODEL, STREAM_MODEL } from "./config.ts";
+import { GENERATE_MODEL, LIMITS, SENTIMENT_MODEL, STREAM_MODEL, sentimentLabels } from "./config.ts";
 
 /** Reads a model bundle by file name (a static asset, a file, an object store...). */
 export type BundleSource = (name: string) => Promise<Uint8Array | ArrayBuffer>;
@@ -151,6 +151,7 @@ function toBase64(bytes: Uint8Array): string {
 
 // ------------------------------------------------------------------------------- models
 
+
 /** Loads once per isolate; a failed load is retried by the next request instead of cached. */
 function once<T>(make: () => Promise<T>): () => Promise<T> {
   let p: Promise<T> | undefined;
@@ -186,7 +187,7 @@ export function createHandler(readBundle: BundleSource): (request: Request) => P
     const model = await sentiment();
     const ids = model.tokenizer!.encode(t); // Keras texts_to_sequences + pad_sequences, as trained
     const score = (model.predict({ data: ids, shape: [1, ids.length] }) as Tensor).data[0];
-    const labels = Array.isArray(model.metadata.labels) && model.metadata.labels.length === 2 ? (model.metadata.labels as string[]) : ["negative", "positive"];
+    const labels = sentimentLabels(model.metadata);
     return json(200, { score, label: score >= 0.5 ? labels[1] : labels[0] }, simdHeader(model));
   }
 

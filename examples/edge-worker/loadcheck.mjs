@@ -63,7 +63,7 @@ try {
   await post(`${base}/generate`, { prompt: "had a general", steps: 1 });
 
   const phases = [
-    { route: "/predict", body: { text: "This phone is great, the battery lasts for days" } },
+    { route: "/predict", body: { text: "$SPY breaking out, loading up on calls" } },
     { route: "/step", body: { state: warm.json.state, input: 0.5 } },
     { route: "/generate", body: { prompt: "had a general", steps: 5 } },
   ];

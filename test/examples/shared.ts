@@ -5,6 +5,8 @@
  */
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
+import { gunzipSync } from "node:zlib";
+import { parseCsvRecords } from "../../tools/train/csv.ts";
 import { GENERATE_MODEL, SENTIMENT_MODEL, STREAM_MODEL } from "../../examples/edge-worker/config.ts";
 import { loadModel, type Model, type Tensor } from "../../src/index.ts";
 import { ROOT } from "../runtimes/harness.ts";
@@ -37,23 +39,35 @@ export async function nodeSentiment(text: string, simd: Build): Promise<number> 
   return (m.predict({ data: ids, shape: [1, ids.length] }) as Tensor).data[0];
 }
 
+let corpus: { uci: string[]; stocktwits: string[] } | undefined;
+
+/** The real texts: UCI review sentences and StockTwits $SPY messages (read-only shared data). */
+function realTexts(): { uci: string[]; stocktwits: string[] } {
+  corpus ??= {
+    uci: ["amazon_cells", "imdb", "yelp"].flatMap((f) =>
+      readFileSync(`/work/shared/data/uci-sentiment/${f}_labelled.txt`, "utf8")
+        .split("\n")
+        .map((l) => l.split("\t")[0].trim())
+        .filter((l) => l.length > 0),
+    ),
+    stocktwits: parseCsvRecords(gunzipSync(readFileSync("/work/shared/data/stocktwits/StockTwits_SPY_Sentiment_2017.gz")).toString("utf8"))
+      .map((r) => r.message)
+      .filter((m) => typeof m === "string" && m.trim().length > 0 && m.length <= 1000),
+  };
+  return corpus;
+}
+
 /**
- * `n` sentences of the UCI sentiment data (amazon, imdb, yelp), drawn with the generator of
- * `label`, plus awkward hand-written ones (punctuation only, $tickers, non-ASCII, > 32 words).
+ * `n` real texts (half StockTwits messages, half UCI review sentences) drawn with the generator
+ * of `label`, plus awkward hand-written ones (punctuation only, non-ASCII, > 32 words).
  */
 export function sentences(label: string, n: number): { texts: string[]; rng: Rng } {
   const rng = rngFor(label);
-  const lines = ["amazon_cells", "imdb", "yelp"].flatMap((f) =>
-    readFileSync(`/work/shared/data/uci-sentiment/${f}_labelled.txt`, "utf8")
-      .split("\n")
-      .map((l) => l.split("\t")[0].trim())
-      .filter((l) => l.length > 0),
-  );
-  const texts = Array.from({ length: n }, () => lines[rng.int(0, lines.length)]);
+  const { uci, stocktwits } = realTexts();
+  const texts = Array.from({ length: n }, (_, i) => (i % 2 ? uci[rng.int(0, uci.length)] : stocktwits[rng.int(0, stocktwits.length)]));
   texts.push(
-    "$SPY breaking out, loading up on calls",
     "!!! ... ???",
-    "Ünïcödé café – naïve 😀 but the food was great",
+    "Ünïcödé café – naïve 😀 but $SPY looks great",
     Array.from({ length: 40 }, (_, i) => (i % 2 ? "great" : "terrible")).join(" "),
   );
   return { texts, rng };
