@@ -14,6 +14,7 @@
  * tfjs engines run instead (same MAC count; the report marks those cells).
  */
 import type * as TF from "@tensorflow/tfjs";
+import { mulberry32 } from "../src/random.ts";
 
 export type Activation = "sigmoid" | "tanh" | "softmax" | "linear" | "hard_sigmoid";
 
@@ -127,17 +128,8 @@ export function modelDef(id: string): ModelDef {
   return def;
 }
 
-/** mulberry32: small, fast, good enough for weights and inputs, replayable from one u32. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Weights and inputs, replayable from one u32 (mulberry32, shared with the runtime). */
+export const seededRandom = mulberry32;
 
 export function uniform(rand: () => number, n: number, scale: number): Float32Array {
   const out = new Float32Array(n);

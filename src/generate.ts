@@ -4,6 +4,7 @@
  * feed tokens through a session, so each new token costs one step, not a re-run.
  */
 import { RnnWasmError } from "./errors.js";
+import { mulberry32 } from "./random.js";
 import { ACT_SOFTMAX } from "./model/layout.js";
 import type { Tensor } from "./model/inputs.js";
 import type { RnnModel } from "./model/model.js";
@@ -19,17 +20,6 @@ export interface GenerateOptions {
   seed?: number;
 }
 
-/** mulberry32: small, fast, seedable. */
-function sampler(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Encoding = { kind: "ids" } | { kind: "float-id" } | { kind: "one-hot"; V: number };
 
@@ -95,7 +85,7 @@ export function generate(model: RnnModel, prompt: string | ArrayLike<number>, op
   if (typeof temperature !== "number" || !(temperature >= 0) || !Number.isFinite(temperature)) throw new RnnWasmError("E_ARGUMENT", `generate: temperature must be >= 0, received ${JSON.stringify(opts.temperature)}`);
   const topK = opts.topK ?? 0;
   if (!Number.isInteger(topK) || topK < 0) throw new RnnWasmError("E_ARGUMENT", `generate: topK must be a non-negative integer, received ${JSON.stringify(opts.topK)}`);
-  const rand = sampler(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
+  const rand = mulberry32(opts.seed ?? Math.floor(Math.random() * 2 ** 32));
   const { enc, window } = inputEncoding(model);
   const { V, probs } = outputInfo(model);
   const tok = model.tokenizer;

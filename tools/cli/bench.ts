@@ -8,6 +8,7 @@ import { performance } from "node:perf_hooks";
 import { RnnWasmError } from "../../src/errors.js";
 import { loadModel } from "../../src/index.js";
 import type { ModelSpec } from "../../src/model/spec.js";
+import { mulberry32 } from "../../src/random.js";
 
 export interface BenchOptions {
   repeats: number;
@@ -41,17 +42,8 @@ function timing(samples: number[]): Timing {
   return { medianMs, minMs: s[0], maxMs: s[s.length - 1], repeats: s.length };
 }
 
-/** mulberry32: a tiny seeded generator for the benchmark input. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator for the benchmark input. */
+const rng = mulberry32;
 
 /** Whether an input has a time axis first: sequences [T, F], and token ids [T]. */
 function hasTime(inp: ModelSpec["inputs"][number]): boolean {

@@ -10,20 +10,12 @@ import path from "node:path";
 import cliProgress from "cli-progress";
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Tf } from "./backend.js";
+import { mulberry32 } from "../../src/random.js";
 import { loadCheckpoint, saveCheckpoint, saveModelFiles, type CheckpointState, type EpochRecord } from "./checkpoint.js";
 import { fail } from "../../src/errors.js";
 
-/** mulberry32: small, fast, seedable; good enough for shuffling and splits. */
-export function makeRng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Seeded generator for shuffling and splits (mulberry32, shared with the runtime). */
+export const makeRng = mulberry32;
 
 /** Fisher-Yates permutation of 0..n-1. */
 export function permutation(n: number, rng: () => number): Int32Array {
