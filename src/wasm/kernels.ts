@@ -78,10 +78,16 @@ export class KernelInstance {
     return this.exports.memory.buffer.byteLength;
   }
 
-  /** Typed views of memory, re-created after memory.grow (which detaches the old ones). */
+  /**
+   * Typed views of memory, re-created after memory.grow, which detaches the old buffer: a
+   * detached view has length 0, and a live one never does (memory only grows), so the check
+   * needs no call to the memory.buffer getter on every access.
+   */
   private view(): KernelInstance["views"] {
-    const buf = this.exports.memory.buffer;
-    if (buf !== this.views[0]) this.views = [buf, new Float32Array(buf), new Int32Array(buf), new Uint8Array(buf)];
+    if (this.views[3].length === 0) {
+      const buf = this.exports.memory.buffer;
+      this.views = [buf, new Float32Array(buf), new Int32Array(buf), new Uint8Array(buf)];
+    }
     return this.views;
   }
 
