@@ -12,7 +12,7 @@
 // (tfjs rnn(): output = mask ? h' : h_prev).
 
 import { fmadd, fmaddScalar } from "./simd";
-import { activateBuffer, activateBufferScalar } from "./math";
+import { activateBuffer, activateBufferScalar, ACT_SIGMOID, ACT_TANH, sigmoidV, tanhV } from "./math";
 import { BATCH_MIN, lstmBatched } from "./batch";
 
 export const RNN_GO_BACKWARDS: i32 = 1;
@@ -80,21 +80,7 @@ export function f32_lstm_sequence(
           }
           v128.store(gates, a0); v128.store(gates, a1, 16); v128.store(gates, a2, 32); v128.store(gates, a3, 48);
           v128.store(gates, a4, 64); v128.store(gates, a5, 80); v128.store(gates, a6, 96); v128.store(gates, a7, 112);
-          activateBuffer(recAct, gates, 16); // i, f
-          activateBuffer(act, gates + 64, 8); // g
-          activateBuffer(recAct, gates + 96, 8); // o
-          const ct = cb + (<usize>tile << 5);
-          // gates scratch: i at bytes 0..31, f 32..63, g 64..95, o 96..127 (two vectors each)
-          const c0 = fmadd(v128.load(gates, 32), v128.load(ct), f32x4.mul(v128.load(gates), v128.load(gates, 64)));
-          const c1 = fmadd(v128.load(gates, 48), v128.load(ct, 16), f32x4.mul(v128.load(gates, 16), v128.load(gates, 80)));
-          v128.store(ct, c0);
-          v128.store(ct, c1, 16);
-          const ht = hTmp + (<usize>tile << 5);
-          v128.store(ht, c0);
-          v128.store(ht, c1, 16);
-          activateBuffer(act, ht, 8);
-          v128.store(ht, f32x4.mul(v128.load(gates, 96), v128.load(ht)));
-          v128.store(ht, f32x4.mul(v128.load(gates, 112), v128.load(ht, 16)), 16);
+          lstmTileUpdate(gates, cb + (<usize>tile << 5), hTmp + (<usize>tile << 5), act, recAct);
         }
         memory.copy(hb, hTmp, rowBytes);
       }
@@ -104,6 +90,41 @@ export function f32_lstm_sequence(
         else memory.copy(o, hb, <usize>u << 2);
       }
     }
+  }
+}
+
+/**
+ * The gates of one 8-unit tile (pre-activations at `gates`: i, f, g, o, two vectors each) to
+ * the new c (in place at ct) and h (at ht). One call per tile; the Keras default pair
+ * (tanh, sigmoid) runs inline, anything else through activateBuffer.
+ */
+function lstmTileUpdate(gates: usize, ct: usize, ht: usize, act: i32, recAct: i32): void {
+  let i0: v128, i1: v128, f0: v128, f1: v128, g0: v128, g1: v128, o0: v128, o1: v128;
+  if (act == ACT_TANH && recAct == ACT_SIGMOID) {
+    i0 = sigmoidV(v128.load(gates)); i1 = sigmoidV(v128.load(gates, 16));
+    f0 = sigmoidV(v128.load(gates, 32)); f1 = sigmoidV(v128.load(gates, 48));
+    g0 = tanhV(v128.load(gates, 64)); g1 = tanhV(v128.load(gates, 80));
+    o0 = sigmoidV(v128.load(gates, 96)); o1 = sigmoidV(v128.load(gates, 112));
+  } else {
+    activateBuffer(recAct, gates, 16); // i, f
+    activateBuffer(act, gates + 64, 8); // g
+    activateBuffer(recAct, gates + 96, 8); // o
+    i0 = v128.load(gates); i1 = v128.load(gates, 16); f0 = v128.load(gates, 32); f1 = v128.load(gates, 48);
+    g0 = v128.load(gates, 64); g1 = v128.load(gates, 80); o0 = v128.load(gates, 96); o1 = v128.load(gates, 112);
+  }
+  const c0 = fmadd(f0, v128.load(ct), f32x4.mul(i0, g0));
+  const c1 = fmadd(f1, v128.load(ct, 16), f32x4.mul(i1, g1));
+  v128.store(ct, c0);
+  v128.store(ct, c1, 16);
+  if (act == ACT_TANH) {
+    v128.store(ht, f32x4.mul(o0, tanhV(c0)));
+    v128.store(ht, f32x4.mul(o1, tanhV(c1)), 16);
+  } else {
+    v128.store(ht, c0);
+    v128.store(ht, c1, 16);
+    activateBuffer(act, ht, 8);
+    v128.store(ht, f32x4.mul(o0, v128.load(ht)));
+    v128.store(ht, f32x4.mul(o1, v128.load(ht, 16)), 16);
   }
 }
 
