@@ -12,7 +12,7 @@
 // (tfjs rnn(): output = mask ? h' : h_prev).
 
 import { fmadd, fmaddScalar } from "./simd";
-import { activateBuffer, activateBufferScalar, ACT_SIGMOID, ACT_TANH, sigmoidV, tanhV } from "./math";
+import { activateBuffer, activateBufferScalar, ACT_HARD_SIGMOID, ACT_SIGMOID, ACT_TANH, hardSigmoidV, sigmoidV, tanhV } from "./math";
 import { BATCH_MIN, lstmBatched } from "./batch";
 
 export const RNN_GO_BACKWARDS: i32 = 1;
@@ -95,8 +95,8 @@ export function f32_lstm_sequence(
 
 /**
  * The gates of one 8-unit tile (pre-activations at `gates`: i, f, g, o, two vectors each) to
- * the new c (in place at ct) and h (at ht). One call per tile; the Keras default pair
- * (tanh, sigmoid) runs inline, anything else through activateBuffer.
+ * the new c (in place at ct) and h (at ht). One call per tile; the Keras and tfjs default
+ * pairs (tanh with sigmoid or hard_sigmoid) run inline, anything else through activateBuffer.
  */
 function lstmTileUpdate(gates: usize, ct: usize, ht: usize, act: i32, recAct: i32): void {
   let i0: v128, i1: v128, f0: v128, f1: v128, g0: v128, g1: v128, o0: v128, o1: v128;
@@ -105,6 +105,12 @@ function lstmTileUpdate(gates: usize, ct: usize, ht: usize, act: i32, recAct: i3
     f0 = sigmoidV(v128.load(gates, 32)); f1 = sigmoidV(v128.load(gates, 48));
     g0 = tanhV(v128.load(gates, 64)); g1 = tanhV(v128.load(gates, 80));
     o0 = sigmoidV(v128.load(gates, 96)); o1 = sigmoidV(v128.load(gates, 112));
+  } else if (act == ACT_TANH && recAct == ACT_HARD_SIGMOID) {
+    // tfjs' default recurrent activation
+    i0 = hardSigmoidV(v128.load(gates)); i1 = hardSigmoidV(v128.load(gates, 16));
+    f0 = hardSigmoidV(v128.load(gates, 32)); f1 = hardSigmoidV(v128.load(gates, 48));
+    g0 = tanhV(v128.load(gates, 64)); g1 = tanhV(v128.load(gates, 80));
+    o0 = hardSigmoidV(v128.load(gates, 96)); o1 = hardSigmoidV(v128.load(gates, 112));
   } else {
     activateBuffer(recAct, gates, 16); // i, f
     activateBuffer(act, gates + 64, 8); // g

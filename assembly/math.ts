@@ -146,6 +146,12 @@ const SELU_SCALE: f32 = 1.0507009873554804934193349852946;
   return v128.bitselect(x, y, f32x4.gt(x, f32x4.splat(15.0)));
 }
 
+/** tfjs / Keras 2 hard sigmoid: clip(0.2x + 0.5, 0, 1). */
+// @ts-ignore: decorator
+@inline export function hardSigmoidV(x: v128): v128 {
+  return f32x4.min(f32x4.max(fmadd(x, f32x4.splat(0.2), f32x4.splat(0.5)), f32x4.splat(0)), f32x4.splat(1.0));
+}
+
 /** Lane-wise activation by code. The switch sits outside the hot k loops of the callers. */
 // @ts-ignore: decorator
 @inline export function activateV(code: i32, x: v128): v128 {
@@ -155,8 +161,7 @@ const SELU_SCALE: f32 = 1.0507009873554804934193349852946;
     case ACT_RELU6: return f32x4.min(f32x4.max(x, f32x4.splat(0)), f32x4.splat(6.0));
     case ACT_TANH: return tanhV(x);
     case ACT_SIGMOID: return sigmoidV(x);
-    case ACT_HARD_SIGMOID:
-      return f32x4.min(f32x4.max(fmadd(x, f32x4.splat(0.2), f32x4.splat(0.5)), f32x4.splat(0)), f32x4.splat(1.0));
+    case ACT_HARD_SIGMOID: return hardSigmoidV(x);
     case ACT_HARD_SIGMOID_K3:
       return f32x4.div(f32x4.min(f32x4.max(f32x4.add(x, f32x4.splat(3.0)), f32x4.splat(0)), f32x4.splat(6.0)), f32x4.splat(6.0));
     case ACT_ELU: {
