@@ -11,10 +11,11 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LayersModel } from "@tensorflow/tfjs";
 import { type Artifacts, saveArtifacts } from "../util/tfjs.ts";
+import { DATA_DIR } from "../util/data.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = join(ROOT, "dist", "cli.js");
-export const REAL_MODELS = "/work/shared/data/real-models";
+export const REAL_MODELS = `${DATA_DIR}/real-models`;
 
 function newestMtime(dir: string): number {
   let t = 0;

@@ -11,6 +11,7 @@ import { GENERATE_MODEL, SENTIMENT_MODEL, STREAM_MODEL } from "../../examples/ed
 import { loadModel, type Model, type Tensor } from "../../src/index.ts";
 import { ROOT } from "../runtimes/harness.ts";
 import { rngFor, type Rng } from "../util/prng.ts";
+import { DATA_DIR } from "../util/data.ts";
 
 export { GENERATE_MODEL, SENTIMENT_MODEL, STREAM_MODEL };
 export const MODELS_DIR = join(ROOT, "models");
@@ -45,12 +46,12 @@ let corpus: { uci: string[]; stocktwits: string[] } | undefined;
 function realTexts(): { uci: string[]; stocktwits: string[] } {
   corpus ??= {
     uci: ["amazon_cells", "imdb", "yelp"].flatMap((f) =>
-      readFileSync(`/work/shared/data/uci-sentiment/${f}_labelled.txt`, "utf8")
+      readFileSync(`${DATA_DIR}/uci-sentiment/${f}_labelled.txt`, "utf8")
         .split("\n")
         .map((l) => l.split("\t")[0].trim())
         .filter((l) => l.length > 0),
     ),
-    stocktwits: parseCsvRecords(gunzipSync(readFileSync("/work/shared/data/stocktwits/StockTwits_SPY_Sentiment_2017.gz")).toString("utf8"))
+    stocktwits: parseCsvRecords(gunzipSync(readFileSync(`${DATA_DIR}/stocktwits/StockTwits_SPY_Sentiment_2017.gz`)).toString("utf8"))
       .map((r) => r.message)
       .filter((m) => typeof m === "string" && m.trim().length > 0 && m.length <= 1000),
   };

@@ -15,8 +15,9 @@ import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
 import { fixCrc, headerOf, tryLoad, type LoadOutcome } from "./craft.ts";
+import { DATA_DIR } from "../util/data.ts";
 
-const IMDB = "/work/shared/data/real-models/keras-h5/keras224_imdb_lstm.h5";
+const IMDB = `${DATA_DIR}/real-models/keras-h5/keras224_imdb_lstm.h5`;
 /** The whole file must finish within this, or something hangs or is quadratic somewhere. */
 const TIME_BOX_MS = 400_000;
 /**

@@ -9,8 +9,9 @@ import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { initTfjs, saveArtifacts } from "../util/tfjs.ts";
 import { fixCrc, headerOf, type Json, tryLoad, withHeader, withU32 } from "./craft.ts";
+import { DATA_DIR } from "../util/data.ts";
 
-const IMDB = "/work/shared/data/real-models/keras-h5/keras224_imdb_lstm.h5";
+const IMDB = `${DATA_DIR}/real-models/keras-h5/keras224_imdb_lstm.h5`;
 let imdb: Uint8Array; // f32, tokenizer, metadata
 let masked: Uint8Array; // Masking -> LSTM (a masking op with its mask output)
 

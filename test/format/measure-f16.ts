@@ -19,8 +19,9 @@ import { parityCases } from "../util/cases.ts";
 import { copyArtifacts, prepareCase } from "../util/harness.ts";
 import { rngFor } from "../util/prng.ts";
 import { initTfjs, randomizeWeights, saveArtifacts, withCheapInitializers } from "../util/tfjs.ts";
+import { DATA_DIR } from "../util/data.ts";
 
-const REAL = "/work/shared/data/real-models";
+const REAL = `${DATA_DIR}/real-models`;
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);

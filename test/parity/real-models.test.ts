@@ -1,5 +1,5 @@
 /**
- * rnn-wasm against tfjs on the real tfjs models in /work/shared/data/real-models: loaded in
+ * rnn-wasm against tfjs on the real tfjs models in ../shared/data/real-models: loaded in
  * tfjs through a custom IOHandler reading the files, in rnn-wasm as `{ modelJson, weights }`
  * and (Node) by the path of model.json, on seeded inputs.
  */

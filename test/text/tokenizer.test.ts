@@ -19,11 +19,12 @@ import { RnnWasmError } from "../../src/errors.ts";
 import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { normalizeTokenizerConfig, Tokenizer, type TokenizerOptions } from "../../src/text/tokenizer.ts";
+import { DATA_DIR } from "../util/data.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ORACLE = join(HERE, "keras_text_oracle.py");
-const UCI = "/work/shared/data/uci-sentiment";
-const IMDB_H5 = "/work/shared/data/real-models/keras-h5/keras224_imdb_lstm.h5";
+const UCI = `${DATA_DIR}/uci-sentiment`;
+const IMDB_H5 = `${DATA_DIR}/real-models/keras-h5/keras224_imdb_lstm.h5`;
 
 interface Setting {
   name: string;

@@ -1,5 +1,5 @@
 /**
- * The real tfjs models in /work/shared/data/real-models (read-only, written by others): read as
+ * The real tfjs models in ../shared/data/real-models (read-only, written by others): read as
  * `{ modelJson, weights }` (shards in manifest order) and seeded inputs of the kind each model
  * was trained on.
  */
@@ -7,8 +7,9 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Rng } from "./prng.ts";
 import type { Artifacts, InputTensor } from "./tfjs.ts";
+import { DATA_DIR } from "./data.ts";
 
-export const REAL_MODELS_DIR = "/work/shared/data/real-models";
+export const REAL_MODELS_DIR = `${DATA_DIR}/real-models`;
 
 export interface RealModel {
   id: string;
