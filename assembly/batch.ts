@@ -8,6 +8,7 @@
 
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
+import { evenK, i8_matmul } from "./int8";
 
 export const BATCH_MIN: i32 = 4;
 
@@ -103,6 +104,19 @@ export function f32_gemm_tiles_scalar(
 ): void {
   if (scalar) f32_gemm_tiles_scalar(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride);
   else f32_gemm_tiles(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride);
+}
+
+/**
+ * One step's h·U over B rows for G-gate tile layouts: f32 tiles (kStride = 32 G bytes per k),
+ * or int8 tiles (i8 = true: 16 G bytes per k-pair, column scales at ws; h is quantised per row
+ * into q, which needs B * (2 K2 + 4) bytes). P panels, K = u terms, groups of G panels.
+ */
+// @ts-ignore: decorator
+@inline function recGemm(
+  scalar: bool, i8: bool, B: i32, P: i32, u: i32, h: usize, U8: i32, w: usize, G: i32, ws: usize, bias: usize, out: usize, outStride: i32, q: usize,
+): void {
+  if (i8) i8_matmul(scalar, B, P << 3, P, u, h, U8, w, G, <usize>evenK(u) * <usize>G << 3, <usize>G << 4, ws, bias, out, outStride, q);
+  else gemmTiles(scalar, B, P, u, h, U8, w, G, <usize>u * <usize>G << 5, <usize>G << 5, bias, out, outStride);
 }
 
 /** Activation over a buffer, dispatched to the SIMD kernel or its twin. */
@@ -255,17 +269,27 @@ export function rnnEpilogue(scalar: bool, u: i32, xr: usize, rr: usize, hb: usiz
 }
 
 // ---------------------------------------------------------------- batched sequences
-// scratch (after the per-row kernels' 3*U8 + 32 floats): rec [B][G*U8], then zb, rhb [B][U8].
+// scratch (after the per-row kernels' 3*U8 + 32 floats): rec [B][G*U8], then zb, rhb [B][U8],
+// then (int8 weights) the quantised h rows: 6*B*U8 floats in all.
+// i8: wRec holds int8 tiles followed by their column scales (int8.ts); every B takes this path.
+
+/** Bytes of G gates' recurrent tiles (f32, or int8 k-pairs) for u units. */
+// @ts-ignore: decorator
+@inline function tileBytes(i8: bool, G: i32, u: i32): usize {
+  return <usize>G * <usize>((u + 7) & ~7) * <usize>(i8 ? evenK(u) : u << 2);
+}
 
 export function lstmBatched(
-  scalar: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, work: usize,
+  scalar: bool, i8: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, work: usize,
   mask: usize, out: usize, back: bool, align: bool, zeroMasked: bool, act: i32, recAct: i32,
 ): void {
   const U8 = (u + 7) & ~7;
   const rowBytes = <usize>U8 << 2;
+  const ws = wRec + tileBytes(i8, 4, u);
+  const q = work + <usize>B * rowBytes * 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
-    gemmTiles(scalar, B, U8 >> 1, u, h, U8, wRec, 4, <usize>u << 7, 128, 0, work, U8 << 2);
+    recGemm(scalar, i8, B, U8 >> 1, u, h, U8, wRec, 4, ws, 0, work, U8 << 2, q);
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
@@ -277,7 +301,7 @@ export function lstmBatched(
 }
 
 export function gruBatched(
-  scalar: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: bool, h: usize, work: usize,
+  scalar: bool, i8: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: bool, h: usize, work: usize,
   mask: usize, out: usize, back: bool, align: bool, zeroMasked: bool, act: i32, recAct: i32,
 ): void {
   const U8 = (u + 7) & ~7;
@@ -286,12 +310,14 @@ export function gruBatched(
   const xpRow = rowBytes * 3;
   const zb = work + <usize>B * xpRow;
   const rhb = zb + <usize>B * rowBytes;
+  const q = rhb + <usize>B * rowBytes;
+  const ws = wRec + tileBytes(i8, 3, u);
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     if (resetAfter) {
-      gemmTiles(scalar, B, tiles * 3, u, h, U8, wRec, 3, <usize>u * 96, 96, bRec, work, U8 * 3);
+      recGemm(scalar, i8, B, tiles * 3, u, h, U8, wRec, 3, ws, bRec, work, U8 * 3, q);
     } else {
-      gemmTiles(scalar, B, tiles * 2, u, h, U8, wRec, 2, <usize>u << 6, 64, 0, work, U8 * 2);
+      recGemm(scalar, i8, B, tiles * 2, u, h, U8, wRec, 2, ws, 0, work, U8 * 2, q);
       for (let b = 0; b < B; b++) {
         const bt = <usize>b * <usize>T;
         if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
@@ -299,7 +325,7 @@ export function gruBatched(
             zb + <usize>b * rowBytes, rhb + <usize>b * rowBytes, recAct);
         }
       }
-      gemmTiles(scalar, B, tiles, u, rhb, U8, wRec + <usize>tiles * (<usize>u << 6), 1, <usize>u << 5, 32, 0, work, U8);
+      recGemm(scalar, i8, B, tiles, u, rhb, U8, wRec + tileBytes(i8, 2, u), 1, ws + (rowBytes << 1), 0, work, U8, q);
     }
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
@@ -316,14 +342,16 @@ export function gruBatched(
 }
 
 export function rnnBatched(
-  scalar: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, work: usize,
+  scalar: bool, i8: bool, B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, work: usize,
   mask: usize, out: usize, back: bool, align: bool, zeroMasked: bool, act: i32,
 ): void {
   const U8 = (u + 7) & ~7;
   const rowBytes = <usize>U8 << 2;
+  const ws = wRec + tileBytes(i8, 1, u);
+  const q = work + <usize>B * rowBytes * 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
-    gemmTiles(scalar, B, U8 >> 3, u, h, U8, wRec, 1, <usize>u << 5, 32, 0, work, U8);
+    recGemm(scalar, i8, B, U8 >> 3, u, h, U8, wRec, 1, ws, 0, work, U8, q);
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;

@@ -11,7 +11,7 @@ import { fmadd, fmaddScalar } from "./simd";
 const partial = memory.data(32, 16);
 
 // @ts-ignore: decorator
-@inline function storePanel(dst: usize, a0: v128, a1: v128, nValid: i32): void {
+@inline export function storePanel(dst: usize, a0: v128, a1: v128, nValid: i32): void {
   if (nValid == 8) {
     v128.store(dst, a0);
     v128.store(dst, a1, 16);

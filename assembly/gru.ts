@@ -29,8 +29,8 @@ export function f32_gru_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
   scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN) {
-    gruBatched(false, B, T, u, xp, wRec, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+    gruBatched(false, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;
   }
@@ -150,8 +150,8 @@ export function f32_gru_sequence_scalar(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
   scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN) {
-    gruBatched(true, B, T, u, xp, wRec, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+    gruBatched(true, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;
   }

@@ -2,12 +2,15 @@
 // v128 crosses the boundary. Memory above heap_base() belongs to the JS planner
 // (src/model/planner.ts), which grows it and places weights, activations and states.
 // set_scalar_mode(1) routes every entry to its scalar twin (tests run both).
+// A weight pointer with bit 0 set marks int8 weights (int8.ts; their f32 scales follow the
+// data): gemm, gatherRows and the sequence kernels then take their int8 paths.
 
 import { f32_gemm as gemmSimd, f32_gemm_scalar } from "./gemm";
 import { f32_lstm_sequence as lstmSimd, f32_lstm_sequence_scalar } from "./lstm";
 import { f32_gru_sequence as gruSimd, f32_gru_sequence_scalar } from "./gru";
 import { f32_simple_rnn_sequence as rnnSimd, f32_simple_rnn_sequence_scalar } from "./simple_rnn";
 import { activateBuffer, activateBufferScalar } from "./math";
+import { i8_gather_rows, i8_gemm_panels } from "./int8";
 import {
   f32_softmax as softmaxSimd, f32_softmax_scalar,
   f32_global_pool as globalPoolSimd, f32_global_pool_scalar,
@@ -19,8 +22,9 @@ export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, f
 
 export {
   f32_pool1d as pool1d, f32_im2col_1d as im2col1d, f32_layer_norm as layerNorm,
-  f32_scale as scale, f32_relu_general as reluGeneral, f32_gather_rows as gatherRows,
+  f32_scale as scale, f32_relu_general as reluGeneral,
 } from "./layers";
+import { f32_gather_rows } from "./layers";
 
 let scalarMode = false;
 
@@ -37,8 +41,13 @@ export function relaxed_build(): i32 {
   return ASC_FEATURE_RELAXED_SIMD ? 1 : 0;
 }
 
-export function gemm(M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32): void {
-  if (scalarMode) f32_gemm_scalar(M, N, K, x, xStride, w, bias, out, outStride);
+/**
+ * q: scratch for int8 weights (w bit 0 set), M * (2 * K2 + 4) bytes with K2 = K rounded up to
+ * even (the x rows quantised to int16 and their scales); unused for f32 weights.
+ */
+export function gemm(M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32, q: usize): void {
+  if (w & 1) i8_gemm_panels(scalarMode, M, N, K, x, xStride, w & ~1, bias, out, outStride, q);
+  else if (scalarMode) f32_gemm_scalar(M, N, K, x, xStride, w, bias, out, outStride);
   else gemmSimd(M, N, K, x, xStride, w, bias, out, outStride);
 }
 
@@ -89,4 +98,10 @@ export function scaleShift(rows: i32, F: i32, x: usize, scale: usize, shift: usi
 export function binary(op: i32, n: i32, a: usize, b: usize, out: usize): void {
   if (scalarMode) f32_binary_scalar(op, n, a, b, out);
   else binarySimd(op, n, a, b, out);
+}
+
+/** Embedding rows; an int8 table (bit 0 set) holds `rows` rows and a scale per row after them. */
+export function gatherRows(n: i32, ids: usize, table: usize, dim: i32, out: usize, rows: i32): void {
+  if (table & 1) i8_gather_rows(scalarMode, n, ids, table & ~1, dim, rows, out);
+  else f32_gather_rows(n, ids, table, dim, out);
 }

@@ -27,8 +27,9 @@ export const RNN_ZERO_MASKED_OUTPUT: i32 = 4;
 
 /**
  * Runs T steps for B rows. State h, c: [B][U8] floats (U8 = units rounded up to 8), updated
- * in place. scratch: 3*U8 + 32 + 5*B*U8 floats, 16-byte aligned (the last part for the
- * batched path, batch.ts, taken when B >= BATCH_MIN). out (optional): [B][T][u].
+ * in place. scratch: 3*U8 + 32 + 6*B*U8 floats, 16-byte aligned (the last part for the
+ * batched path, batch.ts, taken when B >= BATCH_MIN or when wRec has bit 0 set: int8 tiles,
+ * int8.ts). out (optional): [B][T][u].
  * flags: RNN_GO_BACKWARDS reads timesteps T-1..0; RNN_ALIGN_OUTPUT writes each output at
  * its input time index (Bidirectional's backward half) instead of in processing order;
  * RNN_ZERO_MASKED_OUTPUT writes zeros for masked steps (Keras Bidirectional).
@@ -37,8 +38,8 @@ export function f32_lstm_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN) {
-    lstmBatched(false, B, T, u, xp, wRec, h, c, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+    lstmBatched(false, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, h, c, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;
   }
@@ -139,8 +140,8 @@ export function f32_lstm_sequence_scalar(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN) {
-    lstmBatched(true, B, T, u, xp, wRec, h, c, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+    lstmBatched(true, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, h, c, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;
   }

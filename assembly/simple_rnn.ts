@@ -11,8 +11,8 @@ export function f32_simple_rnn_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32,
 ): void {
-  if (B >= BATCH_MIN) {
-    rnnBatched(false, B, T, u, xp, wRec, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+    rnnBatched(false, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act);
     return;
   }
@@ -64,8 +64,8 @@ export function f32_simple_rnn_sequence_scalar(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32,
 ): void {
-  if (B >= BATCH_MIN) {
-    rnnBatched(true, B, T, u, xp, wRec, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
+  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+    rnnBatched(true, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act);
     return;
   }

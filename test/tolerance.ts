@@ -64,6 +64,27 @@ export const F16_WEIGHTS: Tolerance = { name: "F16_WEIGHTS", abs: 5e-3, rel: 5e-
  */
 export const U8_WEIGHTS: Tolerance = { name: "U8_WEIGHTS", abs: 5e-2, rel: 5e-2 };
 
+/**
+ * int8 weights (`--dtype int8`, docs/kernels.md) vs the same model with its float32 weights:
+ * symmetric per-column int8 moves each weight by at most scale/2 = max|column|/254 (0.4% of the
+ * column's range, the same step as U8_WEIGHTS' affine uint8), and activations are rounded to
+ * int16 per row (relative step 1/65534, negligible beside it). Through a few layers of bounded
+ * activations outputs move by ~1e-2 at most; unbounded outputs move in proportion to their size.
+ * Same role as F16_WEIGHTS: a bound on the quantisation, not a parity bound.
+ */
+export const INT8_WEIGHTS: Tolerance = { name: "INT8_WEIGHTS", abs: 5e-2, rel: 5e-2 };
+
+/**
+ * int8 kernels vs their float64 oracle (test/int8/reference.ts), which reproduces the int8
+ * weights and the kernels' int16 activation rounding. The integer sums are exact in both; what
+ * is left is float32 rounding of the dequantised sums and the activations (KERNEL_F64), and in
+ * the recurrences an int16 rounding that flips where the float32 h of the kernel and the float64
+ * h of the oracle straddle a rounding boundary: one step of the row scale (max|h| / 32767, ~3e-5)
+ * times a weight (|w| <= 1), on a small fraction of the terms. The relaxed build's int8
+ * recurrences differ from the scalar twin the same way (a fused epilogue moves h by an ulp).
+ */
+export const INT8_KERNEL_F64: Tolerance = { name: "INT8_KERNEL_F64", abs: 5e-5, rel: 5e-5 };
+
 /** Tolerance for a runtime-vs-tfjs comparison: APPROX when approximated functions are involved. */
 export function parityTolerance(usesApproximatedActivations: boolean): Tolerance {
   return usesApproximatedActivations ? APPROX : EXACT_F32;

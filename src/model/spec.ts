@@ -7,6 +7,9 @@
 
 export type Shape = (number | null)[];
 
+/** Gates per recurrent cell: LSTM i, f, c, o; GRU z, r, h; SimpleRNN one. */
+export const GATES = { lstm: 4, gru: 3, simple_rnn: 1 } as const;
+
 export interface TensorInfo {
   shape: Shape;
   /** Id of the mask tensor carried with this tensor ([B][T] bytes), if any. */
@@ -18,7 +21,7 @@ export interface WeightSpec {
   name: string;
   /** Layout tag, see docs/kernels.md: "rows" (row-major), "panels", "lstm_rec", "gru_rec", "rnn_rec", "vector". */
   layout: string;
-  /** Float count stored (after packing and padding). */
+  /** Values stored (after packing and padding; int8 matrices count K rounded up to even). */
   length: number;
   /** Shape in the source model (as Keras reports it), for inspect/param counts. */
   sourceShape: number[];
@@ -101,8 +104,11 @@ export interface ModelSpec {
 export interface PackedModel {
   spec: ModelSpec;
   /**
-   * Packed data per weight name (same order as spec.weights): float32, or the IEEE half bits
-   * of an f16 bundle section (a Uint16Array), widened to float32 as it is placed.
+   * Packed data per weight name (same order as spec.weights): float32; the IEEE half bits of
+   * an f16 bundle section (a Uint16Array), widened to float32 as it is placed; or an int8
+   * weight as the kernels hold it (a Uint8Array: `length` int8 values in the k-pair layouts of
+   * docs/kernels.md, zeros to the next 16 bytes, then one f32 scale per column; see
+   * src/model/quantize.ts).
    */
-  data: Map<string, Float32Array | Uint16Array>;
+  data: Map<string, Float32Array | Uint16Array | Uint8Array>;
 }

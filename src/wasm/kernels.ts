@@ -10,7 +10,8 @@ export interface KernelExports {
   heap_base(): number;
   relaxed_build(): number;
   set_scalar_mode(on: number): void;
-  gemm(M: number, N: number, K: number, x: number, xStride: number, w: number, bias: number, out: number, outStride: number): void;
+  /** w with bit 0 set: int8 panels; q is then scratch for the quantised x rows (docs/kernels.md). */
+  gemm(M: number, N: number, K: number, x: number, xStride: number, w: number, bias: number, out: number, outStride: number, q?: number): void;
   lstmSequence(B: number, T: number, u: number, xp: number, wRec: number, h: number, c: number, scratch: number,
     mask: number, out: number, flags: number, act: number, recAct: number): void;
   gruSequence(B: number, T: number, u: number, xp: number, wRec: number, bRec: number, resetAfter: number, h: number,
@@ -27,7 +28,8 @@ export interface KernelExports {
   layerNorm(rows: number, F: number, x: number, gamma: number, beta: number, eps: number, out: number): void;
   scale(n: number, x: number, s: number): void;
   reluGeneral(n: number, x: number, maxValue: number, negativeSlope: number, threshold: number): void;
-  gatherRows(n: number, ids: number, table: number, dim: number, out: number): void;
+  /** rows: the table's row count (an int8 table, bit 0 set, keeps its row scales after the rows). */
+  gatherRows(n: number, ids: number, table: number, dim: number, out: number, rows?: number): void;
   copyRows(rows: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
   maskFromIds(n: number, ids: number, mask: number): void;
   maskRows(rows: number, F: number, x: number, maskValue: number, out: number, mask: number): void;

@@ -1,0 +1,264 @@
+/**
+ * int8 kernels (assembly/int8.ts, the int8 paths of batch.ts): the GEMM over int8 panels, the
+ * int8 embedding gather and the LSTM / GRU (both reset_after) / SimpleRNN recurrences over int8
+ * tiles, at sizes around every tile edge, on every build: the baseline SIMD kernel against its
+ * scalar twin (bit-identical), the relaxed build (bit-identical too where no f32 multiply-add is
+ * fused), the float64 oracle of test/int8/reference.ts, and the float32 kernels on the original
+ * weights within the quantisation tolerance. The exporter's quantisation (src/model/quantize.ts)
+ * is checked against the oracle's independent one on the way.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import {
+  packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector,
+} from "../../src/model/pack.ts";
+import { dequantizeTiles, int8Image, quantizeRows, quantizeTiles, quantizeWeight, type Int8Layout } from "../../src/model/quantize.ts";
+import type { KernelInstance } from "../../src/wasm/kernels.ts";
+import { get, kernel, put, putBytes, zeros, type Variant } from "../kernels/harness.ts";
+import type { RecurrentCase } from "../kernels/reference64.ts";
+import { INT8_KERNEL_F64, INT8_WEIGHTS, KERNEL_TWIN, type Tolerance } from "../tolerance.ts";
+import { assertClose } from "../util/compare.ts";
+import { describeSeed, rngFor, type Rng } from "../util/prng.ts";
+import { evenK, gemmInt8Ref, quantizeColumns, recurrentInt8Ref } from "./reference.ts";
+
+const VARIANTS: Variant[] = ["simd", "scalar", "relaxed"];
+let K: Record<Variant, KernelInstance>;
+
+beforeAll(async () => {
+  K = { simd: await kernel("simd"), scalar: await kernel("scalar"), relaxed: await kernel("relaxed") };
+});
+
+const unit = (r: Rng) => r.uniform(-1, 1);
+
+function check(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what: string, rng: Rng): void {
+  const a = Array.from(actual);
+  const e = Array.from(expected);
+  assertClose({ data: a, shape: [a.length] }, { data: e, shape: [e.length] }, tol, `${what}; ${describeSeed(rng)}`);
+}
+
+/** Places an int8 image; returns the tagged pointer the kernels take (bit 0 = int8). */
+function putInt8(k: KernelInstance, image: Uint8Array): number {
+  const p = k.alloc(image.length, "int8 weights");
+  k.u8.set(image, p);
+  return p + 1;
+}
+
+/**
+ * Runs `fn` on every build: simd vs scalar exactly, relaxed vs scalar (`relaxedTol`: exact for
+ * the GEMM and gather, whose f32 steps are never fused; INT8_KERNEL_F64 for the recurrences),
+ * each vs the oracle.
+ */
+function crossCheck(what: string, rng: Rng, fn: (k: KernelInstance) => Float32Array, ref: ArrayLike<number>, relaxedTol: Tolerance): Record<Variant, Float32Array> {
+  const out = {} as Record<Variant, Float32Array>;
+  for (const v of VARIANTS) out[v] = fn(K[v]);
+  check(out.simd, out.scalar, KERNEL_TWIN, `${what}: baseline SIMD vs scalar twin`, rng);
+  check(out.relaxed, out.scalar, relaxedTol, `${what}: relaxed SIMD vs scalar twin`, rng);
+  for (const v of VARIANTS) check(out[v], ref, INT8_KERNEL_F64, `${what}: ${v} vs float64 int8 oracle`, rng);
+  return out;
+}
+
+/** The exporter's int8 image of f32 panels/tiles, checked against the oracle's quantisation. */
+function exported(f32Packed: Float32Array, how: Int8Layout, oracleDeqPacked: Float32Array, what: string): Uint8Array {
+  const q = quantizeWeight(f32Packed, how);
+  if (!("rows" in how)) {
+    let off = 0;
+    let soff = 0;
+    const deq = new Float32Array(f32Packed.length);
+    for (const [groups, G, Kd] of how.blocks) {
+      const n = groups * G * Kd * 8;
+      const part = { values: q.values.subarray((off / Kd) * evenK(Kd), ((off + n) / Kd) * evenK(Kd)), scales: q.scales.subarray(soff, soff + groups * G * 8) };
+      deq.set(dequantizeTiles(part, groups, G, Kd), off);
+      off += n;
+      soff += groups * G * 8;
+    }
+    // (0 and -0 alike: an Int8Array has no -0)
+    expect(deq.every((v, i) => v === oracleDeqPacked[i]), `${what}: exporter's int8 weights = oracle's`).toBe(true);
+  }
+  return int8Image(q);
+}
+
+describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 32 leftover rows)", () => {
+  const Ms = [1, 2, 3, 4, 5, 7, 8, 11];
+  const Ns = [1, 7, 8, 9, 31, 32, 33, 67];
+  const Ks = [1, 2, 3, 8, 17, 64];
+  const cases: [number, number, number][] = [];
+  for (const M of Ms) for (const N of Ns) cases.push([M, N, Ks[(M * 3 + N) % Ks.length]]);
+  it.each(cases)("M=%i N=%i K=%i", (M, N, Kd) => {
+    const rng = rngFor(`int8 gemm ${M}x${N}x${Kd}`);
+    const x = rng.float32Array(M * Kd, unit);
+    const w = rng.float32Array(Kd * N, unit);
+    const bias = rng.float32Array(N, (r) => r.nonZero(0.1, 1));
+    const oracle = quantizeColumns(w, Kd, N);
+    const ref = gemmInt8Ref(M, N, Kd, x, oracle, bias);
+    const P = Math.ceil(N / 8);
+    const image = exported(packPanels(w, Kd, N), { blocks: [[P, 1, Kd]] }, packPanels(Float32Array.from(oracle.deq), Kd, N), `gemm ${M}x${N}x${Kd}`);
+    const qBytes = M * (2 * evenK(Kd) + 4);
+    const out = crossCheck(`int8 gemm M=${M} N=${N} K=${Kd}`, rng, (k) => {
+      // guards after the output and after the quantisation scratch catch writes past them
+      const o = zeros(k, M * N + 1);
+      k.f32[(o >>> 2) + M * N] = 12345;
+      const q = k.alloc(qBytes + 16, "q");
+      k.u8.fill(0xa5, q + qBytes, q + qBytes + 16);
+      k.exports.gemm(M, N, Kd, put(k, x), Kd, putInt8(k, image), put(k, padVector(bias, N)), o, N, q);
+      expect(k.f32[(o >>> 2) + M * N]).toBe(12345);
+      expect(Array.from(k.u8.subarray(q + qBytes, q + qBytes + 16))).toEqual(new Array(16).fill(0xa5));
+      return get(k, o, M * N);
+    }, ref, KERNEL_TWIN);
+    // against the f32 kernel on the original weights: the quantisation error only
+    const k = K.simd;
+    const o32 = zeros(k, M * N);
+    k.exports.gemm(M, N, Kd, put(k, x), Kd, put(k, packPanels(w, Kd, N)), put(k, padVector(bias, N)), o32, N);
+    check(out.simd, get(k, o32, M * N), INT8_WEIGHTS, `int8 gemm M=${M} N=${N} K=${Kd} vs f32 kernel`, rng);
+  });
+
+  it("reads strided rows and writes strided rows, without a bias; all-zero rows and columns", () => {
+    const rng = rngFor("int8 gemm strided");
+    const M = 6, N = 13, Kd = 5, xs = 9, os = 20;
+    const x = rng.float32Array(M * xs, unit);
+    x.fill(0, 2 * xs, 3 * xs); // row 2 all zero: scale 0, no division by zero
+    const w = rng.float32Array(Kd * N, unit);
+    for (let k2 = 0; k2 < Kd; k2++) w[k2 * N + 4] = 0; // column 4 all zero
+    const dense = new Float32Array(M * Kd);
+    for (let m = 0; m < M; m++) for (let k2 = 0; k2 < Kd; k2++) dense[m * Kd + k2] = x[m * xs + k2];
+    const oracle = quantizeColumns(w, Kd, N);
+    const image = int8Image(quantizeTiles(packPanels(w, Kd, N), 2, 1, Kd));
+    crossCheck("int8 gemm strided", rng, (k) => {
+      const o = zeros(k, M * os);
+      k.exports.gemm(M, N, Kd, put(k, x), xs, putInt8(k, image), 0, o, os, zeros(k, M * (Kd + 3)));
+      const all = get(k, o, M * os);
+      const res = new Float32Array(M * N);
+      for (let m = 0; m < M; m++) {
+        for (let n = 0; n < N; n++) res[m * N + n] = all[m * os + n];
+        for (let n = N; n < os; n++) expect(all[m * os + n]).toBe(0); // untouched padding
+      }
+      for (let n = 0; n < N; n++) expect(res[2 * N + n]).toBe(0);
+      for (let m = 0; m < M; m++) expect(res[m * N + 4]).toBe(0);
+      return res;
+    }, gemmInt8Ref(M, N, Kd, dense, oracle, null), KERNEL_TWIN);
+  });
+
+  it("large K keeps the int32 sums exact (activation range shrinks so K2 * Q * 127 < 2^31)", () => {
+    // worst case for overflow: every weight at +127 and every activation at the row maximum
+    const M = 3, N = 8, Kd = 20000;
+    const rng = rngFor("int8 gemm large K");
+    const x = new Float32Array(M * Kd).fill(1);
+    const w = new Float32Array(Kd * N).fill(0.5);
+    const oracle = quantizeColumns(w, Kd, N);
+    const image = int8Image(quantizeTiles(packPanels(w, Kd, N), 1, 1, Kd));
+    crossCheck("int8 gemm large K", rng, (k) => {
+      const o = zeros(k, M * N);
+      k.exports.gemm(M, N, Kd, put(k, x), Kd, putInt8(k, image), 0, o, N, zeros(k, M * (Kd + 3)));
+      return get(k, o, M * N);
+    }, gemmInt8Ref(M, N, Kd, x, oracle, null), KERNEL_TWIN);
+  });
+});
+
+describe("int8 embedding gather (rows of dim rounded up to even, a scale per row)", () => {
+  it.each([[1, 1], [5, 2], [7, 3], [9, 15], [3, 16], [6, 17], [4, 33]])("rows=%i dim=%i", (rows, dim) => {
+    const rng = rngFor(`int8 gather ${rows}x${dim}`);
+    const table = rng.float32Array(rows * dim, (r) => r.uniform(-3, 3));
+    if (rows > 2) table.fill(0, dim, 2 * dim); // an all-zero row
+    const q = quantizeRows(table, rows, dim);
+    const ids = Int32Array.from({ length: 11 }, () => rng.int(0, rows));
+    const ref: number[] = [];
+    for (const id of ids) {
+      // oracle: per-row scale max|row| / 127, q = round(v / scale)
+      const row = Array.from(table.subarray(id * dim, (id + 1) * dim));
+      const s = Math.fround(Math.max(...row.map(Math.abs)) / 127);
+      for (const v of row) ref.push(s > 0 ? Math.max(-127, Math.min(127, Math.round(v / s))) * s : 0);
+    }
+    crossCheck(`int8 gather ${rows}x${dim}`, rng, (k) => {
+      const idp = k.alloc(ids.length * 4, "ids");
+      k.i32.set(ids, idp >>> 2);
+      const o = zeros(k, ids.length * dim);
+      k.exports.gatherRows(ids.length, idp, putInt8(k, int8Image(q)), dim, o, rows);
+      return get(k, o, ids.length * dim);
+    }, ref, KERNEL_TWIN);
+  });
+});
+
+describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s sequence kernel, int8 tiles", (kind) => {
+  const cell = kind === "gru_reset_after" ? "gru" : kind;
+  const resetAfter = kind === "gru_reset_after";
+  const G = cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
+  const units = [1, 2, 3, 5, 7, 8, 9, 16, 19];
+  // every batch size takes the batched algorithm with int8 weights (B < 4 included)
+  const variants: { name: string; B: number; T: number; masked: boolean; back: boolean; align: boolean; init: boolean; acts: [number, number]; zero?: boolean }[] = [
+    { name: "plain", B: 1, T: 5, masked: false, back: false, align: false, init: false, acts: [3, 4] },
+    { name: "batch 3, masked", B: 3, T: 6, masked: true, back: false, align: false, init: false, acts: [3, 4] },
+    { name: "go_backwards", B: 2, T: 4, masked: true, back: true, align: false, init: true, acts: [3, 5] },
+    { name: "backward aligned", B: 2, T: 9, masked: false, back: true, align: true, init: true, acts: [1, 6] },
+    { name: "masked, zero output", B: 3, T: 5, masked: true, back: true, align: true, init: true, acts: [3, 4], zero: true },
+    { name: "batch 4", B: 4, T: 3, masked: false, back: false, align: false, init: true, acts: [3, 4] },
+    { name: "batch 5 masked", B: 5, T: 4, masked: true, back: true, align: true, init: true, acts: [3, 5], zero: true },
+    { name: "batch 9 (leftover rows)", B: 9, T: 3, masked: true, back: false, align: false, init: false, acts: [1, 6] },
+  ];
+  const cases = units.flatMap((u) => variants.map((v) => ({ u, ...v })));
+  it.each(cases)("units=$u $name", ({ u, B, T, masked, back, align, init, acts, zero }) => {
+    const rng = rngFor(`int8 ${kind} u=${u} B=${B} T=${T} masked=${masked} back=${back}`);
+    const inDim = (u % 5) + 2;
+    const scale = 1 / Math.sqrt(u + inDim);
+    const cs: RecurrentCase = {
+      cell, B, T, inDim, u, resetAfter,
+      x: rng.float32Array(B * T * inDim, unit),
+      W: rng.float32Array(inDim * G * u, (r) => r.uniform(-2, 2) * scale),
+      U: rng.float32Array(u * G * u, (r) => r.uniform(-2, 2) * scale),
+      bias: rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
+      mask: masked ? Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || rng.next() < 0.3 ? 0 : 1)) : null,
+      goBackwards: back,
+      align,
+      zeroMasked: zero ?? false,
+      act: acts[0],
+      recAct: acts[1],
+      h0: init ? rng.float32Array(B * u, unit) : null,
+      c0: init && cell === "lstm" ? rng.float32Array(B * u, unit) : null,
+    };
+    const ref = recurrentInt8Ref(cs);
+    const U8 = padTo8(u);
+    const tiles = U8 / 8;
+    const Wo = quantizeColumns(cs.W, inDim, G * u);
+    const Uo = quantizeColumns(cs.U, u, G * u);
+    const wImage = exported(packGatePanels(cs.W, inDim, G, u), { blocks: [[tiles * G, 1, inDim]] }, packGatePanels(Float32Array.from(Wo.deq), inDim, G, u), "input kernel");
+    const uPacked = (m: Float32Array) => (cell === "lstm" ? packLstmRecurrent(m, u) : cell === "gru" ? packGruRecurrent(m, u, resetAfter) : packSimpleRnnRecurrent(m, u));
+    const uHow: Int8Layout = { blocks: cell === "gru" && !resetAfter ? [[tiles, 2, u], [tiles, 1, u]] : [[tiles, G, u]] };
+    const uImage = exported(uPacked(cs.U), uHow, uPacked(Float32Array.from(Uo.deq)), "recurrent kernel");
+    /** The layer on kernel instance k: int8 weights (images) or f32 (null). */
+    const run = (k: KernelInstance, which: "seq" | "h" | "c", int8: boolean) => {
+      const xp = zeros(k, B * T * G * U8);
+      const q = zeros(k, B * T * (evenK(inDim) + 2));
+      const w = int8 ? putInt8(k, wImage) : put(k, packGatePanels(cs.W, inDim, G, u));
+      k.exports.gemm(B * T, G * U8, inDim, put(k, cs.x), inDim, w, put(k, packGateVector(cs.bias, G, u, 0)), xp, G * U8, q);
+      const h = zeros(k, B * U8);
+      const c = zeros(k, B * U8);
+      for (let b = 0; b < B; b++) {
+        if (cs.h0) k.f32.set(cs.h0.subarray(b * u, (b + 1) * u), (h >>> 2) + b * U8);
+        if (cs.c0) k.f32.set(cs.c0.subarray(b * u, (b + 1) * u), (c >>> 2) + b * U8);
+      }
+      const scratch = zeros(k, 3 * U8 + 32 + 6 * B * U8);
+      const mask = cs.mask ? putBytes(k, cs.mask) : 0;
+      const seq = zeros(k, B * T * u);
+      const flags = (back ? 1 : 0) | (align ? 2 : 0) | (zero ? 4 : 0);
+      const wr = int8 ? putInt8(k, uImage) : put(k, uPacked(cs.U));
+      if (cell === "lstm") {
+        k.exports.lstmSequence(B, T, u, xp, wr, h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
+      } else if (cell === "gru") {
+        const bRec = resetAfter ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
+        k.exports.gruSequence(B, T, u, xp, wr, bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
+      } else {
+        k.exports.simpleRnnSequence(B, T, u, xp, wr, h, scratch, mask, seq, flags, cs.act);
+      }
+      if (which === "seq") return get(k, seq, B * T * u);
+      const p = which === "h" ? h : c;
+      const rows = get(k, p, B * U8);
+      const out = new Float32Array(B * u);
+      for (let b = 0; b < B; b++) out.set(rows.subarray(b * U8, b * U8 + u), b * u);
+      return out;
+    };
+    const outs: ["seq" | "h" | "c", Float64Array][] = [["seq", ref.seq], ["h", ref.h]];
+    if (cell === "lstm") outs.push(["c", ref.c]);
+    for (const [which, r] of outs) {
+      // relaxed: the fused epilogue moves h by an ulp, which can flip an int16 rounding next step
+      const got = crossCheck(`int8 ${kind} ${which}`, rng, (k) => run(k, which, true), r, INT8_KERNEL_F64);
+      check(got.simd, run(K.simd, which, false), INT8_WEIGHTS, `int8 ${kind} ${which} vs f32 kernels`, rng);
+    }
+  });
+});
