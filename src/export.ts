@@ -12,18 +12,20 @@ import { importTfjs, manifestPaths } from "./import/tfjs.js";
 import { buildModel } from "./model/build.js";
 import type { PackedModel } from "./model/spec.js";
 import { writeBundle } from "./format/writer.js";
-import type { SectionDtype } from "./format/bundle.js";
+import type { BundleDtype } from "./format/bundle.js";
 import { normalizeTokenizerConfig, type TokenizerOptions } from "./text/tokenizer.js";
 
 export { writeBundle } from "./format/writer.js";
 export { readBundle } from "./format/reader.js";
 export { buildModel } from "./model/build.js";
+export { quantizePacked } from "./model/quantize.js";
 export { importTfjs } from "./import/tfjs.js";
 export { importKerasFile } from "./import/keras/index.js";
 export { normalizeTokenizerConfig } from "./text/tokenizer.js";
 
 export interface ExportOptions {
-  dtype?: SectionDtype;
+  /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
+  dtype?: BundleDtype;
   /** Keras Tokenizer.to_json() document, plain {word: index} map, or a path to either. */
   tokenizer?: unknown;
   tokenizerOptions?: TokenizerOptions;

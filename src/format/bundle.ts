@@ -19,9 +19,16 @@ export const PREAMBLE_BYTES = 12;
 export const TRAILER_BYTES = 4;
 export const SECTION_ALIGN = 16;
 
-/** Storage types of sections. f32 is copied as is; f16 is widened to f32 on load. */
-export type SectionDtype = "f32" | "f16";
-export const DTYPE_BYTES: Record<SectionDtype, number> = { f32: 4, f16: 2 };
+/**
+ * Storage types of sections. f32 is copied as is; f16 is widened to f32 on load; i8 (weight
+ * matrices of an int8 bundle) stays int8 in kernel memory, with its f32 scales in the section
+ * its `scales` field names.
+ */
+export type SectionDtype = "f32" | "f16" | "i8";
+export const DTYPE_BYTES: Record<SectionDtype, number> = { f32: 4, f16: 2, i8: 1 };
+
+/** What export writes: every section f32, every section f16, or int8 matrices (rest f32). */
+export type BundleDtype = "f32" | "f16" | "int8";
 
 export interface SectionEntry {
   /** Weight name in spec.weights. */
@@ -33,8 +40,8 @@ export interface SectionEntry {
   /** Number of stored values (bytes / dtype size). */
   length: number;
   /**
-   * Reserved for int8 sections (a later version): name of the section holding one f32 scale
-   * per output row. Readers of this version refuse sections they cannot decode.
+   * i8 sections only: name of the f32 section holding one scale per output column (per row of
+   * an embedding table). Readers older than int8 refuse the i8 dtype (E_BUNDLE_VERSION).
    */
   scales?: string;
 }
@@ -44,7 +51,7 @@ export interface BundleHeader {
   version: number;
   generator: string;
   /** Weight storage chosen at export (informational; each section states its own dtype). */
-  dtype: SectionDtype;
+  dtype: BundleDtype;
   model: ModelSpec;
   sections: SectionEntry[];
   /** Free-form user metadata: labels, normalisation statistics, training figures. */

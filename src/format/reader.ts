@@ -7,7 +7,7 @@
 import { fail, RnnWasmError } from "../errors.js";
 import type { ModelSpec, PackedModel } from "../model/spec.js";
 import { validateSpec } from "../model/validate.js";
-import { DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, SECTION_ALIGN, TRAILER_BYTES, type BundleHeader, type SectionDtype } from "./bundle.js";
+import { DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, SECTION_ALIGN, TRAILER_BYTES, type BundleHeader, type SectionDtype, type SectionEntry } from "./bundle.js";
 import { crc32 } from "./crc32.js";
 
 function corrupt(msg: string): never {
@@ -59,7 +59,7 @@ export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
   const dataStart = PREAMBLE_BYTES + headerBytes;
   const dataEnd = n - TRAILER_BYTES;
   let prevEnd = dataStart;
-  const byName = new Map<string, { dtype: SectionDtype; offset: number; length: number }>();
+  const byName = new Map<string, SectionEntry>();
   for (const s of header.sections) {
     if (typeof s !== "object" || s === null || typeof s.name !== "string") corrupt("section entry is malformed");
     if (!Object.hasOwn(DTYPE_BYTES, s.dtype)) { // own keys only: "toString" is not a dtype
@@ -71,31 +71,37 @@ export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
     if (s.offset + s.bytes > dataEnd) corrupt(`section ${s.name} (${s.offset}..${s.offset + s.bytes}) runs past the data (${dataEnd} bytes)`);
     if (s.bytes !== s.length * DTYPE_BYTES[s.dtype as SectionDtype]) corrupt(`section ${s.name}: ${s.bytes} bytes do not hold ${s.length} ${s.dtype} values`);
     if (byName.has(s.name)) corrupt(`section ${s.name} appears twice`);
-    byName.set(s.name, { dtype: s.dtype as SectionDtype, offset: s.offset, length: s.length });
+    byName.set(s.name, s);
     prevEnd = s.offset + s.bytes;
   }
   const spec = header.model as ModelSpec;
+  // f32 sections are viewed in place when the bytes are 4-byte aligned in memory (zero copy
+  // until the single copy into kernel memory); otherwise the bundle is copied once.
+  if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
   const lengths = new Map<string, number>();
+  const int8 = new Map<string, number>(); // int8 weight -> scale count
+  const data: PackedModel["data"] = new Map();
   for (const w of spec.weights) {
     if (typeof w !== "object" || w === null || typeof w.name !== "string") corrupt("weight entry is malformed");
     const s = byName.get(w.name);
     if (!s) corrupt(`weight ${w.name} has no section`);
     if (w.length !== s.length) corrupt(`weight ${w.name}: spec says ${w.length} values, section holds ${s.length}`);
     lengths.set(w.name, s.length);
+    let n = s.length;
+    if (s.dtype === "i8") {
+      // its f32 scales follow at the next 16-byte boundary: the two are the kernel-memory image
+      const sc = byName.get(s.scales!);
+      if (sc?.dtype !== "f32" || sc.offset !== ((s.offset + n + 15) & -16)) corrupt(`int8 weight ${w.name}: no f32 scales after it`);
+      int8.set(w.name, sc.length);
+      n = sc.offset + sc.bytes - s.offset;
+    }
+    data.set(w.name, new (s.dtype === "f32" ? Float32Array : s.dtype === "f16" ? Uint16Array : Uint8Array)(bytes.buffer as ArrayBuffer, bytes.byteOffset + s.offset, n));
   }
   try {
-    validateSpec(spec, lengths);
+    validateSpec(spec, lengths, int8);
   } catch (e) {
     if (e instanceof RnnWasmError) throw e;
     corrupt(`model spec is malformed (${(e as Error).message})`);
-  }
-
-  // f32 sections are viewed in place when the bytes are 4-byte aligned in memory (zero copy
-  // until the single copy into kernel memory); otherwise the bundle is copied once.
-  if (bytes.byteOffset % 4 !== 0) bytes = bytes.slice();
-  const data = new Map<string, Float32Array | Uint16Array>();
-  for (const [name, s] of byName) {
-    if (lengths.has(name)) data.set(name, new (s.dtype === "f32" ? Float32Array : Uint16Array)(bytes.buffer as ArrayBuffer, bytes.byteOffset + s.offset, s.length));
   }
   return { header, packed: { spec, data }, checksum: actual };
 }

@@ -1,12 +1,17 @@
 /** Writes a PackedModel as .rnnb bytes (format in bundle.ts / docs/bundle-format.md). */
 import { RnnWasmError } from "../errors.js";
 import type { PackedModel } from "../model/spec.js";
-import { align16, DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, TRAILER_BYTES, type BundleHeader, type SectionDtype, type SectionEntry } from "./bundle.js";
+import { int8Parts, quantizePacked } from "../model/quantize.js";
+import { align16, DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, TRAILER_BYTES, type BundleDtype, type BundleHeader, type SectionEntry } from "./bundle.js";
 import { crc32 } from "./crc32.js";
 import { floatToHalf, halvesToFloats } from "./half.js";
 
+/** Suffix of the f32 section that holds an int8 weight's scales. */
+export const SCALES_SUFFIX = "#scales";
+
 export interface WriteOptions {
-  dtype?: SectionDtype;
+  /** f32, f16, or int8: weight matrices quantised (src/model/quantize.ts), other weights f32. */
+  dtype?: BundleDtype;
   metadata?: Record<string, unknown>;
   tokenizer?: unknown;
   generator?: string;
@@ -16,10 +21,27 @@ export interface WriteOptions {
 
 export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8Array {
   const dtype = opts.dtype ?? "f32";
-  if (dtype !== "f32" && dtype !== "f16") {
-    throw new RnnWasmError("E_ARGUMENT", `bundle dtype must be "f32" or "f16", received ${JSON.stringify(dtype)}`);
+  if (dtype !== "f32" && dtype !== "f16" && dtype !== "int8") {
+    throw new RnnWasmError("E_ARGUMENT", `bundle dtype must be "f32", "f16" or "int8", received ${JSON.stringify(dtype)}`);
   }
+  const int8 = [...packed.data].find(([, d]) => d instanceof Uint8Array);
+  if (int8 && dtype !== "int8") throw new RnnWasmError("E_ARGUMENT", `weight ${int8[0]} is int8: this model can only be written with dtype "int8"`);
+  if (dtype === "int8") packed = quantizePacked(packed);
   const weights = packed.spec.weights;
+  // an int8 weight (its kernel-memory image, src/model/quantize.ts) becomes an i8 section and,
+  // at the next 16-byte boundary, the f32 section of its scales
+  const plan: { name: string; data: Float32Array | Uint16Array | Uint8Array; dtype: SectionEntry["dtype"]; scales?: string }[] = [];
+  for (const w of weights) {
+    const data = packed.data.get(w.name);
+    if (data instanceof Uint8Array) {
+      const name = w.name + SCALES_SUFFIX;
+      if (packed.data.has(name)) throw new RnnWasmError("E_WEIGHTS", `weight ${name} collides with the scales of ${w.name}`);
+      plan.push({ name: w.name, data: data.subarray(0, w.length), dtype: "i8", scales: name }, { name, data: int8Parts(data, w.length).scales, dtype: "f32" });
+      continue;
+    }
+    if (!data || data.length !== w.length) throw new RnnWasmError("E_WEIGHTS", `weight ${w.name} is missing or has the wrong length`);
+    plan.push({ name: w.name, data, dtype: dtype === "f16" ? "f16" : "f32" });
+  }
   // The header holds the section offsets, whose values depend on the header's own length:
   // lay the sections out after a header of a guessed size, then grow the guess until stable.
   let headerGuess = 0;
@@ -27,9 +49,9 @@ export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8
   let headerBytes: Uint8Array;
   for (;;) {
     let off = align16(PREAMBLE_BYTES + headerGuess);
-    const sections: SectionEntry[] = weights.map((w) => {
-      const bytes = w.length * DTYPE_BYTES[dtype];
-      const s: SectionEntry = { name: w.name, dtype, offset: off, bytes, length: w.length };
+    const sections: SectionEntry[] = plan.map((p) => {
+      const bytes = p.data.length * DTYPE_BYTES[p.dtype];
+      const s: SectionEntry = { name: p.name, dtype: p.dtype, offset: off, bytes, length: p.data.length, ...(p.scales ? { scales: p.scales } : {}) };
       off = align16(off + bytes);
       return s;
     });
@@ -60,8 +82,12 @@ export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8
   out.fill(0x20, PREAMBLE_BYTES + headerBytes.length, PREAMBLE_BYTES + headerGuess);
   view.setUint32(8, headerGuess, true);
   header.sections.forEach((s, i) => {
-    let data = packed.data.get(s.name);
-    if (!data || data.length !== s.length) throw new RnnWasmError("E_WEIGHTS", `weight ${s.name} is missing or has the wrong length`);
+    let data = plan[i].data;
+    if (data instanceof Uint8Array) {
+      out.set(data, s.offset);
+      opts.onSection?.(i + 1, header.sections.length, s.name);
+      return;
+    }
     if (data instanceof Uint16Array) {
       // halves read from an f16 bundle: copied as they are, or widened for an f32 bundle
       if (dtype === "f16") {
@@ -73,7 +99,7 @@ export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8
       halvesToFloats(data, f);
       data = f;
     }
-    if (dtype === "f32") {
+    if (s.dtype === "f32") {
       new Uint8Array(out.buffer, s.offset, s.bytes).set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     } else {
       for (let j = 0; j < data.length; j++) view.setUint16(s.offset + 2 * j, floatToHalf(data[j]), true);

@@ -9,7 +9,7 @@ import { fail } from "../errors.js";
 import type { KernelInstance } from "../wasm/kernels.js";
 import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8 } from "./layout.js";
 import { convPadLeft, opOutputShapes } from "./shapes.js";
-import type { ModelSpec, Op, Shape } from "./spec.js";
+import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
 type RnnOp = Extract<Op, { op: "rnn" }>;
 
@@ -51,7 +51,6 @@ interface Plan {
   bytes: number;
 }
 
-const GATES = { lstm: 4, gru: 3, simple_rnn: 1 } as const;
 const BIN = { add: 0, avg: 0, mul: 1, max: 2, min: 3, sub: 4 } as const;
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -61,7 +60,10 @@ export class Executor {
   private arenaBytes = 0;
   /** Valid id range per int input: the smallest input_dim of the Embeddings it feeds. */
   private idLimits = new Map<string, { limit: number; layer: string }>();
-  /** Per op, the kernel-memory pointer of each weight role (absent roles read as 0). */
+  /**
+   * Per op, the kernel-memory pointer of each weight role. An absent role is undefined, which
+   * a wasm i32 parameter receives as 0 (no weight), and `undefined & 1` is 0 (not int8).
+   */
   private w: Record<string, number>[];
 
   constructor(
@@ -70,7 +72,7 @@ export class Executor {
     weightPtrs: Map<string, number>,
   ) {
     this.w = spec.ops.map((op) => {
-      const ptrs: Record<string, number> = { kernel: 0, bias: 0, recurrentBias: 0, gamma: 0, beta: 0 };
+      const ptrs: Record<string, number> = {};
       for (const [role, name] of Object.entries((op as { weights?: Record<string, string> }).weights ?? {})) ptrs[role] = weightPtrs.get(name)!;
       return ptrs;
     });
@@ -124,12 +126,15 @@ export class Executor {
         take(`${idx}:xp`, batch * T * GATES[op.cell] * U8 * 4);
         take(`${idx}:h`, batch * U8 * 4);
         take(`${idx}:c`, batch * U8 * 4);
-        take(`${idx}:scratch`, (3 * U8 + 32 + 5 * batch * U8) * 4); // per-row + batched kernels
+        take(`${idx}:scratch`, (3 * U8 + 32 + 6 * batch * U8) * 4); // per-row + batched (+ int8) kernels
       } else if (op.op === "conv1d") {
         take(`${idx}:cols`, batch * outShapes[0][0] * op.kernelSize * op.inDim * 4);
         // sessions: history rows + this chunk, per batch row
         if (streaming) take(`${idx}:window`, batch * (op.dilation * (op.kernelSize - 1) + T) * op.inDim * 4);
       }
+      // int8 kernel: its input rows as int16 (K rounded up to even) with a scale per row, no
+      // more than the f32 input's own bytes since K >= 2
+      if (this.w[idx].kernel & 1) take(`${idx}:q`, 4 * batch * (op.op === "conv1d" ? outShapes[0][0] * op.kernelSize * op.inDim : prod(ins[0])));
     });
     return (this.plan = { key, batch, shapes, offsets, bytes });
   }
@@ -187,11 +192,11 @@ export class Executor {
       const W = this.w[idx];
       switch (op.op) {
         case "embedding":
-          ex.gatherRows(n(x), ptr(x), W.table, op.outputDim, ptr(out));
+          ex.gatherRows(n(x), ptr(x), W.table, op.outputDim, ptr(out), op.inputDim);
           if (op.maskZero) ex.maskFromIds(n(x), ptr(x), ptr(op.outputs[1]));
           break;
         case "dense":
-          ex.gemm(rows(x), op.units, op.inDim, ptr(x), op.inDim, W.kernel, W.bias, ptr(out), op.units);
+          ex.gemm(rows(x), op.units, op.inDim, ptr(x), op.inDim, W.kernel, W.bias, ptr(out), op.units, scratch("q"));
           this.activate(op.activation, ptr(out), rows(out), op.units);
           break;
         case "rnn":
@@ -243,7 +248,7 @@ export class Executor {
             ex.im2col1d(batch, T, C, ptr(x), Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding), cols);
           }
           const K = op.kernelSize * C;
-          ex.gemm(batch * Tout, op.filters, K, cols, K, W.kernel, W.bias, ptr(out), op.filters);
+          ex.gemm(batch * Tout, op.filters, K, cols, K, W.kernel, W.bias, ptr(out), op.filters, scratch("q"));
           this.activate(op.activation, ptr(out), batch * Tout, op.filters);
           break;
         }
@@ -306,7 +311,7 @@ export class Executor {
     const U8 = padTo8(u);
     const G = GATES[op.cell];
     const xp = scratch("xp");
-    ex.gemm(batch * T, G * U8, op.inDim, ptr(x), op.inDim, W.kernel, W.bias, xp, G * U8);
+    ex.gemm(batch * T, G * U8, op.inDim, ptr(x), op.inDim, W.kernel, W.bias, xp, G * U8, scratch("q"));
     const slot = states?.slot(idx, op, batch);
     const h = slot ? slot.h : scratch("h");
     const c = slot ? slot.c : scratch("c");

@@ -40,20 +40,26 @@ export interface ModelIO {
   dtype?: "float32" | "int32";
 }
 
-/** Copies every packed weight into one block of kernel memory; returns name -> pointer. */
+/**
+ * Copies every packed weight into one block of kernel memory; returns name -> pointer. An int8
+ * weight (its int8 values, then its f32 scales) gets a pointer with bit 0 set: the kernels take
+ * their int8 paths from that bit (docs/kernels.md).
+ */
 export function placeWeights(k: KernelInstance, packed: PackedModel): { ptrs: Map<string, number>; block: number; bytes: number } {
   let bytes = 0;
   const offsets = new Map<string, number>();
   for (const w of packed.spec.weights) {
     offsets.set(w.name, bytes);
-    bytes += Math.ceil((w.length * 4) / 16) * 16;
+    const data = packed.data.get(w.name)!;
+    bytes += Math.ceil((data instanceof Uint8Array ? data.length : w.length * 4) / 16) * 16;
   }
   const block = k.alloc(Math.max(bytes, 16), "weights");
   const ptrs = new Map<string, number>();
   for (const w of packed.spec.weights) {
-    const p = block + offsets.get(w.name)!;
+    let p = block + offsets.get(w.name)!;
     const data = packed.data.get(w.name)!;
-    if (data instanceof Uint16Array) {
+    if (data instanceof Uint8Array) k.u8.set(data, p++);
+    else if (data instanceof Uint16Array) {
       // halves into the upper half of the slot, widened in place by the kernel
       k.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p + 2 * w.length);
       k.exports.widenHalves(w.length, p + 2 * w.length, p);

@@ -8,10 +8,11 @@
 import { RnnWasmError } from "../errors.js";
 import { ACT_CODES, ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8 } from "./layout.js";
 import { opOutputShapes } from "./shapes.js";
-import type { ModelSpec, Op, Shape } from "./spec.js";
+import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
-const GATES = { lstm: 4, gru: 3, simple_rnn: 1 } as const;
 const MAX = 1 << 30;
+/** Bound of window sizes, strides, dilations and repeats. */
+const WINDOW_MAX = 1 << 20;
 
 function bad(msg: string): never {
   throw new RnnWasmError("E_BUNDLE_CORRUPT", `bundle model spec: ${msg}`);
@@ -23,19 +24,21 @@ const same = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => 
 const oneOf = (v: unknown, xs: string[]) => xs.includes(v as string);
 
 /**
- * What `op` needs besides its shapes: whether its own fields are sane, and the packed length
- * of each weight it reads ([role, length, required]).
+ * What `op` needs besides its shapes: whether its own fields are sane, and the packed size of
+ * each weight it reads, [role, columns, K, required]: columns x K floats, or, for an int8
+ * weight (K >= 2 only: matrices and tables), columns x K rounded up to even int8 values with one
+ * scale per column (docs/kernels.md).
  */
-function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undefined, number, boolean][]] {
+function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undefined, number, number, boolean][]] {
   const F = ins[0][ins[0].length - 1] as number;
   const w = (op as { weights?: Record<string, string> }).weights ?? {};
   switch (op.op) {
     case "embedding":
       // ids must come straight from an int32 model input (the kernel indexes rows with them)
       return [int(op.inputDim) && int(op.outputDim) && spec.inputs.find((i) => i.tensor === op.inputs[0])?.dtype === "int32" &&
-        typeof op.maskZero === "boolean" && (op.outputs.length === 2) === op.maskZero, [[w.table, op.inputDim * op.outputDim, true]]];
+        typeof op.maskZero === "boolean" && (op.outputs.length === 2) === op.maskZero, [[w.table, op.inputDim, op.outputDim, true]]];
     case "dense":
-      return [int(op.units) && op.inDim === F && isAct(op.activation), [[w.kernel, padTo8(op.units) * F, true], [w.bias, padTo8(op.units), false]]];
+      return [int(op.units) && op.inDim === F && isAct(op.activation), [[w.kernel, padTo8(op.units), F, true], [w.bias, padTo8(op.units), 1, false]]];
     case "rnn": {
       const G = GATES[op.cell];
       const U8 = padTo8(op.units);
@@ -44,19 +47,19 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
         !!G && int(op.units) && ins[0].length === 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
           op.activation < ACT_SOFTMAX && op.recurrentActivation < ACT_SOFTMAX && (!w.recurrentBias || (op.cell === "gru" && op.resetAfter)) &&
           (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => same(s, [op.units])),
-        [[w.kernel, G * U8 * F, true], [w.bias, G * U8, false], [w.recurrentKernel, G * U8 * op.units, true], [w.recurrentBias, 3 * U8, false]],
+        [[w.kernel, G * U8, F, true], [w.bias, G * U8, 1, false], [w.recurrentKernel, G * U8, op.units, true], [w.recurrentBias, 3 * U8, 1, false]],
       ];
     }
     case "conv1d":
       return [
-        ins[0].length === 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, 1 << 20) && int(op.strides, 1 << 20) &&
-          int(op.dilation, 1 << 20) && oneOf(op.padding, ["valid", "same", "causal"]) && isAct(op.activation),
-        [[w.kernel, padTo8(op.filters) * op.kernelSize * F, true], [w.bias, padTo8(op.filters), false]],
+        ins[0].length === 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
+          int(op.dilation, WINDOW_MAX) && oneOf(op.padding, ["valid", "same", "causal"]) && isAct(op.activation),
+        [[w.kernel, padTo8(op.filters), op.kernelSize * F, true], [w.bias, padTo8(op.filters), 1, false]],
       ];
     case "scale_shift":
-      return [true, [[w.scale, F, true], [w.shift, F, true]]];
+      return [true, [[w.scale, F, 1, true], [w.shift, F, 1, true]]];
     case "layer_norm":
-      return [typeof op.epsilon === "number", [[w.gamma, F, false], [w.beta, F, false]]];
+      return [typeof op.epsilon === "number", [[w.gamma, F, 1, false], [w.beta, F, 1, false]]];
     case "activation":
       return [isAct(op.activation), []];
     case "relu":
@@ -66,11 +69,11 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
     case "global_pool":
       return [ins[0].length === 2 && oneOf(op.mode, ["avg", "max"]), []];
     case "pool1d":
-      return [ins[0].length === 2 && int(op.poolSize, 1 << 20) && int(op.strides, 1 << 20) && oneOf(op.padding, ["valid", "same"]) && oneOf(op.mode, ["avg", "max"]), []];
+      return [ins[0].length === 2 && int(op.poolSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) && oneOf(op.padding, ["valid", "same"]) && oneOf(op.mode, ["avg", "max"]), []];
     case "reshape":
       return [Array.isArray(op.target) && op.target.every((d) => d === -1 || int(d)), []];
     case "repeat":
-      return [int(op.n, 1 << 20) && ins[0].length === 1, []];
+      return [int(op.n, WINDOW_MAX) && ins[0].length === 1, []];
     case "merge":
       return [
         ins.length >= 2 && oneOf(op.mode, ["add", "mul", "avg", "max", "min", "sub", "concat"]) &&
@@ -82,7 +85,8 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
   }
 }
 
-export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>): void {
+/** int8: the int8 weights with their scale counts (none in an f32/f16 bundle). */
+export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>, int8 = new Map<string, number>()): void {
   if (typeof spec !== "object" || spec === null || !Array.isArray(spec.inputs) || !spec.inputs.length || !Array.isArray(spec.outputs) ||
     !spec.outputs.length || !Array.isArray(spec.ops) || typeof spec.tensors !== "object" || spec.tensors === null) {
     bad("inputs, outputs, ops or tensors missing");
@@ -107,13 +111,16 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     if (!ins.length) bad(`${L}: no inputs`);
     const [ok, ws] = needs(op, ins, spec);
     if (!ok) bad(`${L}: ${op.op} options do not fit its inputs`);
-    for (const [name, length, required] of ws) {
+    for (const [name, cols, K, required] of ws) {
       if (name === undefined) {
         if (required) bad(`${L}: a weight is missing`);
         continue;
       }
       const len = weightLengths.get(name);
-      if (len !== length) bad(`${L}: weight ${name} holds ${len ?? "no"} floats, the layer needs ${length}`);
+      const scales = int8.get(name);
+      if (scales === undefined ? len !== cols * K : K < 2 || scales !== cols || len !== cols * (K + (K & 1))) {
+        bad(`${L}: weight ${name} holds ${len ?? "no"} ${scales === undefined ? "floats" : "int8"}, the layer needs ${cols * K}`);
+      }
     }
     let shapes: Shape[];
     try {

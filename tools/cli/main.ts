@@ -1,7 +1,7 @@
 /**
  * The rnn-wasm command line (bin "rnn-wasm", built to dist/cli.js):
  *
- *   rnn-wasm export  <model.json|model.h5|model.keras> -o out.rnnb [--dtype f32|f16] [--tokenizer vocab.json] ...
+ *   rnn-wasm export  <model.json|model.h5|model.keras> -o out.rnnb [--dtype f32|f16|int8] [--tokenizer vocab.json] ...
  *   rnn-wasm inspect <model.rnnb|model.json|model.h5|model.keras> [--json]
  *   rnn-wasm predict <model> (--input JSON | --input-file f.json | --text "...")
  *   rnn-wasm bench   <model> [--json out.json]
@@ -17,7 +17,7 @@ import { basename, extname, join, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { RnnWasmError } from "../../src/errors.js";
 import { exportBundle } from "../../src/export.js";
-import { DTYPE_BYTES, type SectionDtype } from "../../src/format/bundle.js";
+import type { BundleDtype } from "../../src/format/bundle.js";
 import { readBundle } from "../../src/format/reader.js";
 import { loadModel } from "../../src/index.js";
 import { normalizeTokenizerConfig, type TokenizerConfig, type TokenizerOptions } from "../../src/text/tokenizer.js";
@@ -50,7 +50,7 @@ const hex32 = (n: number) => (n >>> 0).toString(16).padStart(8, "0");
 
 interface ExportFlags {
   out: string;
-  dtype: SectionDtype;
+  dtype: BundleDtype;
   tokenizer?: string;
   maxLen?: number;
   padding?: "pre" | "post";
@@ -206,17 +206,16 @@ function describeMetadata(meta: Record<string, unknown>): string[] {
   });
 }
 
-async function cmdInspect(model: string, o: { json?: boolean; dtype?: SectionDtype }): Promise<void> {
+async function cmdInspect(model: string, o: { json?: boolean; dtype?: BundleDtype }): Promise<void> {
   const m: ModelFile = await readModelFile(model);
   if (m.kind === "bundle" && o.dtype !== undefined) throw new UsageError("--dtype applies to model.json/.h5/.keras sources; a bundle's dtype is fixed at export");
-  const dtype: SectionDtype = m.kind === "bundle" ? m.header.dtype : o.dtype ?? "f32";
+  const dtype: BundleDtype = m.kind === "bundle" ? m.header.dtype : o.dtype ?? "f32";
   const bytes = bundleBytesOf(m, dtype);
   const checksum = m.kind === "bundle" ? m.checksum : new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(bytes.length - 4, true);
   const spec = m.packed.spec;
   const summary = summarize(spec);
-  const weightBytes = m.kind === "bundle"
-    ? m.header.sections.reduce((a, s) => a + s.bytes, 0)
-    : spec.weights.reduce((a, w) => a + w.length * DTYPE_BYTES[dtype], 0);
+  // stored weight bytes (int8 bundles: the int8 matrices and their f32 scales)
+  const weightBytes = (m.kind === "bundle" ? m.header : readBundle(bytes).header).sections.reduce((a, s) => a + s.bytes, 0);
   const metadata = m.kind === "bundle" ? m.header.metadata ?? {} : {};
   const tokenizer = m.kind === "bundle" ? tokenizerSummary(m.header.tokenizer) : null;
   const inputs = spec.inputs.map((i) => ({ name: i.name, shape: [null, ...i.shape], dtype: i.dtype }));
@@ -401,7 +400,10 @@ export function buildProgram(): Command {
     .description("convert a tfjs model.json or a Keras .h5/.keras file into one .rnnb bundle")
     .argument("<model>", "model.json (tfjs LayersModel, shards beside it), model.h5 or model.keras")
     .requiredOption("-o, --out <file>", "the bundle to write (.rnnb)")
-    .addOption(new Option("--dtype <dtype>", "weight storage: f32, or f16 (half the size; widened to f32 on load)").choices(["f32", "f16"]).default("f32"))
+    .addOption(
+      new Option("--dtype <dtype>", "weight storage: f32, f16 (half the size; widened to f32 on load), or int8 (weight matrices int8 with per-column scales, ~4x smaller; int8 kernels)")
+        .choices(["f32", "f16", "int8"]).default("f32"),
+    )
     .option("--tokenizer <file>", "vocabulary to embed: Keras Tokenizer.to_json() or a plain {word: index} map")
     .option("--max-len <n>", "tokenizer: pad/truncate every text to n ids (default: the model's input length)", positiveInt("--max-len"))
     .addOption(new Option("--padding <side>", "tokenizer: where pad_sequences adds zeros").choices(["pre", "post"]))
@@ -418,8 +420,8 @@ export function buildProgram(): Command {
     .description("print a model's layers, output shapes, parameter counts, sizes, checksum and metadata")
     .argument("<model>", "model.rnnb, model.json, model.h5 or model.keras")
     .option("--json", "print the summary as JSON")
-    .addOption(new Option("--dtype <dtype>", "for a source model: the bundle dtype to size (default f32)").choices(["f32", "f16"]))
-    .action((model: string, o: { json?: boolean; dtype?: SectionDtype }) => cmdInspect(model, o));
+    .addOption(new Option("--dtype <dtype>", "for a source model: the bundle dtype to size (default f32)").choices(["f32", "f16", "int8"]))
+    .action((model: string, o: { json?: boolean; dtype?: BundleDtype }) => cmdInspect(model, o));
 
   program
     .command("predict")

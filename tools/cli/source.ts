@@ -7,7 +7,7 @@ import { readFile, stat } from "node:fs/promises";
 import { extname, resolve } from "node:path";
 import { RnnWasmError } from "../../src/errors.js";
 import { exportPacked } from "../../src/export.js";
-import type { BundleHeader, SectionDtype } from "../../src/format/bundle.js";
+import type { BundleDtype, BundleHeader } from "../../src/format/bundle.js";
 import { isBundle, readBundle } from "../../src/format/reader.js";
 import { writeBundle } from "../../src/format/writer.js";
 import type { PackedModel } from "../../src/model/spec.js";
@@ -55,6 +55,6 @@ export async function readModelFile(file: string): Promise<ModelFile> {
 }
 
 /** Bundle bytes for any model file (non-bundles are written in memory exactly as export writes them). */
-export function bundleBytesOf(m: ModelFile, dtype: SectionDtype = "f32"): Uint8Array {
+export function bundleBytesOf(m: ModelFile, dtype: BundleDtype = "f32"): Uint8Array {
   return m.kind === "bundle" ? m.bytes : writeBundle(m.packed, { dtype, generator: "rnn-wasm export" });
 }
