@@ -16,7 +16,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { buildBenchModel } from "./build.ts";
-import { createEngine, ENGINE_IDS, isEngineId } from "./engines/index.ts";
+import { createEngine, ENGINE_IDS, isEngineId, RNN_WASM_ENGINES } from "./engines/index.ts";
 import { prepareRnnWasmEntry, type RnnWasmEntry, type RnnWasmFrom } from "./engines/rnnwasm.ts";
 import { EngineUnavailable, type Engine, type EngineId, type LoadedModel, type Stream } from "./engines/types.ts";
 import { MODEL_DEFS, macsFormula, macsPerSequence, makeInput, modelDef, prefix, timestep, type BenchModel, type InputTensor, type ModelVariant } from "./models.ts";
@@ -24,7 +24,10 @@ import { writeModelFiles } from "./model-files.ts";
 import { referenceModel } from "./reference.ts";
 import { renderMarkdown, renderSvg } from "./report.ts";
 import { maxAbsDiff, pairedRatio, summarize, within, type Summary } from "./stats.ts";
-import { GATE } from "./tolerance.ts";
+import { GATE, GATE_INT8 } from "./tolerance.ts";
+
+/** The correctness gate of an engine: int8 weights are held to their quantisation bound. */
+const gateFor = (eid: EngineId) => (eid === "rnn-wasm-int8" ? GATE_INT8 : GATE);
 import type { ColdStartResult } from "./coldstart.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -248,6 +251,8 @@ export interface RatioResult {
   peer: EngineId;
   /** peer time / rnn-wasm time per round: > 1 means rnn-wasm is faster. */
   ratio: Summary;
+  /** Which rnn-wasm engine the ratio is to, when not the default f32 one ("rnn-wasm-int8"). */
+  ours?: EngineId;
 }
 
 export interface BenchResults {
@@ -378,7 +383,7 @@ async function main(): Promise<void> {
 
   const engines: BenchResults["engines"] = [];
   const live = new Map<EngineId, Engine>();
-  const rnnWasmEntry = s.engines.includes("rnn-wasm") ? await prepareRnnWasmEntry(root, s.rnnWasmFrom) : undefined;
+  const rnnWasmEntry = s.engines.some((e) => RNN_WASM_ENGINES.includes(e)) ? await prepareRnnWasmEntry(root, s.rnnWasmFrom) : undefined;
   if (rnnWasmEntry?.from === "src-bundle") notes.push("rnn-wasm: dist/ was missing or older than src/, so the harness bundled src/node.ts with esbuild (as npm run build does) and used the kernels in build/.");
   for (const id of s.engines) {
     try {
@@ -448,10 +453,11 @@ async function main(): Promise<void> {
         if (!refByVariant.has(variant)) refByVariant.set(variant, await referenceOutput(model, variant, seqGate));
         const ref = refByVariant.get(variant)!;
         const maxErr = maxAbsDiff(out, ref.data);
-        const gate = { maxErr, reference: ref.by, tolerance: GATE.name };
-        if (!within(out, ref.data, GATE)) gateFail.set(eid, { ...base, mode: "sequence", status: "disagrees", gate, detail: `disagrees (max err ${maxErr.toExponential(2)})` });
+        const G = gateFor(eid);
+        const gate = { maxErr, reference: ref.by, tolerance: G.name };
+        if (!within(out, ref.data, G)) gateFail.set(eid, { ...base, mode: "sequence", status: "disagrees", gate, detail: `disagrees (max err ${maxErr.toExponential(2)})` });
         else gateFail.set(eid, { ...base, mode: "sequence", status: "ok", gate });
-        log(`  ${eid}: loaded; gate vs ${ref.by}: max err ${maxErr.toExponential(2)}${within(out, ref.data, GATE) ? "" : "  DISAGREES"}`);
+        log(`  ${eid}: loaded; gate vs ${ref.by}: max err ${maxErr.toExponential(2)}${within(out, ref.data, G) ? "" : "  DISAGREES"}`);
       } catch (e) {
         gateFail.set(eid, { ...base, mode: "sequence", status: "failed", detail: (e as Error).message.split("\n")[0] });
         log(`  ${eid}: failed to load or predict: ${(e as Error).message.split("\n")[0]}`);
@@ -494,14 +500,14 @@ async function main(): Promise<void> {
               const ref = await referenceOutput(model, variant, prefix(xs, t + 1));
               by = ref.by;
               maxErr = Math.max(maxErr, maxAbsDiff(out, ref.data));
-              ok &&= within(out, ref.data, GATE);
+              ok &&= within(out, ref.data, gateFor(eid));
             }
           } catch (e) {
             cell.status = "failed";
             cell.detail = (e as Error).message.split("\n")[0];
             continue;
           }
-          cell.gate = { maxErr, reference: `${by}, ${S} steps vs prefixes`, tolerance: GATE.name };
+          cell.gate = { maxErr, reference: `${by}, ${S} steps vs prefixes`, tolerance: gateFor(eid).name };
           if (!ok) {
             cell.status = "disagrees";
             cell.detail = `disagrees (max err ${maxErr.toExponential(2)})`;
@@ -544,12 +550,12 @@ async function main(): Promise<void> {
         const unit = mode === "step" ? `${(perCall.median * 1e6).toFixed(1)} µs/step` : `${(perCall.median * 1e3).toFixed(2)} ms/call`;
         log(`    ${t.engine.padEnd(12)} ${unit}  (${cell.gmacs.median.toFixed(2)} GMAC/s, n=${perCall.n}, K=${t.calls})`);
       }
-      const ours = timed.find((t) => t.engine === "rnn-wasm");
-      if (ours) {
+      // ratios of every other engine to each of rnn-wasm's (f32, and int8 when it runs)
+      for (const ours of timed.filter((t) => RNN_WASM_ENGINES.includes(t.engine))) {
         for (const t of timed) {
-          if (t.engine === "rnn-wasm") continue;
+          if (t.engine === ours.engine) continue;
           const ratio = pairedRatio(t.perRound, ours.perRound);
-          if (ratio) results.ratios.push({ model: id, mode, peer: t.engine, ratio });
+          if (ratio) results.ratios.push({ model: id, mode, peer: t.engine, ratio, ...(ours.engine === "rnn-wasm" ? {} : { ours: ours.engine }) });
         }
       }
       results.cells.push(...cells.values());

@@ -38,6 +38,7 @@ export async function writeModelFiles(model: BenchModel, root: string): Promise<
   // rnn-wasm's cold start loads a bundle, as a user shipping a model would
   const { exportBundle } = await import("../src/export.ts"); // parent only: children just read
   writeFileSync(join(dir, "main.rnnb"), await exportBundle(model.main.artifacts));
+  writeFileSync(join(dir, "main-int8.rnnb"), await exportBundle(model.main.artifacts, { dtype: "int8" }));
   if (model.tfjsTwin) writeVariant(dir, "twin", model.tfjsTwin);
   writeOnnx(dir, "sequence", onnxFor(model, model.main, "sequence"));
   writeOnnx(dir, "step", onnxFor(model, model.main, "step"));
@@ -49,6 +50,7 @@ export function readModelFiles(dir: string): BenchModel {
   const { id, weightBytes } = JSON.parse(readFileSync(join(dir, "model.json"), "utf8")) as { id: string; weightBytes: number };
   const main = readVariant(dir, "main");
   if (existsSync(join(dir, "main.rnnb"))) main.bundle = new Uint8Array(readFileSync(join(dir, "main.rnnb")));
+  if (existsSync(join(dir, "main-int8.rnnb"))) main.bundleInt8 = new Uint8Array(readFileSync(join(dir, "main-int8.rnnb")));
   const tfjsTwin = existsSync(join(dir, "twin.json")) ? readVariant(dir, "twin") : undefined;
   primeOnnx(main, "sequence", readOnnx(dir, "sequence"));
   primeOnnx(main, "step", readOnnx(dir, "step"));

@@ -166,6 +166,8 @@ export interface ModelVariant {
   tfjsRunnable: boolean;
   /** The same model as an .rnnb bundle (f32), written by the parent for child processes. */
   bundle?: Uint8Array;
+  /** The same model exported with `--dtype int8`, likewise. */
+  bundleInt8?: Uint8Array;
 }
 
 export interface BenchModel {

@@ -103,13 +103,17 @@ export function renderMarkdown(r: BenchResults): string {
     notes.forEach((n, i) => out.push(`[${i + 1}] ${n}  `));
     if (notes.length) out.push("");
   }
-  if (r.ratios.length) {
-    out.push("## rnn-wasm speedup over each peer (peer time / rnn-wasm time, paired per round; > 1 = rnn-wasm faster)");
+  // one table per rnn-wasm engine: the f32 default, and the int8 bundle when it ran
+  for (const ours of ["rnn-wasm", "rnn-wasm-int8"]) {
+    const mine = r.ratios.filter((x) => (x.ours ?? "rnn-wasm") === ours);
+    if (!mine.length) continue;
+    out.push(`## ${ours} speedup over each peer (peer time / ${ours} time, paired per round; > 1 = ${ours} faster)`);
     out.push("");
-    const peers = engines.filter((e) => e !== "rnn-wasm");
+    // (int8 against f32 appears once, in the int8 table)
+    const peers = engines.filter((e) => e !== ours && !(ours === "rnn-wasm" && e === "rnn-wasm-int8"));
     const rows: string[][] = [];
     for (const m of r.models) for (const mode of modes) {
-      const cells = peers.map((p) => r.ratios.find((x) => x.model === m.id && x.mode === mode && x.peer === p));
+      const cells = peers.map((p) => mine.find((x) => x.model === m.id && x.mode === mode && x.peer === p));
       if (cells.some(Boolean)) rows.push([m.id, mode, ...cells.map((c) => (c ? `${sig(c.ratio.median)}x (${sig(c.ratio.min)}–${sig(c.ratio.max)})` : "–"))]);
     }
     out.push(table(["model", "mode", ...peers.map((p) => `vs ${p}`)], rows));
@@ -177,7 +181,8 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(table(["model", "mode", ...engines], gateRows));
   out.push("");
   const refs = [...new Set(r.cells.map((c) => c.gate?.reference).filter(Boolean))];
-  out.push(`References: ${refs.join("; ")}. Tolerance: ${r.cells.find((c) => c.gate)?.gate?.tolerance ?? "–"} (|err| ≤ 1e-4 + 1e-4·|ref|).`);
+  out.push(`References: ${refs.join("; ")}. Tolerance: ${r.cells.find((c) => c.gate)?.gate?.tolerance ?? "–"} (|err| ≤ 1e-4 + 1e-4·|ref|)` +
+    `${r.cells.some((c) => c.engine === "rnn-wasm-int8") ? "; rnn-wasm-int8: GATE_INT8 (|err| ≤ 5e-2 + 5e-2·|ref|, the int8 quantisation bound)" : ""}.`);
   out.push("");
   return out.join("\n");
 }
@@ -186,12 +191,12 @@ export function renderMarkdown(r: BenchResults): string {
 // SVG
 
 const COLORS: Record<string, string> = {
-  "rnn-wasm": "#d62728", "ort-web": "#1f77b4", "tfjs-wasm": "#2ca02c", "tfjs-cpu": "#9467bd",
+  "rnn-wasm": "#d62728", "rnn-wasm-int8": "#ff7f0e", "ort-web": "#1f77b4", "tfjs-wasm": "#2ca02c", "tfjs-cpu": "#9467bd",
   "ort-node-1t": "#8c564b", "ort-node": "#e377c2", "tfjs-node": "#7f7f7f",
 };
 
 const LEGEND: Record<string, string> = {
-  "ort-web": "onnxruntime-web, wasm SIMD, 1 thread", "tfjs-wasm": "tfjs wasm backend, SIMD",
+  "rnn-wasm-int8": "rnn-wasm, int8 weights (--dtype int8)", "ort-web": "onnxruntime-web, wasm SIMD, 1 thread", "tfjs-wasm": "tfjs wasm backend, SIMD",
   "tfjs-cpu": "tfjs cpu backend", "ort-node-1t": "onnxruntime-node native, 1 thread",
   "ort-node": "onnxruntime-node native, default threads", "tfjs-node": "tfjs-node native",
 };

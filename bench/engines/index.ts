@@ -4,10 +4,13 @@ import { createRnnWasmEngine, type RnnWasmEntry, type RnnWasmFrom } from "./rnnw
 import { createTfjsEngine } from "./tfjs.ts";
 import type { Engine, EngineId } from "./types.ts";
 
-export const ENGINE_IDS: EngineId[] = ["rnn-wasm", "ort-web", "tfjs-wasm", "tfjs-cpu", "ort-node-1t", "ort-node", "tfjs-node"];
+export const ENGINE_IDS: EngineId[] = ["rnn-wasm", "rnn-wasm-int8", "ort-web", "tfjs-wasm", "tfjs-cpu", "ort-node-1t", "ort-node", "tfjs-node"];
 
 /** Engines that run in a wasm engine (the ones the "batch 64: ahead of every wasm peer" target names). */
-export const WASM_ENGINES: EngineId[] = ["rnn-wasm", "ort-web", "tfjs-wasm"];
+export const WASM_ENGINES: EngineId[] = ["rnn-wasm", "rnn-wasm-int8", "ort-web", "tfjs-wasm"];
+
+/** rnn-wasm's own engines: the default f32 bundle and the int8 one (`--dtype int8`). */
+export const RNN_WASM_ENGINES: EngineId[] = ["rnn-wasm", "rnn-wasm-int8"];
 
 export interface EngineOptions {
   root: string;
@@ -19,6 +22,7 @@ export interface EngineOptions {
 export async function createEngine(id: EngineId, opts: EngineOptions): Promise<Engine> {
   switch (id) {
     case "rnn-wasm": return createRnnWasmEngine(opts.root, opts.rnnWasmFrom, opts.rnnWasmEntry);
+    case "rnn-wasm-int8": return createRnnWasmEngine(opts.root, opts.rnnWasmFrom, opts.rnnWasmEntry, "int8");
     case "tfjs-cpu":
     case "tfjs-wasm":
     case "tfjs-node": return createTfjsEngine(id);

@@ -2,7 +2,8 @@
  * rnn-wasm through its public API only: loadModel({ modelJson, weights }), model.predict,
  * model.createSession({ batchSize }) / session.step / session.reset, model.dispose. It loads
  * the built package (dist/node.js) when present, else the source entry (src/node.ts, which
- * needs the tsx loader).
+ * needs the tsx loader). The "rnn-wasm-int8" engine is the same API on the model exported with
+ * `--dtype int8` (exportBundle from src/export.ts, outside the timed calls).
  */
 import { copyFileSync, existsSync, mkdirSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
@@ -89,25 +90,30 @@ function stepInput(x: InputTensor): RnnTensor {
   return { data: x.data, shape: x.shape.length === 3 ? [x.shape[0], x.shape[2]] : [x.shape[0]] };
 }
 
-export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "auto", entry?: RnnWasmEntry): Promise<Engine> {
+export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "auto", entry?: RnnWasmEntry, dtype: "f32" | "int8" = "f32"): Promise<Engine> {
+  const id = dtype === "int8" ? "rnn-wasm-int8" : "rnn-wasm";
   const where = entry ?? locateRnnWasm(root, from);
-  if (!where) throw new EngineUnavailable("rnn-wasm", `no rnn-wasm entry found (dist/node.js or src/node.ts under ${root})`);
+  if (!where) throw new EngineUnavailable(id, `no rnn-wasm entry found (dist/node.js or src/node.ts under ${root})`);
   let mod: RnnModule;
   try {
     mod = (await import(pathToFileURL(where.path).href)) as RnnModule;
   } catch (e) {
-    throw new EngineUnavailable("rnn-wasm", `importing ${where.path} failed: ${(e as Error).message.split("\n")[0]}`);
+    throw new EngineUnavailable(id, `importing ${where.path} failed: ${(e as Error).message.split("\n")[0]}`);
   }
-  if (typeof mod.loadModel !== "function") throw new EngineUnavailable("rnn-wasm", `${where.path} exports no loadModel`);
+  if (typeof mod.loadModel !== "function") throw new EngineUnavailable(id, `${where.path} exports no loadModel`);
   const engine: Engine = {
-    id: "rnn-wasm",
-    label: `rnn-wasm (${where.from === "dist" ? "dist/ build" : where.from === "src-bundle" ? "src/ bundled by the harness" : "src/ through the TS loader"})`,
-    notes: [],
+    id,
+    label: `rnn-wasm${dtype === "int8" ? " int8 weights" : ""} (${where.from === "dist" ? "dist/ build" : where.from === "src-bundle" ? "src/ bundled by the harness" : "src/ through the TS loader"})`,
+    notes: dtype === "int8" ? ["rnn-wasm-int8: the model exported with --dtype int8 (weight matrices int8, per-column scales); gated against the reference within INT8_WEIGHTS, not APPROX"] : [],
     variant: (model) => model.main,
     async load(model: BenchModel): Promise<LoadedModel> {
       const { modelJson, weights } = model.main.artifacts;
-      // a bundle when the harness wrote one (cold start), else the tfjs artifacts
-      const m = await mod.loadModel(model.main.bundle ?? { modelJson, weights });
+      // a bundle when the harness wrote one (cold start), else the tfjs artifacts (int8: exported here)
+      let source: Uint8Array | { modelJson: object; weights: ArrayBuffer } = model.main.bundle ?? { modelJson, weights };
+      if (dtype === "int8") {
+        source = model.main.bundleInt8 ?? (await (await import("../../src/export.ts")).exportBundle({ modelJson, weights: weights.slice(0) }, { dtype: "int8" }));
+      }
+      const m = await mod.loadModel(source);
       if (m.simd && !engine.label.includes("SIMD")) engine.label = engine.label.replace(")", `, ${m.simd} SIMD build)`);
       let sessionBytes: number | undefined;
       let sessionHow = "";

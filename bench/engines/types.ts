@@ -7,7 +7,7 @@
  */
 import type { BenchModel, InputTensor, ModelVariant } from "../models.ts";
 
-export type EngineId = "rnn-wasm" | "tfjs-cpu" | "tfjs-wasm" | "tfjs-node" | "ort-web" | "ort-node-1t" | "ort-node";
+export type EngineId = "rnn-wasm" | "rnn-wasm-int8" | "tfjs-cpu" | "tfjs-wasm" | "tfjs-node" | "ort-web" | "ort-node-1t" | "ort-node";
 
 export interface Stream {
   /** One timestep x_t ([1, 1] tokens or [1, 1, F] features) -> head output at t. */
