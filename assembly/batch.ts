@@ -9,6 +9,7 @@
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
 import { evenK, i8_matmul } from "./int8";
+import { lstmTileUpdate } from "./lstm";
 
 export const BATCH_MIN: i32 = 4;
 
@@ -143,6 +144,8 @@ export function lstmEpilogue(scalar: bool, u: i32, xr: usize, rr: usize, cb: usi
       for (let j = 0; j < 32; j++) store<f32>(g + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) + load<f32>(g + (<usize>j << 2)));
     } else {
       for (let j: usize = 0; j < 128; j += 16) v128.store(g + j, f32x4.add(v128.load(x + j), v128.load(g + j)));
+      lstmTileUpdate(g, ct, ht, act, recAct); // the per-row kernel's tile update (default activations inline)
+      continue;
     }
     actBuf(scalar, recAct, g, 16); // i, f
     actBuf(scalar, act, g + 64, 8); // g

@@ -99,7 +99,7 @@ export function f32_lstm_sequence(
  * the new c (in place at ct) and h (at ht). One call per tile; the Keras and tfjs default
  * pairs (tanh with sigmoid or hard_sigmoid) run inline, anything else through activateBuffer.
  */
-function lstmTileUpdate(gates: usize, ct: usize, ht: usize, act: i32, recAct: i32): void {
+export function lstmTileUpdate(gates: usize, ct: usize, ht: usize, act: i32, recAct: i32): void {
   let i0: v128, i1: v128, f0: v128, f1: v128, g0: v128, g1: v128, o0: v128, o1: v128;
   if (act == ACT_TANH && recAct == ACT_SIGMOID) {
     i0 = sigmoidV(v128.load(gates)); i1 = sigmoidV(v128.load(gates, 16));
