@@ -26,7 +26,8 @@ export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8
   }
   const int8 = [...packed.data].find(([, d]) => d instanceof Uint8Array);
   if (int8 && dtype !== "int8") throw new RnnWasmError("E_ARGUMENT", `weight ${int8[0]} is int8: this model can only be written with dtype "int8"`);
-  if (dtype === "int8") packed = quantizePacked(packed);
+  // int8: quantise the matrices, unless the caller did (quantizePacked, e.g. keeping some f32)
+  if (dtype === "int8" && !int8) packed = quantizePacked(packed);
   const weights = packed.spec.weights;
   // an int8 weight (its kernel-memory image, src/model/quantize.ts) becomes an i8 section and,
   // at the next 16-byte boundary, the f32 section of its scales

@@ -135,6 +135,17 @@ describe("int8 export", () => {
     expect(b.header.sections.map((s) => `${s.name}:${s.dtype}`)).toEqual(["d/kernel:f32", "d/bias:f32", "e/kernel:i8", `e/kernel${SCALES_SUFFIX}:f32`, "e/bias:f32"]);
   });
 
+  it("keeps the weights quantizePacked was told to keep f32 (here the embedding table)", async () => {
+    const f32 = await exportBundle(copyArtifacts(lstm));
+    const q = quantizePacked(readBundle(f32).packed, (name) => name === "emb/embeddings");
+    const bytes = writeBundle(q, { dtype: "int8" });
+    const dtypes = readBundle(bytes).header.sections.filter((s) => !s.name.endsWith(SCALES_SUFFIX)).map((s) => `${s.name}:${s.dtype}`);
+    expect(dtypes).toEqual(["emb/embeddings:f32", "lstm/kernel:i8", "lstm/bias:f32", "lstm/recurrent_kernel:i8", "gru/kernel:i8", "gru/bias:f32", "gru/recurrent_kernel:i8", "head/kernel:i8", "head/bias:f32"]);
+    const [a, b] = [await loadModel(f32), await loadModel(bytes)];
+    const x = { data: Int32Array.from({ length: 12 }, (_, i) => (i * 7) % 50), shape: [2, 6] };
+    assertAllClose([b.predict(x) as T], [a.predict(x) as T], INT8_WEIGHTS, "int8 with an f32 table vs f32");
+  });
+
   it("refuses to write int8 weights as f32 or f16, and unknown dtypes", async () => {
     const q = quantizePacked(readBundle(await exportBundle(copyArtifacts(lstm))).packed);
     for (const dtype of ["f32", "f16"] as const) {
