@@ -110,7 +110,7 @@ describe("sections", () => {
     await expectCode(withHeader(imdb, (h) => (h.sections[0] = null)), "E_BUNDLE_CORRUPT", /section entry is malformed/);
   });
 
-  it("unknown dtypes are E_BUNDLE_VERSION (int8 with per-row scales is reserved for a later version)", async () => {
+  it("unknown dtypes are E_BUNDLE_VERSION (\"int8\" is not a section dtype: int8 sections say \"i8\", test/int8)", async () => {
     await expectCode(withHeader(imdb, (h) => ((h.sections[0].dtype = "int8"), (h.sections[0].scales = h.sections[1].name))), "E_BUNDLE_VERSION", /dtype "int8" needs a newer rnn-wasm/);
     await expectCode(withHeader(imdb, (h) => (h.sections[3].dtype = "bf16")), "E_BUNDLE_VERSION", /"bf16"/);
     await expectCode(withHeader(imdb, (h) => (h.sections[3].dtype = 4)), "E_BUNDLE_VERSION");
