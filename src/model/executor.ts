@@ -109,6 +109,7 @@ export class Executor {
       const ins = op.inputs.map((i) => shapes.get(i)!);
       const outShapes = opOutputShapes(op, ins as Shape[]) as number[][];
       const T = ins[0][0];
+      let gemmIn = batch * prod(ins[0]) * 4; // bytes of the rows a GEMM of this op reads
       op.outputs.forEach((o, k2) => {
         if (o.endsWith("/mask")) {
           shapes.set(o, [T]);
@@ -128,13 +129,13 @@ export class Executor {
         take(`${idx}:c`, batch * U8 * 4);
         take(`${idx}:scratch`, (3 * U8 + 32 + 6 * batch * U8) * 4); // per-row + batched (+ int8) kernels
       } else if (op.op === "conv1d") {
-        take(`${idx}:cols`, batch * outShapes[0][0] * op.kernelSize * op.inDim * 4);
+        take(`${idx}:cols`, (gemmIn = batch * outShapes[0][0] * op.kernelSize * op.inDim * 4));
         // sessions: history rows + this chunk, per batch row
         if (streaming) take(`${idx}:window`, batch * (op.dilation * (op.kernelSize - 1) + T) * op.inDim * 4);
       }
       // int8 kernel: its input rows as int16 (K rounded up to even) with a scale per row, no
-      // more than the f32 input's own bytes since K >= 2
-      if (this.w[idx].kernel & 1) take(`${idx}:q`, 4 * batch * (op.op === "conv1d" ? outShapes[0][0] * op.kernelSize * op.inDim : prod(ins[0])));
+      // more than the f32 rows' own bytes since K >= 2
+      if (this.w[idx].kernel & 1) take(`${idx}:q`, gemmIn);
     });
     return (this.plan = { key, batch, shapes, offsets, bytes });
   }
