@@ -32,6 +32,8 @@ export const STREAM_MODEL = "sine.rnnb";
 export const LIMITS = {
   /** Request body bytes; larger bodies get 413 before parsing. */
   bodyBytes: 16 * 1024,
+  /** A refused body is read and dropped up to this many bytes, so the client gets the 413. */
+  discardBytes: 1024 * 1024,
   /** /predict text, in UTF-16 code units (the model reads at most its 32 last words anyway). */
   textChars: 1000,
   promptChars: 500,

@@ -59,6 +59,26 @@ function errorResponse(e: unknown): Response {
   return json(500, { error: { code, message: String(err?.message ?? e) } });
 }
 
+/**
+ * Reads and drops the rest of a refused body, up to a bound, then cancels. workerd closes the
+ * connection as soon as the response is sent, so a client still writing a slightly oversized
+ * body would see a reset (EPIPE) instead of the 413; a bounded drain ("lingering close") lets
+ * it read the answer, and the bound keeps a hostile upload from costing more than that.
+ */
+async function discardBody(reader: ReadableStreamDefaultReader<Uint8Array>, already: number): Promise<void> {
+  let bytes = already;
+  try {
+    while (bytes <= LIMITS.discardBytes) {
+      const { done, value } = await reader.read();
+      if (done) return;
+      bytes += value.byteLength;
+    }
+  } catch {
+    return;
+  }
+  await reader.cancel().catch(() => undefined);
+}
+
 /** The body as JSON, with the checks a public endpoint needs before it parses anything. */
 async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
@@ -67,6 +87,7 @@ async function readJsonObject(request: Request): Promise<Record<string, unknown>
   }
   const declared = request.headers.get("content-length");
   if (declared !== null && Number(declared) > LIMITS.bodyBytes) {
+    if (request.body) await discardBody(request.body.getReader(), 0);
     throw new HttpError(413, "E_TOO_LARGE", `the body is ${declared} bytes; the limit is ${LIMITS.bodyBytes}`);
   }
   // read at most the limit, also when no content-length was sent (chunked bodies)
@@ -79,7 +100,7 @@ async function readJsonObject(request: Request): Promise<Record<string, unknown>
       if (done) break;
       bytes += value.byteLength;
       if (bytes > LIMITS.bodyBytes) {
-        await reader.cancel().catch(() => undefined);
+        await discardBody(reader, bytes);
         throw new HttpError(413, "E_TOO_LARGE", `the body exceeds the limit of ${LIMITS.bodyBytes} bytes`);
       }
       chunks.push(value);
