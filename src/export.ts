@@ -26,7 +26,7 @@ export { normalizeTokenizerConfig } from "./text/tokenizer.js";
 export interface ExportOptions {
   /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
   dtype?: BundleDtype;
-  /** Keras Tokenizer.to_json() document, plain {word: index} map, or a path to either. */
+  /** Keras Tokenizer.to_json() document (object or its JSON text), plain {word: index} map, or a path to either. */
   tokenizer?: unknown;
   tokenizerOptions?: TokenizerOptions;
   /** Per-feature normalisation statistics ({mean: [...], std: [...]}) or a path to them. */
@@ -126,7 +126,9 @@ export async function exportBundle(source: unknown, opts: ExportOptions = {}): P
   const metadata: Record<string, unknown> = { ...(opts.metadata ?? {}) };
   let tokenizer: unknown;
   if (opts.tokenizer !== undefined) {
-    const doc = typeof opts.tokenizer === "string" ? await readJsonFile(resolvePath(opts.tokenizer), "tokenizer") : opts.tokenizer;
+    // Keras' Tokenizer.to_json() returns a string: JSON text is the document itself, not a path
+    const isPath = typeof opts.tokenizer === "string" && !opts.tokenizer.trimStart().startsWith("{");
+    const doc = isPath ? await readJsonFile(resolvePath(opts.tokenizer as string), "tokenizer") : opts.tokenizer;
     const T = packed.spec.inputs[0].shape[0];
     tokenizer = normalizeTokenizerConfig(doc, { maxLen: opts.tokenizerOptions?.maxLen ?? (typeof T === "number" ? T : undefined), ...opts.tokenizerOptions });
   }

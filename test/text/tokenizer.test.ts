@@ -183,8 +183,8 @@ describe("the tokenizer travels inside a bundle", () => {
   it("exported with the Keras document and options, model.tokenizer encodes like Keras", async () => {
     const s = SETTINGS.find((x) => x.name === "oov_token + num_words")!;
     const o = oracle[s.name];
-    // exportBundle takes a string as a path, so the document goes in parsed (word_index stays a JSON string)
-    const bytes = await exportBundle(IMDB_H5, { tokenizer: JSON.parse(o.to_json), tokenizerOptions: { maxLen: s.maxlen, truncating: s.truncating } });
+    // the string Tokenizer.to_json() returned, as it is (JSON text, not a path)
+    const bytes = await exportBundle(IMDB_H5, { tokenizer: o.to_json, tokenizerOptions: { maxLen: s.maxlen, truncating: s.truncating } });
     const m = await loadModel(bytes);
     try {
       expect(m.tokenizer).toBeDefined();
@@ -197,6 +197,7 @@ describe("the tokenizer travels inside a bundle", () => {
 
   it("without --max-len the model's fixed input length pads", async () => {
     const o = oracle["defaults"];
+    // the document parsed (its word_index stays a JSON string inside, as Keras writes it)
     const m = await loadModel(await exportBundle(IMDB_H5, { tokenizer: JSON.parse(o.to_json) }));
     try {
       const ids = m.tokenizer!.encode(texts[5]);
