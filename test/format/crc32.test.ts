@@ -1,11 +1,13 @@
 /**
  * The bundle checksum against an independent implementation (node:zlib's crc32, zlib's C
  * code): every length 0..300 (around the 4-byte main loop and its tail), a few large ones,
- * unaligned views, and chunked = one-shot through the seed argument.
+ * unaligned views, and chunked = one-shot through the seed argument. The Node entry (loaded by
+ * test/setup.ts) hands crc32 to zlib; these tests switch that off, so they check the JS loop
+ * that browsers and edge workers run.
  */
 import * as zlib from "node:zlib";
-import { describe, expect, it } from "vitest";
-import { crc32 } from "../../src/format/crc32.ts";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { crc32, useNativeCrc32 } from "../../src/format/crc32.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
 
 const zcrc = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
@@ -18,6 +20,9 @@ function randomBytes(n: number, label: string): Uint8Array {
 }
 
 describe.runIf(zcrc !== undefined)("crc32 vs node:zlib", () => {
+  beforeAll(() => useNativeCrc32(undefined));
+  afterAll(() => useNativeCrc32(zcrc as (b: Uint8Array, seed: number) => number));
+
   it("known vectors", () => {
     expect(crc32(new Uint8Array(0))).toBe(0);
     expect(crc32(new TextEncoder().encode("123456789"))).toBe(0xcbf43926); // the CRC-32/ISO-HDLC check value
