@@ -5,7 +5,7 @@
  * causal Conv1D history — in one block of kernel memory, so a step is one executor pass with
  * T = 1 using the same kernels as predict (no drift), and a snapshot is that block's bytes.
  */
-import { fail, RnnWasmError } from "./errors.js";
+import { fail } from "./errors.js";
 import { crc32 } from "./format/crc32.js";
 import type { Executor, InputTensor, StateProvider } from "./model/executor.js";
 import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
@@ -88,6 +88,8 @@ export class Session {
   private readonly bytes: number;
   private readonly provider: StateProvider;
   private readonly layoutHash: number;
+  /** Per input: its spec with any sequence length (a session takes chunks), and its name for errors. */
+  private readonly anyTime: [ModelSpec["inputs"][number], string][];
   private disposed = false;
 
   constructor(private readonly host: SessionHost, batchSize: number) {
@@ -103,11 +105,11 @@ export class Session {
     this.layoutHash = crc32(new TextEncoder().encode(JSON.stringify([...at])));
     const block = (this.block = host.kernels.alloc(this.bytes, "session state"));
     const p = (key: string) => (at.has(key) ? block + at.get(key)! : 0);
+    // resolved once: a step looks its state up by op index, without building key strings
+    const slots = spec.ops.map((_, i) => ({ batch: batchSize, h: p(`${i}h`), c: p(`${i}c`) }));
+    this.anyTime = spec.inputs.map((inp) => [{ ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
     this.provider = {
-      slot: (op, _rnn, batch) => {
-        if (batch !== batchSize) fail("E_SHAPE", `session batch size is ${batchSize}, received batch ${batch}`);
-        return { batch, h: p(`${op}h`), c: p(`${op}c`) };
-      },
+      slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
       stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
     };
   }
@@ -125,8 +127,7 @@ export class Session {
     }
     return raws.map((raw, i) => {
       const inp = spec.inputs[i];
-      const where = `session input ${inp.name}`;
-      const any = { ...inp, shape: [null, ...inp.shape.slice(1)] };
+      const [any, where] = this.anyTime[i];
       if (!oneStep) return this.batchOf(checkInput(raw, any, where), where);
       // one step: [B, ...features] or [B, 1, ...features]; a flat number array is batch 1
       // (or B ids for token inputs); nested arrays give their own shape
@@ -194,16 +195,16 @@ export class Session {
 
   setState(bytes: Uint8Array): void {
     this.live();
-    const corrupt = (why: string) => new RnnWasmError("E_STATE_CORRUPT", `setState: ${why}`);
-    if (!(bytes instanceof Uint8Array) || bytes.length < HEADER + 4) throw corrupt("expected the Uint8Array from getState()");
+    const corrupt = (why: string) => fail("E_STATE_CORRUPT", `setState: ${why}`);
+    if (!(bytes instanceof Uint8Array) || bytes.length < HEADER + 4) corrupt("expected the Uint8Array from getState()");
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const word = (i: number) => v.getUint32(4 * i, true);
-    if (word(0) !== MAGIC || word(1) !== VERSION) throw corrupt("not a session snapshot of this version");
-    if (v.getUint32(bytes.length - 4, true) !== crc32(bytes.subarray(0, -4))) throw corrupt("the snapshot is damaged (checksum mismatch)");
-    const mismatch = (why: string) => new RnnWasmError("E_STATE_MISMATCH", `setState: ${why}`);
-    if (word(2) !== this.host.modelId()) throw mismatch("snapshot of another model");
-    if (word(3) !== this.batchSize) throw mismatch(`snapshot holds batch size ${word(3)}, this session has ${this.batchSize}`);
-    if (word(4) !== this.layoutHash || bytes.length !== HEADER + this.bytes + 4) throw mismatch("snapshot state layout does not match this model");
+    if (word(0) !== MAGIC || word(1) !== VERSION) corrupt("not a session snapshot of this version");
+    if (v.getUint32(bytes.length - 4, true) !== crc32(bytes.subarray(0, -4))) corrupt("the snapshot is damaged (checksum mismatch)");
+    const mismatch = (why: string) => fail("E_STATE_MISMATCH", `setState: ${why}`);
+    if (word(2) !== this.host.modelId()) mismatch("snapshot of another model");
+    if (word(3) !== this.batchSize) mismatch(`snapshot holds batch size ${word(3)}, this session has ${this.batchSize}`);
+    if (word(4) !== this.layoutHash || bytes.length !== HEADER + this.bytes + 4) mismatch("snapshot state layout does not match this model");
     this.host.kernels.u8.set(bytes.subarray(HEADER, HEADER + this.bytes), this.block);
   }
 

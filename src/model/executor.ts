@@ -7,7 +7,7 @@
  */
 import { fail } from "../errors.js";
 import type { KernelInstance } from "../wasm/kernels.js";
-import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8 } from "./layout.js";
+import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8, sameShape } from "./layout.js";
 import { convPadLeft, opOutputShapes } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
@@ -44,10 +44,14 @@ export interface InputTensor {
 }
 
 interface Plan {
-  key: string;
+  /** What the plan was made for: every input's shape, batch first, and whether it streams. */
+  inputShapes: number[][];
+  streaming: boolean;
   batch: number;
   shapes: Map<string, number[]>; // without batch
-  offsets: Map<string, number>; // tensor id (or `${op}:${scratch}`) -> arena byte offset
+  offsets: Map<string, number>; // tensor id -> arena byte offset
+  /** Per op, its scratch regions' arena byte offsets by name. */
+  scratch: Record<string, number>[];
   bytes: number;
 }
 
@@ -90,22 +94,28 @@ export class Executor {
     this.plan = null;
   }
 
-  private makePlan(inputShapes: number[][], batch: number, streaming: boolean): Plan {
-    const key = `${streaming}${batch}|${inputShapes.join("|")}`;
-    if (this.plan?.key === key) return this.plan;
+  private makePlan(inputs: InputTensor[], streaming: boolean): Plan {
+    // compared dim by dim: a streaming step must not build key strings (garbage every call)
+    const old = this.plan;
+    if (old?.streaming === streaming && inputs.every((t, i) => sameShape(t.shape, old.inputShapes[i]))) return old;
+    const batch = inputs[0].shape[0];
+    const inputShapes = inputs.map((t) => t.shape.slice()); // copies: callers own their arrays
     const shapes = new Map<string, number[]>();
     const offsets = new Map<string, number>();
+    const scratch: Record<string, number>[] = [];
     let bytes = 0;
-    const take = (id: string, n: number) => {
-      offsets.set(id, bytes);
+    const take = (id: string, n: number, op?: number) => {
+      if (op === undefined) offsets.set(id, bytes);
+      else scratch[op][id] = bytes;
       bytes += Math.ceil(n / 16) * 16;
-      if (bytes > 2 ** 31) fail("E_SHAPE", `batch ${batch}, inputs [${inputShapes.join("], [")}]: activations over 2 GiB`);
+      if (bytes > 2 ** 31) fail("E_SHAPE", `inputs [${inputShapes.join("], [")}]: activations over 2 GiB`);
     };
     this.spec.inputs.forEach((inp, i) => {
-      shapes.set(inp.tensor, inputShapes[i]);
-      take(inp.tensor, batch * prod(inputShapes[i]) * 4);
+      shapes.set(inp.tensor, inputShapes[i].slice(1));
+      take(inp.tensor, prod(inputShapes[i]) * 4);
     });
     this.spec.ops.forEach((op, idx) => {
+      scratch[idx] = {}; // a role an op does not use reads as NaN, which wasm receives as 0
       const ins = op.inputs.map((i) => shapes.get(i)!);
       const outShapes = opOutputShapes(op, ins as Shape[]) as number[][];
       const T = ins[0][0];
@@ -124,20 +134,20 @@ export class Executor {
       });
       if (op.op === "rnn") {
         const U8 = padTo8(op.units);
-        take(`${idx}:xp`, batch * T * GATES[op.cell] * U8 * 4);
-        take(`${idx}:h`, batch * U8 * 4);
-        take(`${idx}:c`, batch * U8 * 4);
-        take(`${idx}:scratch`, (3 * U8 + 32 + 6 * batch * U8) * 4); // per-row + batched (+ int8) kernels
+        take("xp", batch * T * GATES[op.cell] * U8 * 4, idx);
+        take("h", batch * U8 * 4, idx);
+        take("c", batch * U8 * 4, idx);
+        take("scratch", (3 * U8 + 32 + 6 * batch * U8) * 4, idx); // per-row + batched (+ int8) kernels
       } else if (op.op === "conv1d") {
-        take(`${idx}:cols`, (gemmIn = batch * outShapes[0][0] * op.kernelSize * op.inDim * 4));
+        take("cols", (gemmIn = batch * outShapes[0][0] * op.kernelSize * op.inDim * 4), idx);
         // sessions: history rows + this chunk, per batch row
-        if (streaming) take(`${idx}:window`, batch * (op.dilation * (op.kernelSize - 1) + T) * op.inDim * 4);
+        if (streaming) take("window", batch * (op.dilation * (op.kernelSize - 1) + T) * op.inDim * 4, idx);
       }
       // int8 kernel: its input rows as int16 (K rounded up to even) with a scale per row, no
       // more than the f32 rows' own bytes since K >= 2
-      if (this.w[idx].kernel & 1) take(`${idx}:q`, gemmIn);
+      if (this.w[idx].kernel & 1) take("q", gemmIn, idx);
     });
-    return (this.plan = { key, batch, shapes, offsets, bytes });
+    return (this.plan = { inputShapes, streaming, batch, shapes, offsets, scratch, bytes });
   }
 
   private ensureArena(bytes: number): void {
@@ -154,7 +164,7 @@ export class Executor {
   run(inputs: InputTensor[], states: StateProvider | null): InputTensor[] {
     const batch = inputs[0].shape[0];
     const stream = states?.stream;
-    const plan = this.makePlan(inputs.map((t) => t.shape.slice(1)), batch, !!stream);
+    const plan = this.makePlan(inputs, !!stream);
     this.ensureArena(plan.bytes);
     const k = this.k;
     const ex = k.exports;
@@ -168,7 +178,8 @@ export class Executor {
       const m = this.spec.tensors[id]?.mask;
       return m ? ptr(m) : 0;
     };
-    this.spec.inputs.forEach((inp, i) => {
+    for (let i = 0; i < inputs.length; i++) {
+      const inp = this.spec.inputs[i];
       const t = inputs[i];
       const p = ptr(inp.tensor);
       const count = t.data.length;
@@ -184,12 +195,14 @@ export class Executor {
         const bad = ex.firstNonFinite(count, p);
         if (bad >= 0) fail("E_VALUE", `input ${inp.name}: value at flat index ${bad} is ${t.data[bad]}; inputs must be finite`);
       }
-    });
+    }
     const copy = (from: string, to: string) => k.u8.copyWithin(ptr(to), ptr(from), ptr(from) + n(to) * 4);
-    this.spec.ops.forEach((op, idx) => {
+    for (let idx = 0; idx < this.spec.ops.length; idx++) {
+      const op = this.spec.ops[idx];
       const x = op.inputs[0];
       const out = op.outputs[0];
-      const scratch = (name: string) => base + plan.offsets.get(`${idx}:${name}`)!;
+      const own = plan.scratch[idx];
+      const scratch = (name: string) => base + own[name];
       const W = this.w[idx];
       switch (op.op) {
         case "embedding":
@@ -286,8 +299,9 @@ export class Executor {
           break;
         }
       }
-    });
-    return this.spec.outputs.map((o) => ({ data: k.readF32(ptr(o.tensor), n(o.tensor)), shape: [batch, ...shapeOf(o.tensor)] }));
+    }
+    // copies out of kernel memory: outputs stay valid after the next call
+    return this.spec.outputs.map((o) => ({ data: k.f32.slice(ptr(o.tensor) >>> 2, (ptr(o.tensor) >>> 2) + n(o.tensor)), shape: [batch, ...shapeOf(o.tensor)] }));
   }
 
   private activate(code: number, p: number, rows: number, F: number): void {
@@ -318,7 +332,7 @@ export class Executor {
     const c = slot ? slot.c : scratch("c");
     if (!slot) this.k.u8.fill(0, h, h + batch * U8 * 8); // h then c, adjacent in the plan
     // initial_state inputs overwrite the state rows
-    op.inputs.slice(1).forEach((s, i) => ex.copyRows(batch, u, ptr(s), u, i ? c : h, U8));
+    for (let i = 1; i < op.inputs.length; i++) ex.copyRows(batch, u, ptr(op.inputs[i]), u, i > 1 ? c : h, U8);
     const maskId = this.spec.tensors[x]?.mask;
     const mask = maskId ? ptr(maskId) : 0;
     const seqOut = op.returnSequences ? ptr(op.outputs[0]) : 0;

@@ -3,6 +3,9 @@
  * packing code so the runtime bundle does not pull those in).
  */
 
+/** Two shapes (or any number lists) hold the same dims. */
+export const sameShape = (a: readonly (number | null)[], b: readonly (number | null)[]) => a.length === b.length && a.every((d, i) => d === b[i]);
+
 /** Units rounded up to the 8-unit tile of the recurrent kernels. */
 export function padTo8(n: number): number {
   return Math.ceil(n / 8) * 8;

@@ -6,7 +6,7 @@
  * bundle from making a kernel read or write outside its buffers.
  */
 import { RnnWasmError } from "../errors.js";
-import { ACT_CODES, ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8 } from "./layout.js";
+import { ACT_CODES, ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8, sameShape } from "./layout.js";
 import { opOutputShapes } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
@@ -20,7 +20,6 @@ function bad(msg: string): never {
 
 const int = (v: unknown, max = MAX) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 const isAct = (c: unknown) => (Number.isInteger(c) && (c as number) >= 0 && (c as number) < ACT_CODES) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
-const same = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
 const oneOf = (v: unknown, xs: string[]) => xs.includes(v as string);
 
 /**
@@ -46,7 +45,7 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
       return [
         !!G && int(op.units) && ins[0].length === 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
           op.activation < ACT_SOFTMAX && op.recurrentActivation < ACT_SOFTMAX && (!w.recurrentBias || (op.cell === "gru" && op.resetAfter)) &&
-          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => same(s, [op.units])),
+          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [op.units])),
         [[w.kernel, G * U8, F, true], [w.bias, G * U8, 1, false], [w.recurrentKernel, G * U8, op.units, true], [w.recurrentBias, 3 * U8, 1, false]],
       ];
     }
@@ -77,7 +76,7 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
     case "merge":
       return [
         ins.length >= 2 && oneOf(op.mode, ["add", "mul", "avg", "max", "min", "sub", "concat"]) &&
-          ins.every((s) => (op.mode === "concat" ? s.length === ins[0].length && same(s.slice(0, -1), ins[0].slice(0, -1)) : same(s, ins[0]))),
+          ins.every((s) => (op.mode === "concat" ? s.length === ins[0].length && sameShape(s.slice(0, -1), ins[0].slice(0, -1)) : sameShape(s, ins[0]))),
         [],
       ];
     default:
@@ -131,7 +130,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     const data = op.outputs.filter((o) => !o.endsWith("/mask"));
     if (data.length !== shapes.length) bad(`${L}: output count`);
     data.forEach((o, k) => {
-      if (!same(spec.tensors[o]?.shape ?? [], shapes[k])) bad(`${L}: output ${o} shape does not follow from its inputs`);
+      if (!sameShape(spec.tensors[o]?.shape ?? [], shapes[k])) bad(`${L}: output ${o} shape does not follow from its inputs`);
       known.set(o, shapes[k]);
     });
     const maskOut = op.outputs.filter((o) => o.endsWith("/mask"));

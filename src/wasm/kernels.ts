@@ -147,8 +147,4 @@ export class KernelInstance {
       free.pop();
     }
   }
-
-  readF32(ptr: number, count: number): Float32Array {
-    return this.f32.slice(ptr >>> 2, (ptr >>> 2) + count);
-  }
 }

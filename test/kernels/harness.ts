@@ -37,5 +37,5 @@ export function zeros(k: KernelInstance, floats: number): number {
 }
 
 export function get(k: KernelInstance, ptr: number, n: number): Float32Array {
-  return k.readF32(ptr, n);
+  return k.f32.slice(ptr >>> 2, (ptr >>> 2) + n);
 }
