@@ -55,6 +55,7 @@ export function f32_gru_sequence(
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
       const hEnd = hb + (<usize>u << 2);
+      const hEnd2 = hb + (<usize>(u & ~1) << 2); // two k per iteration below (lstm.ts)
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
       if (live) {
         const xr = xp + (bt + <usize>tIn) * xpRow;
@@ -71,6 +72,18 @@ export function f32_gru_sequence(
             }
             let wk = wRec + <usize>tile * (<usize>u * 96);
             let hk = hb;
+            while (hk < hEnd2) {
+              const hv = v128.load32_splat(hk);
+              z0 = fmadd(hv, v128.load(wk), z0); z1 = fmadd(hv, v128.load(wk, 16), z1);
+              r0 = fmadd(hv, v128.load(wk, 32), r0); r1 = fmadd(hv, v128.load(wk, 48), r1);
+              q0 = fmadd(hv, v128.load(wk, 64), q0); q1 = fmadd(hv, v128.load(wk, 80), q1);
+              const hv2 = v128.load32_splat(hk, 4);
+              z0 = fmadd(hv2, v128.load(wk, 96), z0); z1 = fmadd(hv2, v128.load(wk, 112), z1);
+              r0 = fmadd(hv2, v128.load(wk, 128), r0); r1 = fmadd(hv2, v128.load(wk, 144), r1);
+              q0 = fmadd(hv2, v128.load(wk, 160), q0); q1 = fmadd(hv2, v128.load(wk, 176), q1);
+              hk += 8;
+              wk += 192;
+            }
             while (hk < hEnd) {
               const hv = v128.load32_splat(hk);
               z0 = fmadd(hv, v128.load(wk), z0); z1 = fmadd(hv, v128.load(wk, 16), z1);
