@@ -87,11 +87,11 @@ export class Executor {
     }
   }
 
-  /** Releases the arena (the model is being disposed). */
+  /** Releases the arena (the model is being disposed, or a larger arena replaces it). */
   release(): void {
+    // the plan stays: ensureArena releases the old arena right after makePlan made a new plan
     if (this.arena) this.k.release(this.arena, this.arenaBytes);
     this.arena = this.arenaBytes = 0;
-    this.plan = null;
   }
 
   private makePlan(inputs: InputTensor[], streaming: boolean): Plan {

@@ -114,6 +114,26 @@ describe.each(Object.entries(STREAMABLE))("%s", (name, { build, ids }) => {
     assertClose(again, whole, KERNEL_TWIN, `${name}: after reset`);
   });
 
+  it("steps after the first allocate no kernel memory and reuse one plan; earlier outputs stay intact", async () => {
+    const model = await load(build, name);
+    const x = sequenceInput(name, ids);
+    const session = model.createSession({ batchSize: B });
+    const internals = model as unknown as { kernels: { usedBytes: number; memoryBytes: number }; executor: { plan: unknown } };
+    const first = session.step(prefix(x, 1, 0)) as { data: Float32Array };
+    const kept = first.data.slice();
+    const used = internals.kernels.usedBytes;
+    const memory = internals.kernels.memoryBytes;
+    const plan = internals.executor.plan;
+    for (let t = 2; t <= T; t++) {
+      session.step(prefix(x, t, t - 1));
+      expect(internals.kernels.usedBytes, `${name}: kernel bytes in use after step ${t}`).toBe(used);
+      expect(internals.kernels.memoryBytes, `${name}: memory size after step ${t}`).toBe(memory);
+      expect(internals.executor.plan, `${name}: plan after step ${t}`).toBe(plan);
+    }
+    // outputs are copies, not views of kernel memory the next step overwrites
+    expect(Array.from(first.data)).toEqual(Array.from(kept));
+  });
+
   it("getState/setState resumes in another session exactly", async () => {
     const model = await load(build, name);
     const x = sequenceInput(name, ids);
