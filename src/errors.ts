@@ -9,7 +9,7 @@ export type RnnWasmErrorCode =
   | "E_TOKEN_RANGE" // token id < 0 or >= vocabulary size
   | "E_VALUE" // NaN/Infinity or otherwise invalid number in the input
   | "E_MODEL_JSON" // malformed model.json / topology
-  | "E_WEIGHTS" // missing, short or mismatched weight data
+  | "E_WEIGHTS" // missing, short, mismatched or non-finite weight data
   | "E_UNSUPPORTED_LAYER" // layer class we cannot run
   | "E_UNSUPPORTED_OPTION" // a layer option we cannot honour
   | "E_BUNDLE_CORRUPT"

@@ -226,6 +226,13 @@ class LayerWeights {
     if (w.data.length !== count) {
       throw new RnnWasmError("E_WEIGHTS", `${L}: weight ${w.name} holds ${w.data.length} values, its shape [${w.shape.join(", ")}] needs ${count}`);
     }
+    // a NaN or infinite weight (a diverged training run, a damaged file) would make every
+    // output NaN without a word: refuse it here, where the layer and weight can be named
+    for (let i = 0; i < count; i++) {
+      if (!Number.isFinite(w.data[i])) {
+        throw new RnnWasmError("E_WEIGHTS", `${L}: weight ${w.name} holds ${w.data[i]} at flat index ${i}; weights must be finite (did the training diverge?)`);
+      }
+    }
     return w;
   }
 }

@@ -240,6 +240,19 @@ describe(`${TARGET}: missing, short or mismatched weights -> E_WEIGHTS`, () => {
     await expectRnnError(() => runtime.loadModel({ modelJson: art.modelJson, weights: grown.buffer }), "E_WEIGHTS", ["encoder", "[4, 20]", "[5, 20]"]);
     checkWitness("a weight shape mismatch");
   });
+
+  it("a NaN or infinite weight is named (a diverged training run), not turned into NaN outputs", async () => {
+    const art = copyArtifacts(tokenArt);
+    const entries = art.modelJson.weightsManifest[0].weights;
+    const k = entries.findIndex((e) => e.name === "encoder/recurrent_kernel");
+    const before = entries.slice(0, k).reduce((a, e) => a + e.shape.reduce((x, y) => x * y, 1), 0);
+    for (const [bad, text] of [[NaN, "NaN"], [Infinity, "Infinity"]] as const) {
+      const data = new Float32Array((art.weights as ArrayBuffer).slice(0));
+      data[before + 7] = bad;
+      await expectRnnError(() => runtime.loadModel({ modelJson: art.modelJson, weights: data.buffer }), "E_WEIGHTS", ["encoder/recurrent_kernel", text, "flat index 7"]);
+    }
+    checkWitness("a non-finite weight");
+  });
 });
 
 // ------------------------------------------------------------------ unsupported
