@@ -18,7 +18,7 @@ import {
   f32_binary as binarySimd, f32_binary_scalar,
 } from "./layers";
 
-export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, widenHalves } from "./data";
+export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, widenHalves, crc32, crc_buffer } from "./data";
 
 export {
   f32_pool1d as pool1d, f32_im2col_1d as im2col1d, f32_layer_norm as layerNorm,

@@ -4,7 +4,7 @@
  * re-export this module.
  */
 import { fail, RnnWasmError } from "./errors.js";
-import { readBundle } from "./format/reader.js";
+import { parseBundle } from "./format/reader.js";
 import { fetchOk } from "./io.js";
 import { RnnModel, loadGenerate, looksGenerative } from "./model/model.js";
 import type { ModelSpec } from "./model/spec.js";
@@ -80,8 +80,10 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   } else if (ArrayBuffer.isView(src) || Object.prototype.toString.call(src) === "[object ArrayBuffer]") {
     // (tags, not instanceof: bytes from another realm, e.g. an edge sandbox, still count)
     const v = src as ArrayBufferView;
-    const read = readBundle(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer));
-    const [kernels, tokenizer] = await Promise.all([instantiate(options), prepareExtras(read.packed.spec, read.header.tokenizer)]);
+    // the kernels first: their wasm CRC-32 checks the bundle (the JS loop runs cold: slow)
+    const kernels = await instantiate(options);
+    const read = parseBundle(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer), (b) => kernels.crc32(b));
+    const tokenizer = await prepareExtras(read.packed.spec, read.header.tokenizer);
     return new RnnModel(kernels, read.packed.spec, read.packed, {
       metadata: read.header.metadata ?? {},
       tokenizer,

@@ -3,11 +3,9 @@
  * then re-exports the platform-neutral API.
  */
 import { readFile } from "node:fs/promises";
-import * as zlib from "node:zlib";
 import { dirname, resolve as resolvePath } from "node:path";
 import { fileURLToPath } from "node:url";
 import { RnnWasmError } from "./errors.js";
-import { useNativeCrc32 } from "./format/crc32.js";
 import { manifestPaths } from "./import/manifest.js";
 import { registerSourceResolver } from "./index.js";
 import { setDefaultWasmProvider } from "./wasm/loader.js";
@@ -27,9 +25,6 @@ async function readFirst(paths: string[]): Promise<Uint8Array<ArrayBuffer> | nul
   }
   return null;
 }
-
-// Node >= 20.15 / 22.2; older Node keeps the JS loop
-if (typeof zlib.crc32 === "function") useNativeCrc32(zlib.crc32);
 
 setDefaultWasmProvider({
   // dist/ holds the builds next to this file; in the source tree they are in build/

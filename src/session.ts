@@ -6,7 +6,6 @@
  * T = 1 using the same kernels as predict (no drift), and a snapshot is that block's bytes.
  */
 import { fail } from "./errors.js";
-import { crc32 } from "./format/crc32.js";
 import type { Executor, InputTensor, StateProvider } from "./model/executor.js";
 import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
 import { padTo8 } from "./model/layout.js";
@@ -102,7 +101,7 @@ export class Session {
     this.batchSize = batchSize;
     const at = layoutFor(spec, batchSize);
     this.bytes = at.bytes!;
-    this.layoutHash = crc32(new TextEncoder().encode(JSON.stringify([...at])));
+    this.layoutHash = host.kernels.crc32(new TextEncoder().encode(JSON.stringify([...at])));
     const block = (this.block = host.kernels.alloc(this.bytes, "session state"));
     const p = (key: string) => (at.has(key) ? block + at.get(key)! : 0);
     // resolved once: a step looks its state up by op index, without building key strings
@@ -189,7 +188,7 @@ export class Session {
     const v = new DataView(out.buffer);
     [MAGIC, VERSION, this.host.modelId(), this.batchSize, this.layoutHash, this.bytes].forEach((n, i) => v.setUint32(4 * i, n, true));
     out.set(this.host.kernels.u8.subarray(this.block, this.block + this.bytes), HEADER);
-    v.setUint32(out.length - 4, crc32(out.subarray(0, -4)), true);
+    v.setUint32(out.length - 4, this.host.kernels.crc32(out.subarray(0, -4)), true);
     return out;
   }
 
@@ -200,7 +199,7 @@ export class Session {
     const v = new DataView(bytes.buffer, bytes.byteOffset, bytes.length);
     const word = (i: number) => v.getUint32(4 * i, true);
     if (word(0) !== MAGIC || word(1) !== VERSION) corrupt("not a session snapshot of this version");
-    if (v.getUint32(bytes.length - 4, true) !== crc32(bytes.subarray(0, -4))) corrupt("the snapshot is damaged (checksum mismatch)");
+    if (v.getUint32(bytes.length - 4, true) !== this.host.kernels.crc32(bytes.subarray(0, -4))) corrupt("the snapshot is damaged (checksum mismatch)");
     const mismatch = (why: string) => fail("E_STATE_MISMATCH", `setState: ${why}`);
     if (word(2) !== this.host.modelId()) mismatch("snapshot of another model");
     if (word(3) !== this.batchSize) mismatch(`snapshot holds batch size ${word(3)}, this session has ${this.batchSize}`);

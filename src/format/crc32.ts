@@ -1,15 +1,9 @@
 /**
  * CRC-32 (IEEE 802.3, reflected, polynomial 0xEDB88320), the zip/PNG checksum, used as the
- * bundle trailer. Runtime code, so no dependency; tests cross-check it against node:zlib.
+ * bundle trailer, in JS for the writer and the tools (the runtime uses the kernels' wasm
+ * CRC-32, assembly/data.ts). Tests cross-check both against node:zlib.
  */
 let table: Uint32Array | null = null;
-let native: ((bytes: Uint8Array, seed: number) => number) | undefined;
-
-/**
- * A platform's own CRC-32 with the same chaining (node:zlib's crc32): a cold JS loop over a
- * 1 MB bundle costs ~10 ms before V8 optimises it, zlib 0.25 ms.
- */
-export const useNativeCrc32 = (f: typeof native) => (native = f);
 
 function makeTable(): Uint32Array {
   const t = new Uint32Array(256 * 4);
@@ -30,7 +24,6 @@ function makeTable(): Uint32Array {
 }
 
 export function crc32(bytes: Uint8Array, seed = 0): number {
-  if (native) return native(bytes, seed);
   const t = (table ??= makeTable());
   let c = ~seed >>> 0;
   let i = 0;

@@ -25,7 +25,14 @@ export interface ReadBundle {
   checksum: number;
 }
 
-export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
+/** readBundle with the JS CRC-32 (tools, tests, the exporter). */
+export const readBundle = (input: Uint8Array | ArrayBuffer): ReadBundle => parseBundle(input, crc32);
+
+/**
+ * The runtime's reader: `checksum` computes the CRC-32 of the bytes it is given (loadModel
+ * passes the kernels' wasm CRC, so the runtime bundle carries no JS CRC).
+ */
+export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number): ReadBundle {
   let bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (!(bytes instanceof Uint8Array)) corrupt("expected bytes");
   const n = bytes.length;
@@ -40,7 +47,7 @@ export function readBundle(input: Uint8Array | ArrayBuffer): ReadBundle {
     corrupt(`unknown format version ${version}`);
   }
   const stored = view.getUint32(n - TRAILER_BYTES, true);
-  const actual = crc32(bytes.subarray(0, n - TRAILER_BYTES));
+  const actual = checksum(bytes.subarray(0, n - TRAILER_BYTES));
   if (stored !== actual) corrupt("checksum mismatch: the file is truncated or damaged");
   const headerBytes = view.getUint32(8, true);
   if (headerBytes < 2 || PREAMBLE_BYTES + headerBytes > n - TRAILER_BYTES) corrupt(`header length ${headerBytes} does not fit in ${n} bytes`);

@@ -10,7 +10,6 @@ import { padTo8 } from "./layout.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
 import type { Tokenizer } from "../text/tokenizer.js";
 import { Session } from "../session.js";
-import { crc32 } from "../format/crc32.js";
 import type { GenerateOptions } from "../generate.js";
 
 type GenerateModule = typeof import("../generate.js");
@@ -166,10 +165,10 @@ export class RnnModel {
    */
   modelId(): number {
     if (this.checksum === undefined) {
-      let c = crc32(new TextEncoder().encode(JSON.stringify(this.spec)));
+      let c = this.kernels.crc32(new TextEncoder().encode(JSON.stringify(this.spec)));
       for (const w of this.spec.weights) {
         const p = this.weightPtrs.get(w.name)!;
-        c = crc32(this.kernels.u8.subarray(p, p + w.length * 4), c);
+        c = this.kernels.crc32(this.kernels.u8.subarray(p, p + w.length * 4), c);
       }
       this.checksum = c >>> 0;
     }

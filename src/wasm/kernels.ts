@@ -39,6 +39,8 @@ export interface KernelExports {
   firstIdOutOfRange(n: number, ids: number, limit: number): number;
   widenHalves(n: number, src: number, dst: number): void;
   poolStream(B: number, T: number, F: number, x: number, mask: number, acc: number, count: number, out: number, mode: number): void;
+  crc32(p: number, n: number, seed: number): number;
+  crc_buffer(): number;
 }
 
 const PAGE = 65536;
@@ -91,6 +93,18 @@ export class KernelInstance {
       this.views = [buf, new Float32Array(buf), new Int32Array(buf), new Uint8Array(buf)];
     }
     return this.views;
+  }
+
+  /** CRC-32 of `bytes` (chained from `seed`), in wasm through its static 16 KB buffer. */
+  crc32(bytes: Uint8Array, seed = 0): number {
+    const ex = this.exports;
+    const p = ex.crc_buffer();
+    for (let i = 0; i < bytes.length; i += 16384) {
+      const part = bytes.subarray(i, i + 16384);
+      this.u8.set(part, p);
+      seed = ex.crc32(p, part.length, seed);
+    }
+    return seed >>> 0;
   }
 
   get f32(): Float32Array { return this.view()[1]; }

@@ -1,13 +1,15 @@
 /**
  * The bundle checksum against an independent implementation (node:zlib's crc32, zlib's C
  * code): every length 0..300 (around the 4-byte main loop and its tail), a few large ones,
- * unaligned views, and chunked = one-shot through the seed argument. The Node entry (loaded by
- * test/setup.ts) hands crc32 to zlib; these tests switch that off, so they check the JS loop
- * that browsers and edge workers run.
+ * unaligned views, and chunked = one-shot through the seed argument. Both implementations:
+ * the JS loop (writer, tools) and the kernels' wasm CRC-32 that loadModel and sessions use
+ * (copied through its 16 KB buffer, so lengths around 16384 matter).
  */
 import * as zlib from "node:zlib";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { crc32, useNativeCrc32 } from "../../src/format/crc32.ts";
+import { beforeAll, describe, expect, it } from "vitest";
+import { crc32 as jsCrc32 } from "../../src/format/crc32.ts";
+import { getKernelModule } from "../../src/wasm/loader.ts";
+import { KernelInstance } from "../../src/wasm/kernels.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
 
 const zcrc = (zlib as unknown as { crc32?: (data: Uint8Array, value?: number) => number }).crc32;
@@ -19,9 +21,21 @@ function randomBytes(n: number, label: string): Uint8Array {
   return b;
 }
 
-describe.runIf(zcrc !== undefined)("crc32 vs node:zlib", () => {
-  beforeAll(() => useNativeCrc32(undefined));
-  afterAll(() => useNativeCrc32(zcrc as (b: Uint8Array, seed: number) => number));
+const impls: Record<string, { crc32?: (bytes: Uint8Array, seed?: number) => number }> = {
+  "JS loop": { crc32: jsCrc32 },
+  "wasm kernels (baseline build)": {},
+  "wasm kernels (relaxed build)": {},
+};
+
+beforeAll(async () => {
+  for (const simd of ["baseline", "relaxed"] as const) {
+    const k = await KernelInstance.create(await getKernelModule(undefined, simd));
+    impls[`wasm kernels (${simd} build)`].crc32 = (bytes, seed) => k.crc32(bytes, seed);
+  }
+});
+
+describe.runIf(zcrc !== undefined).each(Object.keys(impls))("crc32 vs node:zlib: %s", (name) => {
+  const crc32 = (bytes: Uint8Array, seed?: number) => impls[name].crc32!(bytes, seed);
 
   it("known vectors", () => {
     expect(crc32(new Uint8Array(0))).toBe(0);
@@ -31,7 +45,7 @@ describe.runIf(zcrc !== undefined)("crc32 vs node:zlib", () => {
 
   it("every length 0..300 and large awkward lengths, at every byte offset 0..7 of the buffer", () => {
     const big = randomBytes(70_000, "crc32 lengths");
-    const lengths = [...Array.from({ length: 301 }, (_, i) => i), 1021, 4093, 4096, 4099, 65_535, 65_536, 65_537, 69_990];
+    const lengths = [...Array.from({ length: 301 }, (_, i) => i), 1021, 4093, 4096, 4099, 16_383, 16_384, 16_385, 32_769, 65_535, 65_536, 65_537, 69_990];
     for (const offset of [0, 1, 2, 3, 4, 5, 6, 7]) {
       for (const n of lengths) {
         const view = big.subarray(offset, offset + n);
