@@ -90,14 +90,28 @@ export function f32_gemm(
       let w2 = w1 + panelBytes;
       let w3 = w2 + panelBytes;
       let xr = xr0;
-      for (let k = 0; k < K; k++) {
+      // two k per iteration (same order per accumulator): half the pointer bumps and branches
+      const xEnd2 = xr0 + (<usize>(K & ~1) << 2);
+      while (xr < xEnd2) {
         const xk = v128.load32_splat(xr);
         a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
         a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
         a4 = fmadd(xk, v128.load(w2), a4); a5 = fmadd(xk, v128.load(w2, 16), a5);
         a6 = fmadd(xk, v128.load(w3), a6); a7 = fmadd(xk, v128.load(w3, 16), a7);
-        xr += 4;
-        w0 += 32; w1 += 32; w2 += 32; w3 += 32;
+        const xk2 = v128.load32_splat(xr, 4);
+        a0 = fmadd(xk2, v128.load(w0, 32), a0); a1 = fmadd(xk2, v128.load(w0, 48), a1);
+        a2 = fmadd(xk2, v128.load(w1, 32), a2); a3 = fmadd(xk2, v128.load(w1, 48), a3);
+        a4 = fmadd(xk2, v128.load(w2, 32), a4); a5 = fmadd(xk2, v128.load(w2, 48), a5);
+        a6 = fmadd(xk2, v128.load(w3, 32), a6); a7 = fmadd(xk2, v128.load(w3, 48), a7);
+        xr += 8;
+        w0 += 64; w1 += 64; w2 += 64; w3 += 64;
+      }
+      if (K & 1) {
+        const xk = v128.load32_splat(xr);
+        a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
+        a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
+        a4 = fmadd(xk, v128.load(w2), a4); a5 = fmadd(xk, v128.load(w2, 16), a5);
+        a6 = fmadd(xk, v128.load(w3), a6); a7 = fmadd(xk, v128.load(w3, 16), a7);
       }
       storePanel(orow + base, a0, a1, min(8, N - (p << 3)));
       storePanel(orow + base + 32, a2, a3, min(8, N - ((p + 1) << 3)));
