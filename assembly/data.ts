@@ -90,12 +90,38 @@ export function poolStream(B: i32, T: i32, F: i32, x: usize, mask: usize, acc: u
   }
 }
 
+/** Four halves (zero-extended to u32 lanes) to their float32 bits, exactly. */
+// @ts-ignore: decorator
+@inline function halvesToF32x4(h: v128): v128 {
+  const em = v128.and(h, i32x4.splat(0x7fff));
+  const shifted = i32x4.shl(em, 13);
+  // normals and subnormals: the bits shifted into place are the value times 2^-112; times
+  // 2^112 (bits 0x77800000) is exact, and a half's subnormals are float32 normals
+  const scaled = f32x4.mul(shifted, i32x4.splat(0x77800000));
+  // exponent 31 (infinity, NaN): all-ones exponent, mantissa kept
+  const special = i32x4.gt_s(em, i32x4.splat(0x7bff));
+  const value = v128.bitselect(v128.or(shifted, i32x4.splat(0x7f800000)), scaled, special);
+  return v128.or(value, i32x4.shl(v128.and(h, i32x4.splat(0x8000)), 16));
+}
+
 /**
- * IEEE binary16 -> float32 for n values (f16 bundle sections, widened on load). The halves
- * may sit in the upper half of the destination (src = dst + 2n): reading forward, each write
- * only covers halves already read.
+ * IEEE binary16 -> float32 for n values (f16 bundle sections, widened on load), eight per
+ * step; the tail through the scalar twin. The halves may sit in the upper half of the
+ * destination (src = dst + 2n): reading forward, each 32-byte write covers only halves
+ * already read (4i + 32 <= 2n + 2i + 16 while i <= n - 8).
  */
 export function widenHalves(n: i32, src: usize, dst: usize): void {
+  const n8 = n & ~7;
+  for (let i = 0; i < n8; i += 8) {
+    const h = v128.load(src + (<usize>i << 1));
+    v128.store(dst + (<usize>i << 2), halvesToF32x4(i32x4.extend_low_i16x8_u(h)));
+    v128.store(dst + (<usize>i << 2), halvesToF32x4(i32x4.extend_high_i16x8_u(h)), 16);
+  }
+  widenHalvesScalar(n - n8, src + (<usize>n8 << 1), dst + (<usize>n8 << 2));
+}
+
+/** Scalar twin of widenHalves: one value at a time, by its fields. */
+export function widenHalvesScalar(n: i32, src: usize, dst: usize): void {
   for (let i = 0; i < n; i++) {
     const h = <u32>load<u16>(src + (<usize>i << 1));
     const sign = (h & 0x8000) << 16;

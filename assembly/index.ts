@@ -18,7 +18,8 @@ import {
   f32_binary as binarySimd, f32_binary_scalar,
 } from "./layers";
 
-export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, widenHalves, crc32, crc_buffer } from "./data";
+export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
+import { widenHalves as widenSimd, widenHalvesScalar } from "./data";
 
 export {
   f32_pool1d as pool1d, f32_im2col_1d as im2col1d, f32_layer_norm as layerNorm,
@@ -30,6 +31,11 @@ let scalarMode = false;
 
 export function set_scalar_mode(on: i32): void {
   scalarMode = on != 0;
+}
+
+export function widenHalves(n: i32, src: usize, dst: usize): void {
+  if (scalarMode) widenHalvesScalar(n, src, dst);
+  else widenSimd(n, src, dst);
 }
 
 export function heap_base(): usize {

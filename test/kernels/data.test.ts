@@ -3,21 +3,28 @@ import { describe, expect, it } from "vitest";
 import { halvesToFloats } from "../../src/format/half.ts";
 import { kernel } from "./harness.ts";
 
-describe("widenHalves", () => {
-  it("matches the JS decoder on all 65536 halves, in place from the upper half", async () => {
+describe.each([["SIMD", 0], ["scalar twin", 1]])("widenHalves (%s)", (_name, scalar) => {
+  // every half bit pattern, then lengths around the 8-wide step with a shifted start, all in
+  // place from the upper half of the destination as the loader calls it
+  it.each([65536, 1, 7, 8, 9, 15, 17, 1001])("matches the JS decoder bit for bit, n = %i, in place", async (n) => {
     const k = await kernel("simd");
-    const n = 65536;
-    const halves = Uint16Array.from({ length: n }, (_, i) => i);
-    const p = k.alloc(n * 4, "test");
-    k.u8.set(new Uint8Array(halves.buffer), p + 2 * n);
-    k.exports.widenHalves(n, p + 2 * n, p);
-    const expected = new Float32Array(n);
-    halvesToFloats(halves, expected);
-    const got = new Uint32Array(k.u8.slice(p, p + 4 * n).buffer);
-    const want = new Uint32Array(expected.buffer);
-    let mismatch = -1;
-    for (let i = 0; i < n && mismatch < 0; i++) if (got[i] !== want[i]) mismatch = i;
-    expect(mismatch, `first mismatch at half 0x${mismatch.toString(16)}`).toBe(-1);
+    k.exports.set_scalar_mode(scalar);
+    try {
+      const halves = Uint16Array.from({ length: n }, (_, i) => (i * 40503 + n) & 0xffff);
+      if (n === 65536) halves.forEach((_, i) => (halves[i] = i));
+      const p = k.alloc(n * 4, "test");
+      k.u8.set(new Uint8Array(halves.buffer), p + 2 * n);
+      k.exports.widenHalves(n, p + 2 * n, p);
+      const expected = new Float32Array(n);
+      halvesToFloats(halves, expected);
+      const got = new Uint32Array(k.u8.slice(p, p + 4 * n).buffer);
+      const want = new Uint32Array(expected.buffer);
+      let mismatch = -1;
+      for (let i = 0; i < n && mismatch < 0; i++) if (got[i] !== want[i]) mismatch = i;
+      expect(mismatch, `first mismatch at index ${mismatch}: half 0x${halves[mismatch]?.toString(16)}`).toBe(-1);
+    } finally {
+      k.exports.set_scalar_mode(0);
+    }
   });
 });
 
