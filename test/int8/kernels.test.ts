@@ -13,27 +13,17 @@ import {
 } from "../../src/model/pack.ts";
 import { dequantizeTiles, int8Image, quantizeRows, quantizeTiles, quantizeWeight, type Int8Layout } from "../../src/model/quantize.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
-import { get, kernel, put, putBytes, zeros, type Variant } from "../kernels/harness.ts";
+import { allVariants, check, get, put, putBytes, unit, VARIANTS, zeros, type Variant } from "../kernels/harness.ts";
 import type { RecurrentCase } from "../kernels/reference64.ts";
 import { INT8_KERNEL_F64, INT8_WEIGHTS, KERNEL_TWIN, type Tolerance } from "../tolerance.ts";
-import { assertClose } from "../util/compare.ts";
-import { describeSeed, rngFor, type Rng } from "../util/prng.ts";
+import { rngFor, type Rng } from "../util/prng.ts";
 import { evenK, gemmInt8Ref, quantizeColumns, recurrentInt8Ref } from "./reference.ts";
 
-const VARIANTS: Variant[] = ["simd", "scalar", "relaxed"];
 let K: Record<Variant, KernelInstance>;
 
 beforeAll(async () => {
-  K = { simd: await kernel("simd"), scalar: await kernel("scalar"), relaxed: await kernel("relaxed") };
+  K = await allVariants();
 });
-
-const unit = (r: Rng) => r.uniform(-1, 1);
-
-function check(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what: string, rng: Rng): void {
-  const a = Array.from(actual);
-  const e = Array.from(expected);
-  assertClose({ data: a, shape: [a.length] }, { data: e, shape: [e.length] }, tol, `${what}; ${describeSeed(rng)}`);
-}
 
 /** Places an int8 image; returns the tagged pointer the kernels take (bit 0 = int8). */
 function putInt8(k: KernelInstance, image: Uint8Array): number {

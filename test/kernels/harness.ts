@@ -6,8 +6,26 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { KernelInstance } from "../../src/wasm/kernels.ts";
+import type { Tolerance } from "../tolerance.ts";
+import { assertClose } from "../util/compare.ts";
+import { describeSeed, type Rng } from "../util/prng.ts";
 
 export type Variant = "simd" | "scalar" | "relaxed";
+export const VARIANTS: Variant[] = ["simd", "scalar", "relaxed"];
+
+/** One fresh instance of each variant (each kernel test file takes its own). */
+export async function allVariants(): Promise<Record<Variant, KernelInstance>> {
+  return { simd: await kernel("simd"), scalar: await kernel("scalar"), relaxed: await kernel("relaxed") };
+}
+
+export const unit = (r: Rng) => r.uniform(-1, 1);
+
+/** Element-wise comparison of two flat arrays within `tol`, naming the case and its seed. */
+export function check(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what: string, rng: Rng): void {
+  const a = Array.from(actual);
+  const e = Array.from(expected);
+  assertClose({ data: a, shape: [a.length] }, { data: e, shape: [e.length] }, tol, `${what}; ${describeSeed(rng)}`);
+}
 
 const root = resolve(import.meta.dirname, "..", "..");
 

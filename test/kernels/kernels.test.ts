@@ -10,25 +10,15 @@ import {
 } from "../../src/model/pack.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import { KERNEL_F64, KERNEL_RELAXED, KERNEL_REORDER, KERNEL_TWIN, type Tolerance } from "../tolerance.ts";
-import { assertClose } from "../util/compare.ts";
-import { describeSeed, rngFor, type Rng } from "../util/prng.ts";
-import { get, kernel, put, putBytes, zeros, type Variant } from "./harness.ts";
+import { rngFor, type Rng } from "../util/prng.ts";
+import { allVariants, check, get, put, putBytes, unit, VARIANTS, zeros, type Variant } from "./harness.ts";
 import { ACT64, gemm64, recurrent64, type RecurrentCase } from "./reference64.ts";
 
-const VARIANTS: Variant[] = ["simd", "scalar", "relaxed"];
 let K: Record<Variant, KernelInstance>;
 
 beforeAll(async () => {
-  K = { simd: await kernel("simd"), scalar: await kernel("scalar"), relaxed: await kernel("relaxed") };
+  K = await allVariants();
 });
-
-const unit = (r: Rng) => r.uniform(-1, 1);
-
-function check(actual: ArrayLike<number>, expected: ArrayLike<number>, tol: Tolerance, what: string, rng: Rng): void {
-  const a = Array.from(actual);
-  const e = Array.from(expected);
-  assertClose({ data: a, shape: [a.length] }, { data: e, shape: [e.length] }, tol, `${what}; ${describeSeed(rng)}`);
-}
 
 /** Runs `fn` on every variant; compares simd with scalar exactly, relaxed within tolerance, all with f64. */
 function crossCheck(what: string, rng: Rng, fn: (k: KernelInstance) => Float32Array, ref: ArrayLike<number>, twin: Tolerance = KERNEL_TWIN, f64: Tolerance = KERNEL_F64): void {
