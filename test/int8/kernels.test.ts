@@ -8,13 +8,12 @@
  * is checked against the oracle's independent one on the way.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector,
-} from "../../src/model/pack.ts";
+import { packGatePanels, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector } from "../../src/model/pack.ts";
 import { dequantizeTiles, int8Image, quantizeRows, quantizeTiles, quantizeWeight, type Int8Layout } from "../../src/model/quantize.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
-import { allVariants, check, get, put, putBytes, unit, VARIANTS, zeros, type Variant } from "../kernels/harness.ts";
-import type { RecurrentCase } from "../kernels/reference64.ts";
+import {
+  allVariants, check, gatesOf, get, inputPanels, put, RECURRENT_KINDS, RECURRENT_UNITS, RECURRENT_VARIANTS, recurrentCase, runRecurrent, unit, VARIANTS, zeros, type Variant,
+} from "../kernels/harness.ts";
 import { INT8_KERNEL_F64, INT8_WEIGHTS, KERNEL_TWIN, type Tolerance } from "../tolerance.ts";
 import { rngFor, type Rng } from "../util/prng.ts";
 import { evenK, gemmInt8Ref, quantizeColumns, recurrentInt8Ref } from "./reference.ts";
@@ -166,83 +165,27 @@ describe("int8 embedding gather (rows of dim rounded up to even, a scale per row
   });
 });
 
-describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s sequence kernel, int8 tiles", (kind) => {
-  const cell = kind === "gru_reset_after" ? "gru" : kind;
-  const resetAfter = kind === "gru_reset_after";
-  const G = cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
-  const units = [1, 2, 3, 5, 7, 8, 9, 16, 19];
+describe.each(RECURRENT_KINDS)("%s sequence kernel, int8 tiles", (kind) => {
   // every batch size takes the batched algorithm with int8 weights (B < 4 included)
-  const variants: { name: string; B: number; T: number; masked: boolean; back: boolean; align: boolean; init: boolean; acts: [number, number]; zero?: boolean }[] = [
-    { name: "plain", B: 1, T: 5, masked: false, back: false, align: false, init: false, acts: [3, 4] },
-    { name: "batch 3, masked", B: 3, T: 6, masked: true, back: false, align: false, init: false, acts: [3, 4] },
-    { name: "go_backwards", B: 2, T: 4, masked: true, back: true, align: false, init: true, acts: [3, 5] },
-    { name: "backward aligned", B: 2, T: 9, masked: false, back: true, align: true, init: true, acts: [1, 6] },
-    { name: "masked, zero output", B: 3, T: 5, masked: true, back: true, align: true, init: true, acts: [3, 4], zero: true },
-    { name: "batch 4", B: 4, T: 3, masked: false, back: false, align: false, init: true, acts: [3, 4] },
-    { name: "batch 5 masked", B: 5, T: 4, masked: true, back: true, align: true, init: true, acts: [3, 5], zero: true },
-    { name: "batch 9 (leftover rows)", B: 9, T: 3, masked: true, back: false, align: false, init: false, acts: [1, 6] },
-  ];
-  const cases = units.flatMap((u) => variants.map((v) => ({ u, ...v })));
-  it.each(cases)("units=$u $name", ({ u, B, T, masked, back, align, init, acts, zero }) => {
-    const rng = rngFor(`int8 ${kind} u=${u} B=${B} T=${T} masked=${masked} back=${back}`);
-    const inDim = (u % 5) + 2;
-    const scale = 1 / Math.sqrt(u + inDim);
-    const cs: RecurrentCase = {
-      cell, B, T, inDim, u, resetAfter,
-      x: rng.float32Array(B * T * inDim, unit),
-      W: rng.float32Array(inDim * G * u, (r) => r.uniform(-2, 2) * scale),
-      U: rng.float32Array(u * G * u, (r) => r.uniform(-2, 2) * scale),
-      bias: rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
-      mask: masked ? Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || rng.next() < 0.3 ? 0 : 1)) : null,
-      goBackwards: back,
-      align,
-      zeroMasked: zero ?? false,
-      act: acts[0],
-      recAct: acts[1],
-      h0: init ? rng.float32Array(B * u, unit) : null,
-      c0: init && cell === "lstm" ? rng.float32Array(B * u, unit) : null,
-    };
+  const cases = RECURRENT_UNITS.flatMap((u) => RECURRENT_VARIANTS.map((v) => ({ u, v, name: v.name })));
+  it.each(cases)("units=$u $name", ({ u, v }) => {
+    const rng = rngFor(`int8 ${kind} u=${u} B=${v.B} T=${v.T} masked=${v.masked} back=${v.back}`);
+    const cs = recurrentCase(kind, u, v, rng);
+    const { cell, inDim, resetAfter } = cs;
+    const G = gatesOf(cell);
     const ref = recurrentInt8Ref(cs);
-    const U8 = padTo8(u);
-    const tiles = U8 / 8;
+    const tiles = padTo8(u) / 8;
     const Wo = quantizeColumns(cs.W, inDim, G * u);
     const Uo = quantizeColumns(cs.U, u, G * u);
-    const wImage = exported(packGatePanels(cs.W, inDim, G, u), { blocks: [[tiles * G, 1, inDim]] }, packGatePanels(Float32Array.from(Wo.deq), inDim, G, u), "input kernel");
+    const wImage = exported(inputPanels(cs), { blocks: [[tiles * G, 1, inDim]] }, packGatePanels(Float32Array.from(Wo.deq), inDim, G, u), "input kernel");
     const uPacked = (m: Float32Array) => (cell === "lstm" ? packLstmRecurrent(m, u) : cell === "gru" ? packGruRecurrent(m, u, resetAfter) : packSimpleRnnRecurrent(m, u));
     const uHow: Int8Layout = { blocks: cell === "gru" && !resetAfter ? [[tiles, 2, u], [tiles, 1, u]] : [[tiles, G, u]] };
     const uImage = exported(uPacked(cs.U), uHow, uPacked(Float32Array.from(Uo.deq)), "recurrent kernel");
-    /** The layer on kernel instance k: int8 weights (images) or f32 (null). */
-    const run = (k: KernelInstance, which: "seq" | "h" | "c", int8: boolean) => {
-      const xp = zeros(k, B * T * G * U8);
-      const q = zeros(k, B * T * (evenK(inDim) + 2));
-      const w = int8 ? putInt8(k, wImage) : put(k, packGatePanels(cs.W, inDim, G, u));
-      k.exports.gemm(B * T, G * U8, inDim, put(k, cs.x), inDim, w, put(k, packGateVector(cs.bias, G, u, 0)), xp, G * U8, q);
-      const h = zeros(k, B * U8);
-      const c = zeros(k, B * U8);
-      for (let b = 0; b < B; b++) {
-        if (cs.h0) k.f32.set(cs.h0.subarray(b * u, (b + 1) * u), (h >>> 2) + b * U8);
-        if (cs.c0) k.f32.set(cs.c0.subarray(b * u, (b + 1) * u), (c >>> 2) + b * U8);
-      }
-      const scratch = zeros(k, 3 * U8 + 32 + 6 * B * U8);
-      const mask = cs.mask ? putBytes(k, cs.mask) : 0;
-      const seq = zeros(k, B * T * u);
-      const flags = (back ? 1 : 0) | (align ? 2 : 0) | (zero ? 4 : 0);
-      const wr = int8 ? putInt8(k, uImage) : put(k, uPacked(cs.U));
-      if (cell === "lstm") {
-        k.exports.lstmSequence(B, T, u, xp, wr, h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
-      } else if (cell === "gru") {
-        const bRec = resetAfter ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
-        k.exports.gruSequence(B, T, u, xp, wr, bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
-      } else {
-        k.exports.simpleRnnSequence(B, T, u, xp, wr, h, scratch, mask, seq, flags, cs.act);
-      }
-      if (which === "seq") return get(k, seq, B * T * u);
-      const p = which === "h" ? h : c;
-      const rows = get(k, p, B * U8);
-      const out = new Float32Array(B * u);
-      for (let b = 0; b < B; b++) out.set(rows.subarray(b * U8, b * U8 + u), b * u);
-      return out;
-    };
+    /** The layer on kernel instance k: int8 weights (images) or f32. */
+    const run = (k: KernelInstance, which: "seq" | "h" | "c", int8: boolean) =>
+      runRecurrent(k, cs, which, int8
+        ? { input: putInt8(k, wImage), recurrent: putInt8(k, uImage) }
+        : { input: put(k, inputPanels(cs)), recurrent: put(k, uPacked(cs.U)) });
     const outs: ["seq" | "h" | "c", Float64Array][] = [["seq", ref.seq], ["h", ref.h]];
     if (cell === "lstm") outs.push(["c", ref.c]);
     for (const [which, r] of outs) {

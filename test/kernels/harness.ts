@@ -5,9 +5,11 @@
  */
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
+import { packGatePanels, packGateVector, padTo8 } from "../../src/model/pack.ts";
 import { KernelInstance } from "../../src/wasm/kernels.ts";
 import type { Tolerance } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
+import type { RecurrentCase } from "./reference64.ts";
 import { describeSeed, type Rng } from "../util/prng.ts";
 
 export type Variant = "simd" | "scalar" | "relaxed";
@@ -57,3 +59,107 @@ export function zeros(k: KernelInstance, floats: number): number {
 export function get(k: KernelInstance, ptr: number, n: number): Float32Array {
   return k.f32.slice(ptr >>> 2, (ptr >>> 2) + n);
 }
+
+// ---------------------------------------------------------------- recurrent kernel cases
+
+export const RECURRENT_KINDS = ["lstm", "gru", "gru_reset_after", "simple_rnn"] as const;
+export type RecurrentKind = (typeof RECURRENT_KINDS)[number];
+/** Units around the 8-unit tile: 1..7, 8, 9, 16, 19 (= 2*8+3). */
+export const RECURRENT_UNITS = [1, 2, 3, 5, 7, 8, 9, 16, 19];
+
+export interface RecurrentVariant {
+  name: string;
+  B: number;
+  T: number;
+  masked: boolean;
+  back: boolean;
+  align: boolean;
+  init: boolean;
+  acts: [number, number];
+  zero?: boolean;
+}
+
+/**
+ * Batch sizes, masks, directions, initial states and activation pairs. With f32 weights B >= 4
+ * takes the batched path (one GEMM per step over all rows, then per-row epilogues); int8
+ * weights take it at every B.
+ */
+export const RECURRENT_VARIANTS: RecurrentVariant[] = [
+  { name: "plain", B: 1, T: 5, masked: false, back: false, align: false, init: false, acts: [3, 4] },
+  { name: "batch 3, masked", B: 3, T: 6, masked: true, back: false, align: false, init: false, acts: [3, 4] },
+  { name: "go_backwards", B: 2, T: 4, masked: true, back: true, align: false, init: true, acts: [3, 5] },
+  { name: "backward aligned", B: 2, T: 9, masked: false, back: true, align: true, init: true, acts: [1, 6] },
+  { name: "masked, zero output (Keras Bidirectional)", B: 3, T: 5, masked: true, back: true, align: true, init: true, acts: [3, 4], zero: true },
+  { name: "batch 4", B: 4, T: 3, masked: false, back: false, align: false, init: true, acts: [3, 4] },
+  { name: "batch 5 masked", B: 5, T: 4, masked: true, back: true, align: true, init: true, acts: [3, 5], zero: true },
+  { name: "batch 9 (leftover rows)", B: 9, T: 3, masked: true, back: false, align: false, init: false, acts: [1, 6] },
+];
+
+/** Gates per cell, in the packed layouts. */
+export const gatesOf = (cell: RecurrentCase["cell"]) => (cell === "lstm" ? 4 : cell === "gru" ? 3 : 1);
+
+/** A seeded layer for `kind` at `u` units: inputs, weights, biases, mask and initial state. */
+export function recurrentCase(kind: RecurrentKind, u: number, v: RecurrentVariant, rng: Rng): RecurrentCase {
+  const cell = kind === "gru_reset_after" ? "gru" : kind;
+  const resetAfter = kind === "gru_reset_after";
+  const G = gatesOf(cell);
+  const { B, T } = v;
+  const inDim = (u % 5) + 2;
+  const scale = 1 / Math.sqrt(u + inDim);
+  return {
+    cell, B, T, inDim, u, resetAfter,
+    x: rng.float32Array(B * T * inDim, unit),
+    W: rng.float32Array(inDim * G * u, (r) => r.uniform(-2, 2) * scale),
+    U: rng.float32Array(u * G * u, (r) => r.uniform(-2, 2) * scale),
+    bias: rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
+    mask: v.masked ? Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || rng.next() < 0.3 ? 0 : 1)) : null,
+    goBackwards: v.back,
+    align: v.align,
+    zeroMasked: v.zero ?? false,
+    act: v.acts[0],
+    recAct: v.acts[1],
+    h0: v.init ? rng.float32Array(B * u, unit) : null,
+    c0: v.init && cell === "lstm" ? rng.float32Array(B * u, unit) : null,
+  };
+}
+
+/**
+ * Runs a case on k as the executor does: the input GEMM into xp, then the sequence kernel.
+ * `weights` are kernel-memory pointers to the packed input and recurrent kernels (bit 0 set
+ * for int8 images); returns the sequence output, or the final h or c of the u units.
+ */
+export function runRecurrent(k: KernelInstance, cs: RecurrentCase, which: "seq" | "h" | "c", weights: { input: number; recurrent: number }): Float32Array {
+  const { cell, B, T, u, inDim, resetAfter } = cs;
+  const G = gatesOf(cell);
+  const U8 = padTo8(u);
+  const xp = zeros(k, B * T * G * U8);
+  const q = zeros(k, B * T * (inDim + 3)); // the int8 GEMM's int16 rows and scales
+  k.exports.gemm(B * T, G * U8, inDim, put(k, cs.x), inDim, weights.input, put(k, packGateVector(cs.bias, G, u, 0)), xp, G * U8, q);
+  const h = zeros(k, B * U8);
+  const c = zeros(k, B * U8);
+  for (let b = 0; b < B; b++) {
+    if (cs.h0) k.f32.set(cs.h0.subarray(b * u, (b + 1) * u), (h >>> 2) + b * U8);
+    if (cs.c0) k.f32.set(cs.c0.subarray(b * u, (b + 1) * u), (c >>> 2) + b * U8);
+  }
+  const scratch = zeros(k, 3 * U8 + 32 + 6 * B * U8);
+  const mask = cs.mask ? putBytes(k, cs.mask) : 0;
+  const seq = zeros(k, B * T * u);
+  const flags = (cs.goBackwards ? 1 : 0) | (cs.align ? 2 : 0) | (cs.zeroMasked ? 4 : 0);
+  const wr = weights.recurrent;
+  if (cell === "lstm") {
+    k.exports.lstmSequence(B, T, u, xp, wr, h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
+  } else if (cell === "gru") {
+    const bRec = resetAfter ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
+    k.exports.gruSequence(B, T, u, xp, wr, bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
+  } else {
+    k.exports.simpleRnnSequence(B, T, u, xp, wr, h, scratch, mask, seq, flags, cs.act);
+  }
+  if (which === "seq") return get(k, seq, B * T * u);
+  const rows = get(k, which === "h" ? h : c, B * U8);
+  const out = new Float32Array(B * u);
+  for (let b = 0; b < B; b++) out.set(rows.subarray(b * U8, b * U8 + u), b * u);
+  return out;
+}
+
+/** The f32 packed input kernel of a case (the panels the GEMM reads). */
+export const inputPanels = (cs: RecurrentCase) => packGatePanels(cs.W, cs.inDim, gatesOf(cs.cell), cs.u);

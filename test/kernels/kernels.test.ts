@@ -5,14 +5,14 @@
  * float64 reference.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import {
-  packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector,
-} from "../../src/model/pack.ts";
+import { packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padVector } from "../../src/model/pack.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import { KERNEL_F64, KERNEL_RELAXED, KERNEL_REORDER, KERNEL_TWIN, type Tolerance } from "../tolerance.ts";
 import { rngFor, type Rng } from "../util/prng.ts";
-import { allVariants, check, get, put, putBytes, unit, VARIANTS, zeros, type Variant } from "./harness.ts";
-import { ACT64, gemm64, recurrent64, type RecurrentCase } from "./reference64.ts";
+import {
+  allVariants, check, get, inputPanels, put, putBytes, RECURRENT_KINDS, RECURRENT_UNITS, RECURRENT_VARIANTS, recurrentCase, runRecurrent, unit, VARIANTS, zeros, type Variant,
+} from "./harness.ts";
+import { ACT64, gemm64, recurrent64 } from "./reference64.ts";
 
 let K: Record<Variant, KernelInstance>;
 
@@ -80,77 +80,17 @@ describe("f32_gemm (panels of 8 columns, 4-row blocks, 1x32 leftover rows)", () 
   });
 });
 
-describe.each(["lstm", "gru", "gru_reset_after", "simple_rnn"] as const)("%s sequence kernel", (kind) => {
-  const cell = kind === "gru_reset_after" ? "gru" : kind;
-  const resetAfter = kind === "gru_reset_after";
-  const G = cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
-  // units around the 8-unit tile: 1..7, 8, 9, 16, 19 (= 2*8+3)
-  const units = [1, 2, 3, 5, 7, 8, 9, 16, 19];
-  const variants: { name: string; B: number; T: number; masked: boolean; back: boolean; align: boolean; init: boolean; acts: [number, number]; zero?: boolean }[] = [
-    { name: "plain", B: 1, T: 5, masked: false, back: false, align: false, init: false, acts: [3, 4] },
-    { name: "batch 3, masked", B: 3, T: 6, masked: true, back: false, align: false, init: false, acts: [3, 4] },
-    { name: "go_backwards", B: 2, T: 4, masked: true, back: true, align: false, init: true, acts: [3, 5] },
-    { name: "backward aligned", B: 2, T: 9, masked: false, back: true, align: true, init: true, acts: [1, 6] },
-    { name: "masked, zero output (Keras Bidirectional)", B: 3, T: 5, masked: true, back: true, align: true, init: true, acts: [3, 4], zero: true },
-    // B >= 4 takes the batched path (one GEMM per step over all rows, then per-row epilogues)
-    { name: "batch 4 (batched)", B: 4, T: 3, masked: false, back: false, align: false, init: true, acts: [3, 4] },
-    { name: "batch 5 masked (batched)", B: 5, T: 4, masked: true, back: true, align: true, init: true, acts: [3, 5], zero: true },
-    { name: "batch 9 (batched, leftover rows)", B: 9, T: 3, masked: true, back: false, align: false, init: false, acts: [1, 6] },
-  ];
-  const cases = units.flatMap((u) => variants.map((v) => ({ u, ...v })));
-  it.each(cases)("units=$u $name", ({ u, B, T, masked, back, align, init, acts, zero }) => {
-    const rng = rngFor(`${kind} u=${u} B=${B} T=${T} masked=${masked} back=${back}`);
-    const inDim = (u % 5) + 2;
-    const scale = 1 / Math.sqrt(u + inDim);
-    const cs: RecurrentCase = {
-      cell, B, T, inDim, u, resetAfter,
-      x: rng.float32Array(B * T * inDim, unit),
-      W: rng.float32Array(inDim * G * u, (r) => r.uniform(-2, 2) * scale),
-      U: rng.float32Array(u * G * u, (r) => r.uniform(-2, 2) * scale),
-      bias: rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
-      mask: masked ? Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || rng.next() < 0.3 ? 0 : 1)) : null,
-      goBackwards: back,
-      align,
-      zeroMasked: zero ?? false,
-      act: cell === "simple_rnn" ? acts[0] : acts[0],
-      recAct: acts[1],
-      h0: init ? rng.float32Array(B * u, unit) : null,
-      c0: init && cell === "lstm" ? rng.float32Array(B * u, unit) : null,
-    };
+describe.each(RECURRENT_KINDS)("%s sequence kernel", (kind) => {
+  const cases = RECURRENT_UNITS.flatMap((u) => RECURRENT_VARIANTS.map((v) => ({ u, v, name: v.name })));
+  it.each(cases)("units=$u $name", ({ u, v }) => {
+    const rng = rngFor(`${kind} u=${u} B=${v.B} T=${v.T} masked=${v.masked} back=${v.back}`);
+    const cs = recurrentCase(kind, u, v, rng);
     const ref = recurrent64(cs);
-    const U8 = padTo8(u);
-    const run = (k: KernelInstance, which: "seq" | "h" | "c") => {
-      const xp = zeros(k, B * T * G * U8);
-      k.exports.gemm(B * T, G * U8, inDim, put(k, cs.x), inDim, put(k, packGatePanels(cs.W, inDim, G, u)),
-        put(k, packGateVector(cs.bias, G, u, 0)), xp, G * U8);
-      const h = zeros(k, B * U8);
-      const c = zeros(k, B * U8);
-      for (let b = 0; b < B; b++) {
-        if (cs.h0) k.f32.set(cs.h0.subarray(b * u, (b + 1) * u), (h >>> 2) + b * U8);
-        if (cs.c0) k.f32.set(cs.c0.subarray(b * u, (b + 1) * u), (c >>> 2) + b * U8);
-      }
-      const scratch = zeros(k, 3 * U8 + 32 + 5 * B * U8);
-      const mask = cs.mask ? putBytes(k, cs.mask) : 0;
-      const seq = zeros(k, B * T * u);
-      const flags = (back ? 1 : 0) | (align ? 2 : 0) | (zero ? 4 : 0);
-      if (cell === "lstm") {
-        k.exports.lstmSequence(B, T, u, xp, put(k, packLstmRecurrent(cs.U, u)), h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
-      } else if (cell === "gru") {
-        const bRec = resetAfter ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
-        k.exports.gruSequence(B, T, u, xp, put(k, packGruRecurrent(cs.U, u, resetAfter)), bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
-      } else {
-        k.exports.simpleRnnSequence(B, T, u, xp, put(k, packSimpleRnnRecurrent(cs.U, u)), h, scratch, mask, seq, flags, cs.act);
-      }
-      if (which === "seq") return get(k, seq, B * T * u);
-      const p = which === "h" ? h : c;
-      const rows = get(k, p, B * U8);
-      const out = new Float32Array(B * u);
-      for (let b = 0; b < B; b++) out.set(rows.subarray(b * U8, b * U8 + u), b * u);
-      return out;
-    };
+    const recurrent = cs.cell === "lstm" ? packLstmRecurrent(cs.U, u) : cs.cell === "gru" ? packGruRecurrent(cs.U, u, cs.resetAfter) : packSimpleRnnRecurrent(cs.U, u);
+    const run = (k: KernelInstance, which: "seq" | "h" | "c") => runRecurrent(k, cs, which, { input: put(k, inputPanels(cs)), recurrent: put(k, recurrent) });
     crossCheck(`${kind} sequence output`, rng, (k) => run(k, "seq"), ref.seq);
     crossCheck(`${kind} final h`, rng, (k) => run(k, "h"), ref.h);
-    if (cell === "lstm") crossCheck(`${kind} final c`, rng, (k) => run(k, "c"), ref.c);
+    if (cs.cell === "lstm") crossCheck(`${kind} final c`, rng, (k) => run(k, "c"), ref.c);
   });
 });
 
