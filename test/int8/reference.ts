@@ -12,7 +12,7 @@
  * float32 inputs the oracle picks the same integers as the kernels; only the last few float32
  * roundings of the dequantised sum differ.
  */
-import { ACT64, type RecurrentCase } from "../kernels/reference64.ts";
+import { recurrent64, type RecurrentCase } from "../kernels/reference64.ts";
 
 export interface ColumnQuantized {
   q: Int8Array; // [K, N]
@@ -84,61 +84,17 @@ export function gemmInt8Ref(M: number, N: number, K: number, x: ArrayLike<number
 
 /**
  * The Keras recurrences of reference64.ts' recurrent64 with int8 W and U (per column) and the
- * kernels' activation quantisation: x rows for the input projection, h for h·U, and r*h for
- * the h gate of GRU reset_after=false.
+ * kernels' activation quantisation: x rows for the input projection, h for h·U, and r*h (as
+ * the float32 product the kernel forms) for the h gate of GRU reset_after=false.
  */
 export function recurrentInt8Ref(cs: RecurrentCase): { seq: Float64Array; h: Float64Array; c: Float64Array } {
-  const { B, T, inDim, u, cell } = cs;
-  const G = cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
-  const Wq = quantizeColumns(cs.W, inDim, G * u);
-  const Uq = quantizeColumns(cs.U, u, G * u);
-  const f = ACT64[cs.act];
-  const ra = ACT64[cs.recAct];
-  const seq = new Float64Array(B * T * u);
-  const hOut = new Float64Array(B * u);
-  const cOut = new Float64Array(B * u);
-  for (let b = 0; b < B; b++) {
-    let h = new Float64Array(u);
-    const c = new Float64Array(u);
-    if (cs.h0) for (let j = 0; j < u; j++) h[j] = cs.h0[b * u + j];
-    if (cs.c0) for (let j = 0; j < u; j++) c[j] = cs.c0[b * u + j];
-    for (let s = 0; s < T; s++) {
-      const t = cs.goBackwards ? T - 1 - s : s;
-      const tOut = cs.align ? t : s;
-      const live = !cs.mask || cs.mask[b * T + t] !== 0;
-      if (live) {
-        const xz = int8Dot(cs.x.subarray((b * T + t) * inDim, (b * T + t + 1) * inDim), inDim, Wq, G * u, 0, G * u);
-        for (let n = 0; n < G * u; n++) xz[n] += cs.bias[n];
-        const v1 = cell === "gru" && !cs.resetAfter;
-        const hz = int8Dot(h, u, Uq, G * u, 0, v1 ? 2 * u : G * u);
-        if (cell === "gru" && cs.resetAfter) for (let n = 0; n < G * u; n++) hz[n] += cs.bias[G * u + n];
-        const hNew = new Float64Array(u);
-        if (cell === "lstm") {
-          for (let j = 0; j < u; j++) {
-            const i = ra(xz[j] + hz[j]);
-            const fg = ra(xz[u + j] + hz[u + j]);
-            const g = f(xz[2 * u + j] + hz[2 * u + j]);
-            const o = ra(xz[3 * u + j] + hz[3 * u + j]);
-            c[j] = fg * c[j] + i * g;
-            hNew[j] = o * f(c[j]);
-          }
-        } else if (cell === "gru") {
-          const z = Array.from({ length: u }, (_, j) => ra(xz[j] + hz[j]));
-          const r = Array.from({ length: u }, (_, j) => ra(xz[u + j] + hz[u + j]));
-          const rhU = v1 ? int8Dot(r.map((rj, j) => Math.fround(rj * h[j])), u, Uq, G * u, 2 * u, u) : null;
-          for (let j = 0; j < u; j++) {
-            const hh = f(xz[2 * u + j] + (rhU ? rhU[j] : r[j] * hz[2 * u + j]));
-            hNew[j] = z[j] * h[j] + (1 - z[j]) * hh;
-          }
-        } else {
-          for (let j = 0; j < u; j++) hNew[j] = f(xz[j] + hz[j]);
-        }
-        h = hNew;
-      }
-      for (let j = 0; j < u; j++) seq[(b * T + tOut) * u + j] = live || !cs.zeroMasked ? h[j] : 0;
-    }
-    hOut.set(h, b * u);
-    cOut.set(c, b * u);
-  }
-  return { seq, h: hOut, c: cOut };
+  const { inDim, u, cell } = cs;
+  const N = (cell === "lstm" ? 4 : cell === "gru" ? 3 : 1) * u;
+  const Wq = quantizeColumns(cs.W, inDim, N);
+  const Uq = quantizeColumns(cs.U, u, N);
+  return recurrent64(cs, {
+    input: (x) => int8Dot(x, inDim, Wq, N, 0, N),
+    hidden: (h, from, n) => int8Dot(h, u, Uq, N, from, n),
+    resetHidden: (r, h) => Array.from(r, (rj, j) => Math.fround(rj * h[j])),
+  });
 }

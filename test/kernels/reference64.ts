@@ -78,10 +78,44 @@ export interface RecurrentCase {
   c0: Float32Array | null;
 }
 
+/**
+ * The matrix products of a recurrent step, replaceable so that the int8 oracle
+ * (test/int8/reference.ts) runs these same equations with quantised weights and activations.
+ */
+export interface RecurrentProducts {
+  /** x_t · W over all G*u columns (bias not included). */
+  input(x: Float32Array): Float64Array;
+  /** h · U over the columns [from, from + n). */
+  hidden(h: ArrayLike<number>, from: number, n: number): Float64Array;
+  /** r ⊙ h, the vector GRU reset_after=false multiplies by its h-gate columns of U. */
+  resetHidden(r: ArrayLike<number>, h: ArrayLike<number>): ArrayLike<number>;
+}
+
+/** The products in float64 on the float32 weights. */
+export function float64Products(cs: RecurrentCase): RecurrentProducts {
+  const N = gates(cs.cell) * cs.u;
+  const dot = (v: ArrayLike<number>, M: Float32Array, from: number, n: number) => {
+    const out = new Float64Array(n);
+    for (let c = 0; c < n; c++) {
+      let s = 0;
+      for (let k = 0; k < v.length; k++) s += v[k] * M[k * N + from + c];
+      out[c] = s;
+    }
+    return out;
+  };
+  return {
+    input: (x) => dot(x, cs.W, 0, N),
+    hidden: (h, from, n) => dot(h, cs.U, from, n),
+    resetHidden: (r, h) => Float64Array.from(r, (rj, j) => rj * h[j]),
+  };
+}
+
+const gates = (cell: RecurrentCase["cell"]) => (cell === "lstm" ? 4 : cell === "gru" ? 3 : 1);
+
 /** Keras/tfjs recurrent layer over a sequence, float64. Returns sequence output [B,T,u], h, c. */
-export function recurrent64(cs: RecurrentCase): { seq: Float64Array; h: Float64Array; c: Float64Array } {
+export function recurrent64(cs: RecurrentCase, products: RecurrentProducts = float64Products(cs)): { seq: Float64Array; h: Float64Array; c: Float64Array } {
   const { B, T, inDim, u, cell } = cs;
-  const G = cell === "lstm" ? 4 : cell === "gru" ? 3 : 1;
+  const G = gates(cell);
   const f = ACT64[cs.act];
   const ra = ACT64[cs.recAct];
   const seq = new Float64Array(B * T * u);
@@ -89,7 +123,7 @@ export function recurrent64(cs: RecurrentCase): { seq: Float64Array; h: Float64A
   const cOut = new Float64Array(B * u);
   for (let b = 0; b < B; b++) {
     let h = new Float64Array(u);
-    let c = new Float64Array(u);
+    const c = new Float64Array(u);
     if (cs.h0) for (let j = 0; j < u; j++) h[j] = cs.h0[b * u + j];
     if (cs.c0) for (let j = 0; j < u; j++) c[j] = cs.c0[b * u + j];
     for (let s = 0; s < T; s++) {
@@ -97,16 +131,12 @@ export function recurrent64(cs: RecurrentCase): { seq: Float64Array; h: Float64A
       const tOut = cs.align ? t : s;
       const live = !cs.mask || cs.mask[b * T + t] !== 0;
       if (live) {
-        const xz = new Float64Array(G * u);
-        const hz = new Float64Array(G * u);
-        for (let n = 0; n < G * u; n++) {
-          let s1 = cs.bias[n];
-          for (let k = 0; k < inDim; k++) s1 += cs.x[(b * T + t) * inDim + k] * cs.W[k * G * u + n];
-          xz[n] = s1;
-          let s2 = cell === "gru" && cs.resetAfter ? cs.bias[G * u + n] : 0;
-          for (let k = 0; k < u; k++) s2 += h[k] * cs.U[k * G * u + n];
-          hz[n] = s2;
-        }
+        const xz = products.input(cs.x.subarray((b * T + t) * inDim, (b * T + t + 1) * inDim));
+        for (let n = 0; n < G * u; n++) xz[n] += cs.bias[n];
+        // GRU reset_after=false applies r before its h-gate product: only z and r columns here
+        const v1 = cell === "gru" && !cs.resetAfter;
+        const hz = products.hidden(h, 0, v1 ? 2 * u : G * u);
+        if (cell === "gru" && cs.resetAfter) for (let n = 0; n < G * u; n++) hz[n] += cs.bias[G * u + n];
         const hNew = new Float64Array(u);
         if (cell === "lstm") {
           for (let j = 0; j < u; j++) {
@@ -118,21 +148,11 @@ export function recurrent64(cs: RecurrentCase): { seq: Float64Array; h: Float64A
             hNew[j] = o * f(c[j]);
           }
         } else if (cell === "gru") {
-          const z = new Float64Array(u);
-          const r = new Float64Array(u);
+          const z = Float64Array.from({ length: u }, (_, j) => ra(xz[j] + hz[j]));
+          const r = Float64Array.from({ length: u }, (_, j) => ra(xz[u + j] + hz[u + j]));
+          const rhU = v1 ? products.hidden(products.resetHidden(r, h), 2 * u, u) : null;
           for (let j = 0; j < u; j++) {
-            z[j] = ra(xz[j] + hz[j]);
-            r[j] = ra(xz[u + j] + hz[u + j]);
-          }
-          for (let j = 0; j < u; j++) {
-            let hh: number;
-            if (cs.resetAfter) {
-              hh = f(xz[2 * u + j] + r[j] * hz[2 * u + j]);
-            } else {
-              let s3 = 0;
-              for (let k = 0; k < u; k++) s3 += r[k] * h[k] * cs.U[k * G * u + 2 * u + j];
-              hh = f(xz[2 * u + j] + s3);
-            }
+            const hh = f(xz[2 * u + j] + (rhU ? rhU[j] : r[j] * hz[2 * u + j]));
             hNew[j] = z[j] * h[j] + (1 - z[j]) * hh;
           }
         } else {
