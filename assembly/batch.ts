@@ -7,95 +7,12 @@
 // kStride bytes apart. The GEMM writes rec[b][tile][gate][8], the order of the xp rows.
 
 import { fmadd, fmaddScalar } from "./simd";
+import { f32_gemm_tiles, f32_gemm_tiles_scalar } from "./gemm";
 import { activateBuffer, activateBufferScalar } from "./math";
 import { evenK, i8_matmul } from "./int8";
 import { lstmTileUpdate } from "./lstm";
 
 export const BATCH_MIN: i32 = 4;
-
-/**
- * out[m][8p .. 8p+7] = (bias ? bias[8p..] : 0) + Σ_k x[m][k] · W(p)[k], for P panels, K terms,
- * M rows (x row stride xStride floats, out row stride outStride floats). 4 rows x 8 columns
- * per block (8 accumulators, 2 weight loads and 4 splats per k); leftover rows 1 x 8.
- */
-export function f32_gemm_tiles(
-  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
-  bias: usize, out: usize, outStride: i32,
-): void {
-  const xs = <usize>xStride << 2;
-  const os = <usize>outStride << 2;
-  const full = M & ~3;
-  for (let p = 0; p < P; p++) {
-    const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
-    const col = <usize>p << 5;
-    let b0 = f32x4.splat(0), b1 = b0;
-    if (bias != 0) {
-      b0 = v128.load(bias + col);
-      b1 = v128.load(bias + col, 16);
-    }
-    let m = 0;
-    for (; m < full; m += 4) {
-      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-      let xr = x + <usize>m * xs;
-      let wk = wp;
-      for (let k = 0; k < K; k++) {
-        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
-        const x0 = v128.load32_splat(xr), x1 = v128.load32_splat(xr + xs);
-        const x2 = v128.load32_splat(xr + xs * 2), x3 = v128.load32_splat(xr + xs * 3);
-        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
-        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
-        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
-        a30 = fmadd(x3, w0, a30); a31 = fmadd(x3, w1, a31);
-        xr += 4;
-        wk += kStride;
-      }
-      const o = out + <usize>m * os + col;
-      v128.store(o, a00); v128.store(o, a01, 16);
-      v128.store(o + os, a10); v128.store(o + os, a11, 16);
-      v128.store(o + os * 2, a20); v128.store(o + os * 2, a21, 16);
-      v128.store(o + os * 3, a30); v128.store(o + os * 3, a31, 16);
-    }
-    for (; m < M; m++) {
-      let a0 = b0, a1 = b1;
-      let xr = x + <usize>m * xs;
-      let wk = wp;
-      for (let k = 0; k < K; k++) {
-        const xk = v128.load32_splat(xr);
-        a0 = fmadd(xk, v128.load(wk), a0);
-        a1 = fmadd(xk, v128.load(wk, 16), a1);
-        xr += 4;
-        wk += kStride;
-      }
-      const o = out + <usize>m * os + col;
-      v128.store(o, a0);
-      v128.store(o, a1, 16);
-    }
-  }
-}
-
-/** Scalar twin of f32_gemm_tiles (same order: bias, then k ascending). */
-export function f32_gemm_tiles_scalar(
-  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
-  bias: usize, out: usize, outStride: i32,
-): void {
-  for (let m = 0; m < M; m++) {
-    for (let p = 0; p < P; p++) {
-      const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
-      for (let l = 0; l < 8; l++) {
-        const col = (<usize>p << 5) + (<usize>l << 2);
-        let acc: f32 = bias != 0 ? load<f32>(bias + col) : 0;
-        let wk = wp + (<usize>l << 2);
-        let xr = x + ((<usize>m * <usize>xStride) << 2);
-        for (let k = 0; k < K; k++) {
-          acc = fmaddScalar(load<f32>(xr), load<f32>(wk), acc);
-          xr += 4;
-          wk += kStride;
-        }
-        store<f32>(out + ((<usize>m * <usize>outStride) << 2) + col, acc);
-      }
-    }
-  }
-}
 
 /** The GEMM, dispatched to the SIMD kernel or its twin. */
 // @ts-ignore: decorator
@@ -103,8 +20,8 @@ export function f32_gemm_tiles_scalar(
   scalar: bool, M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
   bias: usize, out: usize, outStride: i32,
 ): void {
-  if (scalar) f32_gemm_tiles_scalar(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride);
-  else f32_gemm_tiles(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride);
+  if (scalar) f32_gemm_tiles_scalar(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride, P << 3);
+  else f32_gemm_tiles(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride, P << 3);
 }
 
 /**

@@ -36,41 +36,8 @@ export function f32_gemm(
   const os = <usize>outStride << 2;
   const panelBytes = <usize>K << 5;
   const fullRows = M & ~3;
-  // 4 x 8 blocks
-  for (let p = 0; p < panels; p++) {
-    const wp = w + <usize>p * panelBytes;
-    const nValid = min(8, N - (p << 3));
-    let b0 = f32x4.splat(0);
-    let b1 = f32x4.splat(0);
-    if (bias != 0) {
-      b0 = v128.load(bias + (<usize>p << 5));
-      b1 = v128.load(bias + (<usize>p << 5), 16);
-    }
-    for (let m = 0; m < fullRows; m += 4) {
-      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-      let xr = x + <usize>m * xs;
-      let wk = wp;
-      for (let k = 0; k < K; k++) {
-        const w0 = v128.load(wk);
-        const w1 = v128.load(wk, 16);
-        const x0 = v128.load32_splat(xr);
-        const x1 = v128.load32_splat(xr + xs);
-        const x2 = v128.load32_splat(xr + xs * 2);
-        const x3 = v128.load32_splat(xr + xs * 3);
-        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
-        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
-        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
-        a30 = fmadd(x3, w0, a30); a31 = fmadd(x3, w1, a31);
-        xr += 4;
-        wk += 32;
-      }
-      const o = out + <usize>m * os + (<usize>p << 5);
-      storePanel(o, a00, a01, nValid);
-      storePanel(o + os, a10, a11, nValid);
-      storePanel(o + os * 2, a20, a21, nValid);
-      storePanel(o + os * 3, a30, a31, nValid);
-    }
-  }
+  // 4 x 8 blocks: the plain panels are the tile layout with one gate per group
+  f32_gemm_tiles(fullRows, panels, K, x, xStride, w, 1, panelBytes, 32, bias, out, outStride, N);
   // leftover rows: 1 x 32 (four panels per pass), then 1 x 8
   for (let m = fullRows; m < M; m++) {
     const xr0 = x + <usize>m * xs;
@@ -142,20 +109,92 @@ export function f32_gemm(
 export function f32_gemm_scalar(
   M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32,
 ): void {
-  const panelBytes = <usize>K << 5;
-  for (let m = 0; m < M; m++) {
-    const xr = x + ((<usize>m * <usize>xStride) << 2);
-    const orow = out + ((<usize>m * <usize>outStride) << 2);
-    for (let n = 0; n < N; n++) {
-      const p = n >> 3;
-      const lane = n & 7;
-      let acc: f32 = bias != 0 ? load<f32>(bias + (<usize>n << 2)) : 0;
-      let wk = w + <usize>p * panelBytes + (<usize>lane << 2);
+  f32_gemm_tiles_scalar(M, (N + 7) >> 3, K, x, xStride, w, 1, <usize>K << 5, 32, bias, out, outStride, N);
+}
+
+/**
+ * out[m][8p .. 8p+7] = (bias ? bias[8p..] : 0) + Σ_k x[m][k] · W(p)[k], for P panels, K terms,
+ * M rows (x row stride xStride floats, out row stride outStride floats); only the first N
+ * columns are written (a partial last panel). Panel p is gate p % G of group p / G, at
+ * w + (p / G) * groupBytes + (p % G) * 32, consecutive k kStride bytes apart: the recurrent
+ * tile layouts (G gates per 8-unit tile) and, with G = 1, groupBytes = K * 32, kStride = 32,
+ * the plain panels. 4 rows x 8 columns per block (8 accumulators, 2 weight loads and 4 splats
+ * per k); leftover rows 1 x 8.
+ */
+export function f32_gemm_tiles(
+  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  bias: usize, out: usize, outStride: i32, N: i32,
+): void {
+  const xs = <usize>xStride << 2;
+  const os = <usize>outStride << 2;
+  const full = M & ~3;
+  for (let p = 0; p < P; p++) {
+    const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
+    const col = <usize>p << 5;
+    const nValid = min(8, N - (p << 3));
+    let b0 = f32x4.splat(0), b1 = b0;
+    if (bias != 0) {
+      b0 = v128.load(bias + col);
+      b1 = v128.load(bias + col, 16);
+    }
+    let m = 0;
+    for (; m < full; m += 4) {
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
+      let xr = x + <usize>m * xs;
+      let wk = wp;
       for (let k = 0; k < K; k++) {
-        acc = fmaddScalar(load<f32>(xr + (<usize>k << 2)), load<f32>(wk), acc);
-        wk += 32;
+        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(xr), x1 = v128.load32_splat(xr + xs);
+        const x2 = v128.load32_splat(xr + xs * 2), x3 = v128.load32_splat(xr + xs * 3);
+        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
+        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
+        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
+        a30 = fmadd(x3, w0, a30); a31 = fmadd(x3, w1, a31);
+        xr += 4;
+        wk += kStride;
       }
-      store<f32>(orow + (<usize>n << 2), acc);
+      const o = out + <usize>m * os + col;
+      storePanel(o, a00, a01, nValid);
+      storePanel(o + os, a10, a11, nValid);
+      storePanel(o + os * 2, a20, a21, nValid);
+      storePanel(o + os * 3, a30, a31, nValid);
+    }
+    for (; m < M; m++) {
+      let a0 = b0, a1 = b1;
+      let xr = x + <usize>m * xs;
+      let wk = wp;
+      for (let k = 0; k < K; k++) {
+        const xk = v128.load32_splat(xr);
+        a0 = fmadd(xk, v128.load(wk), a0);
+        a1 = fmadd(xk, v128.load(wk, 16), a1);
+        xr += 4;
+        wk += kStride;
+      }
+      storePanel(out + <usize>m * os + col, a0, a1, nValid);
+    }
+  }
+}
+
+/** Scalar twin of f32_gemm_tiles (same order: bias, then k ascending). */
+export function f32_gemm_tiles_scalar(
+  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  bias: usize, out: usize, outStride: i32, N: i32,
+): void {
+  for (let m = 0; m < M; m++) {
+    for (let p = 0; p < P; p++) {
+      const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
+      for (let l = 0; l < min(8, N - (p << 3)); l++) {
+        const col = (<usize>p << 5) + (<usize>l << 2);
+        let acc: f32 = bias != 0 ? load<f32>(bias + col) : 0;
+        let wk = wp + (<usize>l << 2);
+        let xr = x + ((<usize>m * <usize>xStride) << 2);
+        for (let k = 0; k < K; k++) {
+          acc = fmaddScalar(load<f32>(xr), load<f32>(wk), acc);
+          xr += 4;
+          wk += kStride;
+        }
+        store<f32>(out + ((<usize>m * <usize>outStride) << 2) + col, acc);
+      }
     }
   }
 }
