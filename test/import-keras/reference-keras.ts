@@ -23,6 +23,7 @@
  *   + beta; LayerNormalization over the last axis with population variance.
  */
 import type { ModelArtifacts, NamedWeight } from "../../src/import/artifacts.js";
+import { mulberry32 } from "../../src/random.js";
 
 export type KerasMajor = 2 | 3;
 
@@ -583,16 +584,8 @@ export function runReference(artifacts: ModelArtifacts, inputs: RefTensor | RefT
 // ---------------------------------------------------------------------------------------
 // Inputs
 
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** Uniform floats in [0, 1) from one u32 seed (the project's mulberry32). */
+export const seededRandom = mulberry32;
 
 /**
  * Sequences shaped like `keras.datasets.imdb.load_data(num_words, index_from=3)` followed
