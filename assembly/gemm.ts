@@ -85,22 +85,11 @@ export function f32_gemm(
       storePanel(orow + base + 64, a4, a5, min(8, N - ((p + 2) << 3)));
       storePanel(orow + base + 96, a6, a7, min(8, N - ((p + 3) << 3)));
     }
-    for (; p < panels; p++) {
+    // the last 1-3 panels: the tile kernel's 1 x 8 path
+    if (p < panels) {
       const base = <usize>p << 5;
-      let a0 = f32x4.splat(0), a1 = a0;
-      if (bias != 0) {
-        a0 = v128.load(bias + base); a1 = v128.load(bias + base, 16);
-      }
-      let wk = w + <usize>p * panelBytes;
-      let xr = xr0;
-      for (let k = 0; k < K; k++) {
-        const xk = v128.load32_splat(xr);
-        a0 = fmadd(xk, v128.load(wk), a0);
-        a1 = fmadd(xk, v128.load(wk, 16), a1);
-        xr += 4;
-        wk += 32;
-      }
-      storePanel(orow + base, a0, a1, min(8, N - (p << 3)));
+      f32_gemm_tiles(1, panels - p, K, xr0, xStride, w + <usize>p * panelBytes, 1, panelBytes, 32,
+        bias != 0 ? bias + base : 0, orow + base, outStride, N - (p << 3));
     }
   }
 }
