@@ -23,6 +23,41 @@ const partial = memory.data(32, 16);
 }
 
 /**
+ * One row times two panels (16 columns): out[0..min(16, nValid)) = x · W + bias.
+ * Two panels, not four: with two k per iteration that is 8 weight loads, 4 accumulators and
+ * 2 splats, which fit x64's 16 vector registers. TurboFan issues a loop's loads before its
+ * arithmetic, so four panels (16 loads + 8 accumulators) spilled to the stack every iteration.
+ */
+function f32_gemv_2x(K: i32, x: usize, w0: usize, panelBytes: usize, bias: usize, out: usize, nValid: i32): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  if (bias != 0) {
+    a0 = v128.load(bias); a1 = v128.load(bias, 16);
+    a2 = v128.load(bias, 32); a3 = v128.load(bias, 48);
+  }
+  let w1 = w0 + panelBytes;
+  let xr = x;
+  // two k per iteration (same order per accumulator): half the pointer bumps and branches
+  const xEnd2 = x + (<usize>(K & ~1) << 2);
+  while (xr < xEnd2) {
+    const xk = v128.load32_splat(xr);
+    a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
+    a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
+    const xk2 = v128.load32_splat(xr, 4);
+    a0 = fmadd(xk2, v128.load(w0, 32), a0); a1 = fmadd(xk2, v128.load(w0, 48), a1);
+    a2 = fmadd(xk2, v128.load(w1, 32), a2); a3 = fmadd(xk2, v128.load(w1, 48), a3);
+    xr += 8;
+    w0 += 64; w1 += 64;
+  }
+  if (K & 1) {
+    const xk = v128.load32_splat(xr);
+    a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
+    a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
+  }
+  storePanel(out, a0, a1, min(8, nValid));
+  storePanel(out + 32, a2, a3, min(8, nValid - 8));
+}
+
+/**
  * out[m, 0..N) = x[m, 0..K) · W + bias, for m < M.
  * Register blocking: 4 rows x 8 columns (8 accumulators) for row blocks; rows left over
  * run 1 row x 32 columns (4 panels, 8 accumulators) so batch-1 calls still issue one
@@ -43,47 +78,9 @@ export function f32_gemm(
     const xr0 = x + <usize>m * xs;
     const orow = out + <usize>m * os;
     let p = 0;
-    for (; p + 4 <= panels; p += 4) {
+    for (; p + 2 <= panels; p += 2) {
       const base = <usize>p << 5;
-      let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-      if (bias != 0) {
-        a0 = v128.load(bias + base); a1 = v128.load(bias + base, 16);
-        a2 = v128.load(bias + base, 32); a3 = v128.load(bias + base, 48);
-        a4 = v128.load(bias + base, 64); a5 = v128.load(bias + base, 80);
-        a6 = v128.load(bias + base, 96); a7 = v128.load(bias + base, 112);
-      }
-      let w0 = w + <usize>p * panelBytes;
-      let w1 = w0 + panelBytes;
-      let w2 = w1 + panelBytes;
-      let w3 = w2 + panelBytes;
-      let xr = xr0;
-      // two k per iteration (same order per accumulator): half the pointer bumps and branches
-      const xEnd2 = xr0 + (<usize>(K & ~1) << 2);
-      while (xr < xEnd2) {
-        const xk = v128.load32_splat(xr);
-        a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
-        a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
-        a4 = fmadd(xk, v128.load(w2), a4); a5 = fmadd(xk, v128.load(w2, 16), a5);
-        a6 = fmadd(xk, v128.load(w3), a6); a7 = fmadd(xk, v128.load(w3, 16), a7);
-        const xk2 = v128.load32_splat(xr, 4);
-        a0 = fmadd(xk2, v128.load(w0, 32), a0); a1 = fmadd(xk2, v128.load(w0, 48), a1);
-        a2 = fmadd(xk2, v128.load(w1, 32), a2); a3 = fmadd(xk2, v128.load(w1, 48), a3);
-        a4 = fmadd(xk2, v128.load(w2, 32), a4); a5 = fmadd(xk2, v128.load(w2, 48), a5);
-        a6 = fmadd(xk2, v128.load(w3, 32), a6); a7 = fmadd(xk2, v128.load(w3, 48), a7);
-        xr += 8;
-        w0 += 64; w1 += 64; w2 += 64; w3 += 64;
-      }
-      if (K & 1) {
-        const xk = v128.load32_splat(xr);
-        a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
-        a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
-        a4 = fmadd(xk, v128.load(w2), a4); a5 = fmadd(xk, v128.load(w2, 16), a5);
-        a6 = fmadd(xk, v128.load(w3), a6); a7 = fmadd(xk, v128.load(w3, 16), a7);
-      }
-      storePanel(orow + base, a0, a1, min(8, N - (p << 3)));
-      storePanel(orow + base + 32, a2, a3, min(8, N - ((p + 1) << 3)));
-      storePanel(orow + base + 64, a4, a5, min(8, N - ((p + 2) << 3)));
-      storePanel(orow + base + 96, a6, a7, min(8, N - ((p + 3) << 3)));
+      f32_gemv_2x(K, xr0, w + <usize>p * panelBytes, panelBytes, bias != 0 ? bias + base : 0, orow + base, N - (p << 3));
     }
     // the last 1-3 panels: the tile kernel's 1 x 8 path
     if (p < panels) {

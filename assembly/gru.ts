@@ -12,7 +12,7 @@
 
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
-import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
+import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT, tileDot16, tileDot8 } from "./lstm";
 import { BATCH_MIN, gruBatched } from "./batch";
 
 // @ts-ignore: decorator
@@ -54,14 +54,15 @@ export function f32_gru_sequence(
     for (let b = 0; b < B; b++) {
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
-      const hEnd = hb + (<usize>u << 2);
-      const hEnd2 = hb + (<usize>(u & ~1) << 2); // two k per iteration below (lstm.ts)
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
       if (live) {
         const xr = xp + (bt + <usize>tIn) * xpRow;
         if (resetAfter != 0) {
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
+            // z, r start from xp + b_rec, q (the recurrent part of h) from b_rec; then h·U in
+            // two passes that fit the registers (tileDot16 in lstm.ts): z, r and q
+            const wt = wRec + <usize>tile * (<usize>u * 96);
             let z0 = v128.load(xt), z1 = v128.load(xt, 16), r0 = v128.load(xt, 32), r1 = v128.load(xt, 48);
             let q0 = f32x4.splat(0), q1 = q0;
             if (bRec != 0) {
@@ -70,29 +71,11 @@ export function f32_gru_sequence(
               r0 = f32x4.add(r0, v128.load(bt2, 32)); r1 = f32x4.add(r1, v128.load(bt2, 48));
               q0 = v128.load(bt2, 64); q1 = v128.load(bt2, 80);
             }
-            let wk = wRec + <usize>tile * (<usize>u * 96);
-            let hk = hb;
-            while (hk < hEnd2) {
-              const hv = v128.load32_splat(hk);
-              z0 = fmadd(hv, v128.load(wk), z0); z1 = fmadd(hv, v128.load(wk, 16), z1);
-              r0 = fmadd(hv, v128.load(wk, 32), r0); r1 = fmadd(hv, v128.load(wk, 48), r1);
-              q0 = fmadd(hv, v128.load(wk, 64), q0); q1 = fmadd(hv, v128.load(wk, 80), q1);
-              const hv2 = v128.load32_splat(hk, 4);
-              z0 = fmadd(hv2, v128.load(wk, 96), z0); z1 = fmadd(hv2, v128.load(wk, 112), z1);
-              r0 = fmadd(hv2, v128.load(wk, 128), r0); r1 = fmadd(hv2, v128.load(wk, 144), r1);
-              q0 = fmadd(hv2, v128.load(wk, 160), q0); q1 = fmadd(hv2, v128.load(wk, 176), q1);
-              hk += 8;
-              wk += 192;
-            }
-            while (hk < hEnd) {
-              const hv = v128.load32_splat(hk);
-              z0 = fmadd(hv, v128.load(wk), z0); z1 = fmadd(hv, v128.load(wk, 16), z1);
-              r0 = fmadd(hv, v128.load(wk, 32), r0); r1 = fmadd(hv, v128.load(wk, 48), r1);
-              q0 = fmadd(hv, v128.load(wk, 64), q0); q1 = fmadd(hv, v128.load(wk, 80), q1);
-              hk += 4;
-              wk += 96;
-            }
             v128.store(gates, z0); v128.store(gates, z1, 16); v128.store(gates, r0, 32); v128.store(gates, r1, 48);
+            v128.store(gates, q0, 96); v128.store(gates, q1, 112);
+            tileDot16(gates, wt, 96, hb, u, gates);
+            tileDot8(gates + 96, wt + 64, 96, hb, u, gates + 96);
+            q0 = v128.load(gates, 96); q1 = v128.load(gates, 112);
             activateBuffer(recAct, gates, 16);
             // hh = act(xh + r * q)
             v128.store(gates, fmadd(v128.load(gates, 32), q0, v128.load(xt, 64)), 64);
@@ -107,17 +90,7 @@ export function f32_gru_sequence(
           // pass 1: z and r*h for all units
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            let z0 = v128.load(xt), z1 = v128.load(xt, 16), r0 = v128.load(xt, 32), r1 = v128.load(xt, 48);
-            let wk = wRec + <usize>tile * zrBytes;
-            let hk = hb;
-            while (hk < hEnd) {
-              const hv = v128.load32_splat(hk);
-              z0 = fmadd(hv, v128.load(wk), z0); z1 = fmadd(hv, v128.load(wk, 16), z1);
-              r0 = fmadd(hv, v128.load(wk, 32), r0); r1 = fmadd(hv, v128.load(wk, 48), r1);
-              hk += 4;
-              wk += 64;
-            }
-            v128.store(gates, z0); v128.store(gates, z1, 16); v128.store(gates, r0, 32); v128.store(gates, r1, 48);
+            tileDot16(xt, wRec + <usize>tile * zrBytes, 64, hb, u, gates);
             activateBuffer(recAct, gates, 16);
             const off = <usize>tile << 5;
             v128.store(zBuf + off, v128.load(gates));
@@ -126,21 +99,9 @@ export function f32_gru_sequence(
             v128.store(rhBuf + off, f32x4.mul(v128.load(gates, 48), v128.load(hb + off, 16)), 16);
           }
           // pass 2: hh = act(xh + (r*h)·Uh)
-          const rhEnd = rhBuf + (<usize>u << 2);
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            let a0 = v128.load(xt, 64), a1 = v128.load(xt, 80);
-            let wk = hBlock + <usize>tile * hTileBytes;
-            let rk = rhBuf;
-            while (rk < rhEnd) {
-              const rv = v128.load32_splat(rk);
-              a0 = fmadd(rv, v128.load(wk), a0);
-              a1 = fmadd(rv, v128.load(wk, 16), a1);
-              rk += 4;
-              wk += 32;
-            }
-            v128.store(gates, a0);
-            v128.store(gates, a1, 16);
+            tileDot8(xt + 64, hBlock + <usize>tile * hTileBytes, 32, rhBuf, u, gates);
             activateBuffer(act, gates, 8);
             const off = <usize>tile << 5;
             v128.store(hTmp + off, blend(v128.load(zBuf + off), v128.load(hb + off), v128.load(gates)));

@@ -90,7 +90,7 @@ export function i8_quantize_rows(scalar: bool, M: i32, K: i32, x: usize, xStride
  * N - 8(P-1) columns): int16 rows xq (stride xqStride bytes, K2 values) with row scales xs,
  * int8 panels at w (G, groupBytes, kStride as above) with column scales ws, bias per column or
  * 0. Register blocking: 4 rows x 8 columns (8 i32x4 accumulators, one 16-byte weight load per
- * k-pair shared by 4 rows); leftover rows 1 x 32 (4 panels per pass, one splat per 32 columns).
+ * k-pair shared by 4 rows); leftover rows 1 x 16 (i8_gemv_2x), then 1 x 8.
  */
 export function i8_gemm(
   M: i32, N: i32, P: i32, K2: i32, xq: usize, xqStride: usize, xs: usize, w: usize, G: i32, groupBytes: usize, kStride: usize,
@@ -142,40 +142,8 @@ export function i8_gemm(
     const orow = out + <usize>m * os;
     const sv = v128.load32_splat(xs + (<usize>m << 2));
     let p = 0;
-    for (; p + 4 <= P; p += 4) {
-      let w0 = panelAddr(w, p, G, groupBytes), w1 = panelAddr(w, p + 1, G, groupBytes);
-      let w2 = panelAddr(w, p + 2, G, groupBytes), w3 = panelAddr(w, p + 3, G, groupBytes);
-      let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0, a6 = a0, a7 = a0;
-      let xr = xr0;
-      let j = 0;
-      for (; j + 2 <= kp; j += 2) {
-        const xv = v128.load32_splat(xr);
-        const xu = v128.load32_splat(xr, 4);
-        const u0 = kStride;
-        a0 = dot2(a0, v128.load8x8_s(w0), xv); a1 = dot2(a1, v128.load8x8_s(w0, 8), xv);
-        a2 = dot2(a2, v128.load8x8_s(w1), xv); a3 = dot2(a3, v128.load8x8_s(w1, 8), xv);
-        a4 = dot2(a4, v128.load8x8_s(w2), xv); a5 = dot2(a5, v128.load8x8_s(w2, 8), xv);
-        a6 = dot2(a6, v128.load8x8_s(w3), xv); a7 = dot2(a7, v128.load8x8_s(w3, 8), xv);
-        a0 = dot2(a0, v128.load8x8_s(w0 + u0), xu); a1 = dot2(a1, v128.load8x8_s(w0 + u0, 8), xu);
-        a2 = dot2(a2, v128.load8x8_s(w1 + u0), xu); a3 = dot2(a3, v128.load8x8_s(w1 + u0, 8), xu);
-        a4 = dot2(a4, v128.load8x8_s(w2 + u0), xu); a5 = dot2(a5, v128.load8x8_s(w2 + u0, 8), xu);
-        a6 = dot2(a6, v128.load8x8_s(w3 + u0), xu); a7 = dot2(a7, v128.load8x8_s(w3 + u0, 8), xu);
-        xr += 8;
-        w0 += kStride << 1; w1 += kStride << 1; w2 += kStride << 1; w3 += kStride << 1;
-      }
-      for (; j < kp; j++) {
-        const xv = v128.load32_splat(xr);
-        a0 = dot2(a0, v128.load8x8_s(w0), xv); a1 = dot2(a1, v128.load8x8_s(w0, 8), xv);
-        a2 = dot2(a2, v128.load8x8_s(w1), xv); a3 = dot2(a3, v128.load8x8_s(w1, 8), xv);
-        a4 = dot2(a4, v128.load8x8_s(w2), xv); a5 = dot2(a5, v128.load8x8_s(w2, 8), xv);
-        a6 = dot2(a6, v128.load8x8_s(w3), xv); a7 = dot2(a7, v128.load8x8_s(w3, 8), xv);
-        xr += 4;
-        w0 += kStride; w1 += kStride; w2 += kStride; w3 += kStride;
-      }
-      finishRow(a0, a1, p, sv, ws, bias, orow, N);
-      finishRow(a2, a3, p + 1, sv, ws, bias, orow, N);
-      finishRow(a4, a5, p + 2, sv, ws, bias, orow, N);
-      finishRow(a6, a7, p + 3, sv, ws, bias, orow, N);
+    for (; p + 2 <= P; p += 2) {
+      i8_gemv_2x(kp, xr0, panelAddr(w, p, G, groupBytes), panelAddr(w, p + 1, G, groupBytes), kStride, sv, p, ws, bias, orow, N);
     }
     for (; p < P; p++) {
       let wk = panelAddr(w, p, G, groupBytes);
@@ -191,6 +159,39 @@ export function i8_gemm(
       finishRow(a0, a1, p, sv, ws, bias, orow, N);
     }
   }
+}
+
+/**
+ * One int16 row times two int8 panels (p, p + 1: 16 columns), then the f32 epilogue. Two
+ * panels, not four: with two k-pairs per iteration that is 8 weight loads, 4 accumulators and
+ * 2 splats, which fit x64's 16 vector registers (TurboFan issues a loop's loads ahead of its
+ * arithmetic; four panels spilled accumulators to the stack every iteration).
+ */
+function i8_gemv_2x(
+  kp: i32, x: usize, w0: usize, w1: usize, kStride: usize, sv: v128, p: i32, ws: usize, bias: usize, orow: usize, N: i32,
+): void {
+  let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
+  let xr = x;
+  const k2 = kStride << 1;
+  let j = 0;
+  for (; j + 2 <= kp; j += 2) {
+    const xv = v128.load32_splat(xr);
+    const xu = v128.load32_splat(xr, 4);
+    a0 = dot2(a0, v128.load8x8_s(w0), xv); a1 = dot2(a1, v128.load8x8_s(w0, 8), xv);
+    a2 = dot2(a2, v128.load8x8_s(w1), xv); a3 = dot2(a3, v128.load8x8_s(w1, 8), xv);
+    const v0 = w0 + kStride, v1 = w1 + kStride;
+    a0 = dot2(a0, v128.load8x8_s(v0), xu); a1 = dot2(a1, v128.load8x8_s(v0, 8), xu);
+    a2 = dot2(a2, v128.load8x8_s(v1), xu); a3 = dot2(a3, v128.load8x8_s(v1, 8), xu);
+    xr += 8;
+    w0 += k2; w1 += k2;
+  }
+  if (j < kp) {
+    const xv = v128.load32_splat(xr);
+    a0 = dot2(a0, v128.load8x8_s(w0), xv); a1 = dot2(a1, v128.load8x8_s(w0, 8), xv);
+    a2 = dot2(a2, v128.load8x8_s(w1), xv); a3 = dot2(a3, v128.load8x8_s(w1, 8), xv);
+  }
+  finishRow(a0, a1, p, sv, ws, bias, orow, N);
+  finishRow(a2, a3, p + 1, sv, ws, bias, orow, N);
 }
 
 // @ts-ignore: decorator

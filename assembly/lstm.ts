@@ -65,39 +65,10 @@ export function f32_lstm_sequence(
         const xr = xp + (bt + <usize>tIn) * xpRow;
         for (let tile = 0; tile < tiles; tile++) {
           const xt = xr + (<usize>tile << 7);
-          let a0 = v128.load(xt), a1 = v128.load(xt, 16), a2 = v128.load(xt, 32), a3 = v128.load(xt, 48);
-          let a4 = v128.load(xt, 64), a5 = v128.load(xt, 80), a6 = v128.load(xt, 96), a7 = v128.load(xt, 112);
-          let wk = wRec + <usize>tile * tileWBytes;
-          let hk = hb;
-          const hEnd = hb + (<usize>u << 2);
-          // two k per iteration (same order per accumulator as one at a time): fewer loop
-          // branches and pointer bumps per multiply-add
-          const hEnd2 = hb + (<usize>(u & ~1) << 2);
-          while (hk < hEnd2) {
-            const hv = v128.load32_splat(hk);
-            a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
-            a2 = fmadd(hv, v128.load(wk, 32), a2); a3 = fmadd(hv, v128.load(wk, 48), a3);
-            a4 = fmadd(hv, v128.load(wk, 64), a4); a5 = fmadd(hv, v128.load(wk, 80), a5);
-            a6 = fmadd(hv, v128.load(wk, 96), a6); a7 = fmadd(hv, v128.load(wk, 112), a7);
-            const hv2 = v128.load32_splat(hk, 4);
-            a0 = fmadd(hv2, v128.load(wk, 128), a0); a1 = fmadd(hv2, v128.load(wk, 144), a1);
-            a2 = fmadd(hv2, v128.load(wk, 160), a2); a3 = fmadd(hv2, v128.load(wk, 176), a3);
-            a4 = fmadd(hv2, v128.load(wk, 192), a4); a5 = fmadd(hv2, v128.load(wk, 208), a5);
-            a6 = fmadd(hv2, v128.load(wk, 224), a6); a7 = fmadd(hv2, v128.load(wk, 240), a7);
-            hk += 8;
-            wk += 256;
-          }
-          while (hk < hEnd) {
-            const hv = v128.load32_splat(hk);
-            a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
-            a2 = fmadd(hv, v128.load(wk, 32), a2); a3 = fmadd(hv, v128.load(wk, 48), a3);
-            a4 = fmadd(hv, v128.load(wk, 64), a4); a5 = fmadd(hv, v128.load(wk, 80), a5);
-            a6 = fmadd(hv, v128.load(wk, 96), a6); a7 = fmadd(hv, v128.load(wk, 112), a7);
-            hk += 4;
-            wk += 128;
-          }
-          v128.store(gates, a0); v128.store(gates, a1, 16); v128.store(gates, a2, 32); v128.store(gates, a3, 48);
-          v128.store(gates, a4, 64); v128.store(gates, a5, 80); v128.store(gates, a6, 96); v128.store(gates, a7, 112);
+          // i, f then c, o: two passes of 4 accumulators over the tile's k rows (see tileDot16)
+          const wt = wRec + <usize>tile * tileWBytes;
+          tileDot16(xt, wt, 128, hb, u, gates);
+          tileDot16(xt + 64, wt + 64, 128, hb, u, gates + 64);
           lstmTileUpdate(gates, cb + (<usize>tile << 5), hTmp + (<usize>tile << 5), act, recAct);
         }
         memory.copy(hb, hTmp, rowBytes);
@@ -109,6 +80,75 @@ export function f32_lstm_sequence(
       }
     }
   }
+}
+
+/**
+ * out[0..16) = acc[0..16) + Σ_k h[k] · w[k][0..16), w rows `stride` bytes apart: 16 gate
+ * columns of a tile (two gates of 8 units), k ascending (the scalar twin's order).
+ * Sixteen columns per pass, not a whole LSTM tile's 32: TurboFan issues a loop's loads ahead
+ * of its arithmetic, so 32 columns (16 loads per two k, 8 accumulators) spilled to the stack
+ * every iteration; 16 columns (8 loads, 4 accumulators, 2 splats) stay in x64's 16 registers.
+ * The second pass reads the other half of each 128-byte row, from L2.
+ */
+export function tileDot16(acc: usize, w: usize, stride: usize, h: usize, u: i32, out: usize): void {
+  let a0 = v128.load(acc), a1 = v128.load(acc, 16), a2 = v128.load(acc, 32), a3 = v128.load(acc, 48);
+  let wk = w;
+  let hk = h;
+  const hEnd = h + (<usize>u << 2);
+  // two k per iteration (same order per accumulator as one at a time)
+  const hEnd2 = h + (<usize>(u & ~1) << 2);
+  const stride2 = stride << 1;
+  while (hk < hEnd2) {
+    const hv = v128.load32_splat(hk);
+    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
+    a2 = fmadd(hv, v128.load(wk, 32), a2); a3 = fmadd(hv, v128.load(wk, 48), a3);
+    const wk2 = wk + stride;
+    const hv2 = v128.load32_splat(hk, 4);
+    a0 = fmadd(hv2, v128.load(wk2), a0); a1 = fmadd(hv2, v128.load(wk2, 16), a1);
+    a2 = fmadd(hv2, v128.load(wk2, 32), a2); a3 = fmadd(hv2, v128.load(wk2, 48), a3);
+    hk += 8;
+    wk += stride2;
+  }
+  if (hk < hEnd) {
+    const hv = v128.load32_splat(hk);
+    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
+    a2 = fmadd(hv, v128.load(wk, 32), a2); a3 = fmadd(hv, v128.load(wk, 48), a3);
+  }
+  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
+}
+
+/** tileDot16 for 8 columns (one gate of 8 units): 2 accumulators, four k per iteration. */
+export function tileDot8(acc: usize, w: usize, stride: usize, h: usize, u: i32, out: usize): void {
+  let a0 = v128.load(acc), a1 = v128.load(acc, 16);
+  let wk = w;
+  let hk = h;
+  const hEnd = h + (<usize>u << 2);
+  const hEnd4 = h + (<usize>(u & ~3) << 2);
+  const stride2 = stride << 1;
+  const stride3 = stride2 + stride;
+  const stride4 = stride << 2;
+  while (hk < hEnd4) {
+    const hv = v128.load32_splat(hk);
+    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
+    const w1 = wk + stride;
+    const hv1 = v128.load32_splat(hk, 4);
+    a0 = fmadd(hv1, v128.load(w1), a0); a1 = fmadd(hv1, v128.load(w1, 16), a1);
+    const w2 = wk + stride2;
+    const hv2 = v128.load32_splat(hk, 8);
+    a0 = fmadd(hv2, v128.load(w2), a0); a1 = fmadd(hv2, v128.load(w2, 16), a1);
+    const w3 = wk + stride3;
+    const hv3 = v128.load32_splat(hk, 12);
+    a0 = fmadd(hv3, v128.load(w3), a0); a1 = fmadd(hv3, v128.load(w3, 16), a1);
+    hk += 16;
+    wk += stride4;
+  }
+  while (hk < hEnd) {
+    const hv = v128.load32_splat(hk);
+    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
+    hk += 4;
+    wk += stride;
+  }
+  v128.store(out, a0); v128.store(out, a1, 16);
 }
 
 /**

@@ -11,6 +11,26 @@ import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8, sameShape } from "./layout.js";
 import { convPadLeft, opOutputShapes } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
+/**
+ * Output arrays of 17 to 1024 floats are carved from shared 8 KB slabs, as Node's Buffer
+ * pool does: V8 mallocs every ArrayBuffer over 64 bytes and sweeps it after GC, which cost 1-3
+ * µs per output, more than the kernels of a 64-unit streaming step. A range handed out is
+ * never written again; `data.buffer` is the slab (docs: use `data`, or `data.slice()`).
+ * A slab whose buffer was transferred (detached) is replaced.
+ */
+let slab = new Float32Array(0);
+let slabUsed = 0;
+function copyOut(src: Float32Array, from: number, n: number): Float32Array {
+  if (n <= 16 || n > 1024) return src.slice(from, from + n);
+  if (slabUsed + n > slab.length || slab.buffer.byteLength === 0) {
+    slab = new Float32Array(2048);
+    slabUsed = 0;
+  }
+  const out = slab.subarray(slabUsed, (slabUsed += n));
+  out.set(src.subarray(from, from + n));
+  return out;
+}
+
 type RnnOp = Extract<Op, { op: "rnn" }>;
 
 /** Persistent recurrent state of one rnn op for a given batch size: h and c rows of U8 floats. */
@@ -301,7 +321,7 @@ export class Executor {
       }
     }
     // copies out of kernel memory: outputs stay valid after the next call
-    return this.spec.outputs.map((o) => ({ data: k.f32.slice(ptr(o.tensor) >>> 2, (ptr(o.tensor) >>> 2) + n(o.tensor)), shape: [batch, ...shapeOf(o.tensor)] }));
+    return this.spec.outputs.map((o) => ({ data: copyOut(k.f32, ptr(o.tensor) >>> 2, n(o.tensor)), shape: [batch, ...shapeOf(o.tensor)] }));
   }
 
   private activate(code: number, p: number, rows: number, F: number): void {

@@ -65,7 +65,7 @@ function exported(f32Packed: Float32Array, how: Int8Layout, oracleDeqPacked: Flo
   return int8Image(q);
 }
 
-describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 32 leftover rows)", () => {
+describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 16 leftover rows, then 1 x 8)", () => {
   const Ms = [1, 2, 3, 4, 5, 7, 8, 11];
   const Ns = [1, 7, 8, 9, 31, 32, 33, 67];
   const Ks = [1, 2, 3, 8, 17, 64];
