@@ -209,7 +209,8 @@ export function lstmBatched(
   const q = work + <usize>B * rowBytes * 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
-    recGemm(scalar, i8, B, U8 >> 1, u, h, U8, wRec, 4, ws, 0, work, U8 << 2, q);
+    // the LSTM recurrent kernel is plain panels in [tile][gate] order: groups of one panel
+    recGemm(scalar, i8, B, U8 >> 1, u, h, U8, wRec, 1, ws, 0, work, U8 << 2, q);
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;

@@ -73,7 +73,7 @@ export function f32_gru_sequence(
             }
             v128.store(gates, z0); v128.store(gates, z1, 16); v128.store(gates, r0, 32); v128.store(gates, r1, 48);
             v128.store(gates, q0, 96); v128.store(gates, q1, 112);
-            tileDot16(gates, wt, 96, hb, u, gates);
+            tileDot16(gates, wt, wt + 32, 96, hb, u, gates);
             tileDot8(gates + 96, wt + 64, 96, hb, u, gates + 96);
             q0 = v128.load(gates, 96); q1 = v128.load(gates, 112);
             activateBuffer(recAct, gates, 16);
@@ -90,7 +90,8 @@ export function f32_gru_sequence(
           // pass 1: z and r*h for all units
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            tileDot16(xt, wRec + <usize>tile * zrBytes, 64, hb, u, gates);
+            const wzr = wRec + <usize>tile * zrBytes;
+            tileDot16(xt, wzr, wzr + 32, 64, hb, u, gates);
             activateBuffer(recAct, gates, 16);
             const off = <usize>tile << 5;
             v128.store(zBuf + off, v128.load(gates));

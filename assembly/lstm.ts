@@ -2,10 +2,9 @@
 //
 // The input projection x·W + b for every timestep is one f32_gemm before this loop
 // (xp rows: [tile][i,f,c,o][8 units], i.e. the panel order of the packed W). The loop
-// then only adds h·U. Recurrent weights are packed per tile of 8 units as
-// [tile][k < units][i,f,c,o][8] (docs/kernels.md): one sequential 128-byte read per k
-// feeds 8 accumulators, i.e. all four gates of 8 units, so c and h are updated while the
-// tile's gates are still in registers/L1.
+// then only adds h·U. Recurrent weights are panels in [tile][gate] order, [tile][i,f,c,o][k][8]
+// (docs/kernels.md): a tile's four gates are summed in two passes of two contiguous panels,
+// then c and h of its 8 units are updated while the gates are still in L1.
 //
 // Keras LSTM: i = ra(.), f = ra(.), g = act(.), o = ra(.); c' = f*c + i*g; h' = o*act(c').
 // Masked steps (mask byte 0) keep h and c; the sequence output repeats the previous h
@@ -48,6 +47,7 @@ export function f32_lstm_sequence(
   const rowBytes = <usize>U8 << 2;
   const xpRow = <usize>(U8 << 2) << 2;
   const tileWBytes = <usize>u << 7;
+  const panelBytes = <usize>u << 5;
   const hTmp = scratch;
   const gates = scratch + rowBytes;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
@@ -65,10 +65,10 @@ export function f32_lstm_sequence(
         const xr = xp + (bt + <usize>tIn) * xpRow;
         for (let tile = 0; tile < tiles; tile++) {
           const xt = xr + (<usize>tile << 7);
-          // i, f then c, o: two passes of 4 accumulators over the tile's k rows (see tileDot16)
+          // i, f then c, o: two passes over two of the tile's four panels each (see tileDot16)
           const wt = wRec + <usize>tile * tileWBytes;
-          tileDot16(xt, wt, 128, hb, u, gates);
-          tileDot16(xt + 64, wt + 64, 128, hb, u, gates + 64);
+          panelDot16(xt, wt, wt + panelBytes, hb, u, gates);
+          panelDot16(xt + 64, wt + 2 * panelBytes, wt + 3 * panelBytes, hb, u, gates + 64);
           lstmTileUpdate(gates, cb + (<usize>tile << 5), hTmp + (<usize>tile << 5), act, recAct);
         }
         memory.copy(hb, hTmp, rowBytes);
@@ -83,16 +83,17 @@ export function f32_lstm_sequence(
 }
 
 /**
- * out[0..16) = acc[0..16) + Σ_k h[k] · w[k][0..16), w rows `stride` bytes apart: 16 gate
- * columns of a tile (two gates of 8 units), k ascending (the scalar twin's order).
+ * out[0..16) = acc[0..16) + Σ_k h[k] · (w0[k][0..8), w1[k][0..8)), rows `stride` bytes apart:
+ * two gates of 8 units, k ascending (the scalar twin's order). LSTM: two panels (stride 32);
+ * GRU: two gates of a [k][gates][8] tile row (w1 = w0 + 32).
  * Sixteen columns per pass, not a whole LSTM tile's 32: TurboFan issues a loop's loads ahead
  * of its arithmetic, so 32 columns (16 loads per two k, 8 accumulators) spilled to the stack
  * every iteration; 16 columns (8 loads, 4 accumulators, 2 splats) stay in x64's 16 registers.
- * The second pass reads the other half of each 128-byte row, from L2.
  */
-export function tileDot16(acc: usize, w: usize, stride: usize, h: usize, u: i32, out: usize): void {
+export function tileDot16(acc: usize, w0: usize, w1: usize, stride: usize, h: usize, u: i32, out: usize): void {
   let a0 = v128.load(acc), a1 = v128.load(acc, 16), a2 = v128.load(acc, 32), a3 = v128.load(acc, 48);
-  let wk = w;
+  let wa = w0;
+  let wb = w1;
   let hk = h;
   const hEnd = h + (<usize>u << 2);
   // two k per iteration (same order per accumulator as one at a time)
@@ -100,19 +101,50 @@ export function tileDot16(acc: usize, w: usize, stride: usize, h: usize, u: i32,
   const stride2 = stride << 1;
   while (hk < hEnd2) {
     const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
-    a2 = fmadd(hv, v128.load(wk, 32), a2); a3 = fmadd(hv, v128.load(wk, 48), a3);
-    const wk2 = wk + stride;
+    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
+    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
+    const wa2 = wa + stride, wb2 = wb + stride;
     const hv2 = v128.load32_splat(hk, 4);
-    a0 = fmadd(hv2, v128.load(wk2), a0); a1 = fmadd(hv2, v128.load(wk2, 16), a1);
-    a2 = fmadd(hv2, v128.load(wk2, 32), a2); a3 = fmadd(hv2, v128.load(wk2, 48), a3);
+    a0 = fmadd(hv2, v128.load(wa2), a0); a1 = fmadd(hv2, v128.load(wa2, 16), a1);
+    a2 = fmadd(hv2, v128.load(wb2), a2); a3 = fmadd(hv2, v128.load(wb2, 16), a3);
     hk += 8;
-    wk += stride2;
+    wa += stride2;
+    wb += stride2;
   }
   if (hk < hEnd) {
     const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
-    a2 = fmadd(hv, v128.load(wk, 32), a2); a3 = fmadd(hv, v128.load(wk, 48), a3);
+    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
+    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
+  }
+  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
+}
+
+/**
+ * tileDot16 for two contiguous panels ([k][8], 32 bytes per k): constant load offsets (a
+ * runtime stride costs two adds and two registers per iteration, ~20% at u = 512).
+ */
+export function panelDot16(acc: usize, w0: usize, w1: usize, h: usize, u: i32, out: usize): void {
+  let a0 = v128.load(acc), a1 = v128.load(acc, 16), a2 = v128.load(acc, 32), a3 = v128.load(acc, 48);
+  let wa = w0;
+  let wb = w1;
+  let hk = h;
+  const hEnd = h + (<usize>u << 2);
+  const hEnd2 = h + (<usize>(u & ~1) << 2);
+  while (hk < hEnd2) {
+    const hv = v128.load32_splat(hk);
+    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
+    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
+    const hv2 = v128.load32_splat(hk, 4);
+    a0 = fmadd(hv2, v128.load(wa, 32), a0); a1 = fmadd(hv2, v128.load(wa, 48), a1);
+    a2 = fmadd(hv2, v128.load(wb, 32), a2); a3 = fmadd(hv2, v128.load(wb, 48), a3);
+    hk += 8;
+    wa += 64;
+    wb += 64;
+  }
+  if (hk < hEnd) {
+    const hv = v128.load32_splat(hk);
+    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
+    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
   }
   v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
 }
@@ -206,6 +238,7 @@ export function f32_lstm_sequence_scalar(
   const rowBytes = <usize>U8 << 2;
   const xpRow = <usize>(U8 << 2) << 2;
   const tileWBytes = <usize>u << 7;
+  const panelBytes = <usize>u << 5;
   const hTmp = scratch;
   const gates = scratch + rowBytes;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
@@ -227,10 +260,10 @@ export function f32_lstm_sequence_scalar(
           for (let g = 0; g < 4; g++) {
             const col = (<usize>tile << 7) + (<usize>g << 5) + lane;
             let acc = load<f32>(xr + col);
-            let wk = wRec + <usize>tile * tileWBytes + (<usize>g << 5) + lane;
+            let wk = wRec + <usize>tile * tileWBytes + <usize>g * panelBytes + lane;
             for (let k = 0; k < u; k++) {
               acc = fmaddScalar(load<f32>(hb + (<usize>k << 2)), load<f32>(wk), acc);
-              wk += 128;
+              wk += 32;
             }
             store<f32>(gates + (<usize>g << 2), acc);
           }

@@ -14,7 +14,11 @@
 import type { ModelSpec } from "../model/spec.js";
 
 export const MAGIC = [0x52, 0x4e, 0x4e, 0x42]; // "RNNB"
-export const FORMAT_VERSION = 1;
+/**
+ * 2: LSTM recurrent kernels are panels in [tile][gate] order (format 1: [tile][k][gate][8];
+ * `rnn-wasm upgrade` converts, src/format/upgrade.ts).
+ */
+export const FORMAT_VERSION = 2;
 export const PREAMBLE_BYTES = 12;
 export const TRAILER_BYTES = 4;
 export const SECTION_ALIGN = 16;

@@ -26,13 +26,13 @@ export interface ReadBundle {
 }
 
 /** readBundle with the JS CRC-32 (tools, tests, the exporter). */
-export const readBundle = (input: Uint8Array | ArrayBuffer): ReadBundle => parseBundle(input, crc32);
+export const readBundle = (input: Uint8Array | ArrayBuffer, version?: number): ReadBundle => parseBundle(input, crc32, version);
 
 /**
  * The runtime's reader: `checksum` computes the CRC-32 of the bytes it is given (loadModel
  * passes the kernels' wasm CRC, so the runtime bundle carries no JS CRC).
  */
-export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number): ReadBundle {
+export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number, accept = FORMAT_VERSION): ReadBundle {
   let bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (!(bytes instanceof Uint8Array)) corrupt("expected bytes");
   const n = bytes.length;
@@ -40,9 +40,10 @@ export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: U
   if (!isBundle(bytes)) corrupt(`bad magic ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ")} (expected "RNNB")`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, n);
   const version = view.getUint32(4, true);
-  if (version !== FORMAT_VERSION) {
-    if (version > FORMAT_VERSION && version < 1000) {
-      fail("E_BUNDLE_VERSION", `bundle format version ${version} is newer than this rnn-wasm reads (${FORMAT_VERSION}); upgrade rnn-wasm`);
+  if (version !== accept) {
+    if (version > 0 && version < 1000) {
+      const newer = version > FORMAT_VERSION;
+      fail("E_BUNDLE_VERSION", `bundle format ${version} is ${newer ? "newer" : "older"} than this rnn-wasm's (${FORMAT_VERSION}): ${newer ? "upgrade rnn-wasm" : "run rnn-wasm upgrade <file>"}`);
     }
     corrupt(`unknown format version ${version}`);
   }

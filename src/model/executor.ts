@@ -12,7 +12,7 @@ import { convPadLeft, opOutputShapes } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
 /**
- * Output arrays of 17 to 1024 floats are carved from shared 8 KB slabs, as Node's Buffer
+ * Output arrays of up to 1024 floats are carved from shared 8 KB slabs, as Node's Buffer
  * pool does: V8 mallocs every ArrayBuffer over 64 bytes and sweeps it after GC, which cost 1-3
  * µs per output, more than the kernels of a 64-unit streaming step. A range handed out is
  * never written again; `data.buffer` is the slab (docs: use `data`, or `data.slice()`).
@@ -21,8 +21,8 @@ import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 let slab = new Float32Array(0);
 let slabUsed = 0;
 function copyOut(src: Float32Array, from: number, n: number): Float32Array {
-  if (n <= 16 || n > 1024) return src.slice(from, from + n);
-  if (slabUsed + n > slab.length || slab.buffer.byteLength === 0) {
+  if (n > 1024) return src.slice(from, from + n);
+  if (slabUsed + n > slab.length || !slab.buffer.byteLength) {
     slab = new Float32Array(2048);
     slabUsed = 0;
   }

@@ -89,9 +89,14 @@ export function packRecurrentTiles(w: Float32Array, u: number, Gtotal: number, g
   return out;
 }
 
-/** LSTM recurrent kernel [u, 4u] -> [tile][k][i,f,c,o][8]. */
+/**
+ * LSTM recurrent kernel [u, 4u] -> panels in [tile][gate] order, [tile][i,f,c,o][k < u][8]: the
+ * input kernel's layout (packGatePanels). Each gate of a tile is one contiguous [u][8] panel, so
+ * the per-row kernel streams two panels per pass and the batched path is a plain panel GEMM
+ * (bundle format 2; format 1 interleaved the gates per k, [tile][k][i,f,c,o][8]).
+ */
 export function packLstmRecurrent(w: Float32Array, u: number): Float32Array {
-  return packRecurrentTiles(w, u, 4, 0, 4);
+  return packGatePanels(w, u, 4, u);
 }
 
 /**

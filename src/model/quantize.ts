@@ -106,6 +106,17 @@ export function int8Parts(image: Uint8Array, length: number): QuantizedMatrix {
 export type Int8Layout = { blocks: [groups: number, G: number, K: number][] } | { rows: number; dim: number };
 
 /**
+ * The [groups, G, K] blocks of a packed recurrent kernel (pack.ts): LSTM panels in [tile][gate]
+ * order; GRU and SimpleRNN [tile][k][gate][8] tiles (GRU reset_after=false: z,r then h).
+ */
+export function recurrentBlocks(cell: "lstm" | "gru" | "simple_rnn", resetAfter: boolean, u: number): [number, number, number][] {
+  const tiles = padTo8(u) / 8;
+  if (cell === "lstm") return [[tiles * 4, 1, u]];
+  if (cell === "gru" && !resetAfter) return [[tiles, 2, u], [tiles, 1, u]];
+  return [[tiles, GATES[cell], u]];
+}
+
+/**
  * How each int8-capable weight of a spec is laid out: blocks of [groups, G, K] panels (a GRU
  * reset_after=false recurrent kernel has two: z,r then h), or the rows of a table.
  */
@@ -126,8 +137,7 @@ export function int8Layouts(spec: ModelSpec): Map<string, Int8Layout> {
         const G = GATES[op.cell];
         const tiles = padTo8(op.units) / 8;
         plan.set(op.weights.kernel, { blocks: [[tiles * G, 1, op.inDim]] });
-        const v1 = op.cell === "gru" && !op.resetAfter;
-        plan.set(op.weights.recurrentKernel, { blocks: v1 ? [[tiles, 2, op.units], [tiles, 1, op.units]] : [[tiles, G, op.units]] });
+        plan.set(op.weights.recurrentKernel, { blocks: recurrentBlocks(op.cell, op.resetAfter, op.units) });
         break;
       }
     }

@@ -40,13 +40,15 @@ async function expectCode(bytes: Uint8Array, code: "E_BUNDLE_CORRUPT" | "E_BUNDL
 const sections = (b: Uint8Array): Json[] => headerOf(b).header.sections;
 
 describe("preamble", () => {
-  it("a future version is E_BUNDLE_VERSION; nonsense versions are E_BUNDLE_CORRUPT", async () => {
-    await expectCode(withU32(imdb, 4, 2), "E_BUNDLE_VERSION", /version 2 is newer than this rnn-wasm reads \(1\); upgrade rnn-wasm/);
+  it("a future or a past version is E_BUNDLE_VERSION; nonsense versions are E_BUNDLE_CORRUPT", async () => {
+    await expectCode(withU32(imdb, 4, 3), "E_BUNDLE_VERSION", /format 3 is newer than this rnn-wasm's \(2\): upgrade rnn-wasm/);
+    // format 1 (LSTM recurrent kernels interleaved per k) is refused with the way to convert it
+    await expectCode(withU32(imdb, 4, 1), "E_BUNDLE_VERSION", /format 1 is older than this rnn-wasm's \(2\): run rnn-wasm upgrade <file>/);
     await expectCode(withU32(imdb, 4, 999), "E_BUNDLE_VERSION");
     await expectCode(withU32(imdb, 4, 0), "E_BUNDLE_CORRUPT", /unknown format version 0/);
     await expectCode(withU32(imdb, 4, 0xffffffff), "E_BUNDLE_CORRUPT");
     // the header's own version must agree with the preamble's
-    await expectCode(withHeader(imdb, (h) => (h.version = 2)), "E_BUNDLE_CORRUPT", /header does not describe an rnnb bundle of this version/);
+    await expectCode(withHeader(imdb, (h) => (h.version = 3)), "E_BUNDLE_CORRUPT", /header does not describe an rnnb bundle of this version/);
   });
 
   it("bad magic, and lengths that do not fit", async () => {

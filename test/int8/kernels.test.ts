@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { packGatePanels, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector } from "../../src/model/pack.ts";
-import { dequantizeTiles, int8Image, quantizeRows, quantizeTiles, quantizeWeight, type Int8Layout } from "../../src/model/quantize.ts";
+import { dequantizeTiles, int8Image, quantizeRows, quantizeTiles, quantizeWeight, recurrentBlocks, type Int8Layout } from "../../src/model/quantize.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import {
   allVariants, check, gatesOf, get, inputPanels, put, RECURRENT_KINDS, RECURRENT_UNITS, RECURRENT_VARIANTS, recurrentCase, runRecurrent, unit, VARIANTS, zeros, type Variant,
@@ -179,7 +179,7 @@ describe.each(RECURRENT_KINDS)("%s sequence kernel, int8 tiles", (kind) => {
     const Uo = quantizeColumns(cs.U, u, G * u);
     const wImage = exported(inputPanels(cs), { blocks: [[tiles * G, 1, inDim]] }, packGatePanels(Float32Array.from(Wo.deq), inDim, G, u), "input kernel");
     const uPacked = (m: Float32Array) => (cell === "lstm" ? packLstmRecurrent(m, u) : cell === "gru" ? packGruRecurrent(m, u, resetAfter) : packSimpleRnnRecurrent(m, u));
-    const uHow: Int8Layout = { blocks: cell === "gru" && !resetAfter ? [[tiles, 2, u], [tiles, 1, u]] : [[tiles, G, u]] };
+    const uHow: Int8Layout = { blocks: recurrentBlocks(cell, resetAfter, u) };
     const uImage = exported(uPacked(cs.U), uHow, uPacked(Float32Array.from(Uo.deq)), "recurrent kernel");
     /** The layer on kernel instance k: int8 weights (images) or f32. */
     const run = (k: KernelInstance, which: "seq" | "h" | "c", int8: boolean) =>

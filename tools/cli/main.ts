@@ -2,6 +2,7 @@
  * The rnn-wasm command line (bin "rnn-wasm", built to dist/cli.js):
  *
  *   rnn-wasm export  <model.json|model.h5|model.keras> -o out.rnnb [--dtype f32|f16|int8] [--tokenizer vocab.json] ...
+ *   rnn-wasm upgrade <old.rnnb> [-o new.rnnb]
  *   rnn-wasm inspect <model.rnnb|model.json|model.h5|model.keras> [--json]
  *   rnn-wasm predict <model> (--input JSON | --input-file f.json | --text "...")
  *   rnn-wasm bench   <model> [--json out.json]
@@ -17,8 +18,9 @@ import { basename, extname, join, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { RnnWasmError } from "../../src/errors.js";
 import { exportBundle } from "../../src/export.js";
-import type { BundleDtype } from "../../src/format/bundle.js";
+import { FORMAT_VERSION, type BundleDtype } from "../../src/format/bundle.js";
 import { readBundle } from "../../src/format/reader.js";
+import { upgradeBundle, type Upgraded } from "../../src/format/upgrade.js";
 import { loadModel } from "../../src/index.js";
 import { normalizeTokenizerConfig, type TokenizerConfig, type TokenizerOptions } from "../../src/text/tokenizer.js";
 import { benchModel, formatBench } from "./bench.js";
@@ -28,7 +30,7 @@ import { bundleBytesOf, readBytes, readJson, readModelFile, type ModelFile } fro
 import { formatBytes, formatShape, formatTable, summarize, thousands } from "./summary.js";
 import { loadTrainer } from "./train.js";
 
-const VERSION = "0.1.0";
+const VERSION = "0.2.0";
 /** Above this much weight data an interactive export shows a progress bar. */
 const PROGRESS_MIN_BYTES = 1 << 20;
 
@@ -100,6 +102,41 @@ function progressBar(): Bar {
   );
 }
 
+/** Written next to the target and renamed, so a failed write never leaves half a bundle. */
+async function writeAtomic(file: string, bytes: Uint8Array): Promise<void> {
+  const out = resolve(file);
+  const tmp = `${out}.${process.pid}.tmp`;
+  try {
+    await writeFile(tmp, bytes);
+    await rename(tmp, out);
+  } catch (e) {
+    await rm(tmp, { force: true });
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new RnnWasmError("E_IO", `cannot write ${file}: ${code === "ENOENT" ? "no such directory" : code === "EACCES" ? "permission denied" : (e as Error).message}`, { cause: e });
+  }
+}
+
+// ------------------------------------------------------------------ upgrade
+
+async function cmdUpgrade(model: string, o: { out?: string; quiet?: boolean }): Promise<void> {
+  const bytes = await readBytes(model, "bundle");
+  let up: Upgraded;
+  try {
+    up = upgradeBundle(bytes);
+  } catch (e) {
+    throw withSource(e, model);
+  }
+  const out = o.out ?? model;
+  if (up.bytes !== bytes || out !== model) await writeAtomic(out, up.bytes);
+  if (!o.quiet) {
+    process.stdout.write(up.from === FORMAT_VERSION
+      ? `${model}: already format ${FORMAT_VERSION}${out !== model ? `, copied to ${out}` : ""}\n`
+      : `${out}: format ${up.from} -> ${FORMAT_VERSION}, ${up.converted.length} LSTM recurrent kernel(s) reordered, ${thousands(up.bytes.length)} bytes\n`);
+  }
+}
+
+// ------------------------------------------------------------------ export
+
 async function cmdExport(model: string, o: ExportFlags): Promise<void> {
   if (!o.tokenizer && (o.maxLen !== undefined || o.padding !== undefined || o.truncating !== undefined)) {
     throw new UsageError("--max-len, --padding and --truncating apply to a tokenizer: add --tokenizer vocab.json");
@@ -156,17 +193,7 @@ async function cmdExport(model: string, o: ExportFlags): Promise<void> {
   } finally {
     (bar as Bar | null)?.stop();
   }
-  // written next to the target and renamed, so a failed export never leaves half a bundle
-  const out = resolve(o.out);
-  const tmp = `${out}.${process.pid}.tmp`;
-  try {
-    await writeFile(tmp, bytes);
-    await rename(tmp, out);
-  } catch (e) {
-    await rm(tmp, { force: true });
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new RnnWasmError("E_IO", `cannot write ${o.out}: ${code === "ENOENT" ? "no such directory" : code === "EACCES" ? "permission denied" : (e as Error).message}`, { cause: e });
-  }
+  await writeAtomic(o.out, bytes);
   if (!o.quiet) {
     const read = readBundle(bytes);
     const s = summarize(read.packed.spec);
@@ -416,6 +443,14 @@ export function buildProgram(): Command {
     .action((model: string, o: ExportFlags) => cmdExport(model, o));
 
   program
+    .command("upgrade")
+    .description("convert a bundle written by an older rnn-wasm to the current format (same predictions)")
+    .argument("<model>", "the .rnnb bundle")
+    .option("-o, --out <file>", "write the converted bundle here (default: replace the input)")
+    .option("-q, --quiet", "print nothing on success")
+    .action((model: string, o: { out?: string; quiet?: boolean }) => cmdUpgrade(model, o));
+
+  program
     .command("inspect")
     .description("print a model's layers, output shapes, parameter counts, sizes, checksum and metadata")
     .argument("<model>", "model.rnnb, model.json, model.h5 or model.keras")
@@ -463,7 +498,7 @@ export function buildProgram(): Command {
 export async function main(argv: string[]): Promise<number> {
   const program = buildProgram();
   if (argv.length === 0) {
-    process.stderr.write("rnn-wasm: E_USAGE: missing command (export, inspect, predict, bench, train); see rnn-wasm --help\n");
+    process.stderr.write("rnn-wasm: E_USAGE: missing command (export, upgrade, inspect, predict, bench, train); see rnn-wasm --help\n");
     return EXIT_USAGE;
   }
   try {
