@@ -126,17 +126,21 @@ export function f32_gemm_tiles(
     let m = 0;
     for (; m < full; m += 4) {
       let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1, a30 = b0, a31 = b1;
-      let xr = x + <usize>m * xs;
+      // one pointer per row: no address arithmetic per k (V8's baseline compiler, which runs
+      // a cold start's first call, recomputed xr + 2 xs and xr + 3 xs every iteration)
+      let r0 = x + <usize>m * xs;
+      let r1 = r0 + xs, r2 = r1 + xs, r3 = r2 + xs;
+      const rEnd = r0 + (<usize>K << 2);
       let wk = wp;
-      for (let k = 0; k < K; k++) {
+      while (r0 < rEnd) {
         const w0 = v128.load(wk), w1 = v128.load(wk, 16);
-        const x0 = v128.load32_splat(xr), x1 = v128.load32_splat(xr + xs);
-        const x2 = v128.load32_splat(xr + xs * 2), x3 = v128.load32_splat(xr + xs * 3);
+        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1);
+        const x2 = v128.load32_splat(r2), x3 = v128.load32_splat(r3);
         a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
         a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
         a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
         a30 = fmadd(x3, w0, a30); a31 = fmadd(x3, w1, a31);
-        xr += 4;
+        r0 += 4; r1 += 4; r2 += 4; r3 += 4;
         wk += kStride;
       }
       const o = out + <usize>m * os + col;

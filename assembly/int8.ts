@@ -112,17 +112,20 @@ export function i8_gemm(
     }
     for (let m = 0; m < full; m += 4) {
       let a00 = i32x4.splat(0), a01 = a00, a10 = a00, a11 = a00, a20 = a00, a21 = a00, a30 = a00, a31 = a00;
-      let xr = xq + <usize>m * xqStride;
+      // one pointer per row (f32_gemm_tiles: no address arithmetic per k for the baseline compiler)
+      let r0 = xq + <usize>m * xqStride;
+      let r1 = r0 + xqStride, r2 = r1 + xqStride, r3 = r2 + xqStride;
+      const rEnd = r0 + (<usize>kp << 2);
       let wk = wp;
-      for (let j = 0; j < kp; j++) {
+      while (r0 < rEnd) {
         const wl = v128.load8x8_s(wk), wh = v128.load8x8_s(wk, 8);
-        const x0 = v128.load32_splat(xr), x1 = v128.load32_splat(xr + xqStride);
-        const x2 = v128.load32_splat(xr + xqStride * 2), x3 = v128.load32_splat(xr + xqStride * 3);
+        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1);
+        const x2 = v128.load32_splat(r2), x3 = v128.load32_splat(r3);
         a00 = dot2(a00, wl, x0); a01 = dot2(a01, wh, x0);
         a10 = dot2(a10, wl, x1); a11 = dot2(a11, wh, x1);
         a20 = dot2(a20, wl, x2); a21 = dot2(a21, wh, x2);
         a30 = dot2(a30, wl, x3); a31 = dot2(a31, wh, x3);
-        xr += 4;
+        r0 += 4; r1 += 4; r2 += 4; r3 += 4;
         wk += kStride;
       }
       const o = out + <usize>m * os + col;
