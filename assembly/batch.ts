@@ -209,7 +209,7 @@ export function lstmBatched(
   const q = work + <usize>B * rowBytes * 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
-    // the LSTM recurrent kernel is plain panels in [tile][gate] order: groups of one panel
+    // recurrent kernels are panels in [tile][gate] order: groups of one panel
     recGemm(scalar, i8, B, U8 >> 1, u, h, U8, wRec, 1, ws, 0, work, U8 << 2, q);
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
@@ -236,9 +236,10 @@ export function gruBatched(
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     if (resetAfter) {
-      recGemm(scalar, i8, B, tiles * 3, u, h, U8, wRec, 3, ws, bRec, work, U8 * 3, q);
+      // recurrent kernels are panels in [tile][gate] order: groups of one panel
+      recGemm(scalar, i8, B, tiles * 3, u, h, U8, wRec, 1, ws, bRec, work, U8 * 3, q);
     } else {
-      recGemm(scalar, i8, B, tiles * 2, u, h, U8, wRec, 2, ws, 0, work, U8 * 2, q);
+      recGemm(scalar, i8, B, tiles * 2, u, h, U8, wRec, 1, ws, 0, work, U8 * 2, q);
       for (let b = 0; b < B; b++) {
         const bt = <usize>b * <usize>T;
         if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {

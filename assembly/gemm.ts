@@ -22,46 +22,78 @@ const partial = memory.data(32, 16);
   }
 }
 
+const partial16 = memory.data(64, 16);
+
 /**
- * One row times two panels (16 columns): out[0..min(16, nValid)) = x · W + bias.
- * Two panels, not four: with two k per iteration that is 8 weight loads, 4 accumulators and
- * 2 splats, which fit x64's 16 vector registers. TurboFan issues a loop's loads before its
- * arithmetic, so four panels (16 loads + 8 accumulators) spilled to the stack every iteration.
+ * out[0..16) = (acc ? acc[0..16) : 0) + Σ_k x[k] · (w0[k][0..8) ‖ w1[k][0..8)): two panels
+ * ([k][8], 32 bytes per k), k ascending (the scalar twins' order). f32_gemm's one-row path and
+ * every per-row recurrence (their weights are panels in [tile][gate] order) run on it.
+ * Two panels per pass: with two k per iteration that is 8 weight loads, 4 accumulators and 2
+ * splats, which fit x64's 16 vector registers. TurboFan issues a loop's loads ahead of its
+ * arithmetic, so four panels (16 loads + 8 accumulators) spilled to the stack every iteration;
+ * constant load offsets, because a runtime row stride cost ~20% at K = 512.
  */
-function f32_gemv_2x(K: i32, x: usize, w0: usize, panelBytes: usize, bias: usize, out: usize, nValid: i32): void {
+export function f32_dot_2panels(acc: usize, w0: usize, w1: usize, x: usize, K: i32, out: usize): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
-  if (bias != 0) {
-    a0 = v128.load(bias); a1 = v128.load(bias, 16);
-    a2 = v128.load(bias, 32); a3 = v128.load(bias, 48);
+  if (acc != 0) {
+    a0 = v128.load(acc); a1 = v128.load(acc, 16);
+    a2 = v128.load(acc, 32); a3 = v128.load(acc, 48);
   }
-  let w1 = w0 + panelBytes;
+  let wa = w0;
+  let wb = w1;
   let xr = x;
-  // two k per iteration (same order per accumulator): half the pointer bumps and branches
   const xEnd2 = x + (<usize>(K & ~1) << 2);
   while (xr < xEnd2) {
     const xk = v128.load32_splat(xr);
-    a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
-    a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
+    a0 = fmadd(xk, v128.load(wa), a0); a1 = fmadd(xk, v128.load(wa, 16), a1);
+    a2 = fmadd(xk, v128.load(wb), a2); a3 = fmadd(xk, v128.load(wb, 16), a3);
     const xk2 = v128.load32_splat(xr, 4);
-    a0 = fmadd(xk2, v128.load(w0, 32), a0); a1 = fmadd(xk2, v128.load(w0, 48), a1);
-    a2 = fmadd(xk2, v128.load(w1, 32), a2); a3 = fmadd(xk2, v128.load(w1, 48), a3);
+    a0 = fmadd(xk2, v128.load(wa, 32), a0); a1 = fmadd(xk2, v128.load(wa, 48), a1);
+    a2 = fmadd(xk2, v128.load(wb, 32), a2); a3 = fmadd(xk2, v128.load(wb, 48), a3);
     xr += 8;
-    w0 += 64; w1 += 64;
+    wa += 64;
+    wb += 64;
   }
   if (K & 1) {
     const xk = v128.load32_splat(xr);
-    a0 = fmadd(xk, v128.load(w0), a0); a1 = fmadd(xk, v128.load(w0, 16), a1);
-    a2 = fmadd(xk, v128.load(w1), a2); a3 = fmadd(xk, v128.load(w1, 16), a3);
+    a0 = fmadd(xk, v128.load(wa), a0); a1 = fmadd(xk, v128.load(wa, 16), a1);
+    a2 = fmadd(xk, v128.load(wb), a2); a3 = fmadd(xk, v128.load(wb, 16), a3);
   }
-  storePanel(out, a0, a1, min(8, nValid));
-  storePanel(out + 32, a2, a3, min(8, nValid - 8));
+  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
+}
+
+/** f32_dot_2panels for one panel (8 columns): 2 accumulators, four k per iteration. */
+export function f32_dot_panel(acc: usize, w: usize, x: usize, K: i32, out: usize): void {
+  let a0 = v128.load(acc), a1 = v128.load(acc, 16);
+  let wk = w;
+  let xr = x;
+  const xEnd = x + (<usize>K << 2);
+  const xEnd4 = x + (<usize>(K & ~3) << 2);
+  while (xr < xEnd4) {
+    const x0 = v128.load32_splat(xr);
+    a0 = fmadd(x0, v128.load(wk), a0); a1 = fmadd(x0, v128.load(wk, 16), a1);
+    const x1 = v128.load32_splat(xr, 4);
+    a0 = fmadd(x1, v128.load(wk, 32), a0); a1 = fmadd(x1, v128.load(wk, 48), a1);
+    const x2 = v128.load32_splat(xr, 8);
+    a0 = fmadd(x2, v128.load(wk, 64), a0); a1 = fmadd(x2, v128.load(wk, 80), a1);
+    const x3 = v128.load32_splat(xr, 12);
+    a0 = fmadd(x3, v128.load(wk, 96), a0); a1 = fmadd(x3, v128.load(wk, 112), a1);
+    xr += 16;
+    wk += 128;
+  }
+  while (xr < xEnd) {
+    const xk = v128.load32_splat(xr);
+    a0 = fmadd(xk, v128.load(wk), a0); a1 = fmadd(xk, v128.load(wk, 16), a1);
+    xr += 4;
+    wk += 32;
+  }
+  v128.store(out, a0); v128.store(out, a1, 16);
 }
 
 /**
  * out[m, 0..N) = x[m, 0..K) · W + bias, for m < M.
  * Register blocking: 4 rows x 8 columns (8 accumulators) for row blocks; rows left over
- * run 1 row x 32 columns (4 panels, 8 accumulators) so batch-1 calls still issue one
- * splat per 8 multiply-adds.
+ * run 1 row x 16 columns (f32_dot_2panels), then a last odd panel 1 x 8.
  */
 export function f32_gemm(
   M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32,
@@ -73,16 +105,19 @@ export function f32_gemm(
   const fullRows = M & ~3;
   // 4 x 8 blocks: the plain panels are the tile layout with one gate per group
   f32_gemm_tiles(fullRows, panels, K, x, xStride, w, 1, panelBytes, 32, bias, out, outStride, N);
-  // leftover rows: 1 x 32 (four panels per pass), then 1 x 8
+  // leftover rows: 1 x 16 (two panels per pass), then 1 x 8
   for (let m = fullRows; m < M; m++) {
     const xr0 = x + <usize>m * xs;
     const orow = out + <usize>m * os;
     let p = 0;
     for (; p + 2 <= panels; p += 2) {
       const base = <usize>p << 5;
-      f32_gemv_2x(K, xr0, w + <usize>p * panelBytes, panelBytes, bias != 0 ? bias + base : 0, orow + base, N - (p << 3));
+      const nValid = N - (p << 3);
+      const w0 = w + <usize>p * panelBytes;
+      f32_dot_2panels(bias != 0 ? bias + base : 0, w0, w0 + panelBytes, xr0, K, nValid >= 16 ? orow + base : partial16);
+      if (nValid < 16) memory.copy(orow + base, partial16, <usize>nValid << 2);
     }
-    // the last 1-3 panels: the tile kernel's 1 x 8 path
+    // a last odd panel: the tile kernel's 1 x 8 path
     if (p < panels) {
       const base = <usize>p << 5;
       f32_gemm_tiles(1, panels - p, K, xr0, xStride, w + <usize>p * panelBytes, 1, panelBytes, 32,

@@ -3,16 +3,18 @@
 //
 // reset_after = true (Keras 2+/TF2 default, bias [2, 3u]):
 //   rec = h·U + b_rec;  z = ra(xz + rec_z);  r = ra(xr + rec_r);  hh = act(xh + r*rec_h)
-//   Recurrent weights [tile][k < units][z,r,h][8]: one pass per tile computes everything.
+//   Recurrent weights: panels in [tile][z,r,h] order, [tile][gate][k < units][8] (bundle format
+//   2): per tile, z and r in one pass of two panels, the recurrent part of h in another.
 // reset_after = false (Keras 1/2 "v1", tfjs; bias [3u]):
 //   z = ra(xz + h·Uz);  r = ra(xr + h·Ur);  hh = act(xh + (r*h)·Uh)
-//   r*h is needed for every unit before any hh, so two passes: weights are stored as
-//   [tile][k][z,r][8] for all tiles, then [tile][k][h][8] for all tiles.
+//   r*h is needed for every unit before any hh, so two passes: weights are z, r panels
+//   [tile][z,r][k][8] for all tiles, then h panels [tile][k][8] for all tiles.
 // h' = z*h + (1-z)*hh. Masked steps keep h (see lstm.ts).
 
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
-import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT, tileDot16, tileDot8 } from "./lstm";
+import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
+import { f32_dot_2panels, f32_dot_panel } from "./gemm";
 import { BATCH_MIN, gruBatched } from "./batch";
 
 // @ts-ignore: decorator
@@ -45,9 +47,9 @@ export function f32_gru_sequence(
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
   const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
-  const zrBytes = <usize>u << 6; // per tile, reset_after=false first block
+  const panelBytes = <usize>u << 5;
+  const zrBytes = panelBytes << 1; // per tile, reset_after=false first block
   const hBlock = wRec + <usize>tiles * zrBytes;
-  const hTileBytes = <usize>u << 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     const tOut = align ? tIn : s;
@@ -60,9 +62,9 @@ export function f32_gru_sequence(
         if (resetAfter != 0) {
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            // z, r start from xp + b_rec, q (the recurrent part of h) from b_rec; then h·U in
-            // two passes that fit the registers (tileDot16 in lstm.ts): z, r and q
-            const wt = wRec + <usize>tile * (<usize>u * 96);
+            // z, r start from xp + b_rec, q (the recurrent part of h) from b_rec; then h·U over
+            // the tile's panels in two passes that fit the registers (gemm.ts): z, r and q
+            const wt = wRec + <usize>tile * 3 * panelBytes;
             let z0 = v128.load(xt), z1 = v128.load(xt, 16), r0 = v128.load(xt, 32), r1 = v128.load(xt, 48);
             let q0 = f32x4.splat(0), q1 = q0;
             if (bRec != 0) {
@@ -73,8 +75,8 @@ export function f32_gru_sequence(
             }
             v128.store(gates, z0); v128.store(gates, z1, 16); v128.store(gates, r0, 32); v128.store(gates, r1, 48);
             v128.store(gates, q0, 96); v128.store(gates, q1, 112);
-            tileDot16(gates, wt, wt + 32, 96, hb, u, gates);
-            tileDot8(gates + 96, wt + 64, 96, hb, u, gates + 96);
+            f32_dot_2panels(gates, wt, wt + panelBytes, hb, u, gates);
+            f32_dot_panel(gates + 96, wt + 2 * panelBytes, hb, u, gates + 96);
             q0 = v128.load(gates, 96); q1 = v128.load(gates, 112);
             activateBuffer(recAct, gates, 16);
             // hh = act(xh + r * q)
@@ -91,7 +93,7 @@ export function f32_gru_sequence(
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
             const wzr = wRec + <usize>tile * zrBytes;
-            tileDot16(xt, wzr, wzr + 32, 64, hb, u, gates);
+            f32_dot_2panels(xt, wzr, wzr + panelBytes, hb, u, gates);
             activateBuffer(recAct, gates, 16);
             const off = <usize>tile << 5;
             v128.store(zBuf + off, v128.load(gates));
@@ -102,7 +104,7 @@ export function f32_gru_sequence(
           // pass 2: hh = act(xh + (r*h)·Uh)
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            tileDot8(xt + 64, hBlock + <usize>tile * hTileBytes, 32, rhBuf, u, gates);
+            f32_dot_panel(xt + 64, hBlock + <usize>tile * panelBytes, rhBuf, u, gates);
             activateBuffer(act, gates, 8);
             const off = <usize>tile << 5;
             v128.store(hTmp + off, blend(v128.load(zBuf + off), v128.load(hb + off), v128.load(gates)));
@@ -141,9 +143,9 @@ export function f32_gru_sequence_scalar(
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
   const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
-  const zrBytes = <usize>u << 6;
+  const panelBytes = <usize>u << 5;
+  const zrBytes = panelBytes << 1;
   const hBlock = wRec + <usize>tiles * zrBytes;
-  const hTileBytes = <usize>u << 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     const tOut = align ? tIn : s;
@@ -164,13 +166,13 @@ export function f32_gru_sequence_scalar(
               const bt2 = bRec + tile * 96 + lane;
               z += load<f32>(bt2); r += load<f32>(bt2, 32); q = load<f32>(bt2, 64);
             }
-            let wk = wRec + tile * (<usize>u * 96) + lane;
+            let wk = wRec + tile * 3 * panelBytes + lane;
             for (let k = 0; k < u; k++) {
               const hv = load<f32>(hb + (<usize>k << 2));
               z = fmaddScalar(hv, load<f32>(wk), z);
-              r = fmaddScalar(hv, load<f32>(wk, 32), r);
-              q = fmaddScalar(hv, load<f32>(wk, 64), q);
-              wk += 96;
+              r = fmaddScalar(hv, load<f32>(wk + panelBytes), r);
+              q = fmaddScalar(hv, load<f32>(wk + 2 * panelBytes), q);
+              wk += 32;
             }
             store<f32>(gates, z); store<f32>(gates, r, 4);
             activateBufferScalar(recAct, gates, 2);
@@ -189,8 +191,8 @@ export function f32_gru_sequence_scalar(
             for (let k = 0; k < u; k++) {
               const hv = load<f32>(hb + (<usize>k << 2));
               z = fmaddScalar(hv, load<f32>(wk), z);
-              r = fmaddScalar(hv, load<f32>(wk, 32), r);
-              wk += 64;
+              r = fmaddScalar(hv, load<f32>(wk + panelBytes), r);
+              wk += 32;
             }
             store<f32>(gates, z); store<f32>(gates, r, 4);
             activateBufferScalar(recAct, gates, 2);
@@ -201,7 +203,7 @@ export function f32_gru_sequence_scalar(
             const tile = <usize>(j >> 3);
             const lane = <usize>(j & 7) << 2;
             let a = load<f32>(xr + tile * 96 + lane, 64);
-            let wk = hBlock + tile * hTileBytes + lane;
+            let wk = hBlock + tile * panelBytes + lane;
             for (let k = 0; k < u; k++) {
               a = fmaddScalar(load<f32>(rhBuf + (<usize>k << 2)), load<f32>(wk), a);
               wk += 32;

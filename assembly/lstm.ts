@@ -11,6 +11,7 @@
 // (tfjs rnn(): output = mask ? h' : h_prev).
 
 import { fmadd, fmaddScalar } from "./simd";
+import { f32_dot_2panels } from "./gemm";
 import { activateBuffer, activateBufferScalar, ACT_HARD_SIGMOID, ACT_SIGMOID, ACT_TANH, hardSigmoidV, sigmoidV, tanhV } from "./math";
 import { BATCH_MIN, lstmBatched } from "./batch";
 
@@ -65,10 +66,10 @@ export function f32_lstm_sequence(
         const xr = xp + (bt + <usize>tIn) * xpRow;
         for (let tile = 0; tile < tiles; tile++) {
           const xt = xr + (<usize>tile << 7);
-          // i, f then c, o: two passes over two of the tile's four panels each (see tileDot16)
+          // i, f then c, o: two passes over two of the tile's four panels each (gemm.ts)
           const wt = wRec + <usize>tile * tileWBytes;
-          panelDot16(xt, wt, wt + panelBytes, hb, u, gates);
-          panelDot16(xt + 64, wt + 2 * panelBytes, wt + 3 * panelBytes, hb, u, gates + 64);
+          f32_dot_2panels(xt, wt, wt + panelBytes, hb, u, gates);
+          f32_dot_2panels(xt + 64, wt + 2 * panelBytes, wt + 3 * panelBytes, hb, u, gates + 64);
           lstmTileUpdate(gates, cb + (<usize>tile << 5), hTmp + (<usize>tile << 5), act, recAct);
         }
         memory.copy(hb, hTmp, rowBytes);
@@ -80,107 +81,6 @@ export function f32_lstm_sequence(
       }
     }
   }
-}
-
-/**
- * out[0..16) = acc[0..16) + Σ_k h[k] · (w0[k][0..8), w1[k][0..8)), rows `stride` bytes apart:
- * two gates of 8 units, k ascending (the scalar twin's order). LSTM: two panels (stride 32);
- * GRU: two gates of a [k][gates][8] tile row (w1 = w0 + 32).
- * Sixteen columns per pass, not a whole LSTM tile's 32: TurboFan issues a loop's loads ahead
- * of its arithmetic, so 32 columns (16 loads per two k, 8 accumulators) spilled to the stack
- * every iteration; 16 columns (8 loads, 4 accumulators, 2 splats) stay in x64's 16 registers.
- */
-export function tileDot16(acc: usize, w0: usize, w1: usize, stride: usize, h: usize, u: i32, out: usize): void {
-  let a0 = v128.load(acc), a1 = v128.load(acc, 16), a2 = v128.load(acc, 32), a3 = v128.load(acc, 48);
-  let wa = w0;
-  let wb = w1;
-  let hk = h;
-  const hEnd = h + (<usize>u << 2);
-  // two k per iteration (same order per accumulator as one at a time)
-  const hEnd2 = h + (<usize>(u & ~1) << 2);
-  const stride2 = stride << 1;
-  while (hk < hEnd2) {
-    const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
-    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
-    const wa2 = wa + stride, wb2 = wb + stride;
-    const hv2 = v128.load32_splat(hk, 4);
-    a0 = fmadd(hv2, v128.load(wa2), a0); a1 = fmadd(hv2, v128.load(wa2, 16), a1);
-    a2 = fmadd(hv2, v128.load(wb2), a2); a3 = fmadd(hv2, v128.load(wb2, 16), a3);
-    hk += 8;
-    wa += stride2;
-    wb += stride2;
-  }
-  if (hk < hEnd) {
-    const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
-    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
-  }
-  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
-}
-
-/**
- * tileDot16 for two contiguous panels ([k][8], 32 bytes per k): constant load offsets (a
- * runtime stride costs two adds and two registers per iteration, ~20% at u = 512).
- */
-export function panelDot16(acc: usize, w0: usize, w1: usize, h: usize, u: i32, out: usize): void {
-  let a0 = v128.load(acc), a1 = v128.load(acc, 16), a2 = v128.load(acc, 32), a3 = v128.load(acc, 48);
-  let wa = w0;
-  let wb = w1;
-  let hk = h;
-  const hEnd = h + (<usize>u << 2);
-  const hEnd2 = h + (<usize>(u & ~1) << 2);
-  while (hk < hEnd2) {
-    const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
-    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
-    const hv2 = v128.load32_splat(hk, 4);
-    a0 = fmadd(hv2, v128.load(wa, 32), a0); a1 = fmadd(hv2, v128.load(wa, 48), a1);
-    a2 = fmadd(hv2, v128.load(wb, 32), a2); a3 = fmadd(hv2, v128.load(wb, 48), a3);
-    hk += 8;
-    wa += 64;
-    wb += 64;
-  }
-  if (hk < hEnd) {
-    const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wa), a0); a1 = fmadd(hv, v128.load(wa, 16), a1);
-    a2 = fmadd(hv, v128.load(wb), a2); a3 = fmadd(hv, v128.load(wb, 16), a3);
-  }
-  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
-}
-
-/** tileDot16 for 8 columns (one gate of 8 units): 2 accumulators, four k per iteration. */
-export function tileDot8(acc: usize, w: usize, stride: usize, h: usize, u: i32, out: usize): void {
-  let a0 = v128.load(acc), a1 = v128.load(acc, 16);
-  let wk = w;
-  let hk = h;
-  const hEnd = h + (<usize>u << 2);
-  const hEnd4 = h + (<usize>(u & ~3) << 2);
-  const stride2 = stride << 1;
-  const stride3 = stride2 + stride;
-  const stride4 = stride << 2;
-  while (hk < hEnd4) {
-    const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
-    const w1 = wk + stride;
-    const hv1 = v128.load32_splat(hk, 4);
-    a0 = fmadd(hv1, v128.load(w1), a0); a1 = fmadd(hv1, v128.load(w1, 16), a1);
-    const w2 = wk + stride2;
-    const hv2 = v128.load32_splat(hk, 8);
-    a0 = fmadd(hv2, v128.load(w2), a0); a1 = fmadd(hv2, v128.load(w2, 16), a1);
-    const w3 = wk + stride3;
-    const hv3 = v128.load32_splat(hk, 12);
-    a0 = fmadd(hv3, v128.load(w3), a0); a1 = fmadd(hv3, v128.load(w3, 16), a1);
-    hk += 16;
-    wk += stride4;
-  }
-  while (hk < hEnd) {
-    const hv = v128.load32_splat(hk);
-    a0 = fmadd(hv, v128.load(wk), a0); a1 = fmadd(hv, v128.load(wk, 16), a1);
-    hk += 4;
-    wk += stride;
-  }
-  v128.store(out, a0); v128.store(out, a1, 16);
 }
 
 /**

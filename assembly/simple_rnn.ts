@@ -1,7 +1,8 @@
 // Fused SimpleRNN recurrence: h' = act(x·W + b + h·U). xp rows are [tile][8] (the panel
 // order of W); recurrent weights [tile][k < units][8]. Masking and flags as in lstm.ts.
 
-import { fmadd, fmaddScalar } from "./simd";
+import { fmaddScalar } from "./simd";
+import { f32_dot_panel } from "./gemm";
 import { activateBuffer, activateBufferScalar } from "./math";
 import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
 import { BATCH_MIN, rnnBatched } from "./batch";
@@ -29,24 +30,12 @@ export function f32_simple_rnn_sequence(
     for (let b = 0; b < B; b++) {
       const hb = h + <usize>b * rowBytes;
       const bt = <usize>b * <usize>T;
-      const hEnd = hb + (<usize>u << 2);
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
       if (live) {
         const xr = xp + (bt + <usize>tIn) * rowBytes;
         for (let tile = 0; tile < tiles; tile++) {
           const off = <usize>tile << 5;
-          let a0 = v128.load(xr + off), a1 = v128.load(xr + off, 16);
-          let wk = wRec + <usize>tile * tileWBytes;
-          let hk = hb;
-          while (hk < hEnd) {
-            const hv = v128.load32_splat(hk);
-            a0 = fmadd(hv, v128.load(wk), a0);
-            a1 = fmadd(hv, v128.load(wk, 16), a1);
-            hk += 4;
-            wk += 32;
-          }
-          v128.store(scratch + off, a0);
-          v128.store(scratch + off, a1, 16);
+          f32_dot_panel(xr + off, wRec + <usize>tile * tileWBytes, hb, u, scratch + off);
         }
         activateBuffer(act, scratch, U8);
         memory.copy(hb, scratch, rowBytes);

@@ -15,7 +15,7 @@ import type { ModelSpec } from "../model/spec.js";
 
 export const MAGIC = [0x52, 0x4e, 0x4e, 0x42]; // "RNNB"
 /**
- * 2: LSTM recurrent kernels are panels in [tile][gate] order (format 1: [tile][k][gate][8];
+ * 2: LSTM and GRU recurrent kernels are panels in [tile][gate] order (format 1: [tile][k][gate][8];
  * `rnn-wasm upgrade` converts, src/format/upgrade.ts).
  */
 export const FORMAT_VERSION = 2;

@@ -1,8 +1,8 @@
 /**
- * Converts a format-1 bundle to the current format (`rnn-wasm upgrade`). Format 2 changed one
- * packed layout: an LSTM recurrent kernel went from gates interleaved per k, [tile][k][gate][8],
- * to panels in [tile][gate] order, [tile][gate][k][8] (pack.ts packLstmRecurrent), which the
- * kernels stream contiguously. Everything else (spec, metadata, tokenizer, dtypes, values) is
+ * Converts a format-1 bundle to the current format (`rnn-wasm upgrade`). Format 2 changed the
+ * recurrent kernels of LSTM and GRU layers from gates interleaved per k, [tile][k][gate][8], to
+ * panels in [tile][gate] order, [tile][gate][k][8] (pack.ts), which the kernels stream
+ * contiguously. Everything else (spec, metadata, tokenizer, dtypes, values) is
  * kept; only the order of those weights' values changes, so predictions are identical.
  * Tools only: the runtime never transforms weights on load (bundles are what the kernels read).
  */
@@ -54,19 +54,23 @@ export function upgradeBundle(input: Uint8Array): Upgraded {
   const data: PackedModel["data"] = new Map(packed.data);
   const converted: string[] = [];
   for (const op of packed.spec.ops) {
-    if (op.op !== "rnn" || op.cell !== "lstm") continue;
+    if (op.op !== "rnn" || op.cell === "simple_rnn") continue; // one gate: already panels
+    // LSTM: all four gates; GRU reset_after: z, r, h; GRU reset_after=false: the z, r block (its
+    // h block, one gate per tile, is already panels)
+    const G = op.cell === "lstm" ? 4 : op.resetAfter ? 3 : 2;
     const name = op.weights.recurrentKernel;
     const v = data.get(name)!;
     const tiles = padTo8(op.units) / 8;
     if (v instanceof Uint8Array) {
       // int8 image: values [tile][k/2][gate][8][2] (16-byte units), then scales in panel order
       const kp = Math.ceil(op.units / 2);
-      const values = tiles * kp * 4 * 16;
       const out = v.slice();
-      out.set(interleavedToPanels(v.subarray(0, values), tiles, kp, 4, 16));
+      out.set(interleavedToPanels(v.subarray(0, tiles * kp * G * 16), tiles, kp, G, 16));
       data.set(name, out);
     } else {
-      data.set(name, interleavedToPanels(v, tiles, op.units, 4, 8));
+      const out = v.slice();
+      out.set(interleavedToPanels(v.subarray(0, tiles * op.units * G * 8), tiles, op.units, G, 8));
+      data.set(name, out);
     }
     converted.push(name);
   }

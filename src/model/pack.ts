@@ -67,53 +67,41 @@ export function packGateVector(b: Float32Array, G: number, u: number, offset = 0
   return out;
 }
 
-/**
- * Recurrent kernel [u, Gtotal*u] (gate-major columns) -> [tile][k < u][gate][8] for the gates
- * gFrom..gFrom+G-1: per k one contiguous G*32-byte read feeds all gates of 8 units.
- */
-export function packRecurrentTiles(w: Float32Array, u: number, Gtotal: number, gFrom: number, G: number): Float32Array {
-  const tiles = padTo8(u) / 8;
-  const out = new Float32Array(tiles * u * G * 8);
-  const N = Gtotal * u;
-  let dst = 0;
-  for (let tile = 0; tile < tiles; tile++) {
-    const cols = Math.min(8, u - tile * 8);
-    for (let k = 0; k < u; k++) {
-      for (let g = 0; g < G; g++) {
-        const src = k * N + (gFrom + g) * u + tile * 8;
-        for (let l = 0; l < cols; l++) out[dst + l] = w[src + l];
-        dst += 8;
-      }
-    }
-  }
+/** Gates gFrom..gFrom+G-1 of a gate-major [K, Gtotal*u] matrix, as a [K, G*u] matrix. */
+function gateColumns(w: Float32Array, K: number, Gtotal: number, gFrom: number, G: number, u: number): Float32Array {
+  const out = new Float32Array(K * G * u);
+  for (let k = 0; k < K; k++) out.set(w.subarray(k * Gtotal * u + gFrom * u, k * Gtotal * u + (gFrom + G) * u), k * G * u);
   return out;
 }
 
 /**
- * LSTM recurrent kernel [u, 4u] -> panels in [tile][gate] order, [tile][i,f,c,o][k < u][8]: the
- * input kernel's layout (packGatePanels). Each gate of a tile is one contiguous [u][8] panel, so
- * the per-row kernel streams two panels per pass and the batched path is a plain panel GEMM
- * (bundle format 2; format 1 interleaved the gates per k, [tile][k][i,f,c,o][8]).
+ * Recurrent kernels are panels in [tile][gate] order, the input kernel's layout
+ * (packGatePanels): each gate of an 8-unit tile is one contiguous [u][8] panel, so the per-row
+ * kernels stream two panels per pass and the batched path is a plain panel GEMM (bundle format
+ * 2; format 1 interleaved the gates per k, [tile][k][gate][8]).
+ *
+ * LSTM [u, 4u] -> [tile][i,f,c,o][k][8].
  */
 export function packLstmRecurrent(w: Float32Array, u: number): Float32Array {
   return packGatePanels(w, u, 4, u);
 }
 
 /**
- * GRU recurrent kernel [u, 3u]. reset_after: [tile][k][z,r,h][8]. Otherwise the z,r part
- * [tile][k][z,r][8] for all tiles followed by the h part [tile][k][h][8] (two-pass kernel).
+ * GRU [u, 3u]. reset_after: [tile][z,r,h][k][8]. Otherwise the z, r panels [tile][z,r][k][8]
+ * for all tiles, then the h panels [tile][k][8] (the kernel's two passes: r*h for every unit
+ * before any candidate).
  */
 export function packGruRecurrent(w: Float32Array, u: number, resetAfter: boolean): Float32Array {
-  if (resetAfter) return packRecurrentTiles(w, u, 3, 0, 3);
-  const zr = packRecurrentTiles(w, u, 3, 0, 2);
-  const h = packRecurrentTiles(w, u, 3, 2, 1);
+  if (resetAfter) return packGatePanels(w, u, 3, u);
+  const zr = packGatePanels(gateColumns(w, u, 3, 0, 2, u), u, 2, u);
+  const h = packGatePanels(gateColumns(w, u, 3, 2, 1, u), u, 1, u);
   const out = new Float32Array(zr.length + h.length);
   out.set(zr);
   out.set(h, zr.length);
   return out;
 }
 
-/** SimpleRNN recurrent kernel [u, u] -> [tile][k][8]. */
+/** SimpleRNN [u, u] -> [tile][k][8] (one panel per tile). */
 export function packSimpleRnnRecurrent(w: Float32Array, u: number): Float32Array {
-  return packRecurrentTiles(w, u, 1, 0, 1);
+  return packGatePanels(w, u, 1, u);
 }

@@ -106,14 +106,13 @@ export function int8Parts(image: Uint8Array, length: number): QuantizedMatrix {
 export type Int8Layout = { blocks: [groups: number, G: number, K: number][] } | { rows: number; dim: number };
 
 /**
- * The [groups, G, K] blocks of a packed recurrent kernel (pack.ts): LSTM panels in [tile][gate]
- * order; GRU and SimpleRNN [tile][k][gate][8] tiles (GRU reset_after=false: z,r then h).
+ * The [groups, G, K] blocks of a packed recurrent kernel (pack.ts): panels in [tile][gate] order,
+ * one block (GRU reset_after=false: the z, r panels, then the h panels).
  */
 export function recurrentBlocks(cell: "lstm" | "gru" | "simple_rnn", resetAfter: boolean, u: number): [number, number, number][] {
   const tiles = padTo8(u) / 8;
-  if (cell === "lstm") return [[tiles * 4, 1, u]];
-  if (cell === "gru" && !resetAfter) return [[tiles, 2, u], [tiles, 1, u]];
-  return [[tiles, GATES[cell], u]];
+  if (cell === "gru" && !resetAfter) return [[tiles * 2, 1, u], [tiles, 1, u]];
+  return [[tiles * GATES[cell], 1, u]];
 }
 
 /**

@@ -131,7 +131,7 @@ async function cmdUpgrade(model: string, o: { out?: string; quiet?: boolean }): 
   if (!o.quiet) {
     process.stdout.write(up.from === FORMAT_VERSION
       ? `${model}: already format ${FORMAT_VERSION}${out !== model ? `, copied to ${out}` : ""}\n`
-      : `${out}: format ${up.from} -> ${FORMAT_VERSION}, ${up.converted.length} LSTM recurrent kernel(s) reordered, ${thousands(up.bytes.length)} bytes\n`);
+      : `${out}: format ${up.from} -> ${FORMAT_VERSION}, ${up.converted.length} recurrent kernel(s) reordered, ${thousands(up.bytes.length)} bytes\n`);
   }
 }
 
