@@ -2,9 +2,8 @@
 // over all rows (each weight read once per 4 rows instead of once per row), followed by an
 // elementwise epilogue per cell type. Used by the sequence kernels when B >= BATCH_MIN.
 //
-// Recurrent weights stay in their tile layouts (docs/kernels.md): output panel p (8 columns)
-// is gate p % G of tile p / G, at w + (p / G) * groupBytes + (p % G) * 32, with consecutive k
-// kStride bytes apart. The GEMM writes rec[b][tile][gate][8], the order of the xp rows.
+// Recurrent weights are panels in [tile][gate] order (docs/kernels.md), so the GEMM writes
+// rec[b][tile][gate][8], the order of the xp rows.
 
 import { fmadd, fmaddScalar } from "./simd";
 import { f32_gemm_tiles, f32_gemm_tiles_scalar } from "./gemm";
@@ -17,24 +16,23 @@ export const BATCH_MIN: i32 = 4;
 /** The GEMM, dispatched to the SIMD kernel or its twin. */
 // @ts-ignore: decorator
 @inline export function gemmTiles(
-  scalar: bool, M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  scalar: bool, M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
   bias: usize, out: usize, outStride: i32,
 ): void {
-  if (scalar) f32_gemm_tiles_scalar(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride, P << 3);
-  else f32_gemm_tiles(M, P, K, x, xStride, w, G, groupBytes, kStride, bias, out, outStride, P << 3);
+  if (scalar) f32_gemm_tiles_scalar(M, P, K, x, xStride, w, bias, out, outStride, P << 3);
+  else f32_gemm_tiles(M, P, K, x, xStride, w, bias, out, outStride, P << 3);
 }
 
 /**
- * One step's h·U over B rows for G-gate tile layouts: f32 tiles (kStride = 32 G bytes per k),
- * or int8 tiles (i8 = true: 16 G bytes per k-pair, column scales at ws; h is quantised per row
- * into q, which needs B * (2 K2 + 4) bytes). P panels, K = u terms, groups of G panels.
+ * One step's h·U over B rows: P panels of K = u terms, f32, or int8 (i8 = true: column scales
+ * at ws; h is quantised per row into q, which needs B * (2 K2 + 4) bytes).
  */
 // @ts-ignore: decorator
 @inline function recGemm(
-  scalar: bool, i8: bool, B: i32, P: i32, u: i32, h: usize, U8: i32, w: usize, G: i32, ws: usize, bias: usize, out: usize, outStride: i32, q: usize,
+  scalar: bool, i8: bool, B: i32, P: i32, u: i32, h: usize, U8: i32, w: usize, ws: usize, bias: usize, out: usize, outStride: i32, q: usize,
 ): void {
-  if (i8) i8_matmul(scalar, B, P << 3, P, u, h, U8, w, G, <usize>evenK(u) * <usize>G << 3, <usize>G << 4, ws, bias, out, outStride, q);
-  else gemmTiles(scalar, B, P, u, h, U8, w, G, <usize>u * <usize>G << 5, <usize>G << 5, bias, out, outStride);
+  if (i8) i8_matmul(scalar, B, P << 3, P, u, h, U8, w, ws, bias, out, outStride, q);
+  else gemmTiles(scalar, B, P, u, h, U8, w, bias, out, outStride);
 }
 
 /** Activation over a buffer, dispatched to the SIMD kernel or its twin. */
@@ -209,8 +207,7 @@ export function lstmBatched(
   const q = work + <usize>B * rowBytes * 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
-    // recurrent kernels are panels in [tile][gate] order: groups of one panel
-    recGemm(scalar, i8, B, U8 >> 1, u, h, U8, wRec, 1, ws, 0, work, U8 << 2, q);
+    recGemm(scalar, i8, B, U8 >> 1, u, h, U8, wRec, ws, 0, work, U8 << 2, q);
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
@@ -236,10 +233,9 @@ export function gruBatched(
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     if (resetAfter) {
-      // recurrent kernels are panels in [tile][gate] order: groups of one panel
-      recGemm(scalar, i8, B, tiles * 3, u, h, U8, wRec, 1, ws, bRec, work, U8 * 3, q);
+      recGemm(scalar, i8, B, tiles * 3, u, h, U8, wRec, ws, bRec, work, U8 * 3, q);
     } else {
-      recGemm(scalar, i8, B, tiles * 2, u, h, U8, wRec, 1, ws, 0, work, U8 * 2, q);
+      recGemm(scalar, i8, B, tiles * 2, u, h, U8, wRec, ws, 0, work, U8 * 2, q);
       for (let b = 0; b < B; b++) {
         const bt = <usize>b * <usize>T;
         if (mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0) {
@@ -247,7 +243,7 @@ export function gruBatched(
             zb + <usize>b * rowBytes, rhb + <usize>b * rowBytes, recAct);
         }
       }
-      recGemm(scalar, i8, B, tiles, u, rhb, U8, wRec + tileBytes(i8, 2, u), 1, ws + (rowBytes << 1), 0, work, U8, q);
+      recGemm(scalar, i8, B, tiles, u, rhb, U8, wRec + tileBytes(i8, 2, u), ws + (rowBytes << 1), 0, work, U8, q);
     }
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
@@ -273,7 +269,7 @@ export function rnnBatched(
   const q = work + <usize>B * rowBytes * 5;
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
-    recGemm(scalar, i8, B, U8 >> 3, u, h, U8, wRec, 1, ws, 0, work, U8, q);
+    recGemm(scalar, i8, B, U8 >> 3, u, h, U8, wRec, ws, 0, work, U8, q);
     for (let b = 0; b < B; b++) {
       const bt = <usize>b * <usize>T;
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;

@@ -104,7 +104,7 @@ export function f32_gemm(
   const panelBytes = <usize>K << 5;
   const fullRows = M & ~3;
   // 4 x 8 blocks: the plain panels are the tile layout with one gate per group
-  f32_gemm_tiles(fullRows, panels, K, x, xStride, w, 1, panelBytes, 32, bias, out, outStride, N);
+  f32_gemm_tiles(fullRows, panels, K, x, xStride, w, bias, out, outStride, N);
   // leftover rows: 1 x 16 (two panels per pass), then 1 x 8
   for (let m = fullRows; m < M; m++) {
     const xr0 = x + <usize>m * xs;
@@ -120,7 +120,7 @@ export function f32_gemm(
     // a last odd panel: the tile kernel's 1 x 8 path
     if (p < panels) {
       const base = <usize>p << 5;
-      f32_gemm_tiles(1, panels - p, K, xr0, xStride, w + <usize>p * panelBytes, 1, panelBytes, 32,
+      f32_gemm_tiles(1, panels - p, K, xr0, xStride, w + <usize>p * panelBytes,
         bias != 0 ? bias + base : 0, orow + base, outStride, N - (p << 3));
     }
   }
@@ -130,27 +130,26 @@ export function f32_gemm(
 export function f32_gemm_scalar(
   M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32,
 ): void {
-  f32_gemm_tiles_scalar(M, (N + 7) >> 3, K, x, xStride, w, 1, <usize>K << 5, 32, bias, out, outStride, N);
+  f32_gemm_tiles_scalar(M, (N + 7) >> 3, K, x, xStride, w, bias, out, outStride, N);
 }
 
 /**
  * out[m][8p .. 8p+7] = (bias ? bias[8p..] : 0) + Σ_k x[m][k] · W(p)[k], for P panels, K terms,
  * M rows (x row stride xStride floats, out row stride outStride floats); only the first N
- * columns are written (a partial last panel). Panel p is gate p % G of group p / G, at
- * w + (p / G) * groupBytes + (p % G) * 32, consecutive k kStride bytes apart: the recurrent
- * tile layouts (G gates per 8-unit tile) and, with G = 1, groupBytes = K * 32, kStride = 32,
- * the plain panels. 4 rows x 8 columns per block (8 accumulators, 2 weight loads and 4 splats
- * per k); leftover rows 1 x 8.
+ * columns are written (a partial last panel). Panels are back to back, K * 32 bytes each
+ * (recurrent kernels too: panels in [tile][gate] order). 4 rows x 8 columns per block (8
+ * accumulators, 2 weight loads and 4 splats per k); leftover rows 1 x 8. Its own function (not
+ * inside f32_gemm) so the batched recurrences call it per step.
  */
 export function f32_gemm_tiles(
-  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
   bias: usize, out: usize, outStride: i32, N: i32,
 ): void {
   const xs = <usize>xStride << 2;
   const os = <usize>outStride << 2;
   const full = M & ~3;
   for (let p = 0; p < P; p++) {
-    const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
+    const wp = w + <usize>p * (<usize>K << 5);
     const col = <usize>p << 5;
     const nValid = min(8, N - (p << 3));
     let b0 = f32x4.splat(0), b1 = b0;
@@ -176,7 +175,7 @@ export function f32_gemm_tiles(
         a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
         a30 = fmadd(x3, w0, a30); a31 = fmadd(x3, w1, a31);
         r0 += 4; r1 += 4; r2 += 4; r3 += 4;
-        wk += kStride;
+        wk += 32;
       }
       const o = out + <usize>m * os + col;
       storePanel(o, a00, a01, nValid);
@@ -193,7 +192,7 @@ export function f32_gemm_tiles(
         a0 = fmadd(xk, v128.load(wk), a0);
         a1 = fmadd(xk, v128.load(wk, 16), a1);
         xr += 4;
-        wk += kStride;
+        wk += 32;
       }
       storePanel(out + <usize>m * os + col, a0, a1, nValid);
     }
@@ -202,12 +201,12 @@ export function f32_gemm_tiles(
 
 /** Scalar twin of f32_gemm_tiles (same order: bias, then k ascending). */
 export function f32_gemm_tiles_scalar(
-  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
   bias: usize, out: usize, outStride: i32, N: i32,
 ): void {
   for (let m = 0; m < M; m++) {
     for (let p = 0; p < P; p++) {
-      const wp = w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 5);
+      const wp = w + <usize>p * (<usize>K << 5);
       for (let l = 0; l < min(8, N - (p << 3)); l++) {
         const col = (<usize>p << 5) + (<usize>l << 2);
         let acc: f32 = bias != 0 ? load<f32>(bias + col) : 0;
@@ -216,7 +215,7 @@ export function f32_gemm_tiles_scalar(
         for (let k = 0; k < K; k++) {
           acc = fmaddScalar(load<f32>(xr), load<f32>(wk), acc);
           xr += 4;
-          wk += kStride;
+          wk += 32;
         }
         store<f32>(out + ((<usize>m * <usize>outStride) << 2) + col, acc);
       }

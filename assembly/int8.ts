@@ -13,11 +13,9 @@
 // Packed layout (the f32 layouts with k taken in pairs): a panel of 8 columns stores, for each
 // k-pair j < K2/2, 16 bytes [c0 k0, c0 k1, c1 k0, c1 k1, ..., c7 k0, c7 k1] (k0 = 2j, k1 = 2j+1;
 // zero past K). Widening the low / high 8 bytes gives two i16x8 vectors (columns 0-3, 4-7) whose
-// dot product with the splatted pair (x_k0, x_k1) is four partial sums each. Panel p of a
-// matrix starts at w + (p / G) * groupBytes + (p % G) * 16 and its k-pairs are kStride bytes
-// apart: plain panels are G = 1, kStride = 16; the recurrent tile layouts interleave the G gate
-// panels of a tile per k-pair (kStride = 16 G), as the f32 tiles do per k. The f32 scales follow
-// the int8 data in kernel memory, in panel order (p * 8 + lane).
+// dot product with the splatted pair (x_k0, x_k1) is four partial sums each. Panels are back to
+// back, K2 * 8 bytes each (recurrent kernels too: their panels are in [tile][gate] order, bundle
+// format 2). The f32 scales follow the int8 data in kernel memory, in panel order (p * 8 + lane).
 
 import { storePanel } from "./gemm";
 import { hmax } from "./simd";
@@ -81,19 +79,19 @@ export function i8_quantize_rows(scalar: bool, M: i32, K: i32, x: usize, xStride
 }
 
 // @ts-ignore: decorator
-@inline function panelAddr(w: usize, p: i32, G: i32, groupBytes: usize): usize {
-  return w + <usize>(p / G) * groupBytes + (<usize>(p % G) << 4);
+@inline function panelAddr(w: usize, p: i32, K2: i32): usize {
+  return w + <usize>p * (<usize>K2 << 3);
 }
 
 /**
  * out[m][c] for m < M and columns c < N of P panels (N <= 8P; a partial last panel writes only
  * N - 8(P-1) columns): int16 rows xq (stride xqStride bytes, K2 values) with row scales xs,
- * int8 panels at w (G, groupBytes, kStride as above) with column scales ws, bias per column or
+ * int8 panels at w (back to back, as above) with column scales ws, bias per column or
  * 0. Register blocking: 4 rows x 8 columns (8 i32x4 accumulators, one 16-byte weight load per
  * k-pair shared by 4 rows); leftover rows 1 x 16 (i8_gemv_2x), then 1 x 8.
  */
 export function i8_gemm(
-  M: i32, N: i32, P: i32, K2: i32, xq: usize, xqStride: usize, xs: usize, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  M: i32, N: i32, P: i32, K2: i32, xq: usize, xqStride: usize, xs: usize, w: usize,
   ws: usize, bias: usize, out: usize, outStride: i32,
 ): void {
   const kp = K2 >> 1;
@@ -101,7 +99,7 @@ export function i8_gemm(
   const full = M & ~3;
   const zero = f32x4.splat(0);
   for (let p = 0; p < P; p++) {
-    const wp = panelAddr(w, p, G, groupBytes);
+    const wp = panelAddr(w, p, K2);
     const col = <usize>p << 5;
     const nValid = min(8, N - (p << 3));
     const s0 = v128.load(ws + col), s1 = v128.load(ws + col, 16);
@@ -126,7 +124,7 @@ export function i8_gemm(
         a20 = dot2(a20, wl, x2); a21 = dot2(a21, wh, x2);
         a30 = dot2(a30, wl, x3); a31 = dot2(a31, wh, x3);
         r0 += 4; r1 += 4; r2 += 4; r3 += 4;
-        wk += kStride;
+        wk += 16;
       }
       const o = out + <usize>m * os + col;
       const xm = xs + (<usize>m << 2);
@@ -146,10 +144,10 @@ export function i8_gemm(
     const sv = v128.load32_splat(xs + (<usize>m << 2));
     let p = 0;
     for (; p + 2 <= P; p += 2) {
-      i8_gemv_2x(kp, xr0, panelAddr(w, p, G, groupBytes), panelAddr(w, p + 1, G, groupBytes), kStride, sv, p, ws, bias, orow, N);
+      i8_gemv_2x(kp, xr0, panelAddr(w, p, K2), panelAddr(w, p + 1, K2), sv, p, ws, bias, orow, N);
     }
     for (; p < P; p++) {
-      let wk = panelAddr(w, p, G, groupBytes);
+      let wk = panelAddr(w, p, K2);
       let a0 = i32x4.splat(0), a1 = a0;
       let xr = xr0;
       for (let j = 0; j < kp; j++) {
@@ -157,7 +155,7 @@ export function i8_gemm(
         a0 = dot2(a0, v128.load8x8_s(wk), xv);
         a1 = dot2(a1, v128.load8x8_s(wk, 8), xv);
         xr += 4;
-        wk += kStride;
+        wk += 16;
       }
       finishRow(a0, a1, p, sv, ws, bias, orow, N);
     }
@@ -171,22 +169,20 @@ export function i8_gemm(
  * arithmetic; four panels spilled accumulators to the stack every iteration).
  */
 function i8_gemv_2x(
-  kp: i32, x: usize, w0: usize, w1: usize, kStride: usize, sv: v128, p: i32, ws: usize, bias: usize, orow: usize, N: i32,
+  kp: i32, x: usize, w0: usize, w1: usize, sv: v128, p: i32, ws: usize, bias: usize, orow: usize, N: i32,
 ): void {
   let a0 = i32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
   let xr = x;
-  const k2 = kStride << 1;
   let j = 0;
   for (; j + 2 <= kp; j += 2) {
     const xv = v128.load32_splat(xr);
     const xu = v128.load32_splat(xr, 4);
     a0 = dot2(a0, v128.load8x8_s(w0), xv); a1 = dot2(a1, v128.load8x8_s(w0, 8), xv);
     a2 = dot2(a2, v128.load8x8_s(w1), xv); a3 = dot2(a3, v128.load8x8_s(w1, 8), xv);
-    const v0 = w0 + kStride, v1 = w1 + kStride;
-    a0 = dot2(a0, v128.load8x8_s(v0), xu); a1 = dot2(a1, v128.load8x8_s(v0, 8), xu);
-    a2 = dot2(a2, v128.load8x8_s(v1), xu); a3 = dot2(a3, v128.load8x8_s(v1, 8), xu);
+    a0 = dot2(a0, v128.load8x8_s(w0, 16), xu); a1 = dot2(a1, v128.load8x8_s(w0, 24), xu);
+    a2 = dot2(a2, v128.load8x8_s(w1, 16), xu); a3 = dot2(a3, v128.load8x8_s(w1, 24), xu);
     xr += 8;
-    w0 += k2; w1 += k2;
+    w0 += 32; w1 += 32;
   }
   if (j < kp) {
     const xv = v128.load32_splat(xr);
@@ -210,7 +206,7 @@ function i8_gemv_2x(
 
 /** Scalar twin of i8_gemm: the same integer sums (exact), the same f32 epilogue. */
 export function i8_gemm_scalar(
-  M: i32, N: i32, P: i32, K2: i32, xq: usize, xqStride: usize, xs: usize, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  M: i32, N: i32, P: i32, K2: i32, xq: usize, xqStride: usize, xs: usize, w: usize,
   ws: usize, bias: usize, out: usize, outStride: i32,
 ): void {
   const kp = K2 >> 1;
@@ -218,13 +214,13 @@ export function i8_gemm_scalar(
     const sx = load<f32>(xs + (<usize>m << 2));
     const orow = out + ((<usize>m * <usize>outStride) << 2);
     for (let c = 0; c < N; c++) {
-      let wk = panelAddr(w, c >> 3, G, groupBytes) + (<usize>(c & 7) << 1);
+      let wk = panelAddr(w, c >> 3, K2) + (<usize>(c & 7) << 1);
       let xr = xq + <usize>m * xqStride;
       let acc: i32 = 0;
       for (let j = 0; j < kp; j++) {
         acc += <i32>load<i8>(wk) * <i32>load<i16>(xr) + <i32>load<i8>(wk, 1) * <i32>load<i16>(xr, 2);
         xr += 4;
-        wk += kStride;
+        wk += 16;
       }
       const cb = <usize>c << 2;
       const b: f32 = bias != 0 ? load<f32>(bias + cb) : 0;
@@ -238,15 +234,15 @@ export function i8_gemm_scalar(
  * q: M rows of K2 int16, then M f32 row scales (M * (2 K2 + 4) bytes).
  */
 export function i8_matmul(
-  scalar: bool, M: i32, N: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize, G: i32, groupBytes: usize, kStride: usize,
+  scalar: bool, M: i32, N: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
   ws: usize, bias: usize, out: usize, outStride: i32, q: usize,
 ): void {
   const K2 = evenK(K);
   const qStride = <usize>K2 << 1;
   const xs = q + <usize>M * qStride;
   i8_quantize_rows(scalar, M, K, x, xStride, q, qStride, xs);
-  if (scalar) i8_gemm_scalar(M, N, P, K2, q, qStride, xs, w, G, groupBytes, kStride, ws, bias, out, outStride);
-  else i8_gemm(M, N, P, K2, q, qStride, xs, w, G, groupBytes, kStride, ws, bias, out, outStride);
+  if (scalar) i8_gemm_scalar(M, N, P, K2, q, qStride, xs, w, ws, bias, out, outStride);
+  else i8_gemm(M, N, P, K2, q, qStride, xs, w, ws, bias, out, outStride);
 }
 
 /**
@@ -258,7 +254,7 @@ export function i8_gemm_panels(
 ): void {
   const P = (N + 7) >> 3;
   const panelBytes = <usize>evenK(K) << 3;
-  i8_matmul(scalar, M, N, P, K, x, xStride, w, 1, panelBytes, 16, w + <usize>P * panelBytes, bias, out, outStride, q);
+  i8_matmul(scalar, M, N, P, K, x, xStride, w, w + <usize>P * panelBytes, bias, out, outStride, q);
 }
 
 /**
