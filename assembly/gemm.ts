@@ -8,7 +8,8 @@
 
 import { fmadd, fmaddScalar } from "./simd";
 
-const partial = memory.data(32, 16);
+/** Staging for partial last panels (up to two panels: f32_dot_2panels writes 16 floats). */
+const partial = memory.data(64, 16);
 
 // @ts-ignore: decorator
 @inline export function storePanel(dst: usize, a0: v128, a1: v128, nValid: i32): void {
@@ -21,8 +22,6 @@ const partial = memory.data(32, 16);
     memory.copy(dst, partial, <usize>nValid << 2);
   }
 }
-
-const partial16 = memory.data(64, 16);
 
 /**
  * out[0..16) = (acc ? acc[0..16) : 0) + Σ_k x[k] · (w0[k][0..8) ‖ w1[k][0..8)): two panels
@@ -62,7 +61,7 @@ export function f32_dot_2panels(acc: usize, w0: usize, w1: usize, x: usize, K: i
   v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32); v128.store(out, a3, 48);
 }
 
-/** f32_dot_2panels for one panel (8 columns): 2 accumulators, four k per iteration. */
+/** f32_dot_2panels for one panel (8 columns; acc required): 2 accumulators, four k per iteration. */
 export function f32_dot_panel(acc: usize, w: usize, x: usize, K: i32, out: usize): void {
   let a0 = v128.load(acc), a1 = v128.load(acc, 16);
   let wk = w;
@@ -103,7 +102,7 @@ export function f32_gemm(
   const os = <usize>outStride << 2;
   const panelBytes = <usize>K << 5;
   const fullRows = M & ~3;
-  // 4 x 8 blocks: the plain panels are the tile layout with one gate per group
+  // 4 x 8 blocks
   f32_gemm_tiles(fullRows, panels, K, x, xStride, w, bias, out, outStride, N);
   // leftover rows: 1 x 16 (two panels per pass), then 1 x 8
   for (let m = fullRows; m < M; m++) {
@@ -114,8 +113,8 @@ export function f32_gemm(
       const base = <usize>p << 5;
       const nValid = N - (p << 3);
       const w0 = w + <usize>p * panelBytes;
-      f32_dot_2panels(bias != 0 ? bias + base : 0, w0, w0 + panelBytes, xr0, K, nValid >= 16 ? orow + base : partial16);
-      if (nValid < 16) memory.copy(orow + base, partial16, <usize>nValid << 2);
+      f32_dot_2panels(bias != 0 ? bias + base : 0, w0, w0 + panelBytes, xr0, K, nValid >= 16 ? orow + base : partial);
+      if (nValid < 16) memory.copy(orow + base, partial, <usize>nValid << 2);
     }
     // a last odd panel: the tile kernel's 1 x 8 path
     if (p < panels) {

@@ -4,9 +4,9 @@
  * table), in the k-pair layouts assembly/int8.ts reads. Biases and vectors stay f32.
  *
  * Quantisation works on the packed f32 layouts, so any packed model converts (an f32 or f16
- * bundle as well as a freshly imported model): panels [P][K][8] and recurrent tiles
- * [tile][K][G][8] become [P][K2/2][8][2] and [tile][K2/2][G][8][2] (K2 = K rounded up to even,
- * zeros past K); a table [rows][dim] becomes [rows][dim2] (dim2 = dim rounded up to even).
+ * bundle as well as a freshly imported model): panels [P][K][8] (every matrix, recurrent
+ * kernels included) become [P][K2/2][8][2] (K2 = K rounded up to even, zeros past K); a table
+ * [rows][dim] becomes [rows][dim2] (dim2 = dim rounded up to even).
  *
  * In a PackedModel an int8 weight is the image the kernels hold (a Uint8Array): its int8
  * values, zeros to the next 16-byte boundary, then its f32 scales. The bundle stores the two
@@ -39,36 +39,32 @@ function quantizeRun(get: (i: number) => number, n: number, put: (i: number, q: 
 }
 
 /**
- * f32 groups of G panels, [group][K][G][8] (plain panels are G = 1), to int8
- * [group][K2/2][G][8 lanes][2 k] with scales [group][G][8].
+ * f32 panels [panel][K][8] (every packed matrix, recurrent kernels included: pack.ts) to int8
+ * [panel][K2/2][8 lanes][2 k] with scales [panel][8].
  */
-export function quantizeTiles(w: Float32Array, groups: number, G: number, K: number): QuantizedMatrix {
-  if (w.length !== groups * K * G * 8) throw new RnnWasmError("E_WEIGHTS", `quantizeTiles: ${w.length} floats is not ${groups} groups of ${G} panels x ${K}`);
+export function quantizePanels(w: Float32Array, panels: number, K: number): QuantizedMatrix {
+  if (w.length !== panels * K * 8) throw new RnnWasmError("E_WEIGHTS", `quantizePanels: ${w.length} floats is not ${panels} panels x ${K}`);
   const K2 = evenK(K);
-  const values = new Int8Array(groups * K2 * G * 8);
-  const scales = new Float32Array(groups * G * 8);
-  for (let grp = 0; grp < groups; grp++) {
-    for (let g = 0; g < G; g++) {
-      for (let l = 0; l < 8; l++) {
-        const src = (k: number) => ((grp * K + k) * G + g) * 8 + l;
-        const dst = (k: number) => ((grp * (K2 >> 1) + (k >> 1)) * G + g) * 16 + l * 2 + (k & 1);
-        scales[(grp * G + g) * 8 + l] = quantizeRun((k) => w[src(k)], K, (k, q) => (values[dst(k)] = q));
-      }
+  const values = new Int8Array(panels * K2 * 8);
+  const scales = new Float32Array(panels * 8);
+  for (let p = 0; p < panels; p++) {
+    for (let l = 0; l < 8; l++) {
+      const src = (k: number) => (p * K + k) * 8 + l;
+      const dst = (k: number) => (p * (K2 >> 1) + (k >> 1)) * 16 + l * 2 + (k & 1);
+      scales[p * 8 + l] = quantizeRun((k) => w[src(k)], K, (k, q) => (values[dst(k)] = q));
     }
   }
   return { values, scales };
 }
 
-/** Inverse of quantizeTiles' layout change: q * scale in the f32 layout [group][K][G][8]. */
-export function dequantizeTiles(m: QuantizedMatrix, groups: number, G: number, K: number): Float32Array {
+/** Inverse of quantizePanels' layout change: q * scale in the f32 layout [panel][K][8]. */
+export function dequantizePanels(m: QuantizedMatrix, panels: number, K: number): Float32Array {
   const K2 = evenK(K);
-  const out = new Float32Array(groups * K * G * 8);
-  for (let grp = 0; grp < groups; grp++) {
+  const out = new Float32Array(panels * K * 8);
+  for (let p = 0; p < panels; p++) {
     for (let k = 0; k < K; k++) {
-      for (let g = 0; g < G; g++) {
-        for (let l = 0; l < 8; l++) {
-          out[((grp * K + k) * G + g) * 8 + l] = m.values[((grp * (K2 >> 1) + (k >> 1)) * G + g) * 16 + l * 2 + (k & 1)] * m.scales[(grp * G + g) * 8 + l];
-        }
+      for (let l = 0; l < 8; l++) {
+        out[(p * K + k) * 8 + l] = m.values[(p * (K2 >> 1) + (k >> 1)) * 16 + l * 2 + (k & 1)] * m.scales[p * 8 + l];
       }
     }
   }
@@ -103,20 +99,20 @@ export function int8Parts(image: Uint8Array, length: number): QuantizedMatrix {
   };
 }
 
-export type Int8Layout = { blocks: [groups: number, G: number, K: number][] } | { rows: number; dim: number };
+export type Int8Layout = { blocks: [panels: number, K: number][] } | { rows: number; dim: number };
 
 /**
- * The [groups, G, K] blocks of a packed recurrent kernel (pack.ts): panels in [tile][gate] order,
+ * The [panels, K] blocks of a packed recurrent kernel (pack.ts): panels in [tile][gate] order,
  * one block (GRU reset_after=false: the z, r panels, then the h panels).
  */
-export function recurrentBlocks(cell: "lstm" | "gru" | "simple_rnn", resetAfter: boolean, u: number): [number, number, number][] {
+export function recurrentBlocks(cell: "lstm" | "gru" | "simple_rnn", resetAfter: boolean, u: number): [number, number][] {
   const tiles = padTo8(u) / 8;
-  if (cell === "gru" && !resetAfter) return [[tiles * 2, 1, u], [tiles, 1, u]];
-  return [[tiles * GATES[cell], 1, u]];
+  if (cell === "gru" && !resetAfter) return [[tiles * 2, u], [tiles, u]];
+  return [[tiles * GATES[cell], u]];
 }
 
 /**
- * How each int8-capable weight of a spec is laid out: blocks of [groups, G, K] panels (a GRU
+ * How each int8-capable weight of a spec is laid out: blocks of [panels, K] (a GRU
  * reset_after=false recurrent kernel has two: z,r then h), or the rows of a table.
  */
 export function int8Layouts(spec: ModelSpec): Map<string, Int8Layout> {
@@ -127,15 +123,15 @@ export function int8Layouts(spec: ModelSpec): Map<string, Int8Layout> {
         plan.set(op.weights.table, { rows: op.inputDim, dim: op.outputDim });
         break;
       case "dense":
-        plan.set(op.weights.kernel, { blocks: [[padTo8(op.units) / 8, 1, op.inDim]] });
+        plan.set(op.weights.kernel, { blocks: [[padTo8(op.units) / 8, op.inDim]] });
         break;
       case "conv1d":
-        plan.set(op.weights.kernel, { blocks: [[padTo8(op.filters) / 8, 1, op.kernelSize * op.inDim]] });
+        plan.set(op.weights.kernel, { blocks: [[padTo8(op.filters) / 8, op.kernelSize * op.inDim]] });
         break;
       case "rnn": {
         const G = GATES[op.cell];
         const tiles = padTo8(op.units) / 8;
-        plan.set(op.weights.kernel, { blocks: [[tiles * G, 1, op.inDim]] });
+        plan.set(op.weights.kernel, { blocks: [[tiles * G, op.inDim]] });
         plan.set(op.weights.recurrentKernel, { blocks: recurrentBlocks(op.cell, op.resetAfter, op.units) });
         break;
       }
@@ -149,9 +145,9 @@ export function quantizeWeight(v: Float32Array, how: Int8Layout): QuantizedMatri
   if ("rows" in how) return quantizeRows(v, how.rows, how.dim);
   const parts: QuantizedMatrix[] = [];
   let off = 0;
-  for (const [groups, G, K] of how.blocks) {
-    parts.push(quantizeTiles(v.subarray(off, off + groups * G * K * 8), groups, G, K));
-    off += groups * G * K * 8;
+  for (const [panels, K] of how.blocks) {
+    parts.push(quantizePanels(v.subarray(off, off + panels * K * 8), panels, K));
+    off += panels * K * 8;
   }
   if (parts.length === 1) return parts[0];
   const values = new Int8Array(parts.reduce((a, p) => a + p.values.length, 0));
@@ -186,7 +182,7 @@ export function quantizePacked(packed: PackedModel, keep: (name: string) => bool
       v = f;
     }
     const how = layouts.get(w.name);
-    const K = how && ("rows" in how ? how.dim : how.blocks[0][2]);
+    const K = how && ("rows" in how ? how.dim : how.blocks[0][1]);
     if (!how || K! < 2 || keep(w.name) || v instanceof Uint8Array) {
       data.set(w.name, v);
       return w;

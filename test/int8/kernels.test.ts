@@ -9,7 +9,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { packGatePanels, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector } from "../../src/model/pack.ts";
-import { dequantizeTiles, int8Image, quantizeRows, quantizeTiles, quantizeWeight, recurrentBlocks, type Int8Layout } from "../../src/model/quantize.ts";
+import { dequantizePanels, int8Image, quantizePanels, quantizeRows, quantizeWeight, recurrentBlocks, type Int8Layout } from "../../src/model/quantize.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import {
   allVariants, check, gatesOf, get, inputPanels, put, RECURRENT_KINDS, RECURRENT_UNITS, RECURRENT_VARIANTS, recurrentCase, runRecurrent, unit, VARIANTS, zeros, type Variant,
@@ -45,19 +45,19 @@ function crossCheck(what: string, rng: Rng, fn: (k: KernelInstance) => Float32Ar
   return out;
 }
 
-/** The exporter's int8 image of f32 panels/tiles, checked against the oracle's quantisation. */
+/** The exporter's int8 image of f32 panels, checked against the oracle's quantisation. */
 function exported(f32Packed: Float32Array, how: Int8Layout, oracleDeqPacked: Float32Array, what: string): Uint8Array {
   const q = quantizeWeight(f32Packed, how);
   if (!("rows" in how)) {
     let off = 0;
     let soff = 0;
     const deq = new Float32Array(f32Packed.length);
-    for (const [groups, G, Kd] of how.blocks) {
-      const n = groups * G * Kd * 8;
-      const part = { values: q.values.subarray((off / Kd) * evenK(Kd), ((off + n) / Kd) * evenK(Kd)), scales: q.scales.subarray(soff, soff + groups * G * 8) };
-      deq.set(dequantizeTiles(part, groups, G, Kd), off);
+    for (const [panels, Kd] of how.blocks) {
+      const n = panels * Kd * 8;
+      const part = { values: q.values.subarray((off / Kd) * evenK(Kd), ((off + n) / Kd) * evenK(Kd)), scales: q.scales.subarray(soff, soff + panels * 8) };
+      deq.set(dequantizePanels(part, panels, Kd), off);
       off += n;
-      soff += groups * G * 8;
+      soff += panels * 8;
     }
     // (0 and -0 alike: an Int8Array has no -0)
     expect(deq.every((v, i) => v === oracleDeqPacked[i]), `${what}: exporter's int8 weights = oracle's`).toBe(true);
@@ -79,7 +79,7 @@ describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 16 leftov
     const oracle = quantizeColumns(w, Kd, N);
     const ref = gemmInt8Ref(M, N, Kd, x, oracle, bias);
     const P = Math.ceil(N / 8);
-    const image = exported(packPanels(w, Kd, N), { blocks: [[P, 1, Kd]] }, packPanels(Float32Array.from(oracle.deq), Kd, N), `gemm ${M}x${N}x${Kd}`);
+    const image = exported(packPanels(w, Kd, N), { blocks: [[P, Kd]] }, packPanels(Float32Array.from(oracle.deq), Kd, N), `gemm ${M}x${N}x${Kd}`);
     const qBytes = M * (2 * evenK(Kd) + 4);
     const out = crossCheck(`int8 gemm M=${M} N=${N} K=${Kd}`, rng, (k) => {
       // guards after the output and after the quantisation scratch catch writes past them
@@ -109,7 +109,7 @@ describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 16 leftov
     const dense = new Float32Array(M * Kd);
     for (let m = 0; m < M; m++) for (let k2 = 0; k2 < Kd; k2++) dense[m * Kd + k2] = x[m * xs + k2];
     const oracle = quantizeColumns(w, Kd, N);
-    const image = int8Image(quantizeTiles(packPanels(w, Kd, N), 2, 1, Kd));
+    const image = int8Image(quantizePanels(packPanels(w, Kd, N), 2, Kd));
     crossCheck("int8 gemm strided", rng, (k) => {
       const o = zeros(k, M * os);
       k.exports.gemm(M, N, Kd, put(k, x), xs, putInt8(k, image), 0, o, os, zeros(k, M * (Kd + 3)));
@@ -132,7 +132,7 @@ describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 16 leftov
     const x = new Float32Array(M * Kd).fill(1);
     const w = new Float32Array(Kd * N).fill(0.5);
     const oracle = quantizeColumns(w, Kd, N);
-    const image = int8Image(quantizeTiles(packPanels(w, Kd, N), 1, 1, Kd));
+    const image = int8Image(quantizePanels(packPanels(w, Kd, N), 1, Kd));
     crossCheck("int8 gemm large K", rng, (k) => {
       const o = zeros(k, M * N);
       k.exports.gemm(M, N, Kd, put(k, x), Kd, putInt8(k, image), 0, o, N, zeros(k, M * (Kd + 3)));
@@ -177,7 +177,7 @@ describe.each(RECURRENT_KINDS)("%s sequence kernel, int8 tiles", (kind) => {
     const tiles = padTo8(u) / 8;
     const Wo = quantizeColumns(cs.W, inDim, G * u);
     const Uo = quantizeColumns(cs.U, u, G * u);
-    const wImage = exported(inputPanels(cs), { blocks: [[tiles * G, 1, inDim]] }, packGatePanels(Float32Array.from(Wo.deq), inDim, G, u), "input kernel");
+    const wImage = exported(inputPanels(cs), { blocks: [[tiles * G, inDim]] }, packGatePanels(Float32Array.from(Wo.deq), inDim, G, u), "input kernel");
     const uPacked = (m: Float32Array) => (cell === "lstm" ? packLstmRecurrent(m, u) : cell === "gru" ? packGruRecurrent(m, u, resetAfter) : packSimpleRnnRecurrent(m, u));
     const uHow: Int8Layout = { blocks: recurrentBlocks(cell, resetAfter, u) };
     const uImage = exported(uPacked(cs.U), uHow, uPacked(Float32Array.from(Uo.deq)), "recurrent kernel");
