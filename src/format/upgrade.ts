@@ -17,7 +17,8 @@ import { writeBundle } from "./writer.js";
 type Values = Float32Array | Uint16Array | Uint8Array;
 
 /**
- * [tile][K][G][unit] -> [tile][G][K][unit] (units of `unit` elements). f32 and f16 LSTM kernels:
+ * A copy of `src` whose first tiles * K * G * unit elements go from [tile][K][G][unit] to
+ * [tile][G][K][unit] (what follows, e.g. an int8 image's scales, is kept). f32 and f16 kernels:
  * K = u, unit = 8 values; int8 images: K = u/2 k-pairs, unit = 16 bytes (8 columns x 2 k).
  */
 export function interleavedToPanels<T extends Values>(src: T, tiles: number, K: number, G: number, unit: number): T {
@@ -61,17 +62,9 @@ export function upgradeBundle(input: Uint8Array): Upgraded {
     const name = op.weights.recurrentKernel;
     const v = data.get(name)!;
     const tiles = padTo8(op.units) / 8;
-    if (v instanceof Uint8Array) {
-      // int8 image: values [tile][k/2][gate][8][2] (16-byte units), then scales in panel order
-      const kp = Math.ceil(op.units / 2);
-      const out = v.slice();
-      out.set(interleavedToPanels(v.subarray(0, tiles * kp * G * 16), tiles, kp, G, 16));
-      data.set(name, out);
-    } else {
-      const out = v.slice();
-      out.set(interleavedToPanels(v.subarray(0, tiles * op.units * G * 8), tiles, op.units, G, 8));
-      data.set(name, out);
-    }
+    // int8 image: values [tile][k/2][gate][8][2] (16-byte units), then scales in panel order
+    const [K, unit] = v instanceof Uint8Array ? [Math.ceil(op.units / 2), 16] : [op.units, 8];
+    data.set(name, interleavedToPanels(v, tiles, K, G, unit));
     converted.push(name);
   }
   if (header.dtype === "f16") {
