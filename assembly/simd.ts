@@ -23,6 +23,16 @@
   return f32x4.splat(x);
 }
 
+/**
+ * min(max(x, lo), hi) for bounds that are not zero or NaN: pmax/pmin are one maxps/minps on
+ * x64 where max/min, with their NaN and signed-zero rules, are eight instructions each. A NaN
+ * in x still comes out NaN (pmax(x, lo) is x < lo ? lo : x), as the scalar twins' min/max.
+ */
+// @ts-ignore: decorator
+@inline export function clampV(x: v128, lo: v128, hi: v128): v128 {
+  return f32x4.pmin(f32x4.pmax(x, lo), hi);
+}
+
 /** Sum of the four lanes. */
 // @ts-ignore: decorator
 @inline export function hsum(v: v128): f32 {
