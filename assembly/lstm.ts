@@ -49,8 +49,7 @@ export function f32_lstm_sequence(
   const xpRow = <usize>(U8 << 2) << 2;
   const tileWBytes = <usize>u << 7;
   const panelBytes = <usize>u << 5;
-  const hTmp = scratch;
-  const gates = scratch + rowBytes;
+  const gates = scratch; // [tile][i,f,c,o][8]: 4*U8 floats
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
   const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
@@ -64,15 +63,19 @@ export function f32_lstm_sequence(
       if (live) {
         const cb = c + <usize>b * rowBytes;
         const xr = xp + (bt + <usize>tIn) * xpRow;
+        // every tile's gates first (i, f then c, o: two passes over two panels each, gemm.ts),
+        // then the updates: they are chains of ~100 cycles per tile that overlap each other
+        // when nothing else is in flight, and h can be updated in place once it is read
         for (let tile = 0; tile < tiles; tile++) {
           const xt = xr + (<usize>tile << 7);
-          // i, f then c, o: two passes over two of the tile's four panels each (gemm.ts)
           const wt = wRec + <usize>tile * tileWBytes;
-          f32_dot_2panels(xt, wt, wt + panelBytes, hb, u, gates);
-          f32_dot_2panels(xt + 64, wt + 2 * panelBytes, wt + 3 * panelBytes, hb, u, gates + 64);
-          lstmTileUpdate(gates, cb + (<usize>tile << 5), hTmp + (<usize>tile << 5), act, recAct);
+          const gt = gates + (<usize>tile << 7);
+          f32_dot_2panels(xt, wt, wt + panelBytes, hb, u, gt);
+          f32_dot_2panels(xt + 64, wt + 2 * panelBytes, wt + 3 * panelBytes, hb, u, gt + 64);
         }
-        memory.copy(hb, hTmp, rowBytes);
+        for (let tile = 0; tile < tiles; tile++) {
+          lstmTileUpdate(gates + (<usize>tile << 7), cb + (<usize>tile << 5), hb + (<usize>tile << 5), act, recAct);
+        }
       }
       if (out != 0) {
         const o = out + (bt + <usize>tOut) * (<usize>u << 2);

@@ -62,28 +62,56 @@ const SELU_SCALE: f32 = 1.0507009873554804934193349852946;
 
 // ---------------------------------------------------------------- vector
 
+/**
+ * The polynomial constants of exp, sigmoid and tanh, each splatted to 16 bytes in the data
+ * segment. TurboFan keeps few of 20 constants in registers and rematerialises the rest at
+ * every use as three instructions (load to a general register, move, unpack); one v128.load
+ * is one. Indices are the C_* names below.
+ */
+const VCONST = memory.data<f32>([
+  EXP_LO, EXP_LO, EXP_LO, EXP_LO, EXP_HI, EXP_HI, EXP_HI, EXP_HI,
+  LOG2E, LOG2E, LOG2E, LOG2E, ROUND_MAGIC, ROUND_MAGIC, ROUND_MAGIC, ROUND_MAGIC,
+  -LN2_HI, -LN2_HI, -LN2_HI, -LN2_HI, -LN2_LO, -LN2_LO, -LN2_LO, -LN2_LO,
+  EP0, EP0, EP0, EP0, EP1, EP1, EP1, EP1, EP2, EP2, EP2, EP2,
+  EP3, EP3, EP3, EP3, EP4, EP4, EP4, EP4, EP5, EP5, EP5, EP5,
+  1.0, 1.0, 1.0, 1.0, 2.0, 2.0, 2.0, 2.0,
+  TP0, TP0, TP0, TP0, TP1, TP1, TP1, TP1, TP2, TP2, TP2, TP2,
+  TP3, TP3, TP3, TP3, TP4, TP4, TP4, TP4, TANH_SMALL, TANH_SMALL, TANH_SMALL, TANH_SMALL,
+  -0.0, -0.0, -0.0, -0.0,
+], 16);
+const C_EXP_LO = 0, C_EXP_HI = 1, C_LOG2E = 2, C_MAGIC = 3, C_LN2_HI = 4, C_LN2_LO = 5, C_EP0 = 6;
+/** 1.0f, whose bits are also 127 << 23 (the exponent bias for 2^n). */
+const C_ONE = 12;
+const C_TWO = 13, C_TP0 = 14, C_TANH_SMALL = 19, C_SIGN = 20;
+
+// @ts-ignore: decorator
+@inline function vc(i: i32): v128 {
+  return v128.load(VCONST + (<usize>i << 4));
+}
+
 // @ts-ignore: decorator
 @inline export function expV(x0: v128): v128 {
-  const x = clampV(x0, f32x4.splat(EXP_LO), f32x4.splat(EXP_HI));
+  const x = clampV(x0, vc(C_EXP_LO), vc(C_EXP_HI));
   // n = nearest(x·log2e) by adding 1.5·2^23: the sum's low mantissa bits hold n, so 2^n is
   // (bits << 23) + bias without a float-to-int conversion (trunc_sat is ~8 instructions on x64)
-  const t = f32x4.add(f32x4.mul(x, f32x4.splat(LOG2E)), f32x4.splat(ROUND_MAGIC));
-  const n = f32x4.sub(t, f32x4.splat(ROUND_MAGIC));
-  let r = fmadd(n, f32x4.splat(-LN2_HI), x);
-  r = fmadd(n, f32x4.splat(-LN2_LO), r);
-  let p = fmadd(f32x4.splat(EP0), r, f32x4.splat(EP1));
-  p = fmadd(p, r, f32x4.splat(EP2));
-  p = fmadd(p, r, f32x4.splat(EP3));
-  p = fmadd(p, r, f32x4.splat(EP4));
-  p = fmadd(p, r, f32x4.splat(EP5));
-  p = fmadd(p, f32x4.mul(r, r), f32x4.add(r, f32x4.splat(1.0)));
-  const scale = i32x4.add(i32x4.shl(t, 23), i32x4.splat(127 << 23));
+  const t = f32x4.add(f32x4.mul(x, vc(C_LOG2E)), vc(C_MAGIC));
+  const n = f32x4.sub(t, vc(C_MAGIC));
+  let r = fmadd(n, vc(C_LN2_HI), x);
+  r = fmadd(n, vc(C_LN2_LO), r);
+  let p = fmadd(vc(C_EP0), r, vc(C_EP0 + 1));
+  p = fmadd(p, r, vc(C_EP0 + 2));
+  p = fmadd(p, r, vc(C_EP0 + 3));
+  p = fmadd(p, r, vc(C_EP0 + 4));
+  p = fmadd(p, r, vc(C_EP0 + 5));
+  const one = vc(C_ONE);
+  p = fmadd(p, f32x4.mul(r, r), f32x4.add(r, one));
+  const scale = i32x4.add(i32x4.shl(t, 23), one);
   return f32x4.mul(p, scale);
 }
 
 // @ts-ignore: decorator
 @inline export function sigmoidV(x: v128): v128 {
-  const one = f32x4.splat(1.0);
+  const one = vc(C_ONE);
   return f32x4.div(one, f32x4.add(one, expV(f32x4.neg(x))));
 }
 
@@ -92,17 +120,17 @@ const SELU_SCALE: f32 = 1.0507009873554804934193349852946;
   const ax = f32x4.abs(x);
   // large branch: 1 - 2/(e^{2|x|}+1), sign restored from x
   const e = expV(f32x4.add(ax, ax));
-  const big = f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(e, f32x4.splat(1.0))));
-  const signBit = v128.and(x, i32x4.splat(0x80000000));
-  const bigSigned = v128.or(big, signBit);
+  const one = vc(C_ONE);
+  const big = f32x4.sub(one, f32x4.div(vc(C_TWO), f32x4.add(e, one)));
+  const bigSigned = v128.or(big, v128.and(x, vc(C_SIGN)));
   // small branch: x + x·z·P(z), z = x²
   const z = f32x4.mul(x, x);
-  let p = fmadd(f32x4.splat(TP0), z, f32x4.splat(TP1));
-  p = fmadd(p, z, f32x4.splat(TP2));
-  p = fmadd(p, z, f32x4.splat(TP3));
-  p = fmadd(p, z, f32x4.splat(TP4));
+  let p = fmadd(vc(C_TP0), z, vc(C_TP0 + 1));
+  p = fmadd(p, z, vc(C_TP0 + 2));
+  p = fmadd(p, z, vc(C_TP0 + 3));
+  p = fmadd(p, z, vc(C_TP0 + 4));
   const small = fmadd(f32x4.mul(p, z), x, x);
-  return v128.bitselect(small, bigSigned, f32x4.lt(ax, f32x4.splat(TANH_SMALL)));
+  return v128.bitselect(small, bigSigned, f32x4.lt(ax, vc(C_TANH_SMALL)));
 }
 
 // @ts-ignore: decorator

@@ -151,25 +151,21 @@ export class Session {
     return t;
   }
 
-  private runOn(inputs: InputTensor[]): Tensor[] {
-    return this.host.guard(() => this.host.executor.run(inputs, this.provider)) as Tensor[];
+  private runOn(x: unknown, oneStep: boolean): Tensor | Tensor[] {
+    this.live();
+    const inputs = this.inputs(x, oneStep);
+    const outs = this.host.guard(() => this.host.executor.run(inputs, this.provider, oneStep)) as Tensor[];
+    return outs.length === 1 ? outs[0] : outs;
   }
 
-  /** Feeds one timestep for every batch row; returns the head's output at this step. */
+  /** Feeds one timestep for every batch row; returns the head's output at this step ([B, ...]). */
   step(x: Tensor | Tensor[] | number[] | number[][] | number): Tensor | Tensor[] {
-    this.live();
-    // sequence outputs come back [B, 1, ...]: a step returns [B, ...]
-    const outs = this.runOn(this.inputs(x, true)).map((o, k) =>
-      this.host.spec.tensors[this.host.spec.outputs[k].tensor].shape.length >= 2 ? { data: o.data, shape: [o.shape[0], ...o.shape.slice(2)] } : o,
-    );
-    return outs.length === 1 ? outs[0] : outs;
+    return this.runOn(x, true);
   }
 
   /** Feeds several timesteps [B, T, ...]; returns what predict returns for them, state carried. */
   run(x: Tensor | Tensor[]): Tensor | Tensor[] {
-    this.live();
-    const outs = this.runOn(this.inputs(x, false));
-    return outs.length === 1 ? outs[0] : outs;
+    return this.runOn(x, false);
   }
 
   /** Back to the initial (zero) state. */

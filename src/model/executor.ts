@@ -12,18 +12,20 @@ import { convPadLeft, opOutputShapes } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
 /**
- * Output arrays of up to 1024 floats are carved from shared 8 KB slabs, as Node's Buffer
+ * Output arrays of up to 1024 floats are carved from shared 64 KB slabs, as Node's Buffer
  * pool does: V8 mallocs every ArrayBuffer over 64 bytes and sweeps it after GC, which cost 1-3
- * µs per output, more than the kernels of a 64-unit streaming step. A range handed out is
- * never written again; `data.buffer` is the slab (docs: use `data`, or `data.slice()`).
- * A slab whose buffer was transferred (detached) is replaced.
+ * µs per output, more than the kernels of a 64-unit streaming step (8 KB slabs still cost ~80
+ * ns per 64-float output). A range handed out is never written again; `data.buffer` is the
+ * slab (docs: use `data`, or `data.slice()`). A slab whose buffer was transferred (detached,
+ * so its length reads 0) is replaced.
  */
+export const SLAB_FLOATS = 16384;
 let slab = new Float32Array(0);
 let slabUsed = 0;
 function copyOut(src: Float32Array, from: number, n: number): Float32Array {
   if (n > 1024) return src.slice(from, from + n);
-  if (slabUsed + n > slab.length || !slab.buffer.byteLength) {
-    slab = new Float32Array(2048);
+  if (slabUsed + n > slab.length || !slab.length) {
+    slab = new Float32Array(SLAB_FLOATS);
     slabUsed = 0;
   }
   const out = slab.subarray(slabUsed, (slabUsed += n));
@@ -181,7 +183,7 @@ export class Executor {
    * Runs the model. `inputs` are checked against the spec (rank, fixed dims, dtype) by the
    * caller; values (finite floats, ids in range) are checked here once they are in memory.
    */
-  run(inputs: InputTensor[], states: StateProvider | null): InputTensor[] {
+  run(inputs: InputTensor[], states: StateProvider | null, oneStep?: boolean): InputTensor[] {
     const batch = inputs[0].shape[0];
     const stream = states?.stream;
     const plan = this.makePlan(inputs, !!stream);
@@ -320,8 +322,12 @@ export class Executor {
         }
       }
     }
-    // copies out of kernel memory: outputs stay valid after the next call
-    return this.spec.outputs.map((o) => ({ data: copyOut(k.f32, ptr(o.tensor) >>> 2, n(o.tensor)), shape: [batch, ...shapeOf(o.tensor)] }));
+    // copies out of kernel memory: outputs stay valid after the next call; a session step
+    // returns [B, ...] without the time axis of sequence outputs
+    return this.spec.outputs.map(({ tensor: o }) => ({
+      data: copyOut(k.f32, ptr(o) >>> 2, n(o)),
+      shape: [batch, ...shapeOf(o).slice(oneStep && this.spec.tensors[o].shape.length > 1 ? 1 : 0)],
+    }));
   }
 
   private activate(code: number, p: number, rows: number, F: number): void {

@@ -1,12 +1,13 @@
 /**
  * Output arrays: what predict and step hand back is the caller's. Outputs of up to 1024 floats
- * are views into shared 8 KB slabs (src/model/executor.ts copyOut, like Node's Buffer pool), so
+ * are views into shared 64 KB slabs (src/model/executor.ts copyOut, like Node's Buffer pool), so
  * these tests pin the promises that make that safe: a range is never written again, later calls
  * never change earlier outputs, and a slab whose buffer the caller transferred is replaced.
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { loadModel, type Model } from "../../src/index.ts";
+import { SLAB_FLOATS } from "../../src/model/executor.ts";
 import { rngFor } from "../util/prng.ts";
 import { artifactsOf, randomizeWeights } from "./helpers.ts";
 
@@ -85,21 +86,23 @@ describe("outputs are the caller's", () => {
     const a = s.step(stepInput(0)) as Out;
     const b = s.step(stepInput(1)) as Out;
     expect(a.data.length).toBe(16);
-    expect(a.data.buffer.byteLength).toBe(8192);
+    expect(a.data.buffer.byteLength).toBe(SLAB_FLOATS * 4);
     if (a.data.buffer === b.data.buffer) expect(b.data.byteOffset).toBe(a.data.byteOffset + 64);
   });
 
   it("a slab never hands out a range past its end (outputs that do not fit start a new slab)", async () => {
-    const model = await lstmModel(10); // batch 100: 1000 floats, two per 2048-float slab
+    const model = await lstmModel(10); // batch 100: 1000 floats, 16 per 16384-float slab
+    const perSlab = Math.floor(SLAB_FLOATS / 1000);
     const s = model.createSession({ batchSize: 100 });
-    const ys = Array.from({ length: 5 }, (_, t) => s.step(stepInput(t, 100)) as Out);
+    const ys = Array.from({ length: 2 * perSlab + 1 }, (_, t) => s.step(stepInput(t, 100)) as Out);
     for (const y of ys) {
       expect(y.data.length).toBe(1000);
       expect(y.data.byteOffset + y.data.byteLength).toBeLessThanOrEqual(y.data.buffer.byteLength);
     }
-    // the slab is shared with earlier calls in this module, so count: at most two per slab
+    // the slab is shared with earlier calls in this module, so count: at most perSlab per slab
     const buffers = new Set(ys.map((y) => y.data.buffer));
     expect(buffers.size).toBeGreaterThanOrEqual(3);
+    for (const buf of buffers) expect(ys.filter((y) => y.data.buffer === buf).length).toBeLessThanOrEqual(perSlab);
     for (let i = 1; i < ys.length; i++) {
       if (ys[i].data.buffer === ys[i - 1].data.buffer) expect(ys[i].data.byteOffset).toBe(ys[i - 1].data.byteOffset + 4000);
     }
