@@ -3,8 +3,8 @@
 // The input projection x·W + b for every timestep is one f32_gemm before this loop
 // (xp rows: [tile][i,f,c,o][8 units], i.e. the panel order of the packed W). The loop
 // then only adds h·U. Recurrent weights are panels in [tile][gate] order, [tile][i,f,c,o][k][8]
-// (docs/kernels.md): a tile's four gates are summed in two passes of two contiguous panels,
-// then c and h of its 8 units are updated while the gates are still in L1.
+// (docs/kernels.md): each tile's four gates are summed in two passes of two contiguous panels
+// into a row of gates (8 KB at 512 units, in L1), then every tile's c and h are updated.
 //
 // Keras LSTM: i = ra(.), f = ra(.), g = act(.), o = ra(.); c' = f*c + i*g; h' = o*act(c').
 // Masked steps (mask byte 0) keep h and c; the sequence output repeats the previous h
@@ -27,9 +27,9 @@ export const RNN_ZERO_MASKED_OUTPUT: i32 = 4;
 
 /**
  * Runs T steps for B rows. State h, c: [B][U8] floats (U8 = units rounded up to 8), updated
- * in place. scratch: 3*U8 + 32 + 6*B*U8 floats, 16-byte aligned (the last part for the
- * batched path, batch.ts, taken when B >= BATCH_MIN or when wRec has bit 0 set: int8 tiles,
- * int8.ts). out (optional): [B][T][u].
+ * in place. scratch: 3*U8 + 32 + 6*B*U8 floats, 16-byte aligned (per-row path: the first
+ * 4*U8 hold a row's gates; the part after 3*U8 + 32 serves the batched path, batch.ts, taken
+ * when B >= BATCH_MIN or when wRec has bit 0 set: int8 tiles, int8.ts). out (optional): [B][T][u].
  * flags: RNN_GO_BACKWARDS reads timesteps T-1..0; RNN_ALIGN_OUTPUT writes each output at
  * its input time index (Bidirectional's backward half) instead of in processing order;
  * RNN_ZERO_MASKED_OUTPUT writes zeros for masked steps (Keras Bidirectional).
