@@ -75,6 +75,15 @@ interface Plan {
   /** Per op, its scratch regions' arena byte offsets by name. */
   scratch: Record<string, number>[];
   bytes: number;
+  /**
+   * Compiled for the arena at `base` (compile): each op as a closure over its resolved
+   * pointers and sizes, so a call (a streaming step above all) does no lookups by tensor name.
+   */
+  base?: number;
+  calls?: ((states: StateProvider | null) => void)[];
+  inPtrs?: number[];
+  /** Per output: its float index in kernel memory, its length, its shape and its one-step shape. */
+  outs?: [number, number, number[], number[]][];
 }
 
 const BIN = { add: 0, avg: 0, mul: 1, max: 2, min: 3, sub: 4 } as const;
@@ -184,26 +193,15 @@ export class Executor {
    * caller; values (finite floats, ids in range) are checked here once they are in memory.
    */
   run(inputs: InputTensor[], states: StateProvider | null, oneStep?: boolean): InputTensor[] {
-    const batch = inputs[0].shape[0];
-    const stream = states?.stream;
-    const plan = this.makePlan(inputs, !!stream);
+    const plan = this.makePlan(inputs, !!states?.stream);
     this.ensureArena(plan.bytes);
+    if (plan.base !== this.arena) this.compile(plan);
     const k = this.k;
     const ex = k.exports;
-    const base = this.arena;
-    const ptr = (id: string) => base + plan.offsets.get(id)!;
-    const shapeOf = (id: string) => plan.shapes.get(id)!;
-    const n = (id: string) => batch * prod(shapeOf(id));
-    const rows = (id: string) => batch * prod(shapeOf(id).slice(0, -1));
-    const last = (id: string) => shapeOf(id)[shapeOf(id).length - 1];
-    const maskPtr = (id: string) => {
-      const m = this.spec.tensors[id]?.mask;
-      return m ? ptr(m) : 0;
-    };
     for (let i = 0; i < inputs.length; i++) {
       const inp = this.spec.inputs[i];
       const t = inputs[i];
-      const p = ptr(inp.tensor);
+      const p = plan.inPtrs![i];
       const count = t.data.length;
       if (inp.dtype === "int32") {
         k.i32.set(t.data, p >>> 2);
@@ -218,164 +216,177 @@ export class Executor {
         if (bad >= 0) fail("E_VALUE", `input ${inp.name}: value at flat index ${bad} is ${t.data[bad]}; inputs must be finite`);
       }
     }
-    const copy = (from: string, to: string) => k.u8.copyWithin(ptr(to), ptr(from), ptr(from) + n(to) * 4);
-    for (let idx = 0; idx < this.spec.ops.length; idx++) {
-      const op = this.spec.ops[idx];
+    for (const call of plan.calls!) call(states);
+    // copies out of kernel memory: outputs stay valid after the next call; a session step
+    // returns [B, ...] without the time axis of sequence outputs
+    return plan.outs!.map(([p, n, shape, stepShape]) => ({ data: copyOut(k.f32, p, n), shape: (oneStep ? stepShape : shape).slice() }));
+  }
+
+  /**
+   * Resolves every pointer and size of the plan for the current arena into one closure per
+   * op. Kernel memory views (k.f32, k.u8) are read inside the closures: memory can grow.
+   */
+  private compile(plan: Plan): void {
+    const base = (plan.base = this.arena);
+    const batch = plan.batch;
+    const k = this.k;
+    const ex = k.exports;
+    const ptr = (id: string) => base + plan.offsets.get(id)!;
+    const shapeOf = (id: string) => plan.shapes.get(id)!;
+    const n = (id: string) => batch * prod(shapeOf(id));
+    const rows = (id: string) => batch * prod(shapeOf(id).slice(0, -1));
+    const last = (id: string) => shapeOf(id)[shapeOf(id).length - 1];
+    const maskPtr = (id: string) => {
+      const m = this.spec.tensors[id]?.mask;
+      return m ? ptr(m) : 0;
+    };
+    plan.inPtrs = this.spec.inputs.map((inp) => ptr(inp.tensor));
+    plan.outs = this.spec.outputs.map(({ tensor: o }) => {
+      const shape = [batch, ...shapeOf(o)];
+      return [ptr(o) >>> 2, n(o), shape, this.spec.tensors[o].shape.length > 1 ? [batch, ...shape.slice(2)] : shape];
+    });
+    const copy = (from: string, to: string) => () => k.u8.copyWithin(ptr(to), ptr(from), ptr(from) + n(to) * 4);
+    plan.calls = this.spec.ops.flatMap((op, idx): ((states: StateProvider | null) => void)[] => {
       const x = op.inputs[0];
       const out = op.outputs[0];
       const own = plan.scratch[idx];
       const scratch = (name: string) => base + own[name];
       const W = this.w[idx];
+      const X = ptr(x);
+      const O = ptr(out);
       switch (op.op) {
         case "embedding":
-          ex.gatherRows(n(x), ptr(x), W.table, op.outputDim, ptr(out), op.inputDim);
-          if (op.maskZero) ex.maskFromIds(n(x), ptr(x), ptr(op.outputs[1]));
-          break;
-        case "dense":
-          ex.gemm(rows(x), op.units, op.inDim, ptr(x), op.inDim, W.kernel, W.bias, ptr(out), op.units, scratch("q"));
-          this.activate(op.activation, ptr(out), rows(out), op.units);
-          break;
-        case "rnn":
-          this.runRnn(op, idx, W, plan, ptr, scratch, states);
-          break;
-        case "activation":
-          copy(x, out);
-          this.activate(op.activation, ptr(out), rows(out), last(out));
-          break;
-        case "relu":
-          copy(x, out);
-          ex.reluGeneral(n(out), ptr(out), op.maxValue ?? Infinity, op.negativeSlope, op.threshold);
-          break;
-        case "masking":
-          ex.maskRows(rows(x), last(x), ptr(x), op.maskValue, ptr(out), ptr(op.outputs[1]));
-          break;
-        case "global_pool": {
-          const [T, F] = shapeOf(x);
-          const mask = op.maskAware === false ? 0 : maskPtr(x);
-          const mode = op.mode === "max" ? 1 : 0;
-          if (stream) {
-            const s = stream.pool(idx);
-            ex.poolStream(batch, T, F, ptr(x), mask, s.acc, s.count, ptr(out), mode);
-          } else ex.globalPool(batch, T, F, ptr(x), mask, ptr(out), mode);
-          break;
+          return [() => {
+            ex.gatherRows(n(x), X, W.table, op.outputDim, O, op.inputDim);
+            if (op.maskZero) ex.maskFromIds(n(x), X, ptr(op.outputs[1]));
+          }];
+        case "dense": {
+          const R = rows(x);
+          const Q = scratch("q");
+          return [() => ex.gemm(R, op.units, op.inDim, X, op.inDim, W.kernel, W.bias, O, op.units, Q), this.activate(op.activation, O, R, op.units)];
         }
-        case "pool1d": {
-          const [T, F] = shapeOf(x);
-          const padLeft = op.padding === "same" ? convPadLeft(T, op.poolSize, op.strides, 1, "same") : 0;
-          ex.pool1d(batch, T, F, ptr(x), shapeOf(out)[0], op.poolSize, op.strides, padLeft, op.mode === "max" ? 1 : 0, ptr(out));
-          break;
-        }
-        case "conv1d": {
+        case "rnn": {
           const T = shapeOf(x)[0];
-          const Tout = shapeOf(out)[0];
-          const cols = scratch("cols");
-          const C = op.inDim;
-          if (stream) {
-            // causal: [history; chunk] with no padding gives exactly this chunk's outputs
-            const hist = op.dilation * (op.kernelSize - 1);
-            const win = scratch("window");
-            const h = stream.convHistory(idx);
-            const rowsIn = hist + T;
-            if (hist) ex.copyRows(batch, hist * C, h, hist * C, win, rowsIn * C);
-            ex.copyRows(batch, T * C, ptr(x), T * C, win + hist * C * 4, rowsIn * C);
-            if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
-            ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
-          } else {
-            ex.im2col1d(batch, T, C, ptr(x), Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding), cols);
-          }
-          const K = op.kernelSize * C;
-          ex.gemm(batch * Tout, op.filters, K, cols, K, W.kernel, W.bias, ptr(out), op.filters, scratch("q"));
-          this.activate(op.activation, ptr(out), batch * Tout, op.filters);
-          break;
-        }
-        case "scale_shift":
-          ex.scaleShift(rows(out), last(out), ptr(x), W.scale, W.shift, ptr(out));
-          break;
-        case "layer_norm":
-          ex.layerNorm(rows(out), last(out), ptr(x), W.gamma, W.beta, op.epsilon, ptr(out));
-          break;
-        case "reshape":
-          break; // shares its input's region
-        case "repeat":
-          ex.repeatRows(batch, op.n, shapeOf(x)[0], ptr(x), ptr(out));
-          break;
-        case "merge": {
-          if (op.mode === "concat") {
-            let off = 0;
-            for (const i of op.inputs) {
-              ex.copyRows(rows(out), last(i), ptr(i), last(i), ptr(out) + off * 4, last(out));
-              off += last(i);
+          const u = op.units;
+          const U8 = padTo8(u);
+          const G = GATES[op.cell];
+          const [xp, Q, sc, ownH, ownC] = [scratch("xp"), scratch("q"), scratch("scratch"), scratch("h"), scratch("c")];
+          const initial = op.inputs.slice(1).map(ptr); // initial_state inputs: h (and c)
+          const mask = maskPtr(x);
+          const outs = op.outputs.map(ptr); // sequence or last h, then h and c with return_state
+          const seqOut = op.returnSequences ? O : 0;
+          const flags = (op.goBackwards ? 1 : 0) | (op.alignOutput ? 2 : 0) | (op.zeroOutputForMask ? 4 : 0);
+          const w = W.recurrentKernel;
+          return [(states) => {
+            ex.gemm(batch * T, G * U8, op.inDim, X, op.inDim, W.kernel, W.bias, xp, G * U8, Q);
+            const slot = states?.slot(idx, op, batch);
+            const h = slot ? slot.h : ownH;
+            const c = slot ? slot.c : ownC;
+            if (!slot) k.u8.fill(0, h, h + batch * U8 * 8); // h then c, adjacent in the plan
+            // initial_state inputs overwrite the state rows
+            initial.forEach((p, i) => ex.copyRows(batch, u, p, u, i ? c : h, U8));
+            if (op.cell === "lstm") {
+              ex.lstmSequence(batch, T, u, xp, w, h, c, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
+            } else if (op.cell === "gru") {
+              ex.gruSequence(batch, T, u, xp, w, W.recurrentBias, op.resetAfter ? 1 : 0, h, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
+            } else {
+              ex.simpleRnnSequence(batch, T, u, xp, w, h, sc, mask, seqOut, flags, op.activation);
             }
-          } else {
-            const code = BIN[op.mode];
-            ex.binary(code, n(out), ptr(x), ptr(op.inputs[1]), ptr(out));
-            for (let i = 2; i < op.inputs.length; i++) ex.binary(code, n(out), ptr(out), ptr(op.inputs[i]), ptr(out));
-            if (op.mode === "avg") ex.scale(n(out), ptr(out), 1 / op.inputs.length);
-          }
-          const m = op.outputs[1];
-          if (m) {
-            // Keras merges AND the masks of the inputs that have one
-            k.u8.fill(1, ptr(m), ptr(m) + batch * shapeOf(m)[0]);
-            for (const i of op.inputs) if (maskPtr(i)) ex.andMask(batch * shapeOf(m)[0], maskPtr(i), ptr(m));
-          }
-          break;
+            if (!seqOut) ex.copyRows(batch, u, h, U8, O, u);
+            if (op.returnState) {
+              ex.copyRows(batch, u, h, U8, outs[1], u);
+              if (op.cell === "lstm") ex.copyRows(batch, u, c, U8, outs[2], u);
+            }
+          }];
         }
+        case "activation":
+          return [copy(x, out), this.activate(op.activation, O, rows(out), last(out))];
+        case "relu":
+          return [copy(x, out), () => ex.reluGeneral(n(out), O, op.maxValue ?? Infinity, op.negativeSlope, op.threshold)];
+        // the ops below look their sizes up per call: none is on a streaming hot path
+        case "masking":
+          return [() => ex.maskRows(rows(x), last(x), X, op.maskValue, O, ptr(op.outputs[1]))];
+        case "global_pool":
+          return [(st) => {
+            const [T, F] = shapeOf(x);
+            const mask = op.maskAware === false ? 0 : maskPtr(x);
+            const mode = op.mode === "max" ? 1 : 0;
+            const s = st?.stream?.pool(idx);
+            if (s) ex.poolStream(batch, T, F, X, mask, s.acc, s.count, O, mode);
+            else ex.globalPool(batch, T, F, X, mask, O, mode);
+          }];
+        case "pool1d":
+          return [() => {
+            const [T, F] = shapeOf(x);
+            const padLeft = op.padding === "same" ? convPadLeft(T, op.poolSize, op.strides, 1, "same") : 0;
+            ex.pool1d(batch, T, F, X, shapeOf(out)[0], op.poolSize, op.strides, padLeft, op.mode === "max" ? 1 : 0, O);
+          }];
+        case "conv1d":
+          return [(st) => {
+            const T = shapeOf(x)[0];
+            const Tout = shapeOf(out)[0];
+            const cols = scratch("cols");
+            const C = op.inDim;
+            const stream = st?.stream;
+            if (stream) {
+              // causal: [history; chunk] with no padding gives exactly this chunk's outputs
+              const hist = op.dilation * (op.kernelSize - 1);
+              const win = scratch("window");
+              const h = stream.convHistory(idx);
+              const rowsIn = hist + T;
+              if (hist) ex.copyRows(batch, hist * C, h, hist * C, win, rowsIn * C);
+              ex.copyRows(batch, T * C, X, T * C, win + hist * C * 4, rowsIn * C);
+              if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
+              ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
+            } else {
+              ex.im2col1d(batch, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding), cols);
+            }
+            const K = op.kernelSize * C;
+            ex.gemm(batch * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, scratch("q"));
+          }, this.activate(op.activation, O, batch * shapeOf(out)[0], op.filters)];
+        case "scale_shift":
+          return [() => ex.scaleShift(rows(out), last(out), X, W.scale, W.shift, O)];
+        case "layer_norm":
+          return [() => ex.layerNorm(rows(out), last(out), X, W.gamma, W.beta, op.epsilon, O)];
+        case "reshape":
+          return []; // shares its input's region
+        case "repeat":
+          return [() => ex.repeatRows(batch, op.n, shapeOf(x)[0], X, O)];
+        case "merge":
+          return [() => {
+            if (op.mode === "concat") {
+              let off = 0;
+              for (const i of op.inputs) {
+                ex.copyRows(rows(out), last(i), ptr(i), last(i), O + off * 4, last(out));
+                off += last(i);
+              }
+            } else {
+              const code = BIN[op.mode];
+              ex.binary(code, n(out), X, ptr(op.inputs[1]), O);
+              for (let i = 2; i < op.inputs.length; i++) ex.binary(code, n(out), O, ptr(op.inputs[i]), O);
+              if (op.mode === "avg") ex.scale(n(out), O, 1 / op.inputs.length);
+            }
+            const m = op.outputs[1];
+            if (m) {
+              // Keras merges AND the masks of the inputs that have one
+              k.u8.fill(1, ptr(m), ptr(m) + batch * shapeOf(m)[0]);
+              for (const i of op.inputs) if (maskPtr(i)) ex.andMask(batch * shapeOf(m)[0], maskPtr(i), ptr(m));
+            }
+          }];
       }
-    }
-    // copies out of kernel memory: outputs stay valid after the next call; a session step
-    // returns [B, ...] without the time axis of sequence outputs
-    return this.spec.outputs.map(({ tensor: o }) => ({
-      data: copyOut(k.f32, ptr(o) >>> 2, n(o)),
-      shape: [batch, ...shapeOf(o).slice(oneStep && this.spec.tensors[o].shape.length > 1 ? 1 : 0)],
-    }));
+    });
   }
 
-  private activate(code: number, p: number, rows: number, F: number): void {
+  /** The activation of a layer's output as a call (linear: a no-op). */
+  private activate(code: number, p: number, rows: number, F: number): () => void {
     const ex = this.k.exports;
-    if (code < ACT_SOFTMAX) {
-      if (code) ex.activate(code, p, rows * F);
-      return;
-    }
-    ex.softmax(rows, F, p);
-    if (code === ACT_LOG_SOFTMAX) {
-      const f32 = this.k.f32;
-      for (let i = p >>> 2, end = i + rows * F; i < end; i++) f32[i] = Math.log(f32[i]);
-    }
-  }
-
-  private runRnn(op: RnnOp, idx: number, W: Record<string, number>, plan: Plan, ptr: (id: string) => number, scratch: (name: string) => number, states: StateProvider | null): void {
-    const ex = this.k.exports;
-    const batch = plan.batch;
-    const x = op.inputs[0];
-    const T = plan.shapes.get(x)![0];
-    const u = op.units;
-    const U8 = padTo8(u);
-    const G = GATES[op.cell];
-    const xp = scratch("xp");
-    ex.gemm(batch * T, G * U8, op.inDim, ptr(x), op.inDim, W.kernel, W.bias, xp, G * U8, scratch("q"));
-    const slot = states?.slot(idx, op, batch);
-    const h = slot ? slot.h : scratch("h");
-    const c = slot ? slot.c : scratch("c");
-    if (!slot) this.k.u8.fill(0, h, h + batch * U8 * 8); // h then c, adjacent in the plan
-    // initial_state inputs overwrite the state rows
-    for (let i = 1; i < op.inputs.length; i++) ex.copyRows(batch, u, ptr(op.inputs[i]), u, i > 1 ? c : h, U8);
-    const maskId = this.spec.tensors[x]?.mask;
-    const mask = maskId ? ptr(maskId) : 0;
-    const seqOut = op.returnSequences ? ptr(op.outputs[0]) : 0;
-    const flags = (op.goBackwards ? 1 : 0) | (op.alignOutput ? 2 : 0) | (op.zeroOutputForMask ? 4 : 0);
-    const w = W.recurrentKernel;
-    const sc = scratch("scratch");
-    if (op.cell === "lstm") {
-      ex.lstmSequence(batch, T, u, xp, w, h, c, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
-    } else if (op.cell === "gru") {
-      ex.gruSequence(batch, T, u, xp, w, W.recurrentBias, op.resetAfter ? 1 : 0, h, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
-    } else {
-      ex.simpleRnnSequence(batch, T, u, xp, w, h, sc, mask, seqOut, flags, op.activation);
-    }
-    if (!op.returnSequences) ex.copyRows(batch, u, h, U8, ptr(op.outputs[0]), u);
-    if (op.returnState) {
-      ex.copyRows(batch, u, h, U8, ptr(op.outputs[1]), u);
-      if (op.cell === "lstm") ex.copyRows(batch, u, c, U8, ptr(op.outputs[2]), u);
-    }
+    if (code < ACT_SOFTMAX) return () => code && ex.activate(code, p, rows * F);
+    return () => {
+      ex.softmax(rows, F, p);
+      if (code === ACT_LOG_SOFTMAX) {
+        const f32 = this.k.f32;
+        for (let i = p >>> 2, end = i + rows * F; i < end; i++) f32[i] = Math.log(f32[i]);
+      }
+    };
   }
 }

@@ -114,6 +114,27 @@ describe.each(Object.entries(STREAMABLE))("%s", (name, { build, ids }) => {
     assertClose(again, whole, KERNEL_TWIN, `${name}: after reset`);
   });
 
+  it("sessions interleaved on one model (one compiled plan, each its own state) equal each alone", async () => {
+    const model = await load(build, name);
+    const x = sequenceInput(name, ids);
+    // the second session reads the batch rows in reverse order: different inputs, same shapes
+    const per = x.data.length / B;
+    const flipped = { data: x.data.slice(), shape: x.shape };
+    for (let b = 0; b < B; b++) flipped.data.set(x.data.subarray((B - 1 - b) * per, (B - b) * per), b * per);
+    const alone = [x, flipped].map((input) => {
+      const s = model.createSession({ batchSize: B });
+      return Array.from({ length: T }, (_, t) => (s.step(prefix(input, t + 1, t)) as { data: Float32Array }).data.slice());
+    });
+    const [s0, s1] = [model.createSession({ batchSize: B }), model.createSession({ batchSize: B })];
+    for (let t = 0; t < T; t++) {
+      const y1 = s1.step(prefix(flipped, t + 1, t)) as { data: Float32Array; shape: number[] };
+      if (t % 3 === 2) model.predict(prefix(x, t + 1)); // another plan and arena in between
+      const y0 = s0.step(prefix(x, t + 1, t)) as { data: Float32Array; shape: number[] };
+      assertClose(y0, { data: alone[0][t], shape: y0.shape }, KERNEL_TWIN, `${name}: session 0 step ${t + 1}`);
+      assertClose(y1, { data: alone[1][t], shape: y1.shape }, KERNEL_TWIN, `${name}: session 1 step ${t + 1}`);
+    }
+  });
+
   it("steps after the first allocate no kernel memory and reuse one plan; earlier outputs stay intact", async () => {
     const model = await load(build, name);
     const x = sequenceInput(name, ids);
