@@ -227,7 +227,7 @@ export class Executor {
    * op. Kernel memory views (k.f32, k.u8) are read inside the closures: memory can grow.
    */
   private compile(plan: Plan): void {
-    const base = (plan.base = this.arena);
+    const base = this.arena;
     const batch = plan.batch;
     const k = this.k;
     const ex = k.exports;
@@ -375,6 +375,7 @@ export class Executor {
           }];
       }
     });
+    plan.base = base; // last: a plan whose compile did not finish is compiled again
   }
 
   /** The activation of a layer's output as a call (linear: a no-op). */
