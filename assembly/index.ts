@@ -6,7 +6,8 @@
 // data): gemm, gatherRows and the sequence kernels then take their int8 paths.
 
 import { f32_gemm as gemmSimd, f32_gemm_scalar } from "./gemm";
-import { f32_lstm_sequence as lstmSimd, f32_lstm_sequence_scalar } from "./lstm";
+import { f32_lstm_sequence as lstmSimd, f32_lstm_sequence_scalar, f32_lstm_step, padUnits } from "./lstm";
+import { BATCH_MIN } from "./batch";
 import { f32_gru_sequence as gruSimd, f32_gru_sequence_scalar } from "./gru";
 import { f32_simple_rnn_sequence as rnnSimd, f32_simple_rnn_sequence_scalar } from "./simple_rnn";
 import { activateBuffer, activateBufferScalar } from "./math";
@@ -57,26 +58,44 @@ export function gemm(M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, b
   else gemmSimd(M, N, K, x, xStride, w, bias, out, outStride);
 }
 
+/**
+ * The recurrences take their input too: x [B·T][K] (rows contiguous) times W (panels; bit 0
+ * set: int8, q then its scratch as for gemm) plus bias goes into xp ([B·T][G·U8]) by one GEMM,
+ * then the recurrence reads xp. A one-step LSTM on the per-row path skips xp (f32_lstm_step).
+ */
+// @ts-ignore: decorator
+@inline function project(B: i32, T: i32, G: i32, u: i32, x: usize, K: i32, W: usize, bias: usize, q: usize, xp: usize): void {
+  const n = G * padUnits(u);
+  gemm(B * T, n, K, x, K, W, bias, xp, n, q);
+}
+
 export function lstmSequence(
-  B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
-  mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+  B: i32, T: i32, u: i32, x: usize, K: i32, W: usize, bias: usize, q: usize, xp: usize,
+  wRec: usize, h: usize, c: usize, scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
+  if (!scalarMode && T == 1 && B < BATCH_MIN && ((W | wRec) & 1) == 0) {
+    f32_lstm_step(B, u, x, K, W, bias, wRec, h, c, scratch, mask, out, flags, act, recAct);
+    return;
+  }
+  project(B, T, 4, u, x, K, W, bias, q, xp);
   if (scalarMode) f32_lstm_sequence_scalar(B, T, u, xp, wRec, h, c, scratch, mask, out, flags, act, recAct);
   else lstmSimd(B, T, u, xp, wRec, h, c, scratch, mask, out, flags, act, recAct);
 }
 
 export function gruSequence(
-  B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
-  scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+  B: i32, T: i32, u: i32, x: usize, K: i32, W: usize, bias: usize, q: usize, xp: usize,
+  wRec: usize, bRec: usize, resetAfter: i32, h: usize, scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
+  project(B, T, 3, u, x, K, W, bias, q, xp);
   if (scalarMode) f32_gru_sequence_scalar(B, T, u, xp, wRec, bRec, resetAfter, h, scratch, mask, out, flags, act, recAct);
   else gruSimd(B, T, u, xp, wRec, bRec, resetAfter, h, scratch, mask, out, flags, act, recAct);
 }
 
 export function simpleRnnSequence(
-  B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, scratch: usize,
-  mask: usize, out: usize, flags: i32, act: i32,
+  B: i32, T: i32, u: i32, x: usize, K: i32, W: usize, bias: usize, q: usize, xp: usize,
+  wRec: usize, h: usize, scratch: usize, mask: usize, out: usize, flags: i32, act: i32,
 ): void {
+  project(B, T, 1, u, x, K, W, bias, q, xp);
   if (scalarMode) f32_simple_rnn_sequence_scalar(B, T, u, xp, wRec, h, scratch, mask, out, flags, act);
   else rnnSimd(B, T, u, xp, wRec, h, scratch, mask, out, flags, act);
 }

@@ -87,6 +87,47 @@ export function f32_lstm_sequence(
 }
 
 /**
+ * One timestep (T = 1) for B < BATCH_MIN rows, f32 weights, with the input projection fused
+ * in: each row's gates are bias + x·W + h·U, two passes per pair of panels (gemm.ts), summed
+ * in the order the GEMM-then-recurrence path uses (bias, x by ascending k, then h by ascending
+ * k), so the two paths, and the scalar twin, agree bit for bit. A streaming step saves the xp
+ * round trip and the GEMM's dispatch (~8% of a 64→64 step). x: [B][K]; W: the input kernel's
+ * panels; bias: [4·U8] or 0; other arguments as f32_lstm_sequence (out: [B][u]).
+ */
+export function f32_lstm_step(
+  B: i32, u: i32, x: usize, K: i32, W: usize, bias: usize, wRec: usize, h: usize, c: usize,
+  scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
+): void {
+  const U8 = padUnits(u);
+  const tiles = U8 >> 3;
+  const rowBytes = <usize>U8 << 2;
+  const inPanel = <usize>K << 5;
+  const recPanel = <usize>u << 5;
+  const gates = scratch; // [tile][i,f,c,o][8]: 4*U8 floats
+  for (let b = 0; b < B; b++) {
+    const hb = h + <usize>b * rowBytes;
+    const live = mask == 0 || load<u8>(mask + <usize>b) != 0;
+    if (live) {
+      const xb = x + <usize>b * (<usize>K << 2);
+      for (let p = 0; p < tiles << 2; p += 2) {
+        const g = gates + (<usize>p << 5);
+        f32_dot_2panels(bias != 0 ? bias + (<usize>p << 5) : 0, W + <usize>p * inPanel, W + <usize>(p + 1) * inPanel, xb, K, g);
+        f32_dot_2panels(g, wRec + <usize>p * recPanel, wRec + <usize>(p + 1) * recPanel, hb, u, g);
+      }
+      const cb = c + <usize>b * rowBytes;
+      for (let tile = 0; tile < tiles; tile++) {
+        lstmTileUpdate(gates + (<usize>tile << 7), cb + (<usize>tile << 5), hb + (<usize>tile << 5), act, recAct);
+      }
+    }
+    if (out != 0) {
+      const o = out + <usize>b * (<usize>u << 2);
+      if (!live && (flags & RNN_ZERO_MASKED_OUTPUT) != 0) memory.fill(o, 0, <usize>u << 2);
+      else memory.copy(o, hb, <usize>u << 2);
+    }
+  }
+}
+
+/**
  * The gates of one 8-unit tile (pre-activations at `gates`: i, f, g, o, two vectors each) to
  * the new c (in place at ct) and h (at ht). One call per tile; the Keras and tfjs default
  * pairs (tanh with sigmoid or hard_sigmoid) run inline, anything else through activateBuffer.

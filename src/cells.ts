@@ -132,8 +132,7 @@ abstract class Cell {
       f32.fill(0, rows[i] >>> 2, (rows[i] >>> 2) + B * U8);
       for (let b = 0; b < B; b++) f32.set(s.data.subarray(b * this.units, (b + 1) * this.units), (rows[i] >>> 2) + b * U8);
     });
-    this.k.exports.gemm(B, this.G * U8, this.inputDim, bufs.x, this.inputDim, this.w, this.b, bufs.xp, this.G * U8);
-    this.runStep(B, bufs);
+    this.runStep(B, bufs); // the kernel projects x into xp itself
     const read = (p: number): Tensor => {
       const v = this.k.f32;
       const out = new Float32Array(B * this.units);
@@ -162,8 +161,8 @@ export class LstmCell extends Cell {
     return new LstmCell(args);
   }
 
-  protected runStep(B: number, bufs: { xp: number; h: number; c: number; scratch: number }): void {
-    this.k.exports.lstmSequence(B, 1, this.units, bufs.xp, this.wRec, bufs.h, bufs.c, bufs.scratch, 0, 0, 0, this.act, this.recAct);
+  protected runStep(B: number, bufs: { x: number; xp: number; h: number; c: number; scratch: number }): void {
+    this.k.exports.lstmSequence(B, 1, this.units, bufs.x, this.inputDim, this.w, this.b, 0, bufs.xp, this.wRec, bufs.h, bufs.c, bufs.scratch, 0, 0, 0, this.act, this.recAct);
   }
 }
 
@@ -189,7 +188,7 @@ export class GruCell extends Cell {
     return new GruCell(args);
   }
 
-  protected runStep(B: number, bufs: { xp: number; h: number; scratch: number }): void {
-    this.k.exports.gruSequence(B, 1, this.units, bufs.xp, this.wRec, this.bRec, this.resetAfter ? 1 : 0, bufs.h, bufs.scratch, 0, 0, 0, this.act, this.recAct);
+  protected runStep(B: number, bufs: { x: number; xp: number; h: number; scratch: number }): void {
+    this.k.exports.gruSequence(B, 1, this.units, bufs.x, this.inputDim, this.w, this.b, 0, bufs.xp, this.wRec, this.bRec, this.resetAfter ? 1 : 0, bufs.h, bufs.scratch, 0, 0, 0, this.act, this.recAct);
   }
 }

@@ -269,7 +269,6 @@ export class Executor {
           const T = shapeOf(x)[0];
           const u = op.units;
           const U8 = padTo8(u);
-          const G = GATES[op.cell];
           const [xp, Q, sc, ownH, ownC] = [scratch("xp"), scratch("q"), scratch("scratch"), scratch("h"), scratch("c")];
           const initial = op.inputs.slice(1).map(ptr); // initial_state inputs: h (and c)
           const mask = maskPtr(x);
@@ -278,7 +277,6 @@ export class Executor {
           const flags = (op.goBackwards ? 1 : 0) | (op.alignOutput ? 2 : 0) | (op.zeroOutputForMask ? 4 : 0);
           const w = W.recurrentKernel;
           return [(states) => {
-            ex.gemm(batch * T, G * U8, op.inDim, X, op.inDim, W.kernel, W.bias, xp, G * U8, Q);
             const slot = states?.slot(idx, op, batch);
             const h = slot ? slot.h : ownH;
             const c = slot ? slot.c : ownC;
@@ -286,11 +284,11 @@ export class Executor {
             // initial_state inputs overwrite the state rows
             initial.forEach((p, i) => ex.copyRows(batch, u, p, u, i ? c : h, U8));
             if (op.cell === "lstm") {
-              ex.lstmSequence(batch, T, u, xp, w, h, c, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
+              ex.lstmSequence(batch, T, u, X, op.inDim, W.kernel, W.bias, Q, xp, w, h, c, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
             } else if (op.cell === "gru") {
-              ex.gruSequence(batch, T, u, xp, w, W.recurrentBias, op.resetAfter ? 1 : 0, h, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
+              ex.gruSequence(batch, T, u, X, op.inDim, W.kernel, W.bias, Q, xp, w, W.recurrentBias, op.resetAfter ? 1 : 0, h, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
             } else {
-              ex.simpleRnnSequence(batch, T, u, xp, w, h, sc, mask, seqOut, flags, op.activation);
+              ex.simpleRnnSequence(batch, T, u, X, op.inDim, W.kernel, W.bias, Q, xp, w, h, sc, mask, seqOut, flags, op.activation);
             }
             if (!seqOut) ex.copyRows(batch, u, h, U8, O, u);
             if (op.returnState) {

@@ -12,12 +12,13 @@ export interface KernelExports {
   set_scalar_mode(on: number): void;
   /** w with bit 0 set: int8 panels; q is then scratch for the quantised x rows (docs/kernels.md). */
   gemm(M: number, N: number, K: number, x: number, xStride: number, w: number, bias: number, out: number, outStride: number, q?: number): void;
-  lstmSequence(B: number, T: number, u: number, xp: number, wRec: number, h: number, c: number, scratch: number,
-    mask: number, out: number, flags: number, act: number, recAct: number): void;
-  gruSequence(B: number, T: number, u: number, xp: number, wRec: number, bRec: number, resetAfter: number, h: number,
-    scratch: number, mask: number, out: number, flags: number, act: number, recAct: number): void;
-  simpleRnnSequence(B: number, T: number, u: number, xp: number, wRec: number, h: number, scratch: number,
-    mask: number, out: number, flags: number, act: number): void;
+  /** The recurrences take their input (x [B·T][K], W, bias, q as for gemm) and project it into xp themselves. */
+  lstmSequence(B: number, T: number, u: number, x: number, K: number, W: number, bias: number, q: number, xp: number, wRec: number,
+    h: number, c: number, scratch: number, mask: number, out: number, flags: number, act: number, recAct: number): void;
+  gruSequence(B: number, T: number, u: number, x: number, K: number, W: number, bias: number, q: number, xp: number, wRec: number,
+    bRec: number, resetAfter: number, h: number, scratch: number, mask: number, out: number, flags: number, act: number, recAct: number): void;
+  simpleRnnSequence(B: number, T: number, u: number, x: number, K: number, W: number, bias: number, q: number, xp: number, wRec: number,
+    h: number, scratch: number, mask: number, out: number, flags: number, act: number): void;
   activate(code: number, ptr: number, n: number): void;
   softmax(rows: number, n: number, x: number): void;
   globalPool(B: number, T: number, F: number, x: number, mask: number, out: number, mode: number): void;

@@ -93,6 +93,10 @@ export const RECURRENT_VARIANTS: RecurrentVariant[] = [
   { name: "batch 4", B: 4, T: 3, masked: false, back: false, align: false, init: true, acts: [3, 4] },
   { name: "batch 5 masked", B: 5, T: 4, masked: true, back: true, align: true, init: true, acts: [3, 5], zero: true },
   { name: "batch 9 (leftover rows)", B: 9, T: 3, masked: true, back: false, align: false, init: false, acts: [1, 6] },
+  // one step (a streaming session's call): the LSTM's fused projection path for B < 4
+  { name: "one step", B: 1, T: 1, masked: false, back: false, align: false, init: true, acts: [3, 4] },
+  { name: "one step, batch 3, masked, zero output", B: 3, T: 1, masked: true, back: false, align: false, init: true, acts: [1, 5], zero: true },
+  { name: "one step, batch 5", B: 5, T: 1, masked: true, back: false, align: false, init: true, acts: [3, 4] },
 ];
 
 /** Gates per cell, in the packed layouts. */
@@ -112,7 +116,8 @@ export function recurrentCase(kind: RecurrentKind, u: number, v: RecurrentVarian
     W: rng.float32Array(inDim * G * u, (r) => r.uniform(-2, 2) * scale),
     U: rng.float32Array(u * G * u, (r) => r.uniform(-2, 2) * scale),
     bias: rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
-    mask: v.masked ? Uint8Array.from({ length: B * T }, (_, i) => (i % T === 0 || rng.next() < 0.3 ? 0 : 1)) : null,
+    // one step (T = 1): odd rows masked, so live and masked rows meet in one call
+    mask: v.masked ? Uint8Array.from({ length: B * T }, (_, i) => ((T === 1 ? i % 2 === 1 : i % T === 0 || rng.next() < 0.3) ? 0 : 1)) : null,
     goBackwards: v.back,
     align: v.align,
     zeroMasked: v.zero ?? false,
@@ -124,7 +129,8 @@ export function recurrentCase(kind: RecurrentKind, u: number, v: RecurrentVarian
 }
 
 /**
- * Runs a case on k as the executor does: the input GEMM into xp, then the sequence kernel.
+ * Runs a case on k as the executor does: the sequence kernel with its input (it projects x into
+ * xp itself, or fuses the projection for one-step LSTM rows).
  * `weights` are kernel-memory pointers to the packed input and recurrent kernels (bit 0 set
  * for int8 images); returns the sequence output, or the final h or c of the u units.
  */
@@ -134,7 +140,7 @@ export function runRecurrent(k: KernelInstance, cs: RecurrentCase, which: "seq" 
   const U8 = padTo8(u);
   const xp = zeros(k, B * T * G * U8);
   const q = zeros(k, B * T * (inDim + 3)); // the int8 GEMM's int16 rows and scales
-  k.exports.gemm(B * T, G * U8, inDim, put(k, cs.x), inDim, weights.input, put(k, packGateVector(cs.bias, G, u, 0)), xp, G * U8, q);
+  const [x, bias] = [put(k, cs.x), put(k, packGateVector(cs.bias, G, u, 0))];
   const h = zeros(k, B * U8);
   const c = zeros(k, B * U8);
   for (let b = 0; b < B; b++) {
@@ -147,12 +153,12 @@ export function runRecurrent(k: KernelInstance, cs: RecurrentCase, which: "seq" 
   const flags = (cs.goBackwards ? 1 : 0) | (cs.align ? 2 : 0) | (cs.zeroMasked ? 4 : 0);
   const wr = weights.recurrent;
   if (cell === "lstm") {
-    k.exports.lstmSequence(B, T, u, xp, wr, h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
+    k.exports.lstmSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
   } else if (cell === "gru") {
     const bRec = resetAfter ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
-    k.exports.gruSequence(B, T, u, xp, wr, bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
+    k.exports.gruSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
   } else {
-    k.exports.simpleRnnSequence(B, T, u, xp, wr, h, scratch, mask, seq, flags, cs.act);
+    k.exports.simpleRnnSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, h, scratch, mask, seq, flags, cs.act);
   }
   if (which === "seq") return get(k, seq, B * T * u);
   const rows = get(k, which === "h" ? h : c, B * U8);
