@@ -1,8 +1,9 @@
 // Fused LSTM recurrence (Keras gate order i, f, c, o).
 //
-// The input projection x·W + b for every timestep is one f32_gemm before this loop
-// (xp rows: [tile][i,f,c,o][8 units], i.e. the panel order of the packed W). The loop
-// then only adds h·U. Recurrent weights are panels in [tile][gate] order, [tile][i,f,c,o][k][8]
+// The input projection x·W + b for every timestep is one f32_gemm before this loop (index.ts;
+// xp rows: [tile][i,f,c,o][8 units], i.e. the panel order of the packed W). The loop then
+// only adds h·U. One step of a few rows (f32_lstm_step) sums bias + x·W + h·U per panel pair
+// directly, in the same order, without xp. Recurrent weights are panels in [tile][gate] order, [tile][i,f,c,o][k][8]
 // (docs/kernels.md): each tile's four gates are summed in two passes of two contiguous panels
 // into a row of gates (8 KB at 512 units, in L1), then every tile's c and h are updated.
 //
