@@ -77,6 +77,8 @@ export interface RecurrentVariant {
   init: boolean;
   acts: [number, number];
   zero?: boolean;
+  /** use_bias=False (no bias pointer, as the executor passes for such layers). */
+  noBias?: boolean;
 }
 
 /**
@@ -97,6 +99,8 @@ export const RECURRENT_VARIANTS: RecurrentVariant[] = [
   { name: "one step", B: 1, T: 1, masked: false, back: false, align: false, init: true, acts: [3, 4] },
   { name: "one step, batch 3, masked, zero output", B: 3, T: 1, masked: true, back: false, align: false, init: true, acts: [1, 5], zero: true },
   { name: "one step, batch 5", B: 5, T: 1, masked: true, back: false, align: false, init: true, acts: [3, 4] },
+  { name: "one step, batch 2, no bias", B: 2, T: 1, masked: false, back: false, align: false, init: true, acts: [3, 4], noBias: true },
+  { name: "no bias", B: 2, T: 4, masked: false, back: false, align: false, init: false, acts: [3, 4], noBias: true },
 ];
 
 /** Gates per cell, in the packed layouts. */
@@ -115,7 +119,8 @@ export function recurrentCase(kind: RecurrentKind, u: number, v: RecurrentVarian
     x: rng.float32Array(B * T * inDim, unit),
     W: rng.float32Array(inDim * G * u, (r) => r.uniform(-2, 2) * scale),
     U: rng.float32Array(u * G * u, (r) => r.uniform(-2, 2) * scale),
-    bias: rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
+    bias: v.noBias ? new Float32Array((resetAfter ? 2 : 1) * G * u) : rng.float32Array((resetAfter ? 2 : 1) * G * u, (r) => r.nonZero(0.05, 0.5)),
+    noBias: v.noBias,
     // one step (T = 1): odd rows masked, so live and masked rows meet in one call
     mask: v.masked ? Uint8Array.from({ length: B * T }, (_, i) => ((T === 1 ? i % 2 === 1 : i % T === 0 || rng.next() < 0.3) ? 0 : 1)) : null,
     goBackwards: v.back,
@@ -140,7 +145,7 @@ export function runRecurrent(k: KernelInstance, cs: RecurrentCase, which: "seq" 
   const U8 = padTo8(u);
   const xp = zeros(k, B * T * G * U8);
   const q = zeros(k, B * T * (inDim + 3)); // the int8 GEMM's int16 rows and scales
-  const [x, bias] = [put(k, cs.x), put(k, packGateVector(cs.bias, G, u, 0))];
+  const [x, bias] = [put(k, cs.x), cs.noBias ? 0 : put(k, packGateVector(cs.bias, G, u, 0))];
   const h = zeros(k, B * U8);
   const c = zeros(k, B * U8);
   for (let b = 0; b < B; b++) {
@@ -155,7 +160,7 @@ export function runRecurrent(k: KernelInstance, cs: RecurrentCase, which: "seq" 
   if (cell === "lstm") {
     k.exports.lstmSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
   } else if (cell === "gru") {
-    const bRec = resetAfter ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
+    const bRec = resetAfter && !cs.noBias ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
     k.exports.gruSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
   } else {
     k.exports.simpleRnnSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, h, scratch, mask, seq, flags, cs.act);

@@ -66,6 +66,8 @@ export interface RecurrentCase {
   W: Float32Array; // [in, G*u]
   U: Float32Array; // [u, G*u]
   bias: Float32Array; // [G*u] or [2*G*u] for GRU reset_after
+  /** use_bias=False: bias is zeros and the kernels get no bias pointer. */
+  noBias?: boolean;
   resetAfter: boolean;
   mask: Uint8Array | null; // [B,T]
   goBackwards: boolean;
