@@ -8,8 +8,8 @@
 
 import { fmadd, fmaddScalar } from "./simd";
 
-/** Staging for partial last panels (up to two panels: f32_dot_2panels writes 16 floats). */
-const partial = memory.data(64, 16);
+/** Staging for a partial last panel (storePanel). */
+const partial = memory.data(32, 16);
 
 // @ts-ignore: decorator
 @inline export function storePanel(dst: usize, a0: v128, a1: v128, nValid: i32): void {
@@ -90,9 +90,70 @@ export function f32_dot_panel(acc: usize, w: usize, x: usize, K: i32, out: usize
 }
 
 /**
+ * f32_dot_2panels for three panels (24 columns), one k per iteration: 6 accumulators, 6 weight
+ * loads, 1 splat (13 vector registers). Six independent sums instead of four: a fused
+ * multiply-add has a longer latency than an add (5 cycles against 3 on AMD Zen), so with four
+ * chains the relaxed build's FMA units waited and its two-panel passes ran 20-25% slower than
+ * the baseline build; the baseline build gains 3-9% too (docs/kernels.md). acc may be 0.
+ */
+export function f32_dot_3panels(acc: usize, w0: usize, w1: usize, w2: usize, x: usize, K: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
+  if (acc != 0) {
+    a0 = v128.load(acc); a1 = v128.load(acc, 16); a2 = v128.load(acc, 32);
+    a3 = v128.load(acc, 48); a4 = v128.load(acc, 64); a5 = v128.load(acc, 80);
+  }
+  let wa = w0;
+  let wb = w1;
+  let wc = w2;
+  let xr = x;
+  const xEnd = x + (<usize>K << 2);
+  while (xr < xEnd) {
+    const xk = v128.load32_splat(xr);
+    a0 = fmadd(xk, v128.load(wa), a0); a1 = fmadd(xk, v128.load(wa, 16), a1);
+    a2 = fmadd(xk, v128.load(wb), a2); a3 = fmadd(xk, v128.load(wb, 16), a3);
+    a4 = fmadd(xk, v128.load(wc), a4); a5 = fmadd(xk, v128.load(wc, 16), a5);
+    xr += 4;
+    wa += 32;
+    wb += 32;
+    wc += 32;
+  }
+  v128.store(out, a0); v128.store(out, a1, 16); v128.store(out, a2, 32);
+  v128.store(out, a3, 48); v128.store(out, a4, 64); v128.store(out, a5, 80);
+}
+
+/**
+ * out[0 .. 8·panels) = (acc ? acc[..] : 0) + x · (panels consecutive panels, panelBytes apart):
+ * a run of three-panel passes, then two or one, each column summed k ascending as in every
+ * other f32 product, so the pass shape never changes a result. acc and out are [panel][8]
+ * rows and may be the same buffer. Every per-row recurrence and the GEMM's leftover rows run
+ * on it (a row's gates are consecutive panels: weights in [tile][gate] order).
+ */
+export function f32_dot_panels(acc: usize, w: usize, panelBytes: usize, x: usize, K: i32, out: usize, panels: i32): void {
+  let p = 0;
+  for (; p + 3 <= panels; p += 3) {
+    const wp = w + <usize>p * panelBytes;
+    f32_dot_3panels(acc != 0 ? acc + (<usize>p << 5) : 0, wp, wp + panelBytes, wp + 2 * panelBytes, x, K, out + (<usize>p << 5));
+  }
+  if (p + 2 <= panels) {
+    const wp = w + <usize>p * panelBytes;
+    f32_dot_2panels(acc != 0 ? acc + (<usize>p << 5) : 0, wp, wp + panelBytes, x, K, out + (<usize>p << 5));
+    p += 2;
+  }
+  if (p < panels) {
+    const o = out + (<usize>p << 5);
+    if (acc != 0) f32_dot_panel(acc + (<usize>p << 5), w + <usize>p * panelBytes, x, K, o);
+    else {
+      v128.store(o, f32x4.splat(0));
+      v128.store(o, f32x4.splat(0), 16);
+      f32_dot_panel(o, w + <usize>p * panelBytes, x, K, o);
+    }
+  }
+}
+
+/**
  * out[m, 0..N) = x[m, 0..K) · W + bias, for m < M.
  * Register blocking: 4 rows x 8 columns (8 accumulators) for row blocks; rows left over
- * run 1 row x 16 columns (f32_dot_2panels), then a last odd panel 1 x 8.
+ * run as one row of panel passes (f32_dot_panels), a partial last panel 1 x 8.
  */
 export function f32_gemm(
   M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32,
@@ -104,23 +165,16 @@ export function f32_gemm(
   const fullRows = M & ~3;
   // 4 x 8 blocks
   f32_gemm_tiles(fullRows, panels, K, x, xStride, w, bias, out, outStride, N);
-  // leftover rows: 1 x 16 (two panels per pass), then 1 x 8
+  // leftover rows: one row of panel passes (f32_dot_panels), a partial last panel 1 x 8
+  const fullPanels = N >> 3;
   for (let m = fullRows; m < M; m++) {
     const xr0 = x + <usize>m * xs;
     const orow = out + <usize>m * os;
-    let p = 0;
-    for (; p + 2 <= panels; p += 2) {
-      const base = <usize>p << 5;
-      const nValid = N - (p << 3);
-      const w0 = w + <usize>p * panelBytes;
-      f32_dot_2panels(bias != 0 ? bias + base : 0, w0, w0 + panelBytes, xr0, K, nValid >= 16 ? orow + base : partial);
-      if (nValid < 16) memory.copy(orow + base, partial, <usize>nValid << 2);
-    }
-    // a last odd panel: the tile kernel's 1 x 8 path
-    if (p < panels) {
-      const base = <usize>p << 5;
-      f32_gemm_tiles(1, panels - p, K, xr0, xStride, w + <usize>p * panelBytes,
-        bias != 0 ? bias + base : 0, orow + base, outStride, N - (p << 3));
+    f32_dot_panels(bias, w, panelBytes, xr0, K, orow, fullPanels);
+    if (fullPanels < panels) {
+      const base = <usize>fullPanels << 5;
+      f32_gemm_tiles(1, 1, K, xr0, xStride, w + <usize>fullPanels * panelBytes,
+        bias != 0 ? bias + base : 0, orow + base, outStride, N - (fullPanels << 3));
     }
   }
 }

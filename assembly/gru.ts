@@ -4,7 +4,7 @@
 // reset_after = true (Keras 2+/TF2 default, bias [2, 3u]):
 //   rec = h·U + b_rec;  z = ra(xz + rec_z);  r = ra(xr + rec_r);  hh = act(xh + r*rec_h)
 //   Recurrent weights: panels in [tile][z,r,h] order, [tile][gate][k < units][8] (bundle format
-//   2): per tile, z and r in one pass of two panels, the recurrent part of h in another.
+//   2): a row's three gates for every tile are one run of panel passes (f32_dot_panels).
 // reset_after = false (Keras 1/2 "v1", tfjs; bias [3u]):
 //   z = ra(xz + h·Uz);  r = ra(xr + h·Ur);  hh = act(xh + (r*h)·Uh)
 //   r*h is needed for every unit before any hh, so two passes: weights are z, r panels
@@ -13,8 +13,8 @@
 
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
-import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
-import { f32_dot_2panels, f32_dot_panel } from "./gemm";
+import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT, storeRowOutput } from "./lstm";
+import { f32_dot_2panels, f32_dot_panels } from "./gemm";
 import { BATCH_MIN, gruBatched } from "./batch";
 
 // @ts-ignore: decorator
@@ -60,11 +60,14 @@ export function f32_gru_sequence(
       if (live) {
         const xr = xp + (bt + <usize>tIn) * xpRow;
         if (resetAfter != 0) {
+          // the row's gates [tile][z,r,q][8] (q: the recurrent part of h) over hTmp, zBuf and
+          // rhBuf, which this variant does not use otherwise: z, r start from xp + b_rec, q
+          // from b_rec; then h·U as one run of panel passes over the row (gemm.ts), and h is
+          // updated in place once every product has read it
+          const row = scratch;
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            // z, r start from xp + b_rec, q (the recurrent part of h) from b_rec; then h·U over
-            // the tile's panels in two passes that fit the registers (gemm.ts): z, r and q
-            const wt = wRec + <usize>tile * 3 * panelBytes;
+            const gt = row + <usize>tile * 96;
             let z0 = v128.load(xt), z1 = v128.load(xt, 16), r0 = v128.load(xt, 32), r1 = v128.load(xt, 48);
             let q0 = f32x4.splat(0), q1 = q0;
             if (bRec != 0) {
@@ -73,20 +76,22 @@ export function f32_gru_sequence(
               r0 = f32x4.add(r0, v128.load(bt2, 32)); r1 = f32x4.add(r1, v128.load(bt2, 48));
               q0 = v128.load(bt2, 64); q1 = v128.load(bt2, 80);
             }
-            v128.store(gates, z0); v128.store(gates, z1, 16); v128.store(gates, r0, 32); v128.store(gates, r1, 48);
-            v128.store(gates, q0, 96); v128.store(gates, q1, 112);
-            f32_dot_2panels(gates, wt, wt + panelBytes, hb, u, gates);
-            f32_dot_panel(gates + 96, wt + 2 * panelBytes, hb, u, gates + 96);
-            q0 = v128.load(gates, 96); q1 = v128.load(gates, 112);
-            activateBuffer(recAct, gates, 16);
+            v128.store(gt, z0); v128.store(gt, z1, 16); v128.store(gt, r0, 32); v128.store(gt, r1, 48);
+            v128.store(gt, q0, 64); v128.store(gt, q1, 80);
+          }
+          f32_dot_panels(row, wRec, panelBytes, hb, u, row, tiles * 3);
+          for (let tile = 0; tile < tiles; tile++) {
+            const xt = xr + <usize>tile * 96;
+            const gt = row + <usize>tile * 96;
+            const q0 = v128.load(gt, 64), q1 = v128.load(gt, 80);
+            activateBuffer(recAct, gt, 16);
             // hh = act(xh + r * q)
-            v128.store(gates, fmadd(v128.load(gates, 32), q0, v128.load(xt, 64)), 64);
-            v128.store(gates, fmadd(v128.load(gates, 48), q1, v128.load(xt, 80)), 80);
-            activateBuffer(act, gates + 64, 8);
+            v128.store(gt, fmadd(v128.load(gt, 32), q0, v128.load(xt, 64)), 64);
+            v128.store(gt, fmadd(v128.load(gt, 48), q1, v128.load(xt, 80)), 80);
+            activateBuffer(act, gt + 64, 8);
             const hp = hb + (<usize>tile << 5);
-            const ht = hTmp + (<usize>tile << 5);
-            v128.store(ht, blend(v128.load(gates), v128.load(hp), v128.load(gates, 64)));
-            v128.store(ht, blend(v128.load(gates, 16), v128.load(hp, 16), v128.load(gates, 80)), 16);
+            v128.store(hp, blend(v128.load(gt), v128.load(hp), v128.load(gt, 64)));
+            v128.store(hp, blend(v128.load(gt, 16), v128.load(hp, 16), v128.load(gt, 80)), 16);
           }
         } else {
           // pass 1: z and r*h for all units
@@ -101,23 +106,23 @@ export function f32_gru_sequence(
             v128.store(rhBuf + off, f32x4.mul(v128.load(gates, 32), v128.load(hb + off)));
             v128.store(rhBuf + off, f32x4.mul(v128.load(gates, 48), v128.load(hb + off, 16)), 16);
           }
-          // pass 2: hh = act(xh + (r*h)·Uh)
+          // pass 2: hh = act(xh + (r*h)·Uh), the h panels as one run (xh gathered into hTmp)
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            f32_dot_panel(xt + 64, hBlock + <usize>tile * panelBytes, rhBuf, u, gates);
-            activateBuffer(act, gates, 8);
             const off = <usize>tile << 5;
-            v128.store(hTmp + off, blend(v128.load(zBuf + off), v128.load(hb + off), v128.load(gates)));
-            v128.store(hTmp + off, blend(v128.load(zBuf + off, 16), v128.load(hb + off, 16), v128.load(gates, 16)), 16);
+            v128.store(hTmp + off, v128.load(xt, 64));
+            v128.store(hTmp + off, v128.load(xt, 80), 16);
+          }
+          f32_dot_panels(hTmp, hBlock, panelBytes, rhBuf, u, hTmp, tiles);
+          activateBuffer(act, hTmp, U8);
+          for (let tile = 0; tile < tiles; tile++) {
+            const off = <usize>tile << 5;
+            v128.store(hb + off, blend(v128.load(zBuf + off), v128.load(hb + off), v128.load(hTmp + off)));
+            v128.store(hb + off, blend(v128.load(zBuf + off, 16), v128.load(hb + off, 16), v128.load(hTmp + off, 16)), 16);
           }
         }
-        memory.copy(hb, hTmp, rowBytes);
       }
-      if (out != 0) {
-        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
-        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
-        else memory.copy(o, hb, <usize>u << 2);
-      }
+      if (out != 0) storeRowOutput(out + (bt + <usize>tOut) * (<usize>u << 2), hb, u, live, zeroMasked);
     }
   }
 }
@@ -217,11 +222,7 @@ export function f32_gru_sequence_scalar(
         }
         memory.copy(hb, hTmp, rowBytes);
       }
-      if (out != 0) {
-        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
-        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
-        else memory.copy(o, hb, <usize>u << 2);
-      }
+      if (out != 0) storeRowOutput(out + (bt + <usize>tOut) * (<usize>u << 2), hb, u, live, zeroMasked);
     }
   }
 }

@@ -2,17 +2,18 @@
 //
 // The input projection x·W + b for every timestep is one f32_gemm before this loop (index.ts;
 // xp rows: [tile][i,f,c,o][8 units], i.e. the panel order of the packed W). The loop then
-// only adds h·U. One step of a few rows (f32_lstm_step) sums bias + x·W + h·U per panel pair
-// directly, in the same order, without xp. Recurrent weights are panels in [tile][gate] order, [tile][i,f,c,o][k][8]
-// (docs/kernels.md): each tile's four gates are summed in two passes of two contiguous panels
-// into a row of gates (8 KB at 512 units, in L1), then every tile's c and h are updated.
+// only adds h·U. One step of a few rows (f32_lstm_step) sums bias + x·W + h·U directly, in
+// the same order, without xp. Recurrent weights are panels in [tile][gate] order,
+// [tile][i,f,c,o][k][8] (docs/kernels.md), so a row's gates are one run of panel passes
+// (f32_dot_panels) into a row of gates (8 KB at 512 units, in L1); then every tile's c and h
+// are updated.
 //
 // Keras LSTM: i = ra(.), f = ra(.), g = act(.), o = ra(.); c' = f*c + i*g; h' = o*act(c').
 // Masked steps (mask byte 0) keep h and c; the sequence output repeats the previous h
 // (tfjs rnn(): output = mask ? h' : h_prev).
 
 import { fmadd, fmaddScalar } from "./simd";
-import { f32_dot_2panels } from "./gemm";
+import { f32_dot_panels } from "./gemm";
 import { activateBuffer, activateBufferScalar, ACT_HARD_SIGMOID, ACT_SIGMOID, ACT_TANH, hardSigmoidV, sigmoidV, tanhV } from "./math";
 import { BATCH_MIN, lstmBatched } from "./batch";
 
@@ -24,6 +25,13 @@ export const RNN_ZERO_MASKED_OUTPUT: i32 = 4;
 // @ts-ignore: decorator
 @inline export function padUnits(u: i32): i32 {
   return (u + 7) & ~7;
+}
+
+/** One row's output for a step: its h, or zeros for a masked step under RNN_ZERO_MASKED_OUTPUT. */
+// @ts-ignore: decorator
+@inline export function storeRowOutput(o: usize, hb: usize, u: i32, live: bool, zeroMasked: bool): void {
+  if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
+  else memory.copy(o, hb, <usize>u << 2);
 }
 
 /**
@@ -48,7 +56,6 @@ export function f32_lstm_sequence(
   const tiles = U8 >> 3;
   const rowBytes = <usize>U8 << 2;
   const xpRow = <usize>(U8 << 2) << 2;
-  const tileWBytes = <usize>u << 7;
   const panelBytes = <usize>u << 5;
   const gates = scratch; // [tile][i,f,c,o][8]: 4*U8 floats
   const back = (flags & RNN_GO_BACKWARDS) != 0;
@@ -64,32 +71,22 @@ export function f32_lstm_sequence(
       if (live) {
         const cb = c + <usize>b * rowBytes;
         const xr = xp + (bt + <usize>tIn) * xpRow;
-        // every tile's gates first (i, f then c, o: two passes over two panels each, gemm.ts),
-        // then the updates: they are chains of ~100 cycles per tile that overlap each other
-        // when nothing else is in flight, and h can be updated in place once it is read
-        for (let tile = 0; tile < tiles; tile++) {
-          const xt = xr + (<usize>tile << 7);
-          const wt = wRec + <usize>tile * tileWBytes;
-          const gt = gates + (<usize>tile << 7);
-          f32_dot_2panels(xt, wt, wt + panelBytes, hb, u, gt);
-          f32_dot_2panels(xt + 64, wt + 2 * panelBytes, wt + 3 * panelBytes, hb, u, gt + 64);
-        }
+        // every tile's gates first (one run of panel passes over the row, gemm.ts), then the
+        // updates: they are chains of ~100 cycles per tile that overlap each other when
+        // nothing else is in flight, and h can be updated in place once it is read
+        f32_dot_panels(xr, wRec, panelBytes, hb, u, gates, tiles << 2);
         for (let tile = 0; tile < tiles; tile++) {
           lstmTileUpdate(gates + (<usize>tile << 7), cb + (<usize>tile << 5), hb + (<usize>tile << 5), act, recAct);
         }
       }
-      if (out != 0) {
-        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
-        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
-        else memory.copy(o, hb, <usize>u << 2);
-      }
+      if (out != 0) storeRowOutput(out + (bt + <usize>tOut) * (<usize>u << 2), hb, u, live, zeroMasked);
     }
   }
 }
 
 /**
  * One timestep (T = 1) for B < BATCH_MIN rows, f32 weights, with the input projection fused
- * in: each row's gates are bias + x·W + h·U, two passes per pair of panels (gemm.ts), summed
+ * in: each row's gates are bias + x·W + h·U, two runs of panel passes (gemm.ts), summed
  * in the order the GEMM-then-recurrence path uses (bias, x by ascending k, then h by ascending
  * k), so the two paths, and the scalar twin, agree bit for bit. A streaming step saves the xp
  * round trip and the GEMM's dispatch (~8% of a 64→64 step). x: [B][K]; W: the input kernel's
@@ -110,21 +107,14 @@ export function f32_lstm_step(
     const live = mask == 0 || load<u8>(mask + <usize>b) != 0;
     if (live) {
       const xb = x + <usize>b * (<usize>K << 2);
-      for (let p = 0; p < tiles << 2; p += 2) {
-        const g = gates + (<usize>p << 5);
-        f32_dot_2panels(bias != 0 ? bias + (<usize>p << 5) : 0, W + <usize>p * inPanel, W + <usize>(p + 1) * inPanel, xb, K, g);
-        f32_dot_2panels(g, wRec + <usize>p * recPanel, wRec + <usize>(p + 1) * recPanel, hb, u, g);
-      }
+      f32_dot_panels(bias, W, inPanel, xb, K, gates, tiles << 2);
+      f32_dot_panels(gates, wRec, recPanel, hb, u, gates, tiles << 2);
       const cb = c + <usize>b * rowBytes;
       for (let tile = 0; tile < tiles; tile++) {
         lstmTileUpdate(gates + (<usize>tile << 7), cb + (<usize>tile << 5), hb + (<usize>tile << 5), act, recAct);
       }
     }
-    if (out != 0) {
-      const o = out + <usize>b * (<usize>u << 2);
-      if (!live && (flags & RNN_ZERO_MASKED_OUTPUT) != 0) memory.fill(o, 0, <usize>u << 2);
-      else memory.copy(o, hb, <usize>u << 2);
-    }
+    if (out != 0) storeRowOutput(out + <usize>b * (<usize>u << 2), hb, u, live, (flags & RNN_ZERO_MASKED_OUTPUT) != 0);
   }
 }
 
@@ -224,11 +214,7 @@ export function f32_lstm_sequence_scalar(
         }
         memory.copy(hb, hTmp, rowBytes);
       }
-      if (out != 0) {
-        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
-        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
-        else memory.copy(o, hb, <usize>u << 2);
-      }
+      if (out != 0) storeRowOutput(out + (bt + <usize>tOut) * (<usize>u << 2), hb, u, live, zeroMasked);
     }
   }
 }

@@ -2,9 +2,9 @@
 // order of W); recurrent weights [tile][k < units][8]. Masking and flags as in lstm.ts.
 
 import { fmaddScalar } from "./simd";
-import { f32_dot_panel } from "./gemm";
+import { f32_dot_panels } from "./gemm";
 import { activateBuffer, activateBufferScalar } from "./math";
-import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT } from "./lstm";
+import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT, storeRowOutput } from "./lstm";
 import { BATCH_MIN, rnnBatched } from "./batch";
 
 /** State h: [B][U8]; scratch: U8 floats. */
@@ -20,7 +20,7 @@ export function f32_simple_rnn_sequence(
   const U8 = padUnits(u);
   const tiles = U8 >> 3;
   const rowBytes = <usize>U8 << 2;
-  const tileWBytes = <usize>u << 5;
+  const panelBytes = <usize>u << 5;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
   const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
@@ -33,18 +33,11 @@ export function f32_simple_rnn_sequence(
       const live = mask == 0 || load<u8>(mask + bt + <usize>tIn) != 0;
       if (live) {
         const xr = xp + (bt + <usize>tIn) * rowBytes;
-        for (let tile = 0; tile < tiles; tile++) {
-          const off = <usize>tile << 5;
-          f32_dot_panel(xr + off, wRec + <usize>tile * tileWBytes, hb, u, scratch + off);
-        }
+        f32_dot_panels(xr, wRec, panelBytes, hb, u, scratch, tiles);
         activateBuffer(act, scratch, U8);
         memory.copy(hb, scratch, rowBytes);
       }
-      if (out != 0) {
-        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
-        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
-        else memory.copy(o, hb, <usize>u << 2);
-      }
+      if (out != 0) storeRowOutput(out + (bt + <usize>tOut) * (<usize>u << 2), hb, u, live, zeroMasked);
     }
   }
 }
@@ -87,11 +80,7 @@ export function f32_simple_rnn_sequence_scalar(
         activateBufferScalar(act, scratch, U8);
         memory.copy(hb, scratch, rowBytes);
       }
-      if (out != 0) {
-        const o = out + (bt + <usize>tOut) * (<usize>u << 2);
-        if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
-        else memory.copy(o, hb, <usize>u << 2);
-      }
+      if (out != 0) storeRowOutput(out + (bt + <usize>tOut) * (<usize>u << 2), hb, u, live, zeroMasked);
     }
   }
 }
