@@ -14,7 +14,7 @@
 import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
 import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT, storeRowOutput } from "./lstm";
-import { f32_dot_2panels, f32_dot_panels } from "./gemm";
+import { f32_dot_panels } from "./gemm";
 import { BATCH_MIN, gruBatched } from "./batch";
 
 // @ts-ignore: decorator
@@ -24,7 +24,8 @@ import { BATCH_MIN, gruBatched } from "./batch";
 }
 
 /**
- * State h: [B][U8]. scratch: 3*U8 + 32 floats. bRec: recurrent bias [tile][z,r,h][8]
+ * State h: [B][U8]. scratch: 4*U8 floats (one row at a time; the batched path, B >= BATCH_MIN,
+ * takes its part after 3*U8 + 32, as LSTM's). bRec: recurrent bias [tile][z,r,h][8]
  * (reset_after only; 0 = none). out (optional): [B][T][u]. flags as in lstm.ts.
  */
 export function f32_gru_sequence(
@@ -40,10 +41,10 @@ export function f32_gru_sequence(
   const tiles = U8 >> 3;
   const rowBytes = <usize>U8 << 2;
   const xpRow = <usize>(U8 * 3) << 2;
-  const hTmp = scratch;
-  const zBuf = scratch + rowBytes;
-  const rhBuf = zBuf + rowBytes;
-  const gates = rhBuf + rowBytes;
+  // reset_after=false: zr [tile][z,r][8] (2·U8 floats), rhBuf and hAcc (U8 each)
+  const zr = scratch;
+  const rhBuf = scratch + 2 * rowBytes;
+  const hAcc = rhBuf + rowBytes;
   const back = (flags & RNN_GO_BACKWARDS) != 0;
   const align = (flags & RNN_ALIGN_OUTPUT) != 0;
   const zeroMasked = (flags & RNN_ZERO_MASKED_OUTPUT) != 0;
@@ -60,10 +61,9 @@ export function f32_gru_sequence(
       if (live) {
         const xr = xp + (bt + <usize>tIn) * xpRow;
         if (resetAfter != 0) {
-          // the row's gates [tile][z,r,q][8] (q: the recurrent part of h) over hTmp, zBuf and
-          // rhBuf, which this variant does not use otherwise: z, r start from xp + b_rec, q
-          // from b_rec; then h·U as one run of panel passes over the row (gemm.ts), and h is
-          // updated in place once every product has read it
+          // the row's gates [tile][z,r,q][8] (q: the recurrent part of h; 3·U8 floats): z, r
+          // start from xp + b_rec, q from b_rec; then h·U as one run of panel passes over the
+          // row (gemm.ts), and h is updated in place once every product has read it
           const row = scratch;
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
@@ -94,31 +94,32 @@ export function f32_gru_sequence(
             v128.store(hp, blend(v128.load(gt, 16), v128.load(hp, 16), v128.load(gt, 80)), 16);
           }
         } else {
-          // pass 1: z and r*h for all units
+          // pass 1: z and r for every unit as one run of panel passes from xp's z, r parts
+          // (gathered into zr, [tile][z,r][8]), then r*h; pass 2: hh = act(xh + (r*h)·Uh), the
+          // h panels as one run from xp's h part (gathered into hAcc); then h in place
           for (let tile = 0; tile < tiles; tile++) {
             const xt = xr + <usize>tile * 96;
-            const wzr = wRec + <usize>tile * zrBytes;
-            f32_dot_2panels(xt, wzr, wzr + panelBytes, hb, u, gates);
-            activateBuffer(recAct, gates, 16);
-            const off = <usize>tile << 5;
-            v128.store(zBuf + off, v128.load(gates));
-            v128.store(zBuf + off, v128.load(gates, 16), 16);
-            v128.store(rhBuf + off, f32x4.mul(v128.load(gates, 32), v128.load(hb + off)));
-            v128.store(rhBuf + off, f32x4.mul(v128.load(gates, 48), v128.load(hb + off, 16)), 16);
+            const zt = zr + (<usize>tile << 6);
+            v128.store(zt, v128.load(xt)); v128.store(zt, v128.load(xt, 16), 16);
+            v128.store(zt, v128.load(xt, 32), 32); v128.store(zt, v128.load(xt, 48), 48);
+            v128.store(hAcc + (<usize>tile << 5), v128.load(xt, 64));
+            v128.store(hAcc + (<usize>tile << 5), v128.load(xt, 80), 16);
           }
-          // pass 2: hh = act(xh + (r*h)·Uh), the h panels as one run (xh gathered into hTmp)
-          for (let tile = 0; tile < tiles; tile++) {
-            const xt = xr + <usize>tile * 96;
-            const off = <usize>tile << 5;
-            v128.store(hTmp + off, v128.load(xt, 64));
-            v128.store(hTmp + off, v128.load(xt, 80), 16);
-          }
-          f32_dot_panels(hTmp, hBlock, panelBytes, rhBuf, u, hTmp, tiles);
-          activateBuffer(act, hTmp, U8);
+          f32_dot_panels(zr, wRec, panelBytes, hb, u, zr, tiles << 1);
+          activateBuffer(recAct, zr, U8 << 1);
           for (let tile = 0; tile < tiles; tile++) {
             const off = <usize>tile << 5;
-            v128.store(hb + off, blend(v128.load(zBuf + off), v128.load(hb + off), v128.load(hTmp + off)));
-            v128.store(hb + off, blend(v128.load(zBuf + off, 16), v128.load(hb + off, 16), v128.load(hTmp + off, 16)), 16);
+            const zt = zr + (<usize>tile << 6);
+            v128.store(rhBuf + off, f32x4.mul(v128.load(zt, 32), v128.load(hb + off)));
+            v128.store(rhBuf + off, f32x4.mul(v128.load(zt, 48), v128.load(hb + off, 16)), 16);
+          }
+          f32_dot_panels(hAcc, hBlock, panelBytes, rhBuf, u, hAcc, tiles);
+          activateBuffer(act, hAcc, U8);
+          for (let tile = 0; tile < tiles; tile++) {
+            const off = <usize>tile << 5;
+            const zt = zr + (<usize>tile << 6);
+            v128.store(hb + off, blend(v128.load(zt), v128.load(hb + off), v128.load(hAcc + off)));
+            v128.store(hb + off, blend(v128.load(zt, 16), v128.load(hb + off, 16), v128.load(hAcc + off, 16)), 16);
           }
         }
       }
