@@ -615,6 +615,9 @@ async function main(): Promise<void> {
     }
   }
 
+  // an engine's label can name what it chose at load (rnn-wasm: its SIMD build)
+  for (const e of engines) e.label = live.get(e.id)?.label ?? e.label;
+  if (s.relaxedFlag) notes.push("Run with --experimental-wasm-relaxed-simd (--relaxed-flag): rnn-wasm loads its relaxed-SIMD build, as it does by default in Chromium, Deno and workerd; the peers' wasm files validate without relaxed SIMD: they use none of it.");
   for (const e of live.values()) await e.dispose();
   // The children's model files (up to ~100 MB) are rebuilt by every run.
   rmSync(modelFilesRoot, { recursive: true, force: true });

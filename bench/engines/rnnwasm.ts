@@ -114,7 +114,7 @@ export async function createRnnWasmEngine(root: string, from: RnnWasmFrom = "aut
         source = model.main.bundleInt8 ?? (await (await import("../../src/export.ts")).exportBundle({ modelJson, weights: weights.slice(0) }, { dtype: "int8" }));
       }
       const m = await mod.loadModel(source);
-      if (m.simd && !engine.label.includes("SIMD")) engine.label = engine.label.replace(")", `, ${m.simd} SIMD build)`);
+      if (m.simd && !engine.label.includes("SIMD")) engine.label = engine.label.replace(")", `, ${m.simd} SIMD)`);
       let sessionBytes: number | undefined;
       let sessionHow = "";
       return {
