@@ -152,8 +152,9 @@ export function f32_dot_panels(acc: usize, w: usize, panelBytes: usize, x: usize
 
 /**
  * out[m, 0..N) = x[m, 0..K) · W + bias, for m < M.
- * Register blocking: 4 rows x 8 columns (8 accumulators) for row blocks; rows left over
- * run as one row of panel passes (f32_dot_panels), a partial last panel 1 x 8.
+ * Register blocking: 4 rows x 8 columns (8 accumulators) for row blocks; 3 or 2 rows left
+ * over as one block (f32_gemm_tiles), a single row left as panel passes (f32_dot_panels), its
+ * partial last panel 1 x 8.
  */
 export function f32_gemm(
   M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32,
@@ -163,9 +164,14 @@ export function f32_gemm(
   const os = <usize>outStride << 2;
   const panelBytes = <usize>K << 5;
   const fullRows = M & ~3;
-  // 4 x 8 blocks
+  // 4 x 8 blocks, and 3 or 2 rows left as a block of their own in the same panel-by-panel
+  // pass (a weight matrix larger than the cache streams once, not once more per leftover row)
+  if (M - fullRows != 1) {
+    f32_gemm_tiles(M, panels, K, x, xStride, w, bias, out, outStride, N);
+    return;
+  }
   f32_gemm_tiles(fullRows, panels, K, x, xStride, w, bias, out, outStride, N);
-  // leftover rows: one row of panel passes (f32_dot_panels), a partial last panel 1 x 8
+  // one row left: panel passes (f32_dot_panels), a partial last panel 1 x 8
   const fullPanels = N >> 3;
   for (let m = fullRows; m < M; m++) {
     const xr0 = x + <usize>m * xs;
@@ -191,8 +197,9 @@ export function f32_gemm_scalar(
  * M rows (x row stride xStride floats, out row stride outStride floats); only the first N
  * columns are written (a partial last panel). Panels are back to back, K * 32 bytes each
  * (recurrent kernels too: panels in [tile][gate] order). 4 rows x 8 columns per block (8
- * accumulators, 2 weight loads and 4 splats per k); leftover rows 1 x 8. Its own function (not
- * inside f32_gemm) so the batched recurrences call it per step.
+ * accumulators, 2 weight loads and 4 splats per k); 3 or 2 rows left over as one block, a
+ * single row 1 x 8. Its own function (not inside f32_gemm) so the batched recurrences call it
+ * per step.
  */
 export function f32_gemm_tiles(
   M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
@@ -235,6 +242,48 @@ export function f32_gemm_tiles(
       storePanel(o + os, a10, a11, nValid);
       storePanel(o + os * 2, a20, a21, nValid);
       storePanel(o + os * 3, a30, a31, nValid);
+    }
+    // 3 or 2 rows left share the panel's pass: a weight matrix larger than the cache then
+    // streams once per 4 rows and once more, not once per leftover row
+    if (M - m == 3) {
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
+      let r0 = x + <usize>m * xs;
+      let r1 = r0 + xs, r2 = r1 + xs;
+      const rEnd = r0 + (<usize>K << 2);
+      let wk = wp;
+      while (r0 < rEnd) {
+        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1), x2 = v128.load32_splat(r2);
+        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
+        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
+        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
+        r0 += 4; r1 += 4; r2 += 4;
+        wk += 32;
+      }
+      const o = out + <usize>m * os + col;
+      storePanel(o, a00, a01, nValid);
+      storePanel(o + os, a10, a11, nValid);
+      storePanel(o + os * 2, a20, a21, nValid);
+      continue;
+    }
+    if (M - m == 2) {
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+      let r0 = x + <usize>m * xs;
+      let r1 = r0 + xs;
+      const rEnd = r0 + (<usize>K << 2);
+      let wk = wp;
+      while (r0 < rEnd) {
+        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1);
+        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
+        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
+        r0 += 4; r1 += 4;
+        wk += 32;
+      }
+      const o = out + <usize>m * os + col;
+      storePanel(o, a00, a01, nValid);
+      storePanel(o + os, a10, a11, nValid);
+      continue;
     }
     for (; m < M; m++) {
       let a0 = b0, a1 = b1;

@@ -95,6 +95,8 @@ export const RECURRENT_VARIANTS: RecurrentVariant[] = [
   { name: "batch 4", B: 4, T: 3, masked: false, back: false, align: false, init: true, acts: [3, 4] },
   { name: "batch 5 masked", B: 5, T: 4, masked: true, back: true, align: true, init: true, acts: [3, 5], zero: true },
   { name: "batch 9 (leftover rows)", B: 9, T: 3, masked: true, back: false, align: false, init: false, acts: [1, 6] },
+  { name: "batch 6 (two rows left over: a 2-row block)", B: 6, T: 2, masked: false, back: false, align: false, init: true, acts: [3, 4] },
+  { name: "batch 7 masked (three rows left over: a 3-row block)", B: 7, T: 3, masked: true, back: true, align: false, init: false, acts: [3, 4] },
   // one step (a streaming session's call): the LSTM's fused projection path for B < 4
   { name: "one step", B: 1, T: 1, masked: false, back: false, align: false, init: true, acts: [3, 4] },
   { name: "one step, batch 3, masked, zero output", B: 3, T: 1, masked: true, back: false, align: false, init: true, acts: [1, 5], zero: true },

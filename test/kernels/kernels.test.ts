@@ -36,7 +36,7 @@ describe("builds", () => {
   });
 });
 
-describe("f32_gemm (panels of 8 columns, 4-row blocks, leftover rows in 3-, 2- and 1-panel passes, a partial panel 1 x 8)", () => {
+describe("f32_gemm (panels of 8 columns, 4-row blocks, 3 or 2 leftover rows as one block, one leftover row in 3-, 2- and 1-panel passes, a partial panel 1 x 8)", () => {
   const Ms = [1, 2, 3, 4, 5, 7, 8, 11];
   const Ns = [1, 7, 8, 9, 31, 32, 33, 67];
   const Ks = [1, 3, 8, 17, 64];
