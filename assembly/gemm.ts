@@ -243,48 +243,7 @@ export function f32_gemm_tiles(
       storePanel(o + os * 2, a20, a21, nValid);
       storePanel(o + os * 3, a30, a31, nValid);
     }
-    // 3 or 2 rows left share the panel's pass: a weight matrix larger than the cache then
-    // streams once per 4 rows and once more, not once per leftover row
-    if (M - m == 3) {
-      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
-      let r0 = x + <usize>m * xs;
-      let r1 = r0 + xs, r2 = r1 + xs;
-      const rEnd = r0 + (<usize>K << 2);
-      let wk = wp;
-      while (r0 < rEnd) {
-        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
-        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1), x2 = v128.load32_splat(r2);
-        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
-        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
-        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
-        r0 += 4; r1 += 4; r2 += 4;
-        wk += 32;
-      }
-      const o = out + <usize>m * os + col;
-      storePanel(o, a00, a01, nValid);
-      storePanel(o + os, a10, a11, nValid);
-      storePanel(o + os * 2, a20, a21, nValid);
-      continue;
-    }
-    if (M - m == 2) {
-      let a00 = b0, a01 = b1, a10 = b0, a11 = b1;
-      let r0 = x + <usize>m * xs;
-      let r1 = r0 + xs;
-      const rEnd = r0 + (<usize>K << 2);
-      let wk = wp;
-      while (r0 < rEnd) {
-        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
-        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1);
-        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
-        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
-        r0 += 4; r1 += 4;
-        wk += 32;
-      }
-      const o = out + <usize>m * os + col;
-      storePanel(o, a00, a01, nValid);
-      storePanel(o + os, a10, a11, nValid);
-      continue;
-    }
+    if (M - m >= 2) continue; // f32_gemm_rows below
     for (; m < M; m++) {
       let a0 = b0, a1 = b1;
       let xr = x + <usize>m * xs;
@@ -297,6 +256,67 @@ export function f32_gemm_tiles(
         wk += 32;
       }
       storePanel(out + <usize>m * os + col, a0, a1, nValid);
+    }
+  }
+  const left = M - full;
+  if (left >= 2) f32_gemm_rows(left, P, K, x + <usize>full * xs, xStride, w, bias, out + <usize>full * os, outStride, N);
+}
+
+/**
+ * f32_gemm_tiles for M = 2 or 3 rows: one block of M rows x 8 columns per panel (6 or 4
+ * accumulators), so the rows share each pass over the weights: a short sequence's projection
+ * (3 timesteps, a batch of 2) streams a weight matrix larger than the cache once, not once per
+ * row. Its own function: folded into f32_gemm_tiles it made that function's optimised compile
+ * on a cold start ~3x longer (V8 compiles a hot function in the background; the GEMM ran as
+ * baseline code until then).
+ */
+export function f32_gemm_rows(
+  M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
+  bias: usize, out: usize, outStride: i32, N: i32,
+): void {
+  const xs = <usize>xStride << 2;
+  const os = <usize>outStride << 2;
+  for (let p = 0; p < P; p++) {
+    const wp = w + <usize>p * (<usize>K << 5);
+    const col = <usize>p << 5;
+    const nValid = min(8, N - (p << 3));
+    let b0 = f32x4.splat(0), b1 = b0;
+    if (bias != 0) {
+      b0 = v128.load(bias + col);
+      b1 = v128.load(bias + col, 16);
+    }
+    const o = out + col;
+    let r0 = x;
+    let r1 = r0 + xs;
+    const rEnd = r0 + (<usize>K << 2);
+    let wk = wp;
+    if (M == 3) {
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1, a20 = b0, a21 = b1;
+      let r2 = r1 + xs;
+      while (r0 < rEnd) {
+        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1), x2 = v128.load32_splat(r2);
+        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
+        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
+        a20 = fmadd(x2, w0, a20); a21 = fmadd(x2, w1, a21);
+        r0 += 4; r1 += 4; r2 += 4;
+        wk += 32;
+      }
+      storePanel(o, a00, a01, nValid);
+      storePanel(o + os, a10, a11, nValid);
+      storePanel(o + os * 2, a20, a21, nValid);
+    } else {
+      let a00 = b0, a01 = b1, a10 = b0, a11 = b1;
+      while (r0 < rEnd) {
+        const w0 = v128.load(wk), w1 = v128.load(wk, 16);
+        const x0 = v128.load32_splat(r0), x1 = v128.load32_splat(r1);
+        a00 = fmadd(x0, w0, a00); a01 = fmadd(x0, w1, a01);
+        a10 = fmadd(x1, w0, a10); a11 = fmadd(x1, w1, a11);
+        r0 += 4; r1 += 4;
+        wk += 32;
+      }
+      storePanel(o, a00, a01, nValid);
+      storePanel(o + os, a10, a11, nValid);
     }
   }
 }
