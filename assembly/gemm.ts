@@ -25,8 +25,8 @@ const partial = memory.data(32, 16);
 
 /**
  * out[0..16) = (acc ? acc[0..16) : 0) + Σ_k x[k] · (w0[k][0..8) ‖ w1[k][0..8)): two panels
- * ([k][8], 32 bytes per k), k ascending (the scalar twins' order). f32_gemm's one-row path and
- * every per-row recurrence (their weights are panels in [tile][gate] order) run on it.
+ * ([k][8], 32 bytes per k), k ascending (the scalar twins' order): the two-panel remainder of
+ * a run of panel passes (f32_dot_panels), which mostly runs three panels per pass.
  * Two panels per pass: with two k per iteration that is 8 weight loads, 4 accumulators and 2
  * splats, which fit x64's 16 vector registers. TurboFan issues a loop's loads ahead of its
  * arithmetic, so four panels (16 loads + 8 accumulators) spilled to the stack every iteration;
@@ -153,7 +153,7 @@ export function f32_dot_panels(acc: usize, w: usize, panelBytes: usize, x: usize
 /**
  * out[m, 0..N) = x[m, 0..K) · W + bias, for m < M.
  * Register blocking: 4 rows x 8 columns (8 accumulators) for row blocks; 3 or 2 rows left
- * over as one block (f32_gemm_tiles), a single row left as panel passes (f32_dot_panels), its
+ * over as one block (f32_gemm_rows), a single row left as panel passes (f32_dot_panels), its
  * partial last panel 1 x 8.
  */
 export function f32_gemm(
