@@ -1,6 +1,7 @@
 // Batched recurrences: with several batch rows, each step's h·U is one register-blocked GEMM
 // over all rows (each weight read once per 4 rows instead of once per row), followed by an
-// elementwise epilogue per cell type. Used by the sequence kernels when B >= BATCH_MIN.
+// elementwise epilogue per cell type. Used by the LSTM and GRU kernels when batchedRows(B, u)
+// holds, by SimpleRNN when B >= BATCH_MIN, and by every int8 recurrence.
 //
 // Recurrent weights are panels in [tile][gate] order (docs/kernels.md), so the GEMM writes
 // rec[b][tile][gate][8], the order of the xp rows.
@@ -12,6 +13,19 @@ import { evenK, i8_matmul } from "./int8";
 import { lstmTileUpdate } from "./lstm";
 
 export const BATCH_MIN: i32 = 4;
+
+/**
+ * Whether an LSTM or GRU of B rows and u units takes the batched path. With enough units, 2 or
+ * 3 rows already gain from sharing each pass over the weights (f32_gemm_rows). Session steps,
+ * batched against per-row: 3 rows of LSTM 300->128 0.88x, GRU 256 2 rows 0.88x and 3 rows
+ * 0.94x (fresh processes alternated), LSTM 512 0.70-0.84x; at 64 units, and for 2 rows at 128,
+ * the per-row path was as fast or faster (2-row sequences of 64 units 1.09x when batched).
+ * Hence B·u >= 384 (docs/kernels.md).
+ */
+// @ts-ignore: decorator
+@inline export function batchedRows(B: i32, u: i32): bool {
+  return B >= BATCH_MIN || (B >= 2 && B * u >= 384);
+}
 
 /** The GEMM, dispatched to the SIMD kernel or its twin. */
 // @ts-ignore: decorator

@@ -15,7 +15,7 @@ import { fmadd, fmaddScalar } from "./simd";
 import { activateBuffer, activateBufferScalar } from "./math";
 import { padUnits, RNN_ALIGN_OUTPUT, RNN_GO_BACKWARDS, RNN_ZERO_MASKED_OUTPUT, storeRowOutput } from "./lstm";
 import { f32_dot_panels } from "./gemm";
-import { BATCH_MIN, gruBatched } from "./batch";
+import { batchedRows, gruBatched } from "./batch";
 
 // @ts-ignore: decorator
 @inline function blend(z: v128, hPrev: v128, hh: v128): v128 {
@@ -24,7 +24,7 @@ import { BATCH_MIN, gruBatched } from "./batch";
 }
 
 /**
- * State h: [B][U8]. scratch: 4*U8 floats (one row at a time; the batched path, B >= BATCH_MIN,
+ * State h: [B][U8]. scratch: 4*U8 floats (one row at a time; the batched path, batchedRows(B, u),
  * takes its part after 3*U8 + 32, as LSTM's). bRec: recurrent bias [tile][z,r,h][8]
  * (reset_after only; 0 = none). out (optional): [B][T][u]. flags as in lstm.ts.
  */
@@ -32,7 +32,7 @@ export function f32_gru_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
   scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+  if (batchedRows(B, u) || (wRec & 1) != 0) {
     gruBatched(false, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;
@@ -133,7 +133,7 @@ export function f32_gru_sequence_scalar(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, bRec: usize, resetAfter: i32, h: usize,
   scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+  if (batchedRows(B, u) || (wRec & 1) != 0) {
     gruBatched(true, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, bRec, resetAfter != 0, h, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;

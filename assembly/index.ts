@@ -7,7 +7,7 @@
 
 import { f32_gemm as gemmSimd, f32_gemm_scalar } from "./gemm";
 import { f32_lstm_sequence as lstmSimd, f32_lstm_sequence_scalar, f32_lstm_step, padUnits } from "./lstm";
-import { BATCH_MIN } from "./batch";
+import { batchedRows } from "./batch";
 import { f32_gru_sequence as gruSimd, f32_gru_sequence_scalar } from "./gru";
 import { f32_simple_rnn_sequence as rnnSimd, f32_simple_rnn_sequence_scalar } from "./simple_rnn";
 import { activateBuffer, activateBufferScalar } from "./math";
@@ -73,7 +73,7 @@ export function lstmSequence(
   B: i32, T: i32, u: i32, x: usize, K: i32, W: usize, bias: usize, q: usize, xp: usize,
   wRec: usize, h: usize, c: usize, scratch: usize, mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (!scalarMode && T == 1 && B < BATCH_MIN && ((W | wRec) & 1) == 0) {
+  if (!scalarMode && T == 1 && !batchedRows(B, u) && ((W | wRec) & 1) == 0) {
     f32_lstm_step(B, u, x, K, W, bias, wRec, h, c, scratch, mask, out, flags, act, recAct);
     return;
   }

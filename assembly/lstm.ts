@@ -15,7 +15,7 @@
 import { fmadd, fmaddScalar } from "./simd";
 import { f32_dot_panels } from "./gemm";
 import { activateBuffer, activateBufferScalar, ACT_HARD_SIGMOID, ACT_SIGMOID, ACT_TANH, hardSigmoidV, sigmoidV, tanhV } from "./math";
-import { BATCH_MIN, lstmBatched } from "./batch";
+import { batchedRows, lstmBatched } from "./batch";
 
 export const RNN_GO_BACKWARDS: i32 = 1;
 export const RNN_ALIGN_OUTPUT: i32 = 2;
@@ -38,7 +38,7 @@ export const RNN_ZERO_MASKED_OUTPUT: i32 = 4;
  * Runs T steps for B rows. State h, c: [B][U8] floats (U8 = units rounded up to 8), updated
  * in place. scratch: 3*U8 + 32 + 6*B*U8 floats, 16-byte aligned (per-row path: the first
  * 4*U8 hold a row's gates; the part after 3*U8 + 32 serves the batched path, batch.ts, taken
- * when B >= BATCH_MIN or when wRec has bit 0 set: int8 tiles, int8.ts). out (optional): [B][T][u].
+ * when batchedRows(B, u) or when wRec has bit 0 set: int8 tiles, int8.ts). out (optional): [B][T][u].
  * flags: RNN_GO_BACKWARDS reads timesteps T-1..0; RNN_ALIGN_OUTPUT writes each output at
  * its input time index (Bidirectional's backward half) instead of in processing order;
  * RNN_ZERO_MASKED_OUTPUT writes zeros for masked steps (Keras Bidirectional).
@@ -47,7 +47,7 @@ export function f32_lstm_sequence(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+  if (batchedRows(B, u) || (wRec & 1) != 0) {
     lstmBatched(false, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, h, c, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;
@@ -85,8 +85,9 @@ export function f32_lstm_sequence(
 }
 
 /**
- * One timestep (T = 1) for B < BATCH_MIN rows, f32 weights, with the input projection fused
- * in: each row's gates are bias + x·W + h·U, two runs of panel passes (gemm.ts), summed
+ * One timestep (T = 1) of rows that stay off the batched path (batch.ts batchedRows), f32
+ * weights, with the input projection fused in: each row's gates are bias + x·W + h·U, two runs
+ * of panel passes (gemm.ts), summed
  * in the order the GEMM-then-recurrence path uses (bias, x by ascending k, then h by ascending
  * k), so the two paths, and the scalar twin, agree bit for bit. A streaming step saves the xp
  * round trip and the GEMM's dispatch (~8% of a 64→64 step). x: [B][K]; W: the input kernel's
@@ -164,7 +165,7 @@ export function f32_lstm_sequence_scalar(
   B: i32, T: i32, u: i32, xp: usize, wRec: usize, h: usize, c: usize, scratch: usize,
   mask: usize, out: usize, flags: i32, act: i32, recAct: i32,
 ): void {
-  if (B >= BATCH_MIN || (wRec & 1) != 0) {
+  if (batchedRows(B, u) || (wRec & 1) != 0) {
     lstmBatched(true, (wRec & 1) != 0, B, T, u, xp, wRec & ~1, h, c, scratch + ((<usize>(3 * padUnits(u) + 32)) << 2), mask, out,
       (flags & RNN_GO_BACKWARDS) != 0, (flags & RNN_ALIGN_OUTPUT) != 0, (flags & RNN_ZERO_MASKED_OUTPUT) != 0, act, recAct);
     return;

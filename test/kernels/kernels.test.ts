@@ -81,7 +81,10 @@ describe("f32_gemm (panels of 8 columns, 4-row blocks, 3 or 2 leftover rows as o
 });
 
 describe.each(RECURRENT_KINDS)("%s sequence kernel", (kind) => {
-  const cases = RECURRENT_UNITS.flatMap((u) => RECURRENT_VARIANTS.map((v) => ({ u, v, name: v.name })));
+  // with enough units LSTM and GRU take the batched path at 2 and 3 rows too (batch.ts
+  // batchedRows: B·u >= 384): the variants of 2 and 3 rows again at 201 units (past a tile)
+  const wide = RECURRENT_VARIANTS.filter((v) => v.B === 2 || v.B === 3).map((v) => ({ u: 201, v, name: v.name }));
+  const cases = [...RECURRENT_UNITS.flatMap((u) => RECURRENT_VARIANTS.map((v) => ({ u, v, name: v.name }))), ...wide];
   it.each(cases)("units=$u $name", ({ u, v }) => {
     const rng = rngFor(`${kind} u=${u} B=${v.B} T=${v.T} masked=${v.masked} back=${v.back}`);
     const cs = recurrentCase(kind, u, v, rng);

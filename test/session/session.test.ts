@@ -44,6 +44,16 @@ const STREAMABLE: Record<string, { build: Builder; ids?: number }> = {
       ],
     }),
   },
+  // 3 rows of 128+ units take the batched recurrence (assembly/batch.ts batchedRows: B·u >= 384)
+  "LSTM(130, sequences) -> GRU(129), batched rows": {
+    // glorotUniform: tfjs' default orthogonal initializer takes ~20 s at this size (weights are randomised anyway)
+    build: () => tf.sequential({
+      layers: [
+        tf.layers.lstm({ units: 130, returnSequences: true, inputShape: [null, 4], recurrentInitializer: "glorotUniform" }),
+        tf.layers.gru({ units: 129, recurrentInitializer: "glorotUniform" }),
+      ],
+    }),
+  },
   "causal Conv1D(k=3, d=2) -> SimpleRNN(4)": {
     build: () => tf.sequential({ layers: [tf.layers.conv1d({ filters: 5, kernelSize: 3, dilationRate: 2, padding: "causal", activation: "relu", inputShape: [null, 4] }), tf.layers.simpleRNN({ units: 4 })] }),
   },
