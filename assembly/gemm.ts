@@ -208,7 +208,11 @@ export function f32_gemm_tiles(
   const xs = <usize>xStride << 2;
   const os = <usize>outStride << 2;
   const full = M & ~3;
-  for (let p = 0; p < P; p++) {
+  const left = M - full;
+  // 2 or 3 rows, alone or left over, are f32_gemm_rows' (after this loop, which they skip
+  // when there is no 4-row block)
+  const panels = full != 0 || left == 1 ? P : 0;
+  for (let p = 0; p < panels; p++) {
     const wp = w + <usize>p * (<usize>K << 5);
     const col = <usize>p << 5;
     const nValid = min(8, N - (p << 3));
@@ -243,8 +247,7 @@ export function f32_gemm_tiles(
       storePanel(o + os * 2, a20, a21, nValid);
       storePanel(o + os * 3, a30, a31, nValid);
     }
-    if (M - m >= 2) continue; // f32_gemm_rows below
-    for (; m < M; m++) {
+    if (left == 1) {
       let a0 = b0, a1 = b1;
       let xr = x + <usize>m * xs;
       let wk = wp;
@@ -258,7 +261,6 @@ export function f32_gemm_tiles(
       storePanel(out + <usize>m * os + col, a0, a1, nValid);
     }
   }
-  const left = M - full;
   if (left >= 2) f32_gemm_rows(left, P, K, x + <usize>full * xs, xStride, w, bias, out + <usize>full * os, outStride, N);
 }
 
