@@ -89,6 +89,12 @@ export class Session {
   private readonly layoutHash: number;
   /** Per input: its spec with any sequence length (a session takes chunks), and its name for errors. */
   private readonly anyTime: [ModelSpec["inputs"][number], string][];
+  /**
+   * The common streaming call, one typed array shaped exactly [B, ...features] for a one-input
+   * model, skips the general input normalisation (~0.4 us of a ~3 us step): its [B, 1, ...]
+   * shape is built once. Null when the model has several inputs.
+   */
+  private readonly stepFast: { shape: number[]; dims: number[]; count: number; float: boolean } | null;
   private disposed = false;
 
   constructor(private readonly host: SessionHost, batchSize: number) {
@@ -107,6 +113,10 @@ export class Session {
     // resolved once: a step looks its state up by op index, without building key strings
     const slots = spec.ops.map((_, i) => ({ batch: batchSize, h: p(`${i}h`), c: p(`${i}c`) }));
     this.anyTime = spec.inputs.map((inp) => [{ ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
+    const feat = spec.inputs[0].shape.slice(1) as number[];
+    this.stepFast = spec.inputs.length === 1
+      ? { shape: [batchSize, 1, ...feat], dims: [batchSize, ...feat], count: feat.reduce((a, d) => a * d, batchSize), float: spec.inputs[0].dtype !== "int32" }
+      : null;
     this.provider = {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
       stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
@@ -119,6 +129,15 @@ export class Session {
   }
 
   private inputs(x: unknown, oneStep: boolean): InputTensor[] {
+    const fast = this.stepFast;
+    if (oneStep && fast && typeof x === "object" && x !== null) {
+      const { data, shape } = x as Tensor;
+      if ((fast.float ? data instanceof Float32Array : data instanceof Int32Array) && data.length === fast.count && Array.isArray(shape) && shape.length === fast.dims.length) {
+        let i = 0;
+        while (i < shape.length && shape[i] === fast.dims[i]) i++;
+        if (i === shape.length) return [{ data, shape: fast.shape }];
+      }
+    }
     const spec = this.host.spec;
     const raws = spec.inputs.length === 1 ? [x] : x;
     if (!Array.isArray(raws) || raws.length !== spec.inputs.length) {

@@ -104,6 +104,46 @@ describe.each(Object.entries(STREAMABLE))("%s", (name, { build, ids }) => {
     }
   });
 
+  it("a step given as [B, ...features] (the typed-array fast path), [B, 1, ...features], Float64Array or nested arrays gives the same bits", async () => {
+    const model = await load(build, name);
+    const x = sequenceInput(name, ids);
+    const feat = x.shape.slice(2);
+    const per = feat.reduce((a, b) => a * b, 1);
+    const forms = {
+      fast: (s: { data: Float32Array | Int32Array }) => ({ data: s.data, shape: [B, ...feat] }),
+      withTimeAxis: (s: { data: Float32Array | Int32Array; shape: number[] }) => s,
+      float64: (s: { data: Float32Array | Int32Array }) => ({ data: Float64Array.from(s.data) as unknown as Float32Array, shape: [B, ...feat] }),
+      nested: (s: { data: Float32Array | Int32Array }) => (per === 1 && ids ? Array.from(s.data) : Array.from({ length: B }, (_, b) => Array.from(s.data.subarray(b * per, (b + 1) * per)))),
+    };
+    const sessions = Object.fromEntries(Object.keys(forms).map((f) => [f, model.createSession({ batchSize: B })]));
+    for (let t = 1; t <= T; t++) {
+      const xt = prefix(x, t, t - 1);
+      const outs = Object.entries(forms).map(([f, make]) => [f, Array.from((sessions[f].step(make(xt) as never) as { data: Float32Array }).data)] as const);
+      for (const [f, out] of outs) expect(out, `${name}: step ${t}, ${f} vs fast`).toEqual(outs[0][1]);
+    }
+    // the fast path's checks: a right value count in the wrong shape, a NaN, a wrong batch
+    const s = sessions.fast;
+    const code = (v: unknown) => {
+      try {
+        s.step(v as never);
+        return "no error";
+      } catch (e) {
+        return e instanceof RnnWasmError ? e.code : String(e);
+      }
+    };
+    const xt = forms.fast(prefix(x, 1));
+    if (!ids) {
+      expect(code({ data: xt.data, shape: [B * per] })).toBe("E_SHAPE");
+      const bad = Float32Array.from(xt.data);
+      bad[per + 1] = NaN;
+      expect(code({ data: bad, shape: xt.shape })).toBe("E_VALUE");
+      expect(code({ data: xt.data.subarray(per), shape: [B - 1, ...feat] })).toBe("E_SHAPE");
+    } else {
+      expect(code({ data: Int32Array.from(xt.data, () => ids), shape: xt.shape })).toBe("E_TOKEN_RANGE");
+      expect(code({ data: xt.data.subarray(1), shape: [B - 1] })).toBe("E_SHAPE");
+    }
+  });
+
   it("runs in chunks equal one run, and reset starts over", async () => {
     const model = await load(build, name);
     const x = sequenceInput(name, ids);
