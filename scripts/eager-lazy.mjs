@@ -52,7 +52,7 @@ export async function buildEagerAndLazy(esbuild, { entry, name, lazy, root, opti
     if (eagerInputs.has(resolve(root, file))) continue;
     for (const i of input.imports) if (!i.external && eagerInputs.has(resolve(root, i.path))) shared.add(resolve(root, i.path));
   }
-  const lazyExports = Object.values(lazyProbe.metafile.outputs).find((o) => o.entryPoint !== undefined || o.exports)?.exports ?? [];
+  const lazyExports = Object.values(lazyProbe.metafile.outputs)[0].exports;
   let declared = 0;
   for (const f of lazyFiles) declared += (await exportsOf(esbuild, f, options)).length;
   if (lazyExports.length !== declared) throw new Error(`${name}-lazy: the optional parts export clashing names (${lazyExports.length} of ${declared} survive export *)`);
@@ -105,14 +105,10 @@ export async function buildEagerAndLazy(esbuild, { entry, name, lazy, root, opti
   });
 }
 
-/** Runtime export names of one source file (types are gone after esbuild's transform). */
+/** Runtime export names of one source file (type-only exports are gone after esbuild's transform). */
 async function exportsOf(esbuild, file, options) {
   const r = await esbuild.build({
-    entryPoints: [file], bundle: false, write: false, metafile: true, format: "esm", platform: options.platform, outdir: "/tmp/unused", logLevel: "silent",
+    entryPoints: [file], bundle: false, write: false, metafile: true, format: "esm", platform: options.platform, outdir: "/unused", logLevel: "silent",
   });
-  const exported = Object.values(r.metafile.outputs)[0].exports;
-  // a bundle:false transform keeps `export { T }` of an imported type: drop names the source
-  // declares only as types
-  const src = readFileSync(file, "utf8");
-  return exported.filter((n) => !new RegExp(`export\\s+(type|interface)\\s+${n}\\b`).test(src));
+  return Object.values(r.metafile.outputs)[0].exports;
 }
