@@ -41,7 +41,7 @@ await esbuild.build({
 const { buildEagerAndLazy } = await import("./eager-lazy.mjs");
 await buildEagerAndLazy(esbuild, {
   entry: "src/node.ts", name: "node", root, options: { ...runtime, outdir: resolve(root, "dist"), platform: "node" },
-  lazy: ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/import/tfjs.ts", "src/model/build.ts", "src/text/tokenizer.ts"],
+  lazy: ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/model/from-artifacts.ts", "src/text/tokenizer.ts"],
 });
 // CommonJS build of the Node entry for require(): import.meta.url has no CJS equivalent, so it
 // is defined from __filename.

@@ -71,12 +71,10 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   }
   if (isArtifactsObject(src)) {
     // the tfjs importer and model builder are a separate chunk: bundle users never load them
-    const [{ importTfjs }, { buildModel }] = await Promise.all([import("./import/tfjs.js"), import("./model/build.js")]);
-    const artifacts = importTfjs(src.modelJson, src.weights, (src as { name?: string }).name ?? "model.json");
-    const packed = buildModel(artifacts);
+    const { buildFromArtifacts, modelIdOf } = await import("./model/from-artifacts.js");
+    const { packed, metadata } = buildFromArtifacts(src);
     const [kernels] = await Promise.all([instantiate(options), prepareExtras(packed.spec, undefined)]);
-    const user = (src.modelJson as { userDefinedMetadata?: unknown }).userDefinedMetadata;
-    return new RnnModel(kernels, packed.spec, packed, { metadata: typeof user === "object" && user !== null ? (user as Record<string, unknown>) : {} });
+    return new RnnModel(kernels, packed.spec, packed, { metadata, checksum: modelIdOf });
   } else if (ArrayBuffer.isView(src) || Object.prototype.toString.call(src) === "[object ArrayBuffer]") {
     // (tags, not instanceof: bytes from another realm, e.g. an edge sandbox, still count)
     const v = src as ArrayBufferView;

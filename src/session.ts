@@ -8,7 +8,8 @@
 import { fail } from "./errors.js";
 import type { Executor, InputTensor, StateProvider } from "./model/executor.js";
 import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
-import { padTo8 } from "./model/layout.js";
+import { padTo8, sameShape } from "./model/layout.js";
+import { product } from "./model/shapes.js";
 import type { ModelSpec } from "./model/spec.js";
 import type { KernelInstance } from "./wasm/kernels.js";
 
@@ -89,12 +90,8 @@ export class Session {
   private readonly layoutHash: number;
   /** Per input: its spec with any sequence length (a session takes chunks), and its name for errors. */
   private readonly anyTime: [ModelSpec["inputs"][number], string][];
-  /**
-   * The common streaming call, one typed array shaped exactly [B, ...features] for a one-input
-   * model, skips the general input normalisation (~0.4 us of a ~3 us step): its [B, 1, ...]
-   * shape is built once. Null when the model has several inputs.
-   */
-  private readonly stepFast: { shape: number[]; dims: number[]; count: number; float: boolean } | null;
+  /** [B, ...features] of a one-input model: a step given exactly so skips the general path. */
+  private readonly stepDims: number[] | null;
   private disposed = false;
 
   constructor(private readonly host: SessionHost, batchSize: number) {
@@ -113,10 +110,7 @@ export class Session {
     // resolved once: a step looks its state up by op index, without building key strings
     const slots = spec.ops.map((_, i) => ({ batch: batchSize, h: p(`${i}h`), c: p(`${i}c`) }));
     this.anyTime = spec.inputs.map((inp) => [{ ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
-    const feat = spec.inputs[0].shape.slice(1) as number[];
-    this.stepFast = spec.inputs.length === 1
-      ? { shape: [batchSize, 1, ...feat], dims: [batchSize, ...feat], count: feat.reduce((a, d) => a * d, batchSize), float: spec.inputs[0].dtype !== "int32" }
-      : null;
+    this.stepDims = spec.inputs.length === 1 ? [batchSize, ...(spec.inputs[0].shape.slice(1) as number[])] : null;
     this.provider = {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
       stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
@@ -129,14 +123,13 @@ export class Session {
   }
 
   private inputs(x: unknown, oneStep: boolean): InputTensor[] {
-    const fast = this.stepFast;
-    if (oneStep && fast && typeof x === "object" && x !== null) {
-      const { data, shape } = x as Tensor;
-      if ((fast.float ? data instanceof Float32Array : data instanceof Int32Array) && data.length === fast.count && Array.isArray(shape) && shape.length === fast.dims.length) {
-        let i = 0;
-        while (i < shape.length && shape[i] === fast.dims[i]) i++;
-        if (i === shape.length) return [{ data, shape: fast.shape }];
-      }
+    // the common streaming call, one typed array shaped exactly [B, ...features], skips the
+    // normalisation below (~0.3 us of a ~3 us step)
+    const dims = this.stepDims;
+    const t = x as Tensor;
+    if (oneStep && dims && t?.data instanceof (this.host.spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array)
+      && Array.isArray(t.shape) && sameShape(t.shape, dims) && t.data.length === product(dims)) {
+      return [{ data: t.data, shape: [dims[0], 1, ...dims.slice(1)] }];
     }
     const spec = this.host.spec;
     const raws = spec.inputs.length === 1 ? [x] : x;

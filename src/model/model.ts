@@ -75,19 +75,20 @@ export class RnnModel {
   private disposed = false;
   /** @internal */
   readonly executor: Executor;
-  private readonly weightPtrs: Map<string, number>;
+  /** @internal */
+  readonly weightPtrs: Map<string, number>;
   /** State of layers imported with stateful: true (tfjs semantics: carried across predict). */
   private statefulSlots = new Map<number, StateSlot>();
   readonly weightBytes: number;
 
-  private checksum: number | undefined;
+  private checksum: number | ((m: RnnModel) => number);
 
   constructor(
     /** @internal */
     readonly kernels: KernelInstance,
     readonly spec: ModelSpec,
     packed: PackedModel,
-    extras: { metadata?: Record<string, unknown>; tokenizer?: Tokenizer; checksum?: number } = {},
+    extras: { metadata?: Record<string, unknown>; tokenizer?: Tokenizer; checksum: number | ((m: RnnModel) => number) },
   ) {
     const placed = placeWeights(kernels, packed);
     this.weightPtrs = placed.ptrs;
@@ -160,18 +161,12 @@ export class RnnModel {
 
   /**
    * Identifies this model's weights and structure for session snapshots: the bundle's CRC-32,
-   * or for models loaded from tfjs/Keras files a CRC-32 over the packed spec and weights.
+   * or for models loaded from tfjs/Keras files the CRC-32 that model/from-artifacts.ts computes
+   * over the packed spec and weights on first use.
    * @internal
    */
   modelId(): number {
-    if (this.checksum === undefined) {
-      let c = this.kernels.crc32(new TextEncoder().encode(JSON.stringify(this.spec)));
-      for (const w of this.spec.weights) {
-        const p = this.weightPtrs.get(w.name)!;
-        c = this.kernels.crc32(this.kernels.u8.subarray(p, p + w.length * 4), c);
-      }
-      this.checksum = c >>> 0;
-    }
+    if (typeof this.checksum === "function") this.checksum = this.checksum(this);
     return this.checksum;
   }
 
