@@ -90,8 +90,8 @@ export class Session {
   private readonly layoutHash: number;
   /** Per input: its spec with any sequence length (a session takes chunks), and its name for errors. */
   private readonly anyTime: [ModelSpec["inputs"][number], string][];
-  /** [B, ...features] of a one-input model: a step given exactly so skips the general path. */
-  private readonly stepDims: number[] | null;
+  /** One-input models: a step given as [B, ...features] skips the general path ([B, 1, ...], count). */
+  private readonly stepFast: [number[], number[], number | null] | null;
   private disposed = false;
 
   constructor(private readonly host: SessionHost, batchSize: number) {
@@ -110,7 +110,8 @@ export class Session {
     // resolved once: a step looks its state up by op index, without building key strings
     const slots = spec.ops.map((_, i) => ({ batch: batchSize, h: p(`${i}h`), c: p(`${i}c`) }));
     this.anyTime = spec.inputs.map((inp) => [{ ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
-    this.stepDims = spec.inputs.length === 1 ? [batchSize, ...(spec.inputs[0].shape.slice(1) as number[])] : null;
+    const dims = [batchSize, ...(spec.inputs[0].shape.slice(1) as number[])];
+    this.stepFast = spec.inputs.length === 1 ? [dims, [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
     this.provider = {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
       stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
@@ -125,11 +126,11 @@ export class Session {
   private inputs(x: unknown, oneStep: boolean): InputTensor[] {
     // the common streaming call, one typed array shaped exactly [B, ...features], skips the
     // normalisation below (~0.3 us of a ~3 us step)
-    const dims = this.stepDims;
+    const f = this.stepFast;
     const t = x as Tensor;
-    if (oneStep && dims && t?.data instanceof (this.host.spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array)
-      && Array.isArray(t.shape) && sameShape(t.shape, dims) && t.data.length === product(dims)) {
-      return [{ data: t.data, shape: [dims[0], 1, ...dims.slice(1)] }];
+    if (oneStep && f && t?.data instanceof (this.host.spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array)
+      && t.data.length === f[2] && Array.isArray(t.shape) && sameShape(t.shape, f[0])) {
+      return [{ data: t.data, shape: f[1] }];
     }
     const spec = this.host.spec;
     const raws = spec.inputs.length === 1 ? [x] : x;
