@@ -44,7 +44,7 @@ export interface ModelIO {
  * weight (its int8 values, then its f32 scales) gets a pointer with bit 0 set: the kernels take
  * their int8 paths from that bit (docs/kernels.md).
  */
-export function placeWeights(k: KernelInstance, packed: PackedModel): { ptrs: Map<string, number>; block: number; bytes: number } {
+export function placeWeights(k: KernelInstance, packed: PackedModel): { ptrs: Map<string, number>; bytes: number } {
   let bytes = 0;
   const offsets = new Map<string, number>();
   for (const w of packed.spec.weights) {
@@ -65,7 +65,7 @@ export function placeWeights(k: KernelInstance, packed: PackedModel): { ptrs: Ma
     } else k.f32.set(data, p >>> 2);
     ptrs.set(w.name, p);
   }
-  return { ptrs, block, bytes };
+  return { ptrs, bytes };
 }
 
 export class RnnModel {

@@ -189,20 +189,47 @@ describe.each(Object.entries(STREAMABLE))("%s", (name, { build, ids }) => {
     const model = await load(build, name);
     const x = sequenceInput(name, ids);
     const session = model.createSession({ batchSize: B });
-    const internals = model as unknown as { kernels: { usedBytes: number; memoryBytes: number }; executor: { plan: unknown } };
+    const internals = model as unknown as { kernels: { usedBytes: number; memoryBytes: number }; executor: { plans: unknown[] } };
     const first = session.step(prefix(x, 1, 0)) as { data: Float32Array };
     const kept = first.data.slice();
     const used = internals.kernels.usedBytes;
     const memory = internals.kernels.memoryBytes;
-    const plan = internals.executor.plan;
+    const plan = internals.executor.plans[0];
+    expect(internals.executor.plans.length).toBe(1);
     for (let t = 2; t <= T; t++) {
       session.step(prefix(x, t, t - 1));
       expect(internals.kernels.usedBytes, `${name}: kernel bytes in use after step ${t}`).toBe(used);
       expect(internals.kernels.memoryBytes, `${name}: memory size after step ${t}`).toBe(memory);
-      expect(internals.executor.plan, `${name}: plan after step ${t}`).toBe(plan);
+      expect(internals.executor.plans, `${name}: plans after step ${t}`).toEqual([plan]);
     }
     // outputs are copies, not views of kernel memory the next step overwrites
     expect(Array.from(first.data)).toEqual(Array.from(kept));
+  });
+
+  it("predict and sessions of two batch sizes interleaved on one model: each keeps its compiled plan, every output equals the same call made alone", async () => {
+    const x = sequenceInput(name, ids);
+    const firstRow = (v: { data: Float32Array | Int32Array; shape: number[] }) => ({ data: v.data.subarray(0, v.data.length / B), shape: [1, ...v.shape.slice(1)] });
+    const bits = (y: unknown) => Array.from((y as { data: Float32Array }).data);
+    // alone: each kind of call on a model of its own
+    const [refB, ref1, refP] = await Promise.all([load(build, name), load(build, name), load(build, name)]);
+    const sB = refB.createSession({ batchSize: B });
+    const s1 = ref1.createSession({ batchSize: 1 });
+    const alone = Array.from({ length: T }, (_, i) => [bits(sB.step(prefix(x, i + 1, i))), bits(s1.step(firstRow(prefix(x, i + 1, i))))]);
+    const predictAlone = bits(refP.predict(prefix(x, T)));
+    // together on one model: the three calls alternate every step
+    const model = await load(build, name);
+    const internals = model as unknown as { executor: { plans: { calls: unknown }[] } };
+    const [mB, m1] = [model.createSession({ batchSize: B }), model.createSession({ batchSize: 1 })];
+    let compiled: unknown[] = [];
+    for (let t = 1; t <= T; t++) {
+      expect(bits(mB.step(prefix(x, t, t - 1))), `${name}: batch-${B} step ${t}`).toEqual(alone[t - 1][0]);
+      expect(bits(m1.step(firstRow(prefix(x, t, t - 1)))), `${name}: batch-1 step ${t}`).toEqual(alone[t - 1][1]);
+      expect(bits(model.predict(prefix(x, T))), `${name}: predict after step ${t}`).toEqual(predictAlone);
+      // the arena settles at the largest plan by the second round; from then on nothing recompiles
+      if (t === 2) compiled = internals.executor.plans.map((p) => p.calls);
+    }
+    expect(internals.executor.plans.length).toBe(3);
+    internals.executor.plans.forEach((p, i) => expect(p.calls, `${name}: plan ${i} recompiled`).toBe(compiled[i]));
   });
 
   it("getState/setState resumes in another session exactly", async () => {
