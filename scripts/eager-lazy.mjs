@@ -1,6 +1,6 @@
 /**
- * Builds one runtime entry as exactly two modules: `<name>.js`, everything a plain loadModel +
- * predict needs, and `<name>-lazy.js`, the optional parts (tfjs model.json importer and model
+ * Builds one runtime entry as exactly two modules: `<name>.js` (or .cjs), everything a plain
+ * loadModel + predict needs, and `<name>-lazy.js`, the optional parts (tfjs model.json importer and model
  * builder, tokenizer, generation, standalone cells) that the entry reaches with import().
  *
  * Why not esbuild's code splitting: on a cold start Node's ESM loader pays ~0.7 ms per module
@@ -27,21 +27,23 @@ function lazyTarget(args, lazy) {
 
 /**
  * @param esbuild the esbuild module
- * @param o.entry source entry (src/node.ts), o.name output base name ("node"), o.lazy the source
- *   files loaded on demand, o.root the repository root, o.options the esbuild options of the
- *   entry (outdir, platform, minify, ...)
+ * @param o.entry source entry (src/node.ts), o.name output base name ("node"), o.ext ".js" or
+ *   ".cjs" (with options.format "cjs"), o.lazy the source files loaded on demand, o.root the
+ *   repository root, o.options the esbuild options of the entry (outdir, platform, minify, ...)
  */
-export async function buildEagerAndLazy(esbuild, { entry, name, lazy, root, options }) {
+export async function buildEagerAndLazy(esbuild, { entry, name, ext = ".js", lazy, root, options }) {
+  const [eagerFile, lazyFile] = [`${name}${ext}`, `${name}-lazy${ext}`];
   const lazyFiles = new Set(lazy.map((f) => resolve(root, f)));
   const key = (file) => relative(root, file).split("\\").join("/");
   const lazyImportsToOneModule = {
     name: "lazy-parts-to-one-module",
     setup(b) {
-      b.onResolve({ filter: /.*/ }, (args) => (lazyTarget(args, lazyFiles) ? { path: `./${name}-lazy.js`, external: true } : undefined));
+      b.onResolve({ filter: /.*/ }, (args) => (lazyTarget(args, lazyFiles) ? { path: `./${lazyFile}`, external: true } : undefined));
     },
   };
   const lazySource = [...lazyFiles].map((f) => `export * from ${JSON.stringify(f)};`).join("\n");
-  const probe = { ...options, write: false, metafile: true, minify: false, logLevel: "silent" };
+  // probes: the module graph and export names (esm: a cjs metafile lists no exports)
+  const probe = { ...options, format: "esm", banner: undefined, define: undefined, write: false, metafile: true, minify: false, logLevel: "silent" };
 
   // 1. which eager modules the optional parts import: those are shared, not copied
   const eagerProbe = await esbuild.build({ ...probe, entryPoints: { [name]: entry }, plugins: [lazyImportsToOneModule] });
@@ -70,7 +72,7 @@ export async function buildEagerAndLazy(esbuild, { entry, name, lazy, root, opti
     ...options,
     entryPoints: undefined,
     stdin: { contents: entrySource, resolveDir: dirname(resolve(root, entry)), loader: "ts", sourcefile: entry },
-    outfile: resolve(options.outdir, `${name}.js`),
+    outfile: resolve(options.outdir, eagerFile),
     outdir: undefined,
     plugins: [lazyImportsToOneModule],
   });
@@ -80,7 +82,7 @@ export async function buildEagerAndLazy(esbuild, { entry, name, lazy, root, opti
   for (const f of sharedList) {
     const names = await exportsOf(esbuild, f, options);
     shims.set(f, [
-      `import { ${INTERNAL} as internal } from "./${name}.js";`,
+      `import { ${INTERNAL} as internal } from "./${eagerFile}";`,
       `const m = internal[${JSON.stringify(key(f))}];`,
       names.length ? `export const { ${names.join(", ")} } = m;` : "",
     ].join("\n"));
@@ -89,9 +91,9 @@ export async function buildEagerAndLazy(esbuild, { entry, name, lazy, root, opti
     ...options,
     entryPoints: undefined,
     stdin: { contents: lazySource, resolveDir: root, loader: "ts", sourcefile: `${name}-lazy.ts` },
-    outfile: resolve(options.outdir, `${name}-lazy.js`),
+    outfile: resolve(options.outdir, lazyFile),
     outdir: undefined,
-    external: [...(options.external ?? []), `./${name}.js`],
+    external: [...(options.external ?? []), `./${eagerFile}`],
     plugins: [{
       name: "shared-from-entry",
       setup(b) {

@@ -1,8 +1,9 @@
 /**
- * The Node ESM entry is two modules (scripts/eager-lazy.mjs): dist/node.js holds what a bundle
- * load + predict + session need, dist/node-lazy.js the optional parts (tfjs model.json import,
- * model builder, tokenizer, generation, standalone cells), which read the entry's own modules
- * instead of carrying copies. Checked in fresh Node processes on dist/ as `npm run build` left it.
+ * The Node entry, ESM and CommonJS alike, is two modules (scripts/eager-lazy.mjs): dist/node.js
+ * (node.cjs) holds what a bundle load + predict + session need, dist/node-lazy.js (.cjs) the
+ * optional parts (tfjs model.json import, model builder, tokenizer, generation, standalone
+ * cells), which read the entry's own modules instead of carrying copies. Checked in fresh Node
+ * processes on dist/ as `npm run build` left it.
  */
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { builtinModules } from "node:module";
@@ -45,34 +46,51 @@ async function runScript(name: string, source: string, cwd: string): Promise<Rec
   return JSON.parse(r.stdout.trim().split("\n").pop()!) as Record<string, unknown>;
 }
 
-describe("Node ESM entry: one eager module, one lazy module", () => {
-  const eager = readFileSync(join(ROOT, "dist/node.js"), "utf8");
-  const lazy = readFileSync(join(ROOT, "dist/node-lazy.js"), "utf8");
+/** ESM (`import`) and CommonJS (`require`) builds of the Node entry: same layout, own files. */
+const FORMATS = [
+  // each builtin's ESM facade costs a cold start: path and url load with the file resolver
+  { label: "ESM", ext: ".js", eagerStatic: ["node:fs/promises"], lazyStatic: ["./node.js"] },
+  // the CJS build defines import.meta.url from __filename through node:url (a banner line)
+  { label: "CommonJS", ext: ".cjs", eagerStatic: ["node:url", "node:fs/promises"], lazyStatic: ["node:url", "./node.cjs"] },
+];
+const requires = (src: string) => [...src.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1]);
 
-  it(`dist/node.js imports only Node builtins up front (node:fs/promises), reaches the optional parts only through ./node-lazy.js, and stays <= ${NODE_EAGER_BUDGET} bytes`, () => {
+describe.each(FORMATS)("Node $label entry: one eager module, one lazy module", ({ label, ext, eagerStatic, lazyStatic }) => {
+  const entryFile = `node${ext}`;
+  const lazyFile = `node-lazy${ext}`;
+  const eager = readFileSync(join(ROOT, "dist", entryFile), "utf8");
+  const lazy = readFileSync(join(ROOT, "dist", lazyFile), "utf8");
+  const cjs = ext === ".cjs";
+  // a script in the format under test: `load(spec)` gives the module namespace
+  const script = (body: string) =>
+    cjs
+      ? `const load = async (p) => require(p);\n(async () => {\n${body}\n})().catch((e) => { console.error(e); process.exit(1); });`
+      : `const load = (p) => import(p);\n${body}`;
+  const scriptName = (base: string) => `${base}${cjs ? ".cjs" : ".mjs"}`;
+
+  it(`dist/${entryFile} loads only Node builtins up front, reaches the optional parts only through ./${lazyFile}, and stays <= ${NODE_EAGER_BUDGET} bytes`, () => {
     const bytes = Buffer.byteLength(eager);
-    console.log(`[size] dist/node.js: ${bytes} bytes parsed on import; dist/node-lazy.js: ${Buffer.byteLength(lazy)} bytes on demand`);
-    // each builtin's ESM facade costs a cold start: path and url load with the file resolver
-    expect(staticImports(eager)).toEqual(["node:fs/promises"]);
-    expect(new Set(dynamicImports(eager).filter((p) => !builtins.has(p)))).toEqual(new Set(["./node-lazy.js"]));
+    console.log(`[size] dist/${entryFile}: ${bytes} bytes parsed on load; dist/${lazyFile}: ${Buffer.byteLength(lazy)} bytes on demand`);
+    expect(cjs ? requires(eager) : staticImports(eager)).toEqual(eagerStatic);
+    expect(new Set(dynamicImports(eager).filter((p) => !builtins.has(p)))).toEqual(new Set([`./${lazyFile}`]));
     expect(bytes).toBeLessThanOrEqual(NODE_EAGER_BUDGET);
   });
 
-  it("dist/node-lazy.js imports nothing but the entry: errors, kernels and the loader are the entry's own", () => {
-    expect(new Set(staticImports(lazy))).toEqual(new Set(["./node.js"]));
+  it(`dist/${lazyFile} loads nothing but the entry: errors, kernels and the loader are the entry's own`, () => {
+    expect(new Set(cjs ? requires(lazy) : staticImports(lazy))).toEqual(new Set(lazyStatic));
     expect(dynamicImports(lazy)).toEqual([]);
     // a second RnnWasmError class would break `instanceof` for errors from the optional parts
     expect(lazy.includes('"RnnWasmError"')).toBe(false);
   });
 
-  it("a bundle loads, predicts and streams with node-lazy.js absent; the first optional part asks for it", async () => {
-    const app = join(dir!, "eager-only");
+  it(`a bundle loads, predicts and streams with ${lazyFile} absent; the first optional part asks for it`, async () => {
+    const app = join(dir!, `eager-only-${label}`);
     mkdirSync(app);
-    for (const f of ["node.js", "rnn-simd.wasm", "rnn-relaxed.wasm"]) copyFileSync(join(ROOT, "dist", f), join(app, f));
+    for (const f of [entryFile, "rnn-simd.wasm", "rnn-relaxed.wasm"]) copyFileSync(join(ROOT, "dist", f), join(app, f));
     const out = await runScript(
-      "eager.mjs",
-      `import { readFileSync } from "node:fs";
-const { loadModel } = await import("./node.js");
+      scriptName("eager"),
+      script(`const { readFileSync } = await load("node:fs");
+const { loadModel } = await load(${JSON.stringify(join(app, entryFile))});
 const m = await loadModel(readFileSync(${JSON.stringify(bundlePath)}));
 const F = m.inputs[0].shape[2];
 const x = { data: new Float32Array(5 * F).map((_, i) => Math.sin(i)), shape: [1, 5, F] };
@@ -82,7 +100,7 @@ let last;
 for (let t = 0; t < 5; t++) last = s.step({ data: x.data.subarray(t * F, (t + 1) * F), shape: [1, F] });
 let lazyError = null;
 try { await loadModel({ modelJson: {}, weights: [] }); } catch (e) { lazyError = { code: e.code, message: String(e.message) }; }
-console.log(JSON.stringify({ predict: Array.from(y.data), stream: Array.from(last.data), lazyError }));`,
+console.log(JSON.stringify({ predict: Array.from(y.data), stream: Array.from(last.data), lazyError }));`),
       app,
     );
     const predict = out.predict as number[];
@@ -92,14 +110,13 @@ console.log(JSON.stringify({ predict: Array.from(y.data), stream: Array.from(las
     expect(out.stream).toEqual(predict);
     const err = out.lazyError as { code: string; message: string } | null;
     expect(err?.code).toBe("ERR_MODULE_NOT_FOUND");
-    expect(err?.message).toContain("node-lazy.js");
+    expect(err?.message).toContain(lazyFile);
   });
 
   it("every optional part works from dist/ and throws the entry's RnnWasmError", async () => {
     const out = await runScript(
-      "lazy.mjs",
-      `import { readFileSync } from "node:fs";
-const { loadModel, RnnWasmError, LstmCell, GruCell } = await import(${JSON.stringify(join(ROOT, "dist/node.js"))});
+      scriptName("lazy"),
+      script(`const { loadModel, RnnWasmError, LstmCell, GruCell } = await load(${JSON.stringify(join(ROOT, "dist", entryFile))});
 const kinds = {};
 const errorOf = async (f) => { try { await f(); return "no error"; } catch (e) { return e instanceof RnnWasmError ? e.code : "foreign: " + e?.constructor?.name + " " + e?.message; } };
 // tfjs importer + model builder
@@ -116,7 +133,7 @@ const cell = await LstmCell.create({ units: 2, kernel: new Float32Array(3 * 8).f
 const [h] = cell.call([[1, 2, 3]], [[[0, 0]], [[0, 0]]]);
 kinds.cellH = Array.from(h.data).every(Number.isFinite);
 kinds.cellError = await errorOf(() => GruCell.create({ units: 0, kernel: [] }));
-console.log(JSON.stringify(kinds));`,
+console.log(JSON.stringify(kinds));`),
       dir!,
     );
     expect(out.tfjsOutputs).toEqual([null, 9]);
