@@ -20,8 +20,8 @@ for (const f of ["rnn-simd.wasm", "rnn-relaxed.wasm"]) copyFileSync(resolve(root
 
 const esbuild = await import("esbuild");
 const common = { bundle: true, format: "esm", target: "es2022", sourcemap: false, legalComments: "none", logLevel: "warning" };
-// Runtime entries, one per platform (package.json "exports" picks one by condition). Each is a
-// self-contained minified bundle; only the Node entries may import node: modules
+// Runtime entries, one per platform (package.json "exports" picks one by condition), minified,
+// importing no package; only the Node entries may import node: modules
 // (test/runtimes/size.test.ts checks). The workerd and edge entries import the .wasm files
 // as modules (kept as imports: the platform's bundler or config compiles them).
 // The non-Node entries share chunks (code splitting): the core runtime is imported statically;
