@@ -1,7 +1,7 @@
 /**
  * Builds one runtime entry as exactly two modules: `<name>.js` (or .cjs), everything a plain
- * loadModel + predict needs, and `<name>-lazy.js`, the optional parts (tfjs model.json importer and model
- * builder, tokenizer, generation, standalone cells) that the entry reaches with import().
+ * loadModel + predict needs, and `<name>-lazy.js`, the optional parts (tfjs model.json import
+ * and model builder, tokenizer, generation, standalone cells) the entry reaches with import().
  *
  * Why not esbuild's code splitting: on a cold start Node's ESM loader pays ~0.7 ms per module
  * and V8 ~0.07 ms per KB it parses (this VM), and splitting one entry gives seven modules (the

@@ -90,9 +90,10 @@ const BIN = { add: 0, avg: 0, mul: 1, max: 2, min: 3, sub: 4 } as const;
 
 export class Executor {
   /**
-   * The last few plans, newest first: a model serving predict and sessions of several batch
-   * sizes keeps each compiled (one plan recompiled on every switch: +1.5-2 us a call). They
-   * share the arena: a call uses it only while it runs.
+   * The four most recently built plans, newest first (a hit does not reorder them: the
+   * oldest-built goes when a fifth shape comes). A model serving predict and sessions of
+   * several batch sizes keeps each compiled (one plan recompiled on every switch: +1.5-2 us a
+   * call). They share the arena: a call uses it only while it runs.
    */
   private plans: Plan[] = [];
   private arena = 0;
