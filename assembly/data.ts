@@ -120,6 +120,22 @@ export function widenHalves(n: i32, src: usize, dst: usize): void {
   widenHalvesScalar(n - n8, src + (<usize>n8 << 1), dst + (<usize>n8 << 2));
 }
 
+/**
+ * Embedding gather from an f16 table [rows][dim] (an f16 bundle's table, kept as halves in
+ * kernel memory): out[i] = the row ids[i] widened to float32. Widening a gathered row costs
+ * what copying it did, so the table costs half the memory and half the first-touched pages
+ * on load; matrices are widened once on load instead (docs/bundle-format.md).
+ */
+export function f16_gather_rows(scalar: bool, n: i32, ids: usize, table: usize, dim: i32, out: usize): void {
+  const rowBytes = <usize>dim << 1;
+  for (let i = 0; i < n; i++) {
+    const src = table + <usize>load<i32>(ids + (<usize>i << 2)) * rowBytes;
+    const dst = out + ((<usize>i * <usize>dim) << 2);
+    if (scalar) widenHalvesScalar(dim, src, dst);
+    else widenHalves(dim, src, dst);
+  }
+}
+
 /** Scalar twin of widenHalves: one value at a time, by its fields. */
 export function widenHalvesScalar(n: i32, src: usize, dst: usize): void {
   for (let i = 0; i < n; i++) {

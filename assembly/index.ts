@@ -1,9 +1,10 @@
 // The exported ABI: pointers (byte offsets into this module's memory) and scalars only; no
-// v128 crosses the boundary. Memory above heap_base() belongs to the JS planner
-// (src/model/planner.ts), which grows it and places weights, activations and states.
+// v128 crosses the boundary. Memory above heap_base() belongs to the JS side (allocator in
+// src/wasm/kernels.ts, plans in src/model/executor.ts): it places weights, activations and states.
 // set_scalar_mode(1) routes every entry to its scalar twin (tests run both).
 // A weight pointer with bit 0 set marks int8 weights (int8.ts; their f32 scales follow the
-// data): gemm, gatherRows and the sequence kernels then take their int8 paths.
+// data): gemm, gatherRows and the sequence kernels then take their int8 paths. An embedding
+// table pointer with bit 1 set marks an f16 table (halves, widened per gathered row).
 
 import { f32_gemm as gemmSimd, f32_gemm_scalar } from "./gemm";
 import { f32_lstm_sequence as lstmSimd, f32_lstm_sequence_scalar, f32_lstm_step, padUnits } from "./lstm";
@@ -20,7 +21,7 @@ import {
 } from "./layers";
 
 export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
-import { widenHalves as widenSimd, widenHalvesScalar } from "./data";
+import { f16_gather_rows, widenHalves as widenSimd, widenHalvesScalar } from "./data";
 
 export {
   f32_pool1d as pool1d, f32_im2col_1d as im2col1d, f32_layer_norm as layerNorm,
@@ -125,8 +126,12 @@ export function binary(op: i32, n: i32, a: usize, b: usize, out: usize): void {
   else binarySimd(op, n, a, b, out);
 }
 
-/** Embedding rows; an int8 table (bit 0 set) holds `rows` rows and a scale per row after them. */
+/**
+ * Embedding rows; an int8 table (bit 0 set) holds `rows` rows and a scale per row after them,
+ * an f16 table (bit 1 set) holds halves.
+ */
 export function gatherRows(n: i32, ids: usize, table: usize, dim: i32, out: usize, rows: i32): void {
   if (table & 1) i8_gather_rows(scalarMode, n, ids, table & ~1, dim, rows, out);
+  else if (table & 2) f16_gather_rows(scalarMode, n, ids, table & ~2, dim, out);
   else f32_gather_rows(n, ids, table, dim, out);
 }

@@ -3,7 +3,7 @@
  * executor. Public behaviour follows docs/ARCHITECTURE.md.
  */
 import { fail, RnnWasmError } from "../errors.js";
-import type { KernelInstance } from "../wasm/kernels.js";
+import { align, type KernelInstance } from "../wasm/kernels.js";
 import { Executor, type StateProvider, type StateSlot } from "./executor.js";
 import { checkInputs, type Tensor } from "./inputs.js";
 import { padTo8 } from "./layout.js";
@@ -40,30 +40,30 @@ export interface ModelIO {
 }
 
 /**
- * Copies every packed weight into one block of kernel memory; returns name -> pointer. An int8
- * weight (its int8 values, then its f32 scales) gets a pointer with bit 0 set: the kernels take
- * their int8 paths from that bit (docs/kernels.md).
+ * Copies every packed weight into one block of kernel memory; returns name -> pointer. The low
+ * bits of a pointer tell the kernels how a weight is stored (docs/kernels.md): bit 0 an int8
+ * weight (its int8 values, then its f32 scales), bit 1 an f16 embedding table, kept as halves
+ * and widened per gathered row. Other f16 weights are widened to f32 here, once.
  */
-export function placeWeights(k: KernelInstance, packed: PackedModel): { ptrs: Map<string, number>; bytes: number } {
+export function placeWeights(k: KernelInstance, { spec, data }: PackedModel): { ptrs: Map<string, number>; bytes: number } {
+  const tables = spec.ops.map((op) => op.op == "embedding" && op.weights.table);
   let bytes = 0;
-  const offsets = new Map<string, number>();
-  for (const w of packed.spec.weights) {
-    offsets.set(w.name, bytes);
-    const data = packed.data.get(w.name)!;
-    bytes += Math.ceil((data instanceof Uint8Array ? data.length : w.length * 4) / 16) * 16;
-  }
-  const block = k.alloc(Math.max(bytes, 16), "weights");
+  const slots = spec.weights.map((w) => {
+    const d = data.get(w.name)!;
+    const tag = d instanceof Uint8Array ? 1 : d instanceof Uint16Array && tables.includes(w.name) ? 2 : 0;
+    const slot = [w, d, tag, bytes] as const;
+    bytes += align(tag ? d.byteLength : w.length * 4);
+    return slot;
+  });
+  const block = k.alloc(bytes, "weights");
   const ptrs = new Map<string, number>();
-  for (const w of packed.spec.weights) {
-    let p = block + offsets.get(w.name)!;
-    const data = packed.data.get(w.name)!;
-    if (data instanceof Uint8Array) k.u8.set(data, p++);
-    else if (data instanceof Uint16Array) {
-      // halves into the upper half of the slot, widened in place by the kernel
-      k.u8.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), p + 2 * w.length);
-      k.exports.widenHalves(w.length, p + 2 * w.length, p);
-    } else k.f32.set(data, p >>> 2);
-    ptrs.set(w.name, p);
+  for (const [w, d, tag, at] of slots) {
+    const p = block + at;
+    // other halves go into the upper half of their f32 slot, widened in place by the kernel
+    const widen = !tag && d instanceof Uint16Array;
+    k.u8.set(new Uint8Array(d.buffer, d.byteOffset, d.byteLength), widen ? p + 2 * w.length : p);
+    if (widen) k.exports.widenHalves(w.length, p + 2 * w.length, p);
+    ptrs.set(w.name, p + tag);
   }
   return { ptrs, bytes };
 }

@@ -47,7 +47,7 @@ export interface KernelExports {
 const PAGE = 65536;
 /** wasm32 memories stop at 4 GiB; refuse well before the engine would. */
 const MAX_BYTES = 2 ** 31;
-const align = (n: number) => Math.max(16, Math.ceil(n / 16) * 16);
+export const align = (n: number) => Math.max(16, Math.ceil(n / 16) * 16);
 
 /**
  * The kernel instance plus a first-fit allocator over its memory above heap_base. All

@@ -3,11 +3,12 @@
  * exportBundle(f32) -> loadModel(bytes) -> predict is bit-identical to loadModel(artifacts) —
  * a bundle is the packed weights, copied, never transformed — and so within the parity
  * tolerance of the oracle (tfjs, or the float64 reference for files tfjs cannot run). The f16
- * bundle stays within F16_WEIGHTS of the f32 one; the worst error is printed for
- * docs/bundle-format.md.
+ * bundle stays within F16_WEIGHTS of the f32 one (the worst error is printed for
+ * docs/bundle-format.md), and computes exactly what its widened weights do: bit-identical to
+ * the same weights written as f32, though its embedding tables stay halves in kernel memory.
  */
 import { afterAll, describe, expect, it } from "vitest";
-import { exportBundle } from "../../src/export.ts";
+import { exportBundle, writeBundle } from "../../src/export.ts";
 import { SECTION_ALIGN } from "../../src/format/bundle.ts";
 import { readBundle } from "../../src/format/reader.ts";
 import { loadModel } from "../../src/index.ts";
@@ -40,7 +41,13 @@ for (const group of [...new Set(cases.map((c) => c.group))]) {
         const direct = await loadModel(copyArtifacts(p.artifacts));
         const m32 = await loadModel(f32);
         const m16 = await loadModel(f16);
+        const m16w = await loadModel(writeBundle(r16.packed, { dtype: "f32" })); // the halves widened, as f32 sections
         try {
+          // f16 embedding tables are held as halves (widened per gathered row), the rest as f32
+          const tableValues = r32.header.model.ops.flatMap((op) => (op.op === "embedding" ? [op.inputDim * op.outputDim] : []));
+          const align = (n: number) => Math.max(16, Math.ceil(n / 16) * 16);
+          expect(m32.weightBytes - m16.weightBytes, "kernel memory saved by f16 tables").toBe(tableValues.reduce((a, n) => a + align(4 * n) - align(2 * n), 0));
+          expect(m16w.weightBytes).toBe(m32.weightBytes);
           expect(m32.inputs).toEqual(direct.inputs);
           expect(m32.outputs).toEqual(direct.outputs);
           for (const run of c.runs) {
@@ -49,6 +56,7 @@ for (const group of [...new Set(cases.map((c) => c.group))]) {
             const yd = list(direct.predict(x));
             const y32 = list(m32.predict(x));
             const y16 = list(m16.predict(x));
+            const y16w = list(m16w.predict(x));
             const where = `${c.id}, ${runLabel(run)}; ${describeSeed(p.rng)}`;
             // bit-exact: the bundle holds the packed weights the direct load computes
             expect(y32.map((t) => t.shape)).toEqual(yd.map((t) => t.shape));
@@ -56,6 +64,7 @@ for (const group of [...new Set(cases.map((c) => c.group))]) {
             for (const r of assertAllClose(y32, outputs, parityTolerance(c.approx), `f32 bundle vs ${c.oracle}: ${where}`)) {
               if (r.maxAbs > worstF32.abs) Object.assign(worstF32, { abs: r.maxAbs, where: c.id });
             }
+            y16.forEach((t, i) => expect(Buffer.from(t.data.buffer, t.data.byteOffset, t.data.byteLength).equals(Buffer.from(y16w[i].data.buffer, y16w[i].data.byteOffset, y16w[i].data.byteLength)), `${where}: f16 bundle vs its weights widened, output ${i} bits`).toBe(true));
             for (const r of assertAllClose(y16, y32, F16_WEIGHTS, `f16 bundle vs f32 bundle: ${where}`)) {
               if (r.maxAbs > worstF16.abs) Object.assign(worstF16, { abs: r.maxAbs, where: `${c.id} (${runLabel(run)})` });
               if (r.maxRel > worstF16.rel && Number.isFinite(r.maxRel)) worstF16.rel = r.maxRel;
@@ -65,6 +74,7 @@ for (const group of [...new Set(cases.map((c) => c.group))]) {
           direct.dispose();
           m32.dispose();
           m16.dispose();
+          m16w.dispose();
           p.dispose();
         }
       }, 120_000);

@@ -28,6 +28,35 @@ describe.each([["SIMD", 0], ["scalar twin", 1]])("widenHalves (%s)", (_name, sca
   });
 });
 
+describe.each([["SIMD", 0], ["scalar twin", 1]])("gatherRows from an f16 table (%s)", (_name, scalar) => {
+  // an f16 bundle's embedding table stays halves in kernel memory (pointer bit 1); each
+  // gathered row is widened: rows around the 8-wide step, ids repeated and at both ends
+  it.each([1, 7, 8, 9, 17, 300])("equals the JS decoder on the gathered rows, dim = %i", async (dim) => {
+    const k = await kernel("simd");
+    k.exports.set_scalar_mode(scalar);
+    try {
+      const rows = 13;
+      const halves = Uint16Array.from({ length: rows * dim }, (_, i) => (i * 40503 + dim) & 0xffff);
+      const ids = Int32Array.from([12, 0, 5, 5, 12, 1, 0]);
+      const table = k.alloc(halves.byteLength, "table");
+      k.u8.set(new Uint8Array(halves.buffer), table);
+      const idp = k.alloc(ids.byteLength, "ids");
+      k.u8.set(new Uint8Array(ids.buffer), idp);
+      const out = k.alloc(ids.length * dim * 4, "out");
+      k.exports.gatherRows(ids.length, idp, table | 2, dim, out, rows);
+      const expected = new Float32Array(ids.length * dim);
+      ids.forEach((id, i) => halvesToFloats(halves.subarray(id * dim, (id + 1) * dim), expected.subarray(i * dim, (i + 1) * dim)));
+      const got = new Uint32Array(k.u8.slice(out, out + 4 * ids.length * dim).buffer);
+      const want = new Uint32Array(expected.buffer);
+      let mismatch = -1;
+      for (let i = 0; i < want.length && mismatch < 0; i++) if (got[i] !== want[i]) mismatch = i;
+      expect(mismatch, `first mismatch at output ${mismatch} (row ${Math.floor(mismatch / dim)})`).toBe(-1);
+    } finally {
+      k.exports.set_scalar_mode(0);
+    }
+  });
+});
+
 describe("allocator", () => {
   it("reuses freed blocks, coalesces neighbours, lowers the top, and zero-fills", async () => {
     const k = await kernel("simd");

@@ -428,7 +428,7 @@ export function buildProgram(): Command {
     .argument("<model>", "model.json (tfjs LayersModel, shards beside it), model.h5 or model.keras")
     .requiredOption("-o, --out <file>", "the bundle to write (.rnnb)")
     .addOption(
-      new Option("--dtype <dtype>", "weight storage: f32, f16 (half the size; widened to f32 on load), or int8 (weight matrices int8 with per-column scales, ~4x smaller; int8 kernels)")
+      new Option("--dtype <dtype>", "weight storage: f32, f16 (half the size; matrices widened to f32 on load, embedding tables kept as halves), or int8 (weight matrices int8 with per-column scales, ~4x smaller; int8 kernels)")
         .choices(["f32", "f16", "int8"]).default("f32"),
     )
     .option("--tokenizer <file>", "vocabulary to embed: Keras Tokenizer.to_json() or a plain {word: index} map")
