@@ -46,7 +46,7 @@ export interface ModelIO {
  * and widened per gathered row. Other f16 weights are widened to f32 here, once.
  */
 export function placeWeights(k: KernelInstance, { spec, data }: PackedModel): { ptrs: Map<string, number>; bytes: number } {
-  const tables = spec.ops.map((op) => op.op == "embedding" && op.weights.table);
+  const tables = spec.ops.map((op) => op.op === "embedding" && op.weights.table);
   let bytes = 0;
   const slots = spec.weights.map((w) => {
     const d = data.get(w.name)!;
