@@ -3,6 +3,14 @@ import { describe, expect, it } from "vitest";
 import { halvesToFloats } from "../../src/format/half.ts";
 import { kernel } from "./harness.ts";
 
+/** Index of the first float whose bits differ (kernel output bytes vs expected), or -1. */
+function firstMismatch(gotBytes: Uint8Array, expected: Float32Array): number {
+  const got = new Uint32Array(gotBytes.buffer, gotBytes.byteOffset, expected.length);
+  const want = new Uint32Array(expected.buffer, expected.byteOffset, expected.length);
+  for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) return i;
+  return -1;
+}
+
 describe.each([["SIMD", 0], ["scalar twin", 1]])("widenHalves (%s)", (_name, scalar) => {
   // every half bit pattern, then lengths around the 8-wide step with a shifted start, all in
   // place from the upper half of the destination as the loader calls it
@@ -17,10 +25,7 @@ describe.each([["SIMD", 0], ["scalar twin", 1]])("widenHalves (%s)", (_name, sca
       k.exports.widenHalves(n, p + 2 * n, p);
       const expected = new Float32Array(n);
       halvesToFloats(halves, expected);
-      const got = new Uint32Array(k.u8.slice(p, p + 4 * n).buffer);
-      const want = new Uint32Array(expected.buffer);
-      let mismatch = -1;
-      for (let i = 0; i < n && mismatch < 0; i++) if (got[i] !== want[i]) mismatch = i;
+      const mismatch = firstMismatch(k.u8.slice(p, p + 4 * n), expected);
       expect(mismatch, `first mismatch at index ${mismatch}: half 0x${halves[mismatch]?.toString(16)}`).toBe(-1);
     } finally {
       k.exports.set_scalar_mode(0);
@@ -46,10 +51,7 @@ describe.each([["SIMD", 0], ["scalar twin", 1]])("gatherRows from an f16 table (
       k.exports.gatherRows(ids.length, idp, table | 2, dim, out, rows);
       const expected = new Float32Array(ids.length * dim);
       ids.forEach((id, i) => halvesToFloats(halves.subarray(id * dim, (id + 1) * dim), expected.subarray(i * dim, (i + 1) * dim)));
-      const got = new Uint32Array(k.u8.slice(out, out + 4 * ids.length * dim).buffer);
-      const want = new Uint32Array(expected.buffer);
-      let mismatch = -1;
-      for (let i = 0; i < want.length && mismatch < 0; i++) if (got[i] !== want[i]) mismatch = i;
+      const mismatch = firstMismatch(k.u8.slice(out, out + 4 * ids.length * dim), expected);
       expect(mismatch, `first mismatch at output ${mismatch} (row ${Math.floor(mismatch / dim)})`).toBe(-1);
     } finally {
       k.exports.set_scalar_mode(0);
