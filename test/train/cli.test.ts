@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { train, TASKS } from "../../tools/train/cli.js";
-import { REPO_ROOT } from "../../tools/train/paths.js";
+import { REPO_ROOT } from "../../tools/train/data.js";
 
 const CLI = path.join(REPO_ROOT, "tools/train/cli.ts");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "rnnwasm-train-cli-"));
