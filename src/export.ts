@@ -13,7 +13,10 @@ import { buildModel } from "./import/keras/build.js";
 import type { PackedModel } from "./model/spec.js";
 import { writeBundle } from "./format/writer.js";
 import type { BundleDtype } from "./format/bundle.js";
-import { normalizeTokenizerConfig, type TokenizerOptions } from "./text/tokenizer.js";
+import { normalizeTokenizerConfig } from "./text/tokenizer.js";
+import type { ExportOptions } from "./export-options.js";
+
+export type { ExportOptions } from "./export-options.js";
 
 export { writeBundle } from "./format/writer.js";
 export { readBundle } from "./format/reader.js";
@@ -23,17 +26,6 @@ export { importTfjs } from "./import/tfjs.js";
 export { importKerasFile } from "./import/keras/index.js";
 export { normalizeTokenizerConfig } from "./text/tokenizer.js";
 
-export interface ExportOptions {
-  /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
-  dtype?: BundleDtype;
-  /** Keras Tokenizer.to_json() document (object or its JSON text), plain {word: index} map, or a path to either. */
-  tokenizer?: unknown;
-  tokenizerOptions?: TokenizerOptions;
-  /** Per-feature normalisation statistics ({mean: [...], std: [...]}) or a path to them. */
-  normalize?: unknown;
-  metadata?: Record<string, unknown>;
-  onProgress?: (done: number, total: number, what: string) => void;
-}
 
 interface LayersModelLike {
   save(handler: { save(artifacts: unknown): Promise<unknown> }): Promise<unknown>;

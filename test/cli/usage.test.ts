@@ -56,10 +56,12 @@ describe("--help and --version", () => {
     }
   });
 
-  it("--version prints the package version", () => {
+  it("--version prints the package version (rnn-wasm-tools', the same as rnn-wasm's)", () => {
     const r = runCli(["--version"]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+    const version = (f: string) => JSON.parse(readFileSync(join(ROOT, f), "utf8")).version;
+    expect(r.stdout.trim()).toBe(version("tools/package.json"));
+    expect(version("tools/package.json")).toBe(version("package.json"));
   });
 });
 
