@@ -113,6 +113,14 @@ export async function exportPacked(source: unknown): Promise<PackedModel> {
   return buildModel(await loadArtifacts(source));
 }
 
+/** Why a model cannot take a tokenizer's ids (one input: int32 [T], or float ids [T, 1]), or null. */
+function tokenizerMismatch(spec: PackedModel["spec"]): string | null {
+  if (spec.inputs.length !== 1) return `the model has ${spec.inputs.length} inputs (${spec.inputs.map((i) => i.name).join(", ")})`;
+  const inp = spec.inputs[0];
+  const ids = inp.dtype === "int32" ? inp.shape.length === 1 : inp.shape.length === 2 && inp.shape[1] === 1;
+  return ids ? null : `input ${inp.name} takes ${inp.dtype} values of shape [batch, ${inp.shape.map((d) => d ?? "time").join(", ")}]`;
+}
+
 export async function exportBundle(source: unknown, opts: ExportOptions = {}): Promise<Uint8Array> {
   const packed = await exportPacked(source);
   const metadata: Record<string, unknown> = { ...(opts.metadata ?? {}) };
@@ -121,6 +129,8 @@ export async function exportBundle(source: unknown, opts: ExportOptions = {}): P
     // Keras' Tokenizer.to_json() returns a string: JSON text is the document itself, not a path
     const isPath = typeof opts.tokenizer === "string" && !opts.tokenizer.trimStart().startsWith("{");
     const doc = isPath ? await readJsonFile(resolvePath(opts.tokenizer as string), "tokenizer") : opts.tokenizer;
+    const why = tokenizerMismatch(packed.spec);
+    if (why) throw new RnnWasmError("E_ARGUMENT", `a tokenizer needs a model that reads token ids (int32 [batch, time], or ids as floats [batch, time, 1]): ${why}`);
     const T = packed.spec.inputs[0].shape[0];
     tokenizer = normalizeTokenizerConfig(doc, { maxLen: opts.tokenizerOptions?.maxLen ?? (typeof T === "number" ? T : undefined), ...opts.tokenizerOptions });
   }

@@ -6,6 +6,7 @@
 import { Command, CommanderError } from "commander";
 import * as bench from "./commands/bench.js";
 import * as exportCommand from "./commands/export.js";
+import * as generate from "./commands/generate.js";
 import * as inspect from "./commands/inspect.js";
 import * as predict from "./commands/predict.js";
 import * as train from "./commands/train.js";
@@ -14,7 +15,7 @@ import { EXIT_OK, EXIT_USAGE, reportError } from "./errors.js";
 import { version } from "../package.json";
 
 /** Every command, in the order `rnn-wasm --help` lists them. */
-const COMMANDS: { register(program: Command): void }[] = [exportCommand, upgrade, inspect, predict, bench, train];
+const COMMANDS: { register(program: Command): void }[] = [exportCommand, upgrade, inspect, predict, generate, bench, train];
 
 export function buildProgram(): Command {
   const program = new Command()

@@ -1,11 +1,11 @@
 /** `rnn-wasm predict`: one input (JSON or a text) through a model; the output tensor(s) as JSON. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { RnnWasmError } from "../../../src/errors.js";
 import type { ModelInputs } from "../../../src/index.js";
 import { UsageError } from "../errors.js";
 import { loadAnyModel } from "../load.js";
 import { readJson } from "../source.js";
+import { textInput } from "../text.js";
 
 /** A flat tensor as nested arrays (batch first), like tfjs arraySync(). */
 function nested(data: ArrayLike<number>, shape: number[]): unknown {
@@ -33,16 +33,8 @@ async function run(model: string, o: { input?: string; inputFile?: string; text?
   }
   const m = await loadAnyModel(model);
   try {
-    let x: ModelInputs;
-    if (o.text !== undefined) {
-      if (!m.tokenizer) {
-        throw new RnnWasmError("E_ARGUMENT", `${model} carries no tokenizer, so --text cannot be encoded; export it with --tokenizer vocab.json, or pass ids with --input`);
-      }
-      const ids = m.tokenizer.encode(o.text);
-      x = { data: ids, shape: [1, ids.length] };
-    } else {
-      x = doc as ModelInputs; // nested arrays, {data, shape}, a list of inputs or {"<input name>": ...}: predict reads them all
-    }
+    // nested arrays, {data, shape}, a list of inputs or {"<input name>": ...}: predict reads them all
+    const x = o.text !== undefined ? textInput(m, o.text, model) : (doc as ModelInputs);
     const y = m.predict(x);
     const ys = Array.isArray(y) ? y : [y];
     const out = ys.map((t) => nested(t.data, t.shape));
