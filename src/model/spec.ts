@@ -84,8 +84,6 @@ export type Op =
   | (OpBase & { op: "repeat"; n: number })
   | (OpBase & { op: "merge"; mode: "add" | "mul" | "avg" | "max" | "min" | "sub" | "concat"; axis: number });
 
-export type OpKind = Op["op"];
-
 export interface ModelSpec {
   name: string;
   /** `batch`: the batch size fixed by batch_input_shape, if any (reported, and held by stateful layers). */
