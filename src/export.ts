@@ -9,7 +9,7 @@ import { RnnWasmError } from "./errors.js";
 import type { ModelArtifacts } from "./import/artifacts.js";
 import { importKerasFile } from "./import/keras/index.js";
 import { importTfjs, manifestPaths } from "./import/tfjs.js";
-import { buildModel } from "./model/build.js";
+import { buildModel } from "./import/keras/build.js";
 import type { PackedModel } from "./model/spec.js";
 import { writeBundle } from "./format/writer.js";
 import type { BundleDtype } from "./format/bundle.js";
@@ -17,7 +17,7 @@ import { normalizeTokenizerConfig, type TokenizerOptions } from "./text/tokenize
 
 export { writeBundle } from "./format/writer.js";
 export { readBundle } from "./format/reader.js";
-export { buildModel } from "./model/build.js";
+export { buildModel } from "./import/keras/build.js";
 export { quantizePacked } from "./model/quantize.js";
 export { importTfjs } from "./import/tfjs.js";
 export { importKerasFile } from "./import/keras/index.js";

@@ -37,7 +37,7 @@ const MERGE_CLASS: Record<string, string> = {
 
 /**
  * The source class of a layer, inferred from the ops it became when the spec does not record
- * it (src/model/build.ts: Bidirectional -> two rnn ops with forward/ and backward/ weights and
+ * it (src/import/keras/layers/recurrent.ts: Bidirectional -> two rnn ops with forward/ and backward/ weights and
  * an optional merge; BatchNormalization -> scale_shift; Softmax/ELU -> activation; ...).
  */
 function inferClass(ops: Op[]): string {
