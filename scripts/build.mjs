@@ -1,15 +1,18 @@
-// Builds the two kernel targets (asconfig.json) and the JS entries into dist/.
-// `node scripts/build.mjs wasm` builds only the kernels.
+// Builds the two kernel targets (asconfig.json), with the runtime's side of their ABI, and
+// the JS entries into dist/. `node scripts/build.mjs wasm` builds only the kernels (and the ABI).
 import { execFileSync } from "node:child_process";
 import { copyFileSync, cpSync, existsSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ABI_OUTPUT, generateAbi } from "./abi.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const only = process.argv[2];
 const bin = (name) => resolve(root, "node_modules", ".bin", name);
 const run = (cmd, args) => execFileSync(cmd, args, { cwd: root, stdio: "inherit" });
 
+// the runtime's side of the kernel ABI (src/wasm/abi.ts) from the kernels' (assembly/abi.ts, index.ts)
+writeFileSync(resolve(root, ABI_OUTPUT), generateAbi());
 mkdirSync(resolve(root, "build"), { recursive: true });
 for (const target of ["simd", "relaxed"]) run(bin("asc"), ["--config", "asconfig.json", "--target", target]);
 if (only === "wasm") process.exit(0);

@@ -11,7 +11,7 @@ import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
 import { padTo8, sameShape } from "./model/layout.js";
 import { product } from "./model/shapes.js";
 import type { ModelSpec } from "./model/spec.js";
-import type { KernelInstance } from "./wasm/kernels.js";
+import { align, type KernelInstance } from "./wasm/kernels.js";
 
 /** Whether a spec input carries a time axis (token ids [T], features [T, ...]). */
 const isSequence = (inp: ModelSpec["inputs"][number]) => inp.shape.length >= (inp.dtype === "int32" ? 1 : 2);
@@ -53,7 +53,7 @@ function layoutFor(spec: ModelSpec, batch: number): Map<string, number> & { byte
   let bytes = 0;
   const add = (key: string, floats: number) => {
     at.set(key, bytes);
-    bytes += Math.ceil(floats / 4) * 16;
+    bytes += align(floats * 4);
   };
   // a graph with state pairs: its states are all the session carries
   spec.states?.forEach((st, i) => add(`pair${i}`, batch * product(spec.tensors[st.input].shape)!));
@@ -133,7 +133,7 @@ export class Session {
 
   private inputs(x: unknown, oneStep: boolean): InputTensor[] {
     // the common streaming call, one typed array shaped exactly [B, ...features], skips the
-    // normalisation below (~0.3 us of a ~3 us step)
+    // normalisation below (a tenth of a 64-unit step: docs/kernels.md)
     const f = this.stepFast;
     const t = x as Tensor;
     if (oneStep && f && t?.data instanceof (this.host.spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array)

@@ -111,8 +111,6 @@ export type Op =
   | (OpBase & { op: "constant"; shape: number[]; weights: { value: string } });
 
 
-export type OpKind = Op["op"];
-
 export interface ModelSpec {
   name: string;
   /** `batch`: the batch size fixed by batch_input_shape, if any (reported, and held by stateful layers). */

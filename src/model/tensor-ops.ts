@@ -393,7 +393,7 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const Y = env.ptr(op.inputs[1]);
       const r = xs.length;
       const count = batch * prod(xs.slice(0, -2));
-      return [() => ex.matmul(count, xs[r - 2], ys[r - 1], xs[r - 1], X, Y, O)];
+      return [() => ex.batchedMatmul(count, xs[r - 2], ys[r - 1], xs[r - 1], X, Y, O)];
     }
     case "constant": {
       const n = prod(op.shape);

@@ -6,7 +6,8 @@
  * bundle from making a kernel read or write outside its buffers.
  */
 import { RnnWasmError } from "../errors.js";
-import { ACT_CODES, ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8, sameShape } from "./layout.js";
+import { ACT_COUNT, ACT_LOG_SOFTMAX, ACT_SOFTMAX } from "../wasm/abi.js";
+import { padTo8, sameShape } from "./layout.js";
 import { opOutputShapes, tensorOpHooks } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
@@ -19,9 +20,8 @@ function bad(msg: string): never {
 }
 
 const int = (v: unknown, max = MAX) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
-const isAct = (c: unknown) => (Number.isInteger(c) && (c as number) >= 0 && (c as number) < ACT_CODES) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
+const isAct = (c: unknown) => (Number.isInteger(c) && (c as number) >= 0 && (c as number) < ACT_COUNT) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
 const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
-
 
 /**
  * What `op` needs besides its shapes: whether its own fields are sane, and the packed size of
