@@ -99,7 +99,10 @@ let tensorOps: typeof import("./tensor-ops.js") | undefined;
 /** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */
 export async function prepareTensorOps(spec: ModelSpec): Promise<void> {
   // (a bundle's spec is not validated yet: it needs these ops' checks first)
-  if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => TENSOR_OPS.has(op?.op))))) tensorOps = await import("./tensor-ops.js");
+  if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => TENSOR_OPS.has(op?.op))))) {
+    tensorOps = await import("./tensor-ops.js");
+    tensorOps.installTensorOps();
+  }
 }
 
 export class Executor {

@@ -152,9 +152,12 @@ function checkStates(spec: ModelSpec, known: Map<string, Shape>, after: boolean)
   }
 }
 
-tensorOpHooks.shapes = tensorOpShapes;
-tensorOpHooks.needs = tensorOpNeeds;
-tensorOpHooks.states = checkStates;
+/** Installs these ops' shapes and checks where shapes.ts and validate.ts look for them. */
+export function installTensorOps(): void {
+  tensorOpHooks.shapes = tensorOpShapes;
+  tensorOpHooks.needs = tensorOpNeeds;
+  tensorOpHooks.states = checkStates;
+}
 
 /**
  * The calls around a plan that has state pairs: before, each pair's input is filled from the

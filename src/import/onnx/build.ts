@@ -8,7 +8,7 @@
  */
 import { RnnWasmError } from "../../errors.js";
 import type { ModelSpec, PackedModel } from "../../model/spec.js";
-import "../../model/tensor-ops.js"; // the general tensor ops' shapes and checks
+import { installTensorOps } from "../../model/tensor-ops.js";
 import { B1, BatchDependent, type Dim } from "./dims.js";
 import { BatchLayout, NodeContext, OnnxBuilder } from "./context.js";
 import { OPS } from "./ops/index.js";
@@ -76,6 +76,7 @@ function usedNames(graph: OnnxGraph, into = new Set<string>()): Set<string> {
 }
 
 export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): { packed: PackedModel; report: OnnxImportReport } {
+  installTensorOps(); // the shapes of the ops this importer emits
   const model = readOnnx(bytes, options.sourceName ?? "model.onnx");
   try {
     return translateModel(model, options, undefined);
