@@ -93,7 +93,7 @@ interface Plan {
 const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_MIN, sub: BIN_SUB } as const;
 
 /** The ops of general tensor graphs (ONNX), planned and compiled by model/tensor-ops.ts. */
-export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant"]);
+export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant", "stft_magnitude"]);
 let tensorOps: typeof import("./tensor-ops.js") | undefined;
 
 /** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */

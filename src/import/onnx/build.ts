@@ -65,13 +65,14 @@ function usage(msg: string): never {
   throw new RnnWasmError("E_ARGUMENT", msg);
 }
 
-/** Every value name some node (in any branch) or the graph reads. */
-function usedNames(graph: OnnxGraph, into = new Set<string>()): Set<string> {
+/** How often each value name is read by some node (in any branch) or a graph output. */
+function useCounts(graph: OnnxGraph, into = new Map<string, number>()): Map<string, number> {
+  const use = (name: string) => into.set(name, (into.get(name) ?? 0) + 1);
   for (const n of graph.nodes) {
-    for (const i of n.inputs) if (i) into.add(i);
-    for (const a of n.attrs.values()) if (a.g) usedNames(a.g, into);
+    for (const i of n.inputs) if (i) use(i);
+    for (const a of n.attrs.values()) if (a.g) useCounts(a.g, into);
   }
-  for (const o of graph.outputs) into.add(o.name);
+  for (const o of graph.outputs) use(o.name);
   return into;
 }
 
@@ -164,8 +165,7 @@ function translateModel(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: n
     if (!g.outputs.some((o) => o.name === outName)) usage(`--state ${inName}=${outName}: the graph has no output ${outName}`);
   }
   for (const name of Object.keys(opts.inputs ?? {})) if (!g.inputs.some((i) => i.name === name)) usage(`--input ${name}: the graph has no input ${name}`);
-  b.used = usedNames(g);
-  for (const o of Object.values(state)) b.used.add(o);
+  b.uses = useCounts(g);
 
   for (const [name, v] of Object.entries(opts.constants ?? {})) scope.set(name, bindConstant(model, name, v));
   const specInputs: ModelSpec["inputs"] = [];

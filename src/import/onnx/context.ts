@@ -26,11 +26,15 @@ export class OnnxBuilder extends SpecBuilder {
     super();
   }
 
-  /** Names some node or output reads (an LSTM whose Y nobody reads returns only its states). */
-  used = new Set<string>();
+  /** How many nodes (in any branch) or outputs read each name: an LSTM whose Y nobody reads returns only its states, a conv read once fuses with its activation. */
+  uses = new Map<string, number>();
 
   isUsed(name: string | undefined): boolean {
-    return !!name && this.used.has(name);
+    return !!name && this.useCount(name) > 0;
+  }
+
+  useCount(name: string): number {
+    return this.uses.get(name) ?? 0;
   }
 
   /**

@@ -5,6 +5,8 @@
  * no data between layers.
  */
 import { packPanels, padVector } from "../../../model/pack.js";
+import type { Op } from "../../../model/spec.js";
+import { dftWindow, type Producer } from "../fuse.js";
 import { isBatch } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
 import { floatData, isConst, mapConsts, type ConstValue, type RtValue, type Value } from "../values.js";
@@ -71,7 +73,14 @@ function conv(ctx: NodeContext): Value[] {
       padding: "explicit", pads, activation: 0, weights,
     }, out);
   };
-  if (group === 1) return [convOne(channelsLast, C, 0, 0)];
+  if (group === 1) {
+    const out = convOne(channelsLast, C, 0, 0);
+    const window = !biasData && dilation === 1 ? dftWindow(data, w.dims) : undefined;
+    const from: Producer = window
+      ? { kind: "dft", dft: { input: channelsLast, frameLength: k, hop: stride, pads, bins: cout / 2, window } }
+      : { kind: "conv", op: b.ops[b.ops.length - 1] as Extract<Op, { op: "conv1d" }>, onnxName: ctx.node.outputs[0] };
+    return [{ ...out, from }];
+  }
   // grouped: each group's channels convolved apart, the outputs concatenated on the channels
   const parts = Array.from({ length: group }, (_, g) => {
     const input = ctx.output(0, [x.shape[0], cinG, W], x.batchAxis, [2, 1]);
