@@ -3,12 +3,13 @@
 //     dist/) and the runtime entries, their source maps and declarations, into dist/;
 //   rnn-wasm-tools (tools/package.json): the CLI and the exporter, their kernels and the demo
 //     models that may be redistributed, into tools/dist/.
-// `node scripts/build.mjs wasm` builds only the kernels; `--if-stale` does nothing when every
+// `node scripts/build.mjs wasm` builds only the kernels (and the ABI); `--if-stale` does nothing when every
 // output is newer than every source it is built from (npm run demo).
 import { execFileSync } from "node:child_process";
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
+import { ABI_OUTPUT, generateAbi } from "./abi.mjs";
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const args = process.argv.slice(2);
@@ -51,6 +52,9 @@ if (args.includes("--if-stale")) {
   }
 }
 
+// the runtime's side of the kernel ABI (src/wasm/abi.ts) from the kernels' (assembly/abi.ts, index.ts)
+say(`kernels: the ABI's runtime side -> ${ABI_OUTPUT}`);
+writeFileSync(resolve(root, ABI_OUTPUT), generateAbi());
 mkdirSync(resolve(root, "build"), { recursive: true });
 for (const target of ["simd", "relaxed"]) {
   say(`kernels: AssemblyScript, ${target === "simd" ? "baseline SIMD128" : "relaxed SIMD"} build -> build/rnn-${target}.wasm ...`);

@@ -11,6 +11,7 @@ import { RnnWasmError } from "./errors.js";
 import { activationByName, activationCode } from "./model/activations.js";
 import type { Tensor } from "./model/inputs.js";
 import { packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, padTo8 } from "./model/pack.js";
+import { describeRecurrence, type RecurrenceFields } from "./model/recurrence.js";
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
 import { KernelInstance } from "./wasm/kernels.js";
 
@@ -54,13 +55,11 @@ abstract class Cell {
   readonly units: number;
   readonly inputDim: number;
   protected k: KernelInstance;
-  protected w = 0;
-  protected wRec = 0;
-  protected b = 0;
-  protected bRec = 0;
   protected act: number;
   protected recAct: number;
-  private buffers = new Map<number, { x: number; xp: number; h: number; c: number; scratch: number }>();
+  /** The kernels' description of this cell (recurrence.ts), written once its weights are placed. */
+  protected desc = 0;
+  private buffers = new Map<number, { x: number; h: number; c: number; scratch: number }>();
 
   constructor(protected readonly G: number, args: CellArgs, protected readonly kind: string) {
     if (!shared) throw new RnnWasmError("E_WASM", `${kind}: call \`await ready()\` once before \`new ${kind}(...)\`, or use \`await ${kind}.create(...)\``);
@@ -83,16 +82,20 @@ abstract class Cell {
     return p;
   }
 
+  /** Describes the cell to the kernels once its weights are in kernel memory. */
+  protected describe(op: Omit<RecurrenceFields, "units" | "inDim" | "activation" | "recurrentActivation">, w: { kernel: number; bias?: number; recurrentKernel: number; recurrentBias?: number }): void {
+    this.desc = describeRecurrence(this.k, { ...op, units: this.units, inDim: this.inputDim, activation: this.act, recurrentActivation: this.recAct }, w);
+  }
+
   protected buffersFor(B: number) {
     let bufs = this.buffers.get(B);
     if (!bufs) {
       const U8 = padTo8(this.units);
       bufs = {
         x: this.k.alloc(B * this.inputDim * 4, "cell input"),
-        xp: this.k.alloc(B * this.G * U8 * 4, "cell projection"),
         h: this.k.alloc(B * U8 * 4, "cell state"),
         c: this.k.alloc(B * U8 * 4, "cell state"),
-        scratch: this.k.alloc((3 * U8 + 32 + 5 * B * U8) * 4, "cell scratch"),
+        scratch: this.k.alloc(this.k.exports.rnnScratchBytes(this.desc, B, 1), "cell scratch"),
       };
       this.buffers.set(B, bufs);
     }
@@ -100,7 +103,6 @@ abstract class Cell {
   }
 
   protected abstract stateCount: number;
-  protected abstract runStep(B: number, bufs: { x: number; xp: number; h: number; c: number; scratch: number }): void;
 
   /** One timestep: x [batch, inputDim], state [h] or [h, c] each [batch, units]. */
   call(x: Tensor | number[][], state: (Tensor | number[][])[]): [Tensor, Tensor[]] {
@@ -132,7 +134,7 @@ abstract class Cell {
       f32.fill(0, rows[i] >>> 2, (rows[i] >>> 2) + B * U8);
       for (let b = 0; b < B; b++) f32.set(s.data.subarray(b * this.units, (b + 1) * this.units), (rows[i] >>> 2) + b * U8);
     });
-    this.runStep(B, bufs); // the kernel projects x into xp itself
+    this.k.exports.rnnSequence(this.desc, B, 1, bufs.x, bufs.h, bufs.c, 0, 0, bufs.scratch);
     const read = (p: number): Tensor => {
       const v = this.k.f32;
       const out = new Float32Array(B * this.units);
@@ -151,18 +153,16 @@ export class LstmCell extends Cell {
   constructor(args: CellArgs) {
     super(4, args, "LstmCell");
     const u = this.units;
-    this.w = this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 4 * u]), this.inputDim, 4, u));
-    this.wRec = this.place(packLstmRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 4 * u]), u));
-    if (args.bias !== undefined) this.b = this.place(packGateVector(flat(args.bias, "bias", [4 * u]), 4, u));
+    this.describe({ cell: "lstm", goBackwards: false, alignOutput: false, resetAfter: false }, {
+      kernel: this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 4 * u]), this.inputDim, 4, u)),
+      recurrentKernel: this.place(packLstmRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 4 * u]), u)),
+      bias: args.bias === undefined ? 0 : this.place(packGateVector(flat(args.bias, "bias", [4 * u]), 4, u)),
+    });
   }
 
   static async create(args: CellArgs, options?: { wasm?: WasmSource; simd?: SimdChoice }): Promise<LstmCell> {
     await ready(options);
     return new LstmCell(args);
-  }
-
-  protected runStep(B: number, bufs: { x: number; xp: number; h: number; c: number; scratch: number }): void {
-    this.k.exports.lstmSequence(B, 1, this.units, bufs.x, this.inputDim, this.w, this.b, 0, bufs.xp, this.wRec, bufs.h, bufs.c, bufs.scratch, 0, 0, 0, this.act, this.recAct);
   }
 }
 
@@ -173,22 +173,19 @@ export class GruCell extends Cell {
   constructor(args: CellArgs) {
     super(3, args, "GruCell");
     const u = this.units;
-    this.resetAfter = args.resetAfter ?? true;
-    this.w = this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 3 * u]), this.inputDim, 3, u));
-    this.wRec = this.place(packGruRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 3 * u]), u, this.resetAfter));
-    if (args.bias !== undefined) {
-      const bias = flat(args.bias, "bias", this.resetAfter ? [2, 3 * u] : [3 * u]);
-      this.b = this.place(packGateVector(bias, 3, u, 0));
-      if (this.resetAfter) this.bRec = this.place(packGateVector(bias, 3, u, 3 * u));
-    }
+    const resetAfter = (this.resetAfter = args.resetAfter ?? true);
+    const kernel = this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 3 * u]), this.inputDim, 3, u));
+    const recurrentKernel = this.place(packGruRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 3 * u]), u, resetAfter));
+    const bias = args.bias === undefined ? null : flat(args.bias, "bias", resetAfter ? [2, 3 * u] : [3 * u]);
+    this.describe({ cell: "gru", goBackwards: false, alignOutput: false, resetAfter }, {
+      kernel, recurrentKernel,
+      bias: bias ? this.place(packGateVector(bias, 3, u, 0)) : 0,
+      recurrentBias: bias && resetAfter ? this.place(packGateVector(bias, 3, u, 3 * u)) : 0,
+    });
   }
 
   static async create(args: CellArgs, options?: { wasm?: WasmSource; simd?: SimdChoice }): Promise<GruCell> {
     await ready(options);
     return new GruCell(args);
-  }
-
-  protected runStep(B: number, bufs: { x: number; xp: number; h: number; scratch: number }): void {
-    this.k.exports.gruSequence(B, 1, this.units, bufs.x, this.inputDim, this.w, this.b, 0, bufs.xp, this.wRec, this.bRec, this.resetAfter ? 1 : 0, bufs.h, bufs.scratch, 0, 0, 0, this.act, this.recAct);
   }
 }

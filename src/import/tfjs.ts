@@ -5,6 +5,7 @@
  * (uint8/uint16 affine, float16), which is undone here.
  */
 import { RnnWasmError } from "../errors.js";
+import { halvesToFloats } from "../format/half.js";
 import type { ModelArtifacts, NamedWeight } from "./artifacts.js";
 
 export interface WeightEntrySpec {
@@ -18,16 +19,6 @@ type Json = Record<string, unknown>;
 
 function isObj(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** IEEE 754 half -> float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
@@ -105,7 +96,7 @@ export function importTfjs(modelJson: unknown, weights: unknown, source = "model
     const data = new Float32Array(count);
     if (q) {
       if (q.dtype === "float16") {
-        for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(off + 2 * i, true));
+        halvesToFloats(new Uint16Array(bytes.slice(off, off + need).buffer), data); // a copy: off may be odd
       } else {
         const scale = q.scale ?? 1;
         const min = q.min ?? 0;

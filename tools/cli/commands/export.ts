@@ -4,13 +4,13 @@ import { createRequire } from "node:module";
 import { extname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RnnWasmError } from "../../../src/errors.js";
-import { exportBundle } from "../../../src/export.js";
+import { exportBundle, type ExportOptions } from "../../../src/export.js";
 import type { BundleDtype } from "../../../src/format/bundle.js";
 import { readBundle } from "../../../src/format/reader.js";
 import { normalizeTokenizerConfig, type TokenizerOptions } from "../../../src/text/tokenizer.js";
 import { UsageError, withSource } from "../errors.js";
 import { writeAtomic } from "../files.js";
-import { dtypeOption, positiveInt } from "../options.js";
+import { collect, dtypeOption, parseConst, parseDims, positiveInt } from "../options.js";
 import { readBytes, readJson } from "../source.js";
 import { formatBytes, hex32, summarize, thousands } from "../summary.js";
 
@@ -29,6 +29,9 @@ interface ExportFlags {
   metadata?: string;
   progress?: boolean;
   quiet?: boolean;
+  input?: [string, string][];
+  const?: [string, string][];
+  state?: [string, string][];
 }
 
 /** Bytes of weight data a source holds (file sizes), to decide on a progress bar. */
@@ -70,6 +73,15 @@ function progressBar(): Bar {
   );
 }
 
+/** --input / --const / --state as exportBundle's ONNX options (only when given). */
+function onnxBindings(o: ExportFlags): Pick<ExportOptions, "inputs" | "constants" | "state"> {
+  const out: Pick<ExportOptions, "inputs" | "constants" | "state"> = {};
+  if (o.input) out.inputs = Object.fromEntries(o.input.map(([n, v]) => [n, parseDims(n, v)]));
+  if (o.const) out.constants = Object.fromEntries(o.const.map(([n, v]) => [n, parseConst(n, v)]));
+  if (o.state) out.state = Object.fromEntries(o.state);
+  return out;
+}
+
 async function run(model: string, o: ExportFlags): Promise<void> {
   if (!o.tokenizer && (o.maxLen !== undefined || o.padding !== undefined || o.truncating !== undefined || o.charLevel !== undefined)) {
     throw new UsageError("--max-len, --padding, --truncating and --char-level apply to a tokenizer: add --tokenizer vocab.json");
@@ -104,6 +116,7 @@ async function run(model: string, o: ExportFlags): Promise<void> {
   try {
     if (showBar) process.stderr.write(`importing ${model} (${formatBytes(weightBytes)} of weights)\n`);
     bytes = await exportBundle(inPath, {
+      ...onnxBindings(o),
       dtype: o.dtype,
       tokenizer,
       tokenizerOptions,
@@ -138,8 +151,8 @@ async function run(model: string, o: ExportFlags): Promise<void> {
 export function register(program: Command): void {
   program
     .command("export")
-    .description("convert a tfjs model.json or a Keras .h5/.keras file into one .rnnb bundle")
-    .argument("<model>", "model.json (tfjs LayersModel, shards beside it), model.h5 or model.keras")
+    .description("convert a tfjs model.json, a Keras .h5/.keras file or an ONNX model into one .rnnb bundle")
+    .argument("<model>", "model.json (tfjs LayersModel, shards beside it), model.h5, model.keras or model.onnx")
     .requiredOption("-o, --out <file>", "the bundle to write (.rnnb)")
     .addOption(
       dtypeOption("weight storage: f32, f16 (half the size; matrices widened to f32 on load, embedding tables kept as halves), or int8 (weight matrices int8 with per-column scales, ~4x smaller; int8 kernels)")
@@ -152,6 +165,9 @@ export function register(program: Command): void {
     .option("--char-level", "tokenizer: one token per character (Keras char_level=True), for a plain {\"c\": index} map")
     .option("--normalize <file>", "per-feature normalisation statistics {\"mean\": [...], \"std\": [...]} (exposed as model.metadata.normalization)")
     .option("--metadata <file>", "a JSON object stored as model.metadata (labels, training figures, ...)")
+    .option("--input <NAME=D1xD2x...>", "ONNX: the shape of a graph input (repeat per input; ? keeps a dim as declared; the batch dim's value is an example: any batch runs)", collect("--input"))
+    .option("--const <NAME=VALUE>", "ONNX: fold a graph input to a constant, e.g. --const sr=16000 (repeat per input)", collect("--const"))
+    .option("--state <IN=OUT>", "ONNX: a recurrent state pair: the graph reads IN and writes its next value to OUT; sessions carry it (repeat per pair)", collect("--state"))
     .option("--progress", "always show the progress bar (default: on a terminal, for models over 1 MiB)")
     .option("--no-progress", "never show the progress bar")
     .option("-q, --quiet", "print nothing on success")
