@@ -37,6 +37,15 @@ describe("the README's commands", () => {
     expect(execFileSync("npm", ["config", "get", "ignore-scripts"], { cwd: ROOT, encoding: "utf8" }).trim()).toBe("true");
   });
 
+  it("npm run demo's program runs the shipped models; its streaming ends on predict's score", () => {
+    const r = spawnSync(process.execPath, [join(ROOT, "tools/demo.mjs")], { cwd: ROOT, encoding: "utf8", timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('"had a general" -> "council to consider what measures they could take');
+    const streamed = r.stdout.split("\n").filter((l) => l.trim().startsWith("streaming "));
+    expect(streamed).toHaveLength(2);
+    for (const l of streamed) expect(l).toMatch(/the last equals predict: true\)$/);
+  });
+
   it("every `rnn-wasm <command> --option` it names is a command and an option of the CLI", () => {
     ensureCliBuilt();
     const used = new Map<string, Set<string>>();
