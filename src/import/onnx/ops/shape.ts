@@ -423,8 +423,10 @@ function expandConstToBatch(ctx: NodeContext, c: ConstValue, shape: Dim[]): RtVa
 function tile(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const reps = numbersOf(ctx.constInput(1, "repeats"), ctx.where);
+  if (reps.some((r) => !(Number.isInteger(r) && r >= 1))) ctx.fail(`repeats [${reps.join(", ")}] must be positive integers`, "E_ONNX");
   if (!isConst(x)) {
     if (reps.every((r) => r === 1)) return [x];
+    if (reps.some((r) => r > 1 << 16)) ctx.fail(`repeats [${reps.join(", ")}]: over 65536 copies of an axis`);
     let v: RtValue = x;
     reps.forEach((r, a) => {
       if (r === 1) return;
