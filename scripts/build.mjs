@@ -101,7 +101,7 @@ await esbuild.build({
 // less to import on a cold start). For CJS import.meta.url is defined from __filename.
 say("runtime: Node entries, ESM and CommonJS (dist/node.js, node-lazy.js, .cjs) ...");
 const { buildEagerAndLazy } = await import("./eager-lazy.mjs");
-const nodeLazy = ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/model/from-artifacts.ts", "src/text/tokenizer.ts"];
+const nodeLazy = ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/model/from-artifacts.ts", "src/model/tensor-ops.ts", "src/text/tokenizer.ts"];
 const nodeOptions = { ...runtime, ...readable, outdir: resolve(root, "dist"), platform: "node" };
 await buildEagerAndLazy(esbuild, { entry: "src/node.ts", name: "node", root, options: nodeOptions, lazy: nodeLazy });
 await buildEagerAndLazy(esbuild, {

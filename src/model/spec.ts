@@ -135,6 +135,12 @@ export interface ModelSpec {
    * is not a model input and `output` not a model output; both have the same shape.
    */
   states?: { name: string; input: string; output: string }[];
+  /**
+   * The graph's tensors carry their batch as an axis of their own (an ONNX graph whose shapes
+   * depend on the batch size, exported for one): callers pass and receive the graph's shapes, and
+   * the runtime runs them as a batch of one.
+   */
+  unbatched?: boolean;
 }
 
 /** A spec with the packed weight data, ready to load into kernel memory or a bundle. */

@@ -87,10 +87,12 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
     case "constant":
       return [op.shape.slice()];
     case "stft_magnitude": {
-      if (!(x.length === 1 || (x.length === 2 && x[1] === 1))) fail("E_SHAPE", `${where}: expects a signal [T] or [T, 1], input is [${x.join(", ")}]`);
-      const frames = Math.floor((x[0] + op.pads[0] + op.pads[1] - op.frameLength) / op.hop) + 1;
-      if (!(frames >= 1)) fail("E_SHAPE", `${where}: a signal of ${x[0]} samples gives no frame of ${op.frameLength}`);
-      return [[frames, op.bins]];
+      // a one-channel signal [..., T, 1] -> [..., frames, bins] (leading axes: more signals)
+      if (!(x.length >= 2 && x[x.length - 1] === 1)) fail("E_SHAPE", `${where}: expects a signal [..., T, 1], input is [${x.join(", ")}]`);
+      const T = x[x.length - 2];
+      const frames = Math.floor((T + op.pads[0] + op.pads[1] - op.frameLength) / op.hop) + 1;
+      if (!(frames >= 1)) fail("E_SHAPE", `${where}: a signal of ${T} samples gives no frame of ${op.frameLength}`);
+      return [[...x.slice(0, -2), frames, op.bins]];
     }
     default:
       return fail("E_BUNDLE_CORRUPT", `unknown op ${(op as { op: string }).op}`);
@@ -412,9 +414,10 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       return [() => ex.batchedMatmul(count, xs[r - 2], ys[r - 1], xs[r - 1], X, Y, O)];
     }
     case "stft_magnitude": {
-      const [frames] = outShape;
+      const frames = outShape[outShape.length - 2];
+      const signals = batch * prod(xs.slice(0, -2));
       const { window, twiddles } = env.weights;
-      return [() => ex.stftMagnitude(batch, xs[0], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch)];
+      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch)];
     }
     case "constant": {
       const n = prod(op.shape);
