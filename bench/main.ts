@@ -21,7 +21,7 @@ import { prepareRnnWasmEntry, type RnnWasmEntry, type RnnWasmFrom } from "./engi
 import { EngineUnavailable, type Engine, type EngineId, type LoadedModel, type Stream } from "./engines/types.ts";
 import { MODEL_DEFS, macsFormula, macsPerSequence, makeInput, modelDef, prefix, timestep, type BenchModel, type InputTensor, type ModelVariant } from "./models.ts";
 import { writeModelFiles } from "./model-files.ts";
-import { referenceModel } from "./reference.ts";
+import { float64Output } from "./oracle.ts";
 import { renderMarkdown, renderSvg } from "./report.ts";
 import { maxAbsDiff, pairedRatio, summarize, within, type Summary } from "./stats.ts";
 import { GATE, GATE_INT8 } from "./tolerance.ts";
@@ -113,7 +113,7 @@ const tfjsReferenceCache = new Map<ModelVariant, tf.LayersModel>();
 /** The reference output for a variant: tfjs cpu when tfjs can run it, else the float64 reference. */
 async function referenceOutput(model: BenchModel, variant: ModelVariant, x: InputTensor): Promise<{ data: ArrayLike<number>; by: string }> {
   if (!variant.tfjsRunnable) {
-    return { data: referenceModel(model.def, variant.layers, variant.weights).predict(x), by: "float64 reference" };
+    return { data: float64Output(variant, x), by: "float64 reference" };
   }
   const previous = tf.getBackend();
   await tf.setBackend("cpu");

@@ -11,8 +11,10 @@ import { KernelInstance } from "../../src/wasm/kernels.ts";
 import { expect } from "vitest";
 import type { Tolerance } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
-import type { RecurrentCase } from "./reference64.ts";
 import { describeSeed, type Rng } from "../util/prng.ts";
+import * as abi from "../../src/wasm/abi.ts";
+import { scalarActivation } from "../reference/activations.ts";
+import { float64Products, gatesOf, recurrence, type RecurrentCell, type RecurrentProducts } from "../reference/recurrent.ts";
 
 export type Variant = "simd" | "scalar" | "relaxed";
 export const VARIANTS: Variant[] = ["simd", "scalar", "relaxed"];
@@ -107,8 +109,98 @@ export const RECURRENT_VARIANTS: RecurrentVariant[] = [
   { name: "no bias", B: 2, T: 4, masked: false, back: false, align: false, init: false, acts: [3, 4], noBias: true },
 ];
 
-/** Gates per cell, in the packed layouts. */
-export const gatesOf = (cell: RecurrentCase["cell"]) => (cell === "lstm" ? 4 : cell === "gru" ? 3 : 1);
+export { gatesOf };
+
+/**
+ * The float64 form of every elementwise activation code (src/wasm/abi.ts), from the one
+ * activation table of the float64 reference (test/reference/activations.ts).
+ */
+export const ACT64: Record<number, (x: number) => number> = {
+  [abi.ACT_LINEAR]: scalarActivation("linear", "tfjs"),
+  [abi.ACT_RELU]: scalarActivation("relu", "tfjs"),
+  [abi.ACT_RELU6]: scalarActivation("relu6", "tfjs"),
+  [abi.ACT_TANH]: scalarActivation("tanh", "tfjs"),
+  [abi.ACT_SIGMOID]: scalarActivation("sigmoid", "tfjs"),
+  [abi.ACT_HARD_SIGMOID]: scalarActivation("hard_sigmoid", "tfjs"),
+  [abi.ACT_HARD_SIGMOID_K3]: scalarActivation("hard_sigmoid", "keras3"),
+  [abi.ACT_ELU]: scalarActivation("elu", "tfjs"),
+  [abi.ACT_SELU]: scalarActivation("selu", "tfjs"),
+  [abi.ACT_SOFTPLUS]: scalarActivation("softplus", "tfjs"),
+  [abi.ACT_SOFTSIGN]: scalarActivation("softsign", "tfjs"),
+  [abi.ACT_EXPONENTIAL]: scalarActivation("exponential", "tfjs"),
+  [abi.ACT_SWISH]: scalarActivation("swish", "tfjs"),
+  [abi.ACT_GELU]: scalarActivation("gelu", "tfjs"),
+  [abi.ACT_GELU_TANH]: scalarActivation("gelu_new", "tfjs"),
+  [abi.ACT_MISH]: scalarActivation("mish", "tfjs"),
+  [abi.ACT_HARD_SWISH]: scalarActivation("hard_swish", "tfjs"),
+};
+
+/** A recurrent layer as the kernel tests build it: unpacked row-major weights and its options. */
+export interface RecurrentCase {
+  cell: RecurrentCell;
+  B: number;
+  T: number;
+  inDim: number;
+  u: number;
+  x: Float32Array; // [B,T,in]
+  W: Float32Array; // [in, G*u]
+  U: Float32Array; // [u, G*u]
+  bias: Float32Array; // [G*u] or [2*G*u] for GRU reset_after
+  /** use_bias=False: bias is zeros and the kernels get no bias pointer. */
+  noBias?: boolean;
+  resetAfter: boolean;
+  mask: Uint8Array | null; // [B,T]
+  goBackwards: boolean;
+  align: boolean;
+  /** Masked steps output zeros (Keras zero_output_for_mask) instead of repeating h. */
+  zeroMasked?: boolean;
+  act: number;
+  recAct: number;
+  h0: Float32Array | null; // [B,u]
+  c0: Float32Array | null;
+}
+
+/**
+ * The float64 reference (test/reference/recurrent.ts) of a case: its sequence output as the
+ * kernels write it (processing order, or at the input time index with `align`), final h and c.
+ * `products` replaces the float64 matrix products (the int8 oracle).
+ */
+export function caseReference(cs: RecurrentCase, products?: (spec: Parameters<typeof float64Products>[0]) => RecurrentProducts): { seq: Float64Array; h: Float64Array; c: Float64Array } {
+  const spec = {
+    cell: cs.cell, units: cs.u, kernel: cs.W, recurrentKernel: cs.U, bias: cs.noBias ? null : cs.bias, resetAfter: cs.resetAfter,
+    gate: ACT64[cs.recAct], candidate: ACT64[cs.act],
+  };
+  const r = recurrence(spec, {
+    x: cs.x, B: cs.B, T: cs.T, mask: cs.mask, goBackwards: cs.goBackwards, zeroOutputForMask: cs.zeroMasked,
+    initialStates: cs.h0 ? [cs.h0, cs.c0 ?? new Float32Array(cs.B * cs.u)] : null,
+  }, products?.(spec));
+  let seq = r.sequence;
+  if (cs.align) {
+    // RNN_ALIGN_OUTPUT: the output of step s goes to its input time index T-1-s (go_backwards)
+    seq = new Float64Array(seq.length);
+    const u = cs.u;
+    for (let b = 0; b < cs.B; b++) {
+      for (let s = 0; s < cs.T; s++) {
+        const t = cs.goBackwards ? cs.T - 1 - s : s;
+        seq.set(r.sequence.subarray((b * cs.T + s) * u, (b * cs.T + s + 1) * u), (b * cs.T + t) * u);
+      }
+    }
+  }
+  return { seq, h: r.states[0], c: r.states[1] ?? new Float64Array(cs.B * cs.u) };
+}
+
+/** out[M,N] = x[M,K] · w[K,N] + bias[N] in float64. */
+export function gemm64(M: number, N: number, K: number, x: ArrayLike<number>, w: ArrayLike<number>, bias: ArrayLike<number> | null): Float64Array {
+  const out = new Float64Array(M * N);
+  for (let m = 0; m < M; m++) {
+    for (let n = 0; n < N; n++) {
+      let s = bias ? bias[n] : 0;
+      for (let k = 0; k < K; k++) s += x[m * K + k] * w[k * N + n];
+      out[m * N + n] = s;
+    }
+  }
+  return out;
+}
 
 /** A seeded layer for `kind` at `u` units: inputs, weights, biases, mask and initial state. */
 export function recurrentCase(kind: RecurrentKind, u: number, v: RecurrentVariant, rng: Rng): RecurrentCase {

@@ -121,6 +121,9 @@ const SCALAR: Record<string, ((x: number) => number) | undefined> = {
   gelu,
   gelunew: geluTanh,
   mish: (x) => x * Math.tanh(softplus(x)),
+  // Keras 3 hard_silu / hard_swish: x · relu6(x + 3) / 6
+  hardswish: (x) => x * hardSigmoidKeras3(x),
+  hardsilu: (x) => x * hardSigmoidKeras3(x),
 };
 
 export const SUPPORTED_ACTIVATIONS = [...Object.keys(SCALAR), "hardsigmoid", "softmax", "logsoftmax"];
