@@ -113,3 +113,61 @@ export const RNN_ALIGN_OUTPUT: i32 = 2;
 export const RNN_ZERO_MASKED_OUTPUT: i32 = 4;
 /** Flag (GRU): the reset gate applies after the recurrent product (Keras reset_after=True, ONNX linear_before_reset). */
 export const RNN_RESET_AFTER: i32 = 8;
+
+// ---------------------------------------------------------------- general tensor ops (tensor.ts)
+// binaryStrided(op, ...): out = a op b with broadcasting. The codes are stored in bundles by
+// name (src/model/tensor-codes.ts lists the names in code order): never renumber one.
+
+export const TB_ADD: i32 = 0;
+export const TB_SUB: i32 = 1;
+export const TB_MUL: i32 = 2;
+export const TB_DIV: i32 = 3;
+export const TB_POW: i32 = 4;
+export const TB_MAX: i32 = 5;
+export const TB_MIN: i32 = 6;
+// unary(fn, ...): elementwise functions with up to two parameters alpha, beta.
+export const TU_NEG: i32 = 0;
+export const TU_ABS: i32 = 1;
+export const TU_SQRT: i32 = 2;
+export const TU_RECIPROCAL: i32 = 3;
+export const TU_SQUARE: i32 = 4;
+/** alpha·x + beta */
+export const TU_AFFINE: i32 = 5;
+/** min(max(x, alpha), beta) */
+export const TU_CLIP: i32 = 6;
+/** max(0, min(1, alpha·x + beta)) */
+export const TU_HARD_SIGMOID: i32 = 7;
+/** x >= 0 ? x : alpha·x */
+export const TU_LEAKY_RELU: i32 = 8;
+/** Unary codes below this one run 4 lanes at a time (the others one value at a time, in both builds). */
+export const TU_VECTOR: i32 = 9;
+export const TU_LOG: i32 = 9;
+/** x >= 0 ? x : alpha·(exp(x) - 1) */
+export const TU_ELU: i32 = 10;
+/** beta·(x > 0 ? x : alpha·(exp(x) - 1)) */
+export const TU_SELU: i32 = 11;
+/** x > alpha ? x : 0 */
+export const TU_THRESHOLDED_RELU: i32 = 12;
+/** alpha·tanh(beta·x) */
+export const TU_SCALED_TANH: i32 = 13;
+export const TU_FLOOR: i32 = 14;
+export const TU_CEIL: i32 = 15;
+/** half to even */
+export const TU_ROUND: i32 = 16;
+export const TU_SIGN: i32 = 17;
+export const TU_ERF: i32 = 18;
+/** x^alpha (exact repeated products for integer alpha up to 64) */
+export const TU_POW: i32 = 19;
+/** Unary codes are 0 .. TU_COUNT - 1. */
+export const TU_COUNT: i32 = 20;
+// reduce(fn, ...): over the middle axis of [outer][n][inner].
+export const TR_SUM: i32 = 0;
+export const TR_MEAN: i32 = 1;
+export const TR_MAX: i32 = 2;
+export const TR_MIN: i32 = 3;
+export const TR_PROD: i32 = 4;
+export const TR_L1: i32 = 5;
+export const TR_L2: i32 = 6;
+export const TR_SUM_SQUARE: i32 = 7;
+export const TR_LOG_SUM: i32 = 8;
+export const TR_LOG_SUM_EXP: i32 = 9;

@@ -16,6 +16,11 @@ import {
   f32_binary, f32_binary_scalar, f32_gather_rows,
 } from "./layers";
 import { f16_gather_rows, widenHalves as widenSimd, widenHalvesScalar } from "./data";
+import { f32_stft_magnitude } from "./spectral";
+import {
+  f32_binary_strided, f32_binary_strided_scalar, f32_copy_strided, f32_fill, f32_matmul, f32_matmul_scalar, f32_reduce,
+  f32_reduce_scalar, f32_softmax_axis, f32_softmax_axis_scalar, f32_unary, f32_unary_scalar,
+} from "./tensor";
 
 export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
 export {
@@ -118,4 +123,64 @@ export function gatherRows(n: i32, ids: usize, table: usize, dim: i32, out: usiz
 export function widenHalves(n: i32, src: usize, dst: usize): void {
   if (scalarMode) widenHalvesScalar(n, src, dst);
   else widenSimd(n, src, dst);
+}
+
+// ---------------------------------------------------------------- general tensor graphs (tensor.ts)
+
+/**
+ * dst[Σ c·dstStrides] = src[Σ c·srcStrides] for every index c of dims (rank i32 each at dims,
+ * srcStrides, dstStrides; strides in elements, negative or 0 allowed): transpose, slice,
+ * concat, pad, broadcast.
+ */
+export function copyStrided(rank: i32, dims: usize, srcStrides: usize, src: usize, dstStrides: usize, dst: usize): void {
+  f32_copy_strided(rank, dims, srcStrides, src, dstStrides, dst);
+}
+
+/** out[0 .. n) = value. */
+export function fill(n: i32, value: f32, out: usize): void {
+  f32_fill(n, value, out);
+}
+
+/**
+ * out (contiguous, dims) = a op b (op: TB_*), each operand read through its strides (0 along an
+ * axis it is broadcast on); dims and strides as for copyStrided.
+ */
+export function binaryStrided(op: i32, rank: i32, dims: usize, aStrides: usize, a: usize, bStrides: usize, b: usize, out: usize): void {
+  if (scalarMode) f32_binary_strided_scalar(op, rank, dims, aStrides, a, bStrides, b, out);
+  else f32_binary_strided(op, rank, dims, aStrides, a, bStrides, b, out);
+}
+
+/** out = fn(x) (fn: TU_*, with parameters alpha and beta) over n floats; out may be x. */
+export function unary(fn: i32, n: i32, x: usize, out: usize, alpha: f32, beta: f32): void {
+  if (scalarMode) f32_unary_scalar(fn, n, x, out, alpha, beta);
+  else f32_unary(fn, n, x, out, alpha, beta);
+}
+
+/** out[o][i] = fn (TR_*) over j of x[o][j][i], for x [outer][n][inner]. */
+export function reduce(fn: i32, outer: i32, n: i32, inner: i32, x: usize, out: usize): void {
+  if (scalarMode) f32_reduce_scalar(fn, outer, n, inner, x, out);
+  else f32_reduce(fn, outer, n, inner, x, out);
+}
+
+/** Softmax (log != 0: log-softmax) over the middle axis of x [outer][n][inner], in place. */
+export function softmaxAxis(outer: i32, n: i32, inner: i32, x: usize, log: i32): void {
+  if (scalarMode) f32_softmax_axis_scalar(outer, n, inner, x, log);
+  else f32_softmax_axis(outer, n, inner, x, log);
+}
+
+/** out[b] = a[b] · c[b] for b < batch: a [M][K], c [K][N], out [M][N], all contiguous (runtime operands). */
+export function batchedMatmul(batch: i32, M: i32, N: i32, K: i32, a: usize, c: usize, out: usize): void {
+  if (scalarMode) f32_matmul_scalar(batch, M, N, K, a, c, out);
+  else f32_matmul(batch, M, N, K, a, c, out);
+}
+
+/**
+ * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
+ * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
+ * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+ */
+export function stftMagnitude(
+  B: i32, Tin: i32, x: usize, frames: i32, N: i32, hop: i32, padLeft: i32, window: usize, tw: usize, bins: i32, out: usize, work: usize,
+): void {
+  f32_stft_magnitude(B, Tin, x, frames, N, hop, padLeft, window, tw, bins, out, work);
 }

@@ -7,10 +7,12 @@ import { readFile } from "node:fs/promises";
 import { dirname, resolve as resolvePath } from "node:path";
 import { RnnWasmError } from "./errors.js";
 import type { ModelArtifacts } from "./import/artifacts.js";
-import { importKerasFile } from "./import/keras/index.js";
+import { importKerasFile, sniffKerasFormat } from "./import/keras/index.js";
+import { importOnnx, type OnnxImportOptions } from "./import/onnx/build.js";
 import { importTfjs, manifestPaths } from "./import/tfjs.js";
 import { buildModel } from "./import/keras/build.js";
 import type { PackedModel } from "./model/spec.js";
+import { installTensorOps } from "./model/tensor-ops.js";
 import { writeBundle } from "./format/writer.js";
 import type { BundleDtype } from "./format/bundle.js";
 import { normalizeTokenizerConfig, type TokenizerOptions } from "./text/tokenizer.js";
@@ -21,9 +23,16 @@ export { buildModel } from "./import/keras/build.js";
 export { quantizePacked } from "./model/quantize.js";
 export { importTfjs } from "./import/tfjs.js";
 export { importKerasFile } from "./import/keras/index.js";
+export { importOnnx } from "./import/onnx/build.js";
 export { normalizeTokenizerConfig } from "./text/tokenizer.js";
 
-export interface ExportOptions {
+/** How an ONNX graph is bound (ignored for other formats); see src/import/onnx/build.ts. */
+export type { OnnxImportOptions } from "./import/onnx/build.js";
+
+// the tools read and check bundles of general graphs too (readBundle): their ops' checks
+installTensorOps();
+
+export interface ExportOptions extends Pick<OnnxImportOptions, "inputs" | "constants" | "state"> {
   /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
   dtype?: BundleDtype;
   /** Keras Tokenizer.to_json() document (object or its JSON text), plain {word: index} map, or a path to either. */
@@ -117,12 +126,34 @@ export function normalizeStats(stats: unknown, features: number | null): { mean:
   return { mean: s.mean, std: s.std };
 }
 
-export async function exportPacked(source: unknown): Promise<PackedModel> {
+/** Whether a source is an ONNX model: a path ending in .onnx, or bytes that are not another format. */
+function onnxBytes(source: unknown): Promise<Uint8Array> | Uint8Array | null {
+  if (typeof source === "string" && /\.onnx$/i.test(source)) {
+    const path = resolvePath(source);
+    return readFile(path).then((b) => new Uint8Array(b), (e) => {
+      throw new RnnWasmError("E_IO", `cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, { cause: e });
+    });
+  }
+  if (source instanceof ArrayBuffer) source = new Uint8Array(source);
+  // protobuf: a ModelProto starts with field 1 (ir_version, varint: 0x08) or another low field
+  if (source instanceof Uint8Array && source.length > 0 && !sniffKerasFormat(source) && source[0] !== 0x7b) return source;
+  return null;
+}
+
+export async function exportPacked(source: unknown, opts: ExportOptions = {}): Promise<PackedModel> {
+  const onnx = onnxBytes(source);
+  if (onnx) {
+    const name = typeof source === "string" ? resolvePath(source) : "model.onnx";
+    return importOnnx(await onnx, { inputs: opts.inputs, constants: opts.constants, state: opts.state, sourceName: name }).packed;
+  }
+  if (opts.inputs || opts.constants || opts.state) {
+    throw new RnnWasmError("E_ARGUMENT", "exportBundle: inputs, constants and state bind ONNX graphs; this source is not an .onnx model");
+  }
   return buildModel(await loadArtifacts(source));
 }
 
 export async function exportBundle(source: unknown, opts: ExportOptions = {}): Promise<Uint8Array> {
-  const packed = await exportPacked(source);
+  const packed = await exportPacked(source, opts);
   const metadata: Record<string, unknown> = { ...(opts.metadata ?? {}) };
   let tokenizer: unknown;
   if (opts.tokenizer !== undefined) {

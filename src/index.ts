@@ -4,8 +4,9 @@
  * re-export this module.
  */
 import { fail, RnnWasmError } from "./errors.js";
-import { parseBundle } from "./format/reader.js";
+import { parseBundleUnchecked, validateBundle } from "./format/reader.js";
 import { fetchOk } from "./io.js";
+import { prepareTensorOps } from "./model/executor.js";
 import { RnnModel, loadGenerate, looksGenerative } from "./model/model.js";
 import type { ModelSpec } from "./model/spec.js";
 import type { Tokenizer } from "./text/tokenizer.js";
@@ -80,7 +81,10 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     const v = src as ArrayBufferView;
     // the kernels first: their wasm CRC-32 checks the bundle (the JS loop runs cold: slow)
     const kernels = await instantiate(options);
-    const read = parseBundle(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer), (b) => kernels.crc32(b));
+    const read = parseBundleUnchecked(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer), (b) => kernels.crc32(b));
+    // the checks of general tensor ops come with their chunk
+    await prepareTensorOps(read.packed.spec);
+    validateBundle(read);
     const tokenizer = await prepareExtras(read.packed.spec, read.header.tokenizer);
     return new RnnModel(kernels, read.packed.spec, read.packed, {
       metadata: read.header.metadata ?? {},
@@ -105,6 +109,7 @@ async function instantiate(options: LoadOptions): Promise<KernelInstance> {
  */
 async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<Tokenizer | undefined> {
   const gen = looksGenerative(spec) ? loadGenerate() : undefined;
+  const tensorOps = prepareTensorOps(spec);
   let tokenizer: Tokenizer | undefined;
   if (tokenizerConfig !== undefined) {
     const { Tokenizer: Tok, normalizeTokenizerConfig } = await import("./text/tokenizer.js");
@@ -115,7 +120,7 @@ async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise
       fail("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, e);
     }
   }
-  await gen;
+  await Promise.all([gen, tensorOps]);
   return tokenizer;
 }
 

@@ -8,7 +8,7 @@
 import { RnnWasmError } from "../errors.js";
 import { ACT_COUNT, ACT_LOG_SOFTMAX, ACT_SOFTMAX } from "../wasm/abi.js";
 import { padTo8, sameShape } from "./layout.js";
-import { opOutputShapes } from "./shapes.js";
+import { opOutputShapes, tensorOpHooks } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
 const MAX = 1 << 30;
@@ -21,7 +21,7 @@ function bad(msg: string): never {
 
 const int = (v: unknown, max = MAX) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 const isAct = (c: unknown) => (Number.isInteger(c) && (c as number) >= 0 && (c as number) < ACT_COUNT) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
-const oneOf = (v: unknown, xs: string[]) => xs.includes(v as string);
+const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
 
 /**
  * What `op` needs besides its shapes: whether its own fields are sane, and the packed size of
@@ -44,16 +44,17 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
       const U8 = padTo8(op.units);
       const nStates = op.cell === "lstm" ? 2 : 1;
       return [
-        !!G && int(op.units) && ins[0].length === 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
+        !!G && int(op.units) && ins[0].length >= 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
           op.activation < ACT_SOFTMAX && op.recurrentActivation < ACT_SOFTMAX && (!w.recurrentBias || (op.cell === "gru" && op.resetAfter)) &&
-          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [op.units])),
+          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [...ins[0].slice(0, -2), op.units])),
         [[w.kernel, G * U8, F, true], [w.bias, G * U8, 1, false], [w.recurrentKernel, G * U8, op.units, true], [w.recurrentBias, 3 * U8, 1, false]],
       ];
     }
     case "conv1d":
       return [
-        ins[0].length === 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
-          int(op.dilation, WINDOW_MAX) && oneOf(op.padding, ["valid", "same", "causal"]) && isAct(op.activation),
+        ins[0].length >= 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
+          int(op.dilation, WINDOW_MAX) && oneOf(op.padding, ["valid", "same", "causal", "explicit"]) && isAct(op.activation) &&
+          (op.padding === "explicit" ? Array.isArray(op.pads) && op.pads.length === 2 && op.pads.every((p) => p === 0 || int(p, WINDOW_MAX)) : op.pads === undefined),
         [[w.kernel, padTo8(op.filters), op.kernelSize * F, true], [w.bias, padTo8(op.filters), 1, false]],
       ];
     case "scale_shift":
@@ -81,7 +82,7 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
         [],
       ];
     default:
-      return bad(`unknown op ${String((op as { op: unknown }).op)}`);
+      return tensorOpHooks.needs?.(op, ins, w) ?? bad(`unknown op ${String((op as { op: unknown }).op)}`);
   }
 }
 
@@ -100,6 +101,8 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     }
     known.set(inp.tensor, inp.shape);
   }
+  if (spec.unbatched !== undefined && typeof spec.unbatched !== "boolean") bad("unbatched must be a boolean");
+  tensorOpHooks.states?.(spec, known, false);
   for (const op of spec.ops) {
     if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) bad("op entry is malformed");
     const L = `layer ${op.layer}`;
@@ -150,4 +153,5 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     }
   }
   for (const o of spec.outputs) if (!known.has(o.tensor)) bad(`output ${o.name} is not produced`);
+  tensorOpHooks.states?.(spec, known, true);
 }

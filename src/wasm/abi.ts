@@ -99,6 +99,63 @@ export const RNN_ZERO_MASKED_OUTPUT = 4;
 /** Flag (GRU): the reset gate applies after the recurrent product (Keras reset_after=True, ONNX linear_before_reset). */
 export const RNN_RESET_AFTER = 8;
 
+// ---------------------------------------------------------------- general tensor ops (tensor.ts)
+// binaryStrided(op, ...): out = a op b with broadcasting. The codes are stored in bundles by
+// name (src/model/tensor-codes.ts lists the names in code order): never renumber one.
+export const TB_ADD = 0;
+export const TB_SUB = 1;
+export const TB_MUL = 2;
+export const TB_DIV = 3;
+export const TB_POW = 4;
+export const TB_MAX = 5;
+export const TB_MIN = 6;
+// unary(fn, ...): elementwise functions with up to two parameters alpha, beta.
+export const TU_NEG = 0;
+export const TU_ABS = 1;
+export const TU_SQRT = 2;
+export const TU_RECIPROCAL = 3;
+export const TU_SQUARE = 4;
+/** alpha·x + beta */
+export const TU_AFFINE = 5;
+/** min(max(x, alpha), beta) */
+export const TU_CLIP = 6;
+/** max(0, min(1, alpha·x + beta)) */
+export const TU_HARD_SIGMOID = 7;
+/** x >= 0 ? x : alpha·x */
+export const TU_LEAKY_RELU = 8;
+/** Unary codes below this one run 4 lanes at a time (the others one value at a time, in both builds). */
+export const TU_VECTOR = 9;
+export const TU_LOG = 9;
+/** x >= 0 ? x : alpha·(exp(x) - 1) */
+export const TU_ELU = 10;
+/** beta·(x > 0 ? x : alpha·(exp(x) - 1)) */
+export const TU_SELU = 11;
+/** x > alpha ? x : 0 */
+export const TU_THRESHOLDED_RELU = 12;
+/** alpha·tanh(beta·x) */
+export const TU_SCALED_TANH = 13;
+export const TU_FLOOR = 14;
+export const TU_CEIL = 15;
+/** half to even */
+export const TU_ROUND = 16;
+export const TU_SIGN = 17;
+export const TU_ERF = 18;
+/** x^alpha (exact repeated products for integer alpha up to 64) */
+export const TU_POW = 19;
+/** Unary codes are 0 .. TU_COUNT - 1. */
+export const TU_COUNT = 20;
+// reduce(fn, ...): over the middle axis of [outer][n][inner].
+export const TR_SUM = 0;
+export const TR_MEAN = 1;
+export const TR_MAX = 2;
+export const TR_MIN = 3;
+export const TR_PROD = 4;
+export const TR_L1 = 5;
+export const TR_L2 = 6;
+export const TR_SUM_SQUARE = 7;
+export const TR_LOG_SUM = 8;
+export const TR_LOG_SUM_EXP = 9;
+
 /** The kernel module's exports: its memory and the functions of assembly/index.ts. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -198,6 +255,33 @@ export interface KernelExports {
   gatherRows(n: number, ids: number, table: number, dim: number, out: number, rows: number): void;
   /** IEEE binary16 -> float32 for n values (src may be the upper half of dst: in place). */
   widenHalves(n: number, src: number, dst: number): void;
+  /**
+   * dst[Σ c·dstStrides] = src[Σ c·srcStrides] for every index c of dims (rank i32 each at dims,
+   * srcStrides, dstStrides; strides in elements, negative or 0 allowed): transpose, slice,
+   * concat, pad, broadcast.
+   */
+  copyStrided(rank: number, dims: number, srcStrides: number, src: number, dstStrides: number, dst: number): void;
+  /** out[0 .. n) = value. */
+  fill(n: number, value: number, out: number): void;
+  /**
+   * out (contiguous, dims) = a op b (op: TB_*), each operand read through its strides (0 along an
+   * axis it is broadcast on); dims and strides as for copyStrided.
+   */
+  binaryStrided(op: number, rank: number, dims: number, aStrides: number, a: number, bStrides: number, b: number, out: number): void;
+  /** out = fn(x) (fn: TU_*, with parameters alpha and beta) over n floats; out may be x. */
+  unary(fn: number, n: number, x: number, out: number, alpha: number, beta: number): void;
+  /** out[o][i] = fn (TR_*) over j of x[o][j][i], for x [outer][n][inner]. */
+  reduce(fn: number, outer: number, n: number, inner: number, x: number, out: number): void;
+  /** Softmax (log != 0: log-softmax) over the middle axis of x [outer][n][inner], in place. */
+  softmaxAxis(outer: number, n: number, inner: number, x: number, log: number): void;
+  /** out[b] = a[b] · c[b] for b < batch: a [M][K], c [K][N], out [M][N], all contiguous (runtime operands). */
+  batchedMatmul(batch: number, M: number, N: number, K: number, a: number, c: number, out: number): void;
+  /**
+   * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
+   * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
+   * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+   */
+  stftMagnitude(B: number, Tin: number, x: number, frames: number, N: number, hop: number, padLeft: number, window: number, tw: number, bins: number, out: number, work: number): void;
 }
 
 /** Each exported function with its parameter count (test/kernels/abi.test.ts checks both builds). */
@@ -232,4 +316,12 @@ export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, numbe
   binary: 5,
   gatherRows: 6,
   widenHalves: 3,
+  copyStrided: 6,
+  fill: 3,
+  binaryStrided: 8,
+  unary: 6,
+  reduce: 6,
+  softmaxAxis: 5,
+  batchedMatmul: 7,
+  stftMagnitude: 12,
 };

@@ -9,6 +9,7 @@ import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ABI_OUTPUT, generateAbi } from "../../scripts/abi.mjs";
 import * as abi from "../../src/wasm/abi.ts";
+import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "../../src/model/tensor-codes.ts";
 
 const root = resolve(import.meta.dirname, "..", "..");
 
@@ -29,14 +30,19 @@ describe("kernel ABI", () => {
 
   it("codes the runtime stores and passes are distinct where they must be", () => {
     const group = (prefix: string) => Object.entries(abi).filter(([k, v]) => k.startsWith(prefix) && typeof v === "number");
-    for (const prefix of ["ACT_", "BIN_", "POOL_", "CELL_"]) {
-      const codes = group(prefix).filter(([k]) => k !== "ACT_COUNT").map(([, v]) => v);
+    for (const prefix of ["ACT_", "BIN_", "POOL_", "CELL_", "TB_", "TU_", "TR_"]) {
+      const codes = group(prefix).filter(([k]) => !["ACT_COUNT", "TU_COUNT", "TU_VECTOR"].includes(k)).map(([, v]) => v);
       expect(new Set(codes).size, `${prefix}* codes`).toBe(codes.length);
     }
     // elementwise activation codes are 0 .. ACT_COUNT - 1, the softmax codes outside that range
     const elementwise = group("ACT_").filter(([k]) => !["ACT_COUNT", "ACT_SOFTMAX", "ACT_LOG_SOFTMAX"].includes(k)).map(([, v]) => v).sort((a, b) => (a as number) - (b as number));
     expect(elementwise).toEqual(Array.from({ length: abi.ACT_COUNT }, (_, i) => i));
     expect(abi.ACT_SOFTMAX).toBeGreaterThanOrEqual(abi.ACT_COUNT);
+    // the tensor ops' codes are stored by name: each name list is the codes in order
+    for (const [prefix, names] of [["TB_", BINARY_FNS], ["TU_", UNARY_FNS], ["TR_", REDUCE_FNS]] as const) {
+      expect(names.map((n) => (abi as Record<string, unknown>)[prefix + n.toUpperCase()]), `${prefix}* by name`).toEqual(names.map((_, i) => i));
+    }
+    expect(abi.TU_COUNT).toBe(UNARY_FNS.length);
     // flags are single bits; description fields are whole i32 slots inside the block
     const flags = [abi.RNN_GO_BACKWARDS, abi.RNN_ALIGN_OUTPUT, abi.RNN_ZERO_MASKED_OUTPUT, abi.RNN_RESET_AFTER];
     for (const f of flags) expect(f & (f - 1), `flag ${f}`).toBe(0);

@@ -145,6 +145,9 @@ export function formatShape(s: Shape): string {
 
 export const thousands = (n: number): string => n.toLocaleString("en-US");
 
+/** A CRC-32 as eight hex digits, as inspect and export print it. */
+export const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
+
 /** Human-readable byte size: exact bytes plus KiB/MiB. */
 export function formatBytes(n: number): string {
   if (n < 1024) return `${thousands(n)} B`;
