@@ -118,6 +118,20 @@ describe("activations", () => {
   });
 });
 
+describe("lengthsToMask (ONNX sequence_lens)", () => {
+  it("masks each row's steps past its length; lengths outside [0, T] mask all steps or none", () => {
+    const k = K.simd;
+    const lens = [0, 1, 3, 5, 7, -2];
+    const T = 5;
+    const lp = k.alloc(lens.length * 4, "lens");
+    k.i32.set(lens, lp >>> 2);
+    const m = k.alloc(lens.length * T, "mask");
+    k.u8.fill(9, m, m + lens.length * T);
+    k.exports.lengthsToMask(lens.length, T, lp, m);
+    expect(Array.from(k.u8.subarray(m, m + lens.length * T))).toEqual(lens.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))));
+  });
+});
+
 describe("layer kernels", () => {
   it.each([[1, 1], [2, 3], [3, 4], [4, 5], [2, 9], [5, 112]])("softmax rows=%i n=%i", (rows, n) => {
     const rng = rngFor(`softmax ${rows}x${n}`);

@@ -66,8 +66,14 @@ export interface CellSpec {
   gate: (x: number) => number;
   /** The candidate's activation (Keras activation): LSTM c̃, GRU h̃, SimpleRNN h. */
   candidate: (x: number) => number;
-  /** LSTM: the activation of c in h = o·act(c) (Keras: the same as candidate). */
+  /** LSTM: the activation of c in h = o·act(c) (Keras: the same as candidate; ONNX h). */
   cellOutput?: (x: number) => number;
+  /** ONNX clip: every gate's pre-activation clipped to [-clip, clip] (onnxruntime: c itself before h is not). */
+  clip?: number;
+  /** ONNX LSTM input_forget: f = 1 − i. */
+  inputForget?: boolean;
+  /** ONNX LSTM peepholes P, [3u] in the order i, f, o: i and f add P ⊙ c_{t-1}, o adds P ⊙ c_t. */
+  peepholes?: ArrayLike<number> | null;
 }
 
 /** The matrix products of a step, replaceable (the int8 oracle quantises them). */
@@ -107,8 +113,10 @@ export function float64Products(spec: CellSpec): RecurrentProducts {
 export function cellStep(spec: CellSpec, x: ArrayLike<number>, states: Float64Array[], products: RecurrentProducts): Float64Array[] {
   const { cell, units: u, bias } = spec;
   const G = gatesOf(cell);
-  const f = spec.gate;
-  const g = spec.candidate;
+  const clip = spec.clip ? (v: number) => Math.min(Math.max(v, -spec.clip!), spec.clip!) : (v: number) => v;
+  const f = (v: number) => spec.gate(clip(v));
+  const g = (v: number) => spec.candidate(clip(v));
+  const P = spec.peepholes;
   const xz = products.input(x);
   if (bias) for (let n = 0; n < G * u; n++) xz[n] += bias[n];
   const h = states[0];
@@ -117,12 +125,12 @@ export function cellStep(spec: CellSpec, x: ArrayLike<number>, states: Float64Ar
     const hz = products.hidden(h, 0, 4 * u);
     const c = states[1];
     const cNew = new Float64Array(u);
-    const out = spec.cellOutput ?? g;
+    const out = spec.cellOutput ?? spec.candidate; // (c itself is not clipped)
     for (let j = 0; j < u; j++) {
-      const i = f(xz[j] + hz[j]);
-      const fg = f(xz[u + j] + hz[u + j]);
-      const o = f(xz[3 * u + j] + hz[3 * u + j]);
+      const i = f(xz[j] + hz[j] + (P ? P[j] * c[j] : 0));
+      const fg = spec.inputForget ? 1 - i : f(xz[u + j] + hz[u + j] + (P ? P[u + j] * c[j] : 0));
       cNew[j] = fg * c[j] + i * g(xz[2 * u + j] + hz[2 * u + j]);
+      const o = f(xz[3 * u + j] + hz[3 * u + j] + (P ? P[2 * u + j] * cNew[j] : 0));
       hNew[j] = o * out(cNew[j]);
     }
     return [hNew, cNew];
