@@ -7,6 +7,7 @@
  * (checkpoint.ts), the tests' and the benchmark's in-memory models.
  */
 import type * as tfTypes from "@tensorflow/tfjs";
+import { concat } from "../../src/import/tfjs.js";
 
 export const WEIGHTS_BIN = "weights.bin";
 
@@ -21,14 +22,7 @@ export interface SavedModel {
 export function joinWeightData(data: tfTypes.io.WeightData | undefined): ArrayBuffer {
   if (data === undefined) return new ArrayBuffer(0);
   if (data instanceof ArrayBuffer) return data;
-  const total = data.reduce((n, b) => n + b.byteLength, 0);
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const b of data) {
-    out.set(new Uint8Array(b), off);
-    off += b.byteLength;
-  }
-  return out.buffer;
+  return concat(data).buffer as ArrayBuffer; // (concat's result spans its whole buffer)
 }
 
 /** Saves `model` in memory (no tfjs-node needed). includeOptimizer: the training config and optimizer slots too. */
