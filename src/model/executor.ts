@@ -14,26 +14,11 @@ import { convPadLeft, opOutputShapes, product } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 
 /**
- * Output arrays of up to 1024 floats are carved from shared 64 KB slabs, as Node's Buffer
- * pool does: V8 mallocs every ArrayBuffer over 64 bytes and sweeps it after GC, which cost
- * more per output than the kernels of a 64-unit streaming step (smaller slabs still cost
- * measurably; docs/kernels.md). A range handed out is never written again; `data.buffer` is the
- * slab (docs: use `data`, or `data.slice()`). A slab whose buffer was transferred (detached,
- * so its length reads 0) is replaced.
+ * Each output owns its ArrayBuffer, so transferring `y.data.buffer` to a worker touches no
+ * other output; outputs of up to 16 floats stay cheap (V8 keeps typed arrays of <= 64 bytes on
+ * its heap). docs/performance.md has the cost per step against shared slabs.
  */
-export const SLAB_FLOATS = 16384;
-let slab = new Float32Array(0);
-let slabUsed = 0;
-function copyOut(src: Float32Array, from: number, n: number): Float32Array {
-  if (n > 1024) return src.slice(from, from + n);
-  if (slabUsed + n > slab.length || !slab.length) {
-    slab = new Float32Array(SLAB_FLOATS);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, (slabUsed += n));
-  out.set(src.subarray(from, from + n));
-  return out;
-}
+const copyOut = (src: Float32Array, from: number, n: number): Float32Array => src.slice(from, from + n);
 
 type RnnOp = Extract<Op, { op: "rnn" }>;
 
