@@ -22,7 +22,7 @@ import {
   f32_reduce_scalar, f32_softmax_axis, f32_softmax_axis_scalar, f32_unary, f32_unary_scalar,
 } from "./tensor";
 
-export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
+export { copyRows, maskFromIds, maskRows, andMask, lengthsToMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
 export {
   f32_pool1d as pool1d, f32_im2col_1d as im2col1d, f32_layer_norm as layerNorm,
   f32_scale as scale, f32_relu_general as reluGeneral,

@@ -36,6 +36,13 @@ export const EXACT_F32: Tolerance = { name: "EXACT_F32", abs: 1e-5, rel: 1e-5 };
 export const APPROX: Tolerance = { name: "APPROX", abs: 1e-4, rel: 1e-4 };
 
 /**
+ * float64 reference vs onnxruntime-node (float32, its own sigmoid and tanh approximations) on
+ * ONNX's recurrent operators: the same reasoning as REF_VS_TFJS, float32 rounding accumulated
+ * over a few steps of small layers.
+ */
+export const REF_VS_ORT: Tolerance = { name: "REF_VS_ORT", abs: 1e-5, rel: 1e-5 };
+
+/**
  * float64 reference vs values derived by hand from the Keras equations in float64 (single GRU
  * steps, activations at chosen points). Only rounding of a handful of float64 operations.
  */
