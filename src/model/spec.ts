@@ -130,6 +130,11 @@ export type Op =
    * window's length (a power of 2). `twiddles` holds (cos, −sin)(2πj/N) for j < N/2.
    */
   | (OpBase & { op: "stft_magnitude"; frameLength: number; hop: number; pads: [number, number]; bins: number; weights: { window: string; twiddles: string } })
+  /**
+   * ONNX sequence_lens: inputs [x, lengths] (x [T, ...], lengths one int32 per batch row),
+   * output the mask `<id>/mask` over x's time axis, a step live while t < its row's length.
+   */
+  | (OpBase & { op: "lengths_mask" })
   /** A weight shaped `shape`, repeated for every batch row of the input (whose values are not read). */
   | (OpBase & { op: "constant"; shape: number[]; weights: { value: string } });
 

@@ -87,6 +87,8 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
     }
     case "constant":
       return [op.shape.slice()];
+    case "lengths_mask":
+      return []; // its one output is the mask
     case "stft_magnitude": {
       // a one-channel signal [..., T, 1] -> [..., frames, bins] (leading axes: more signals)
       if (!(x.length >= 2 && x[x.length - 1] === 1)) fail("E_SHAPE", `${where}: expects a signal [..., T, 1], input is [${x.join(", ")}]`);
@@ -138,6 +140,8 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
       return [ins.length === 2, []];
     case "constant":
       return [ints(op.shape, -1, 1) && op.shape.length >= 1, [[w.value, product(op.shape)!, 1, true]]];
+    case "lengths_mask":
+      return [ins.length === 2 && ins[0].length >= 1 && ins[1].length === 0 && op.outputs.length === 1, []];
     case "stft_magnitude": {
       const N = op.frameLength;
       return [int(N, WINDOW_MAX) && N >= 4 && (N & (N - 1)) === 0 && int(op.hop, WINDOW_MAX) && ints(op.pads, 2, 0, WINDOW_MAX) &&
@@ -541,6 +545,15 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const signals = batch * prod(xs.slice(0, -2));
       const { window, twiddles } = env.weights;
       return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch("desc"))];
+    }
+    case "lengths_mask": {
+      const T = xs[0];
+      const L = env.ptr(op.inputs[1]);
+      return [() => {
+        const bad = ex.firstIdOutOfRange(batch, L, T + 1);
+        if (bad >= 0) fail("E_VALUE", `layer ${op.layer}: sequence length ${k.i32[(L >>> 2) + bad]} of batch row ${bad} is outside [0, ${T}]`);
+        ex.lengthsToMask(batch, T, L, O);
+      }];
     }
     case "constant": {
       const n = prod(op.shape);

@@ -142,7 +142,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
       known.set(o, shapes[k]);
     });
     const maskOut = op.outputs.filter((o) => o.endsWith("/mask"));
-    if (maskOut.length && (!oneOf(op.op, ["embedding", "masking", "merge"]) || op.outputs[op.outputs.length - 1] !== maskOut[0] || maskOut.length > 1)) {
+    if (maskOut.length && (!oneOf(op.op, ["embedding", "masking", "merge", "lengths_mask"]) || op.outputs[op.outputs.length - 1] !== maskOut[0] || maskOut.length > 1)) {
       bad(`${L}: unexpected mask output`);
     }
     for (const m of maskOut) {
