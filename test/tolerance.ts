@@ -36,6 +36,15 @@ export const EXACT_F32: Tolerance = { name: "EXACT_F32", abs: 1e-5, rel: 1e-5 };
 export const APPROX: Tolerance = { name: "APPROX", abs: 1e-4, rel: 1e-4 };
 
 /**
+ * rnn-wasm vs onnxruntime-node (one thread, CPU provider) on the same ONNX graph and inputs: the
+ * issue's bound for imported ONNX models. Both run in float32 with their own approximations of
+ * tanh / sigmoid / exp (MLAS's and ours, each within ~1e-7, docs/kernels.md) and their own
+ * summation orders; over recurrences of a few hundred steps and Silero's convolutions the
+ * measured gap stays near 1e-6 (the ONNX tests print it), so 1e-4 is two orders of margin.
+ */
+export const ONNX_VS_ORT: Tolerance = { name: "ONNX_VS_ORT", abs: 1e-4, rel: 1e-4 };
+
+/**
  * float64 reference vs values derived by hand from the Keras equations in float64 (single GRU
  * steps, activations at chosen points). Only rounding of a handful of float64 operations.
  */
