@@ -134,9 +134,9 @@ function recurrent(kind: keyof typeof CELLS) {
 
     const perDir = dirs.map((backwards, d) => {
       const per = def.defaults.length;
-      const activation = actCode(d * per + 1);
+      // ONNX lists per direction LSTM f, g, h; GRU f, g; RNN f alone (its one activation)
+      const activation = def.cell === "simple_rnn" ? actCode(d * per) : actCode(d * per + 1);
       const recurrentActivation = def.cell === "simple_rnn" ? ACT.linear : actCode(d * per);
-      if (def.cell === "simple_rnn" && activation !== actCode(d * per)) ctx.fail("internal", "E_ONNX");
       if (kind === "LSTM" && actCode(d * per + 2) !== activation) ctx.fail(`LSTM with cell activation ${names[d * per + 1]} and output activation ${names[d * per + 2]} (they must be the same for now)`);
       const name = `${layer}/${backwards ? "reverse" : "forward"}`;
       const kernel = gateColumns(w, d, def, H, K);
