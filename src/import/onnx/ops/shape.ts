@@ -25,8 +25,9 @@ function axesOf(ctx: NodeContext, i: number, attr = "axes"): number[] | undefine
 
 /**
  * A runtime tensor under a new logical shape with the same row-major element order. Batch-first
- * memory holds that order only when every axis before the batch has size 1, in the input and in
- * the output, and the batch keeps its size.
+ * memory holds that order when the batch keeps its size and the axes before it are the same in
+ * the input and the output (the reshape then only regroups the axes after the batch: a
+ * bidirectional Y [T, B, 2, H] -> [T, B, 2H]) or all have size 1.
  */
 function view(ctx: NodeContext, x: RtValue, shape: Dim[]): RtValue {
   const b = ctx.b;
@@ -34,8 +35,10 @@ function view(ctx: NodeContext, x: RtValue, shape: Dim[]): RtValue {
   let batchAxis: number | null = null;
   if (x.batchAxis !== null) {
     const axes = shape.flatMap((d, i) => (isBatch(d) ? [i] : []));
-    const ok = axes.length === 1 && dimEq(shape[axes[0]], B1) &&
-      shape.slice(0, axes[0]).every((d) => d === 1) && x.shape.slice(0, x.batchAxis).every((d) => d === 1);
+    const before = x.shape.slice(0, x.batchAxis);
+    const samePrefix = axes[0] === x.batchAxis && before.every((d, i) => d === shape[i]);
+    const onesPrefix = shape.slice(0, axes[0]).every((d) => d === 1) && before.every((d) => d === 1);
+    const ok = axes.length === 1 && dimEq(shape[axes[0]], B1) && (samePrefix || onesPrefix);
     if (!ok) throw new BatchLayout(`${ctx.where}: reshapes ${showShape(x.shape)} to ${showShape(shape)}`);
     batchAxis = axes[0];
   }
