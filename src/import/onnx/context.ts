@@ -26,11 +26,15 @@ export class OnnxBuilder extends SpecBuilder {
     super();
   }
 
-  /** Names some node or output reads (an LSTM whose Y nobody reads returns only its states). */
-  used = new Set<string>();
+  /** How many nodes (in any branch) or outputs read each name: an LSTM whose Y nobody reads returns only its states, a conv read once fuses with its activation. */
+  uses = new Map<string, number>();
 
   isUsed(name: string | undefined): boolean {
-    return !!name && this.used.has(name);
+    return !!name && this.useCount(name) > 0;
+  }
+
+  useCount(name: string): number {
+    return this.uses.get(name) ?? 0;
   }
 
   /**
@@ -108,6 +112,22 @@ export class OnnxBuilder extends SpecBuilder {
     return this.emitValue({ op: "transpose", layer, inputs: [v.id], outputs: [], perm }, out);
   }
 
+  /**
+   * `v` laid out for an op that runs over rows of its `rest` axes (innermost, in this order),
+   * the rows being `lead`: the batch (batch-first memory), or, when the batch is fixed, those
+   * axes outermost in memory.
+   */
+  withRows(v: RtValue, lead: number[], rest: number[], layer: string): RtValue {
+    if (v.batchAxis === null) return this.arrange(v, [...lead, ...rest], layer);
+    if (lead.length !== 1 || lead[0] !== v.batchAxis) throw new BatchLayout(`${layer}: its rows are not the batch`);
+    return this.arrange(v, rest, layer);
+  }
+
+  /** The memory order of a new value whose rows are `lead` (see withRows), given the batch axis (null: fixed). */
+  rowsOrder(batchAxis: number | null, lead: number[], rest: number[]): number[] {
+    return batchAxis === null ? [...lead, ...rest] : rest;
+  }
+
   /** `v` with its non-batch axes in ascending logical order (row-major without the batch). */
   rowMajor(v: RtValue, layer: string): RtValue {
     return this.arrange(v, v.shape.map((_, i) => i).filter((i) => i !== v.batchAxis), layer);
@@ -123,9 +143,11 @@ export class OnnxBuilder extends SpecBuilder {
 
   /** A runtime tensor shaped `dims` (one axis the batch) whose every element is `value`. */
   batchConstant(ctx: NodeContext, dims: Dim[], value: number): RtValue {
-    const batchAxis = dims.findIndex((d) => isBatch(d));
-    if (dims.some((d, i) => isBatch(d) && (i !== batchAxis || d.k !== 1))) throw new BatchLayout(`${ctx.where}: shape ${showShape(dims)}`);
+    const found = dims.findIndex((d) => isBatch(d));
+    if (dims.some((d, i) => isBatch(d) && (i !== found || d.k !== 1))) throw new BatchLayout(`${ctx.where}: shape ${showShape(dims)}`);
+    if (found < 0 && this.fixedBatch === undefined) throw new BatchLayout(`${ctx.where}: a runtime constant without the batch`);
     if (!this.batchRef) ctx.fail("makes a tensor of the batch size before any runtime input", "E_ONNX");
+    const batchAxis = found < 0 ? null : found;
     const order = dims.map((_, i) => i).filter((i) => i !== batchAxis);
     const out = ctx.output(0, dims, batchAxis, order);
     const phys = this.physical(out);

@@ -8,6 +8,7 @@
  */
 import { RnnWasmError } from "../../errors.js";
 import { dimEq, isBatch, showShape, type Dim } from "./dims.js";
+import type { Producer } from "./fuse.js";
 import type { OnnxDtype, OnnxTensor } from "./proto.js";
 
 export interface ConstValue {
@@ -31,6 +32,8 @@ export interface RtValue {
   order: number[];
   /** Known to hold only zeros (an initial state made by ConstantOfShape): recurrences skip it. */
   zeros?: boolean;
+  /** What made it, where a later op may fuse with that (fuse.ts). */
+  from?: Producer;
 }
 
 export type Value = ConstValue | RtValue;
