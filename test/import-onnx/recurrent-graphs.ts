@@ -76,18 +76,24 @@ export interface RecGraph {
 /** Changes the recurrent node before it is written (the "not yet" cases): its inputs by position, its attributes. */
 export type NodeTweak = (g: GraphBuilder, inputs: string[], attrs: Record<string, AttrValue>) => void;
 
-/** The graph of a case; `oracle` gives the layout-0 twin onnxruntime can run. */
-export function recurrentGraph(c: RecCase, w: RecWeights, opts: { oracle?: boolean; tweak?: NodeTweak } = {}): RecGraph {
+/**
+ * The graph of a case; `oracle` gives the layout-0 twin onnxruntime can run; `native` leaves
+ * out the Transposes: the node's own layout-0 shapes are the graph's (X [T, B, K], states
+ * [D, B, H], Y [T, D, B, H]), as torch.onnx.export writes a batch_first=False module.
+ */
+export function recurrentGraph(c: RecCase, w: RecWeights, opts: { oracle?: boolean; native?: boolean; tweak?: NodeTweak } = {}): RecGraph {
   const oracle = opts.oracle ?? false;
-  const layout = oracle ? 0 : c.layout;
+  const native = opts.native ?? false;
+  const layout = oracle || native ? 0 : c.layout;
   const g = new GraphBuilder("recurrent");
   const D = dirCount(c.direction);
   const G = GATE_COUNT[c.op];
   const H = c.H;
   const opset = c.opset;
-  const X = g.input("X", ["batch", c.symbolicTime ? "seq" : c.T, c.K]);
+  const time = c.symbolicTime ? "seq" : c.T;
+  const X = g.input("X", native ? [time, "batch", c.K] : ["batch", time, c.K]);
   const inputs = [X];
-  const toLayout0 = (v: string) => (layout === 0 ? g.op("Transpose", [v], { perm: [1, 0, 2] }) : v);
+  const toLayout0 = (v: string) => (layout === 0 && !native ? g.op("Transpose", [v], { perm: [1, 0, 2] }) : v);
 
   const W = g.init("W", { dims: [D, G * H, c.K], data: w.W });
   const R = g.init("R", { dims: [D, G * H, H], data: w.R });
@@ -108,12 +114,12 @@ export function recurrentGraph(c: RecCase, w: RecWeights, opts: { oracle?: boole
   if (c.initial === "inputs" || c.initial === "h-only") {
     const names = c.op === "LSTM" && c.initial === "inputs" ? ["H0", "C0"] : ["H0"];
     for (const n of names) {
-      inputs.push(g.input(n, ["batch", D, H]));
+      inputs.push(g.input(n, native ? [D, "batch", H] : ["batch", D, H]));
       states.push(toLayout0(n));
     }
   } else if (c.initial === "zeros-of-shape") {
     const shape = g.op("Shape", [X]);
-    const batch = g.op("Gather", [shape, g.ints([0], true)], { axis: 0 });
+    const batch = g.op("Gather", [shape, g.ints([native ? 1 : 0], true)], { axis: 0 });
     const b1 = unsqueeze(g, batch, [0], opset);
     const dims = layout === 0 ? [g.ints([D]), b1, g.ints([H])] : [b1, g.ints([D]), g.ints([H])];
     const cat = g.op("Concat", dims, { axis: 0 });
@@ -138,7 +144,7 @@ export function recurrentGraph(c: RecCase, w: RecWeights, opts: { oracle?: boole
 
   for (const k of c.outputs) {
     const v = `${k}_raw`;
-    if (layout === 1) g.node("Identity", [v], [k]);
+    if (layout === 1 || native) g.node("Identity", [v], [k]);
     else g.node("Transpose", [v], [k], { perm: k === "Y" ? [2, 0, 1, 3] : [1, 0, 2] });
     g.output(k);
   }

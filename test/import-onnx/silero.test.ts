@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { dataFile } from "../util/data.ts";
-import { ErrorLog, expectMatch, expectOnnxError, ortRun, ortSession, outputsOf, type Feed, type Model } from "./oracle.ts";
+import { ErrorLog, expectMatch, ortRun, ortSession, outputsOf, type Feed, type Model, type Out } from "./oracle.ts";
 import { readWav, type Recording } from "./wav.ts";
 
 const DIR = "real-models/onnx-silero-vad";
@@ -97,28 +97,29 @@ function bindings(c: SileroCase, withState = true) {
   };
 }
 
-/** onnxruntime-node's streaming loop over `streams` (one per batch row), state carried. */
+/** onnxruntime-node's streaming loop over `batch` streams (one per row), state carried. */
 class OrtStream {
-  private states: Record<string, Feed>;
+  private carried: Record<string, Feed>;
   constructor(private session: ort.InferenceSession, private c: SileroCase, private batch: number) {
-    this.states = this.zeros();
+    const units = c.legacy ? 64 : 128;
+    this.carried = {};
+    for (const name of Object.keys(stateNames(c))) this.carried[name] = { data: new Float32Array(2 * batch * units), shape: [2, batch, units] };
   }
-  private zeros(): Record<string, Feed> {
-    const units = this.c.legacy ? 64 : 128;
-    const shape = [2, this.batch, units];
-    const out: Record<string, Feed> = {};
-    for (const name of Object.keys(stateNames(this.c))) out[name] = { data: new Float32Array(2 * this.batch * units), shape };
-    return out;
+  /** The states the last step returned, in the graph's order (the next step's inputs). */
+  states(): Out[] {
+    return Object.values(this.carried) as Out[];
   }
   async step(x: Float32Array): Promise<Float32Array> {
     const n = x.length / this.batch;
-    const feeds: Record<string, Feed> = { input: { data: x, shape: [this.batch, n] }, ...this.states };
+    const feeds: Record<string, Feed> = { input: { data: x, shape: [this.batch, n] }, ...this.carried };
     if (this.c.sr) feeds.sr = { data: BigInt64Array.of(BigInt(this.c.rate)), shape: [] };
     const out = await ortRun(this.session, feeds);
-    for (const [inName, outName] of Object.entries(stateNames(this.c))) this.states[inName] = { data: out[outName].data, shape: out[outName].shape };
+    for (const [inName, outName] of Object.entries(stateNames(this.c))) this.carried[inName] = out[outName];
     return out.output.data;
   }
 }
+
+const label = (c: SileroCase) => `${c.file} ${c.rate} Hz`;
 
 /** Row-major [B, n] from B frames. */
 function stack(rows: Float32Array[]): Float32Array {
@@ -131,7 +132,6 @@ describe.each(CASES)("Silero VAD $file at $rate Hz against onnxruntime-node", (c
   let bundle: Uint8Array;
   let model: Model;
   let session: ort.InferenceSession;
-  const label = `${c.file} ${c.rate} Hz`;
 
   beforeAll(async () => {
     bundle = await exportBundle(dataFile(`${DIR}/${c.file}`), bindings(c));
@@ -157,11 +157,11 @@ describe.each(CASES)("Silero VAD $file at $rate Hz against onnxruntime-node", (c
     for (let t = 0; t < xs.length; t++) {
       const want = await oracle.step(xs[t]);
       const got = s.step({ data: xs[t], shape: [1, xs[t].length] }) as { data: Float32Array; shape: number[] };
-      log.add("session", expectMatch(got, { data: want, shape: [1, 1] }, `${label}, frame ${first + t}`));
+      log.add(`session ${c.file} ${c.rate}`, expectMatch(got, { data: want, shape: [1, 1] }, `${label(c)}, frame ${first + t}`));
       if (want[0] > 0.5) speech++;
     }
     // the window holds speech and silence: the probabilities move, so a constant output would not pass
-    expect(speech, `${label}: frames over 0.5 in the window`).toBeGreaterThan(0);
+    expect(speech, `${label(c)}: frames over 0.5 in the window`).toBeGreaterThan(0);
     expect(speech).toBeLessThan(xs.length);
   });
 
@@ -175,7 +175,7 @@ describe.each(CASES)("Silero VAD $file at $rate Hz against onnxruntime-node", (c
       const x = stack(streams.map((f) => f[t]));
       const want = await oracle.step(x);
       const got = s.step({ data: x, shape: [3, x.length / 3] }) as { data: Float32Array; shape: number[] };
-      log.add("batch", expectMatch(got, { data: want, shape: [3, 1] }, `${label}, batch of 3, step ${t}`));
+      log.add("batch", expectMatch(got, { data: want, shape: [3, 1] }, `${label(c)}, batch of 3, step ${t}`));
     }
   });
 
@@ -201,20 +201,62 @@ describe.each(CASES)("Silero VAD $file at $rate Hz against onnxruntime-node", (c
     const got = outputsOf(model.predict({ data: x, shape: [8, x.length / 8] }));
     expect(got.length).toBe(1);
     const want = await new OrtStream(session, c, 8).step(x);
-    log.add("predict", expectMatch(got[0], { data: want, shape: [8, 1] }, `${label}, predict on 8 frames`));
+    log.add("predict", expectMatch(got[0], { data: want, shape: [8, 1] }, `${label(c)}, predict on 8 frames`));
   });
 });
 
-describe("Silero VAD: exports that depend on the lead's open items", () => {
-  // Without --state the state tensors would be ordinary inputs and outputs (as in
-  // onnxruntime), but state [2, B, 128] carries the batch on its second axis, which the runtime's
-  // batch-first inputs cannot hold yet (issue 16, fixed-batch fallback): a typed refusal
-  // naming the input, not a wrong result.
-  it.each(["silero_vad_v5.onnx", "silero_vad_legacy.onnx"])("%s without --state is refused, naming the state input", async (file) => {
-    const legacy = file.includes("legacy");
-    const c: SileroCase = { file, rate: 16000, sr: true, legacy, window: 0 };
-    await expectOnnxError(() => exportBundle(dataFile(`${DIR}/${file}`), bindings(c, false)), "E_UNSUPPORTED_OPTION",
-      new RegExp(`input ${legacy ? "h" : "state"}\\b`), /batch/);
+// one case per file (legacy at 8 kHz: at 16 kHz its fused FFT drifts, see the it.fails below)
+const WITHOUT_STATE = CASES.filter((c) => [0, 3, 4, 5, 7].includes(c.window));
+
+describe.each(WITHOUT_STATE)("Silero VAD $file at $rate Hz without --state: the state an ordinary input and output", (c) => {
+  // the state tensors carry the batch on their second axis, so the export is for one batch size
+  // (the one the input is bound to) and callers pass the graph's own shapes, as to onnxruntime
+  it.each([1, 3])("predict at batch %i, the caller carrying the state, matches frame by frame", async (B) => {
+    const model = await loadModel(await exportBundle(dataFile(`${DIR}/${c.file}`), { ...bindings(c, false), inputs: { input: [B, contextOf(c) + frameOf(c.rate)] } }));
+    const session = await ortSession(readFileSync(dataFile(`${DIR}/${c.file}`)));
+    try {
+      const names = stateNames(c);
+      expect(model.inputs.map((i) => [i.name, i.shape])).toEqual([["input", [B, contextOf(c) + frameOf(c.rate)]], ...Object.keys(names).map((n) => [n, [2, B, c.legacy ? 64 : 128]])]);
+      expect(model.outputs.map((o) => o.name)).toEqual(["output", ...Object.values(names)]);
+      const { first } = windowOf(c);
+      const steps = FULL ? windowOf(c).count : 80;
+      const streams = Array.from({ length: B }, (_, k) => frames(c, first + k * 97, steps));
+      const oracle = new OrtStream(session, c, B);
+      let states = Object.keys(names).map(() => ({ data: new Float32Array(2 * B * (c.legacy ? 64 : 128)), shape: [2, B, c.legacy ? 64 : 128] }));
+      for (let t = 0; t < steps; t++) {
+        const x = stack(streams.map((f) => f[t]));
+        const want = await oracle.step(x);
+        const got = outputsOf(model.predict([{ data: x, shape: [B, x.length / B] }, ...states]));
+        log.add("predict, state carried", expectMatch(got[0], { data: want, shape: [B, 1] }, `${label(c)} without --state, batch ${B}, step ${t}`));
+        oracle.states().forEach((st, k) => expectMatch(got[1 + k], st, `${label(c)} without --state, batch ${B}, step ${t}, state ${Object.values(names)[k]}`));
+        states = got.slice(1) as typeof states;
+      }
+    } finally {
+      model.dispose();
+      await session.release();
+    }
+  });
+});
+
+describe("Silero VAD v4 (legacy) at 16 kHz where its STFT magnitude runs as a fused FFT", () => {
+  // Frames 1380-1580 of the 16 kHz recording drift 2e-4..4e-4 from onnxruntime since the fused
+  // stft_magnitude (ba4a7dc, the lead's fuse.ts / assembly/spectral.ts); within 7e-7 before it.
+  const c: SileroCase = { file: "silero_vad_legacy.onnx", rate: 16000, sr: true, legacy: true, window: 0 };
+  it.fails("every frame within ONNX_VS_ORT (fails: the fused FFT's error, reported to the lead)", async () => {
+    const model = await loadModel(await exportBundle(dataFile(`${DIR}/${c.file}`), bindings(c)));
+    const session = await ortSession(readFileSync(dataFile(`${DIR}/${c.file}`)));
+    try {
+      const xs = frames(c, 1380, 200);
+      const s = model.createSession();
+      const oracle = new OrtStream(session, c, 1);
+      for (let t = 0; t < xs.length; t++) {
+        const want = await oracle.step(xs[t]);
+        expectMatch(s.step({ data: xs[t], shape: [1, xs[t].length] }) as { data: Float32Array; shape: number[] }, { data: want, shape: [1, 1] }, `${label(c)}, frame ${1380 + t}`);
+      }
+    } finally {
+      model.dispose();
+      await session.release();
+    }
   });
 });
 
