@@ -5,7 +5,8 @@
  */
 import { isBatch, productDims, type Dim } from "../dims.js";
 import type { NodeContext } from "../context.js";
-import { fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
+import { dimsOf, fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
+import { checkFoldSize } from "./limits.js";
 import type { OnnxOpTable } from "./registry.js";
 
 function constant(ctx: NodeContext): Value[] {
@@ -85,7 +86,7 @@ function range(ctx: NodeContext): Value[] {
   const [start, limit, delta] = [0, 1, 2].map((i) => numbersOf(ctx.constInput(i, ["start", "limit", "delta"][i]), ctx.where)[0]);
   if (delta === 0) ctx.fail("delta is 0", "E_ONNX");
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
-  if (n > 1 << 24) ctx.fail(`a range of ${n} elements is over the limit`, "E_ONNX");
+  checkFoldSize(ctx, [n], "a range");
   const data = Array.from({ length: n }, (_, i) => start + i * delta);
   const dtype = ctx.input(0).dtype;
   if (dtype === "float32" || dtype === "float64") return [{ kind: "const", dtype, dims: [n], data: dtype === "float32" ? Float32Array.from(data) : Float64Array.from(data) }];
@@ -97,17 +98,19 @@ function range(ctx: NodeContext): Value[] {
  * tensor (every batch row the same), made from the graph's first input's batch.
  */
 function constantOfShape(ctx: NodeContext): Value[] {
-  const dims = ctx.constInput(0, "shape").data as Dim[];
+  const dims = dimsOf(ctx.constInput(0, "shape"), ctx.where);
   const t = ctx.attr("value")?.t;
   const value = t ? Number((t.data as ArrayLike<number>)[0] ?? 0) : 0;
   const dtype = t?.dtype ?? "float32";
   const batchAxes = dims.flatMap((d, i) => (isBatch(d) ? [i] : []));
   if (!batchAxes.length) {
+    checkFoldSize(ctx, dims as number[]);
     const n = (dims as number[]).reduce((p, d) => p * d, 1);
-    if (n > 1 << 26) ctx.fail(`a constant of ${n} elements is over the limit`, "E_ONNX");
     const isFloat = dtype === "float32" || dtype === "float16" || dtype === "float64";
     return [isFloat ? { kind: "const", dtype: dtype === "float64" ? "float64" : "float32", dims: dims as number[], data: new Float32Array(n).fill(value) } : intConst(dims as number[], new Array(n).fill(value), dtype)];
   }
+  // the same bound for the rows of a tensor the size of the batch
+  checkFoldSize(ctx, dims.map((d) => (isBatch(d) ? 1 : d)), "a tensor");
   return [ctx.b.batchConstant(ctx, dims, value)];
 }
 

@@ -10,7 +10,7 @@ import {
   packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, packSimpleRnnRecurrent,
 } from "../../../model/pack.js";
 import type { Op } from "../../../model/spec.js";
-import { isBatch } from "../dims.js";
+import { dimEq, isBatch, showShape, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
 import { floatData, isConst, type ConstValue, type RtValue, type Value } from "../values.js";
 import type { OnnxOpTable } from "./registry.js";
@@ -130,6 +130,16 @@ function recurrent(kind: keyof typeof CELLS) {
     const wantC = kind === "LSTM" && b.isUsed(ctx.node.outputs[2]);
     const returnState = wantH || wantC;
     const states = [5, 6].slice(0, kind === "LSTM" ? 2 : 1).map((i) => ctx.inputs[i]);
+    // initial_h / initial_c: [D, batch, H] (layout 1: [batch, D, H])
+    const initialShape = layout === 0 ? [D, x.shape[batchAxis], H] : [x.shape[batchAxis], D, H];
+    states.forEach((st, k) => {
+      const have = st === undefined ? undefined : isConst(st) ? st.dims : st.shape;
+      // (a constant has 1 where the batch is: the same state for every row)
+      const fits = (dim: Dim, i: number) => dimEq(dim, initialShape[i]) || (isConst(st!) && dim === 1 && isBatch(initialShape[i]));
+      if (have && !(have.length === 3 && have.every(fits))) {
+        ctx.fail(`${k ? "initial_c" : "initial_h"} ${showShape(have)} does not fit ${showShape(initialShape)}`, "E_ONNX");
+      }
+    });
     const dirAxis = layout === 0 ? 1 : 2;
 
     const perDir = dirs.map((backwards, d) => {

@@ -8,8 +8,10 @@ import { B1, dimEq, divDim, isBatch, productDims, showShape, type Dim } from "..
 import { BatchLayout, type NodeContext } from "../context.js";
 import { dftPart } from "../fuse.js";
 import {
-  count, dimsOf, intConst, isConst, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
+  count, dimsOf, intConst, isConst, isFloat, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
 } from "../values.js";
+import { constInts } from "./args.js";
+import { checkFoldSize } from "./limits.js";
 import type { OnnxOpTable } from "./registry.js";
 
 const shapeOfValue = (v: Value): Dim[] => (isConst(v) ? v.dims : v.shape);
@@ -19,7 +21,7 @@ function axesOf(ctx: NodeContext, i: number, attr = "axes"): number[] | undefine
   const fromAttr = ctx.ints(attr);
   if (fromAttr) return fromAttr;
   const v = ctx.inputs[i];
-  return v === undefined ? undefined : numbersOf(ctx.constInput(i, attr), ctx.where);
+  return v === undefined ? undefined : constInts(ctx, i, attr);
 }
 
 // ------------------------------------------------------------------ views (reshape and friends)
@@ -142,6 +144,7 @@ function transpose(ctx: NodeContext): Value[] {
 function concatConsts(ctx: NodeContext, vs: ConstValue[], axis: number): ConstValue {
   const dims = vs[0].dims.slice();
   dims[axis] = vs.reduce((a, v) => a + v.dims[axis], 0);
+  checkFoldSize(ctx, dims);
   const outer = count(dims.slice(0, axis));
   const isF = vs[0].data instanceof Float32Array || vs[0].data instanceof Float64Array;
   const data: Dim[] = [];
@@ -156,9 +159,16 @@ function concatConsts(ctx: NodeContext, vs: ConstValue[], axis: number): ConstVa
 }
 
 function concat(ctx: NodeContext): Value[] {
-  const vs = ctx.inputs.filter((v): v is Value => v !== undefined && shapeOfValue(v).every((d) => d !== 0));
-  const r = shapeOfValue(vs[0]).length;
+  const given = ctx.inputs.filter((v): v is Value => v !== undefined);
+  if (!given.length) ctx.fail("has no inputs", "E_ONNX");
+  const shapes = given.map(shapeOfValue);
+  const r = shapes[0].length;
   const axis = ctx.axis(ctx.int("axis", 0), r);
+  // the same rank, the same dims off the axis (a constant's 1 meets the batch: its rows repeat)
+  const fits = (s: Dim[]) => s.length === r && s.every((d, i) => i === axis || dimEq(d, shapes[0][i]) || (isBatch(d) ? shapes[0][i] === 1 : d === 1 && isBatch(shapes[0][i])));
+  if (!shapes.every(fits)) ctx.fail(`inputs of shapes ${shapes.map(showShape).join(", ")} do not concatenate on axis ${axis}`, "E_ONNX");
+  const vs = given.filter((v) => shapeOfValue(v).every((d) => d !== 0));
+  if (!vs.length) ctx.fail(`gives an empty tensor (every input is empty)`);
   if (vs.every(isConst)) return [concatConsts(ctx, vs as ConstValue[], axis)];
   const first = vs.find((v): v is RtValue => !isConst(v))!;
   if (first.batchAxis === axis) throw new BatchLayout(`${ctx.where}: concatenates along the batch`);
@@ -243,10 +253,10 @@ function slice(ctx: NodeContext): Value[] {
     ends = ctx.ints("ends") ?? [];
     axes = ctx.ints("axes");
   } else {
-    starts = numbersOf(ctx.constInput(1, "starts"), ctx.where);
-    ends = numbersOf(ctx.constInput(2, "ends"), ctx.where);
-    axes = ctx.inputs[3] ? numbersOf(ctx.constInput(3, "axes"), ctx.where) : undefined;
-    steps = ctx.inputs[4] ? numbersOf(ctx.constInput(4, "steps"), ctx.where) : undefined;
+    starts = constInts(ctx, 1, "starts");
+    ends = constInts(ctx, 2, "ends");
+    axes = ctx.inputs[3] ? constInts(ctx, 3, "axes") : undefined;
+    steps = ctx.inputs[4] ? constInts(ctx, 4, "steps") : undefined;
   }
   const per: (AxisSlice | undefined)[] = s.map(() => undefined);
   starts.forEach((st, k) => {
@@ -271,7 +281,7 @@ function split(ctx: NodeContext): Value[] {
   const d = s[a];
   if (isBatch(d)) throw new BatchLayout(`${ctx.where}: splits the batch`);
   const n = ctx.node.outputs.length;
-  let sizes = ctx.ints("split") ?? (ctx.inputs[1] ? numbersOf(ctx.constInput(1, "split"), ctx.where) : undefined);
+  let sizes = ctx.ints("split") ?? (ctx.inputs[1] ? constInts(ctx, 1, "split") : undefined);
   if (!sizes) {
     const part = Math.ceil(d / n);
     sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(part, d - i * part)));
@@ -293,6 +303,7 @@ function gather(ctx: NodeContext): Value[] {
   const a = ctx.axis(ctx.int("axis", 0), s.length);
   if (!isConst(idx)) return [ctx.b.embeddingLookup(ctx, x, idx as RtValue, a)];
   const d = s[a];
+  if (isFloat(idx)) ctx.fail(`indices of type ${idx.dtype} (Gather takes integer indices)`, "E_ONNX");
   const ids = numbersOf(idx, ctx.where).map((i) => {
     if (isBatch(d)) throw new BatchLayout(`${ctx.where}: gathers along the batch axis`);
     const j = i < 0 ? i + d : i;
@@ -301,6 +312,7 @@ function gather(ctx: NodeContext): Value[] {
   });
   const outShape: Dim[] = [...s.slice(0, a), ...idx.dims, ...s.slice(a + 1)];
   if (isConst(x)) {
+    checkFoldSize(ctx, outShape as number[]);
     const inner = stridesOf(x.dims)[a];
     const k = ids.length;
     return [pickConst(x, outShape as number[], (flat) => {
@@ -355,10 +367,10 @@ function pad(ctx: NodeContext): Value[] {
     pads = ctx.ints("pads") ?? [];
     value = ctx.float("value", 0);
   } else {
-    pads = numbersOf(ctx.constInput(1, "pads"), ctx.where);
+    pads = constInts(ctx, 1, "pads");
     if (ctx.inputs[2]) value = numbersOf(ctx.constInput(2, "constant_value"), ctx.where)[0] ?? 0;
   }
-  const axes = ctx.inputs[3] ? numbersOf(ctx.constInput(3, "axes"), ctx.where).map((a) => ctx.axis(a, s.length)) : s.map((_, i) => i);
+  const axes = ctx.inputs[3] ? constInts(ctx, 3, "axes").map((a) => ctx.axis(a, s.length)) : s.map((_, i) => i);
   if (pads.length !== 2 * axes.length) ctx.fail(`pads has ${pads.length} values for ${axes.length} axes`, "E_ONNX");
   const before = s.map(() => 0);
   const after = s.map(() => 0);
@@ -394,6 +406,7 @@ function expand(ctx: NodeContext): Value[] {
   const t = [...new Array(r - target.length).fill(1), ...target];
   const shape = full.map((d, i) => (d === 1 ? t[i] : d));
   if (isConst(x)) {
+    checkFoldSize(ctx, shape.map((d) => (isBatch(d) ? 1 : d)));
     if (shape.some(isBatch)) return [expandConstToBatch(ctx, x, shape)];
     const dims = shape as number[];
     const lifted = { ...x, dims: full as number[] };
@@ -425,7 +438,7 @@ function expandConstToBatch(ctx: NodeContext, c: ConstValue, shape: Dim[]): RtVa
 
 function tile(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const reps = numbersOf(ctx.constInput(1, "repeats"), ctx.where);
+  const reps = constInts(ctx, 1, "repeats");
   if (!isConst(x)) {
     if (reps.every((r) => r === 1)) return [x];
     let v: RtValue = x;
@@ -440,6 +453,7 @@ function tile(ctx: NodeContext): Value[] {
     return [v];
   }
   const dims = x.dims.map((d, i) => d * reps[i]);
+  checkFoldSize(ctx, dims);
   const inStrides = stridesOf(x.dims);
   const outStrides = stridesOf(dims);
   return [pickConst(x, dims, (flat) => dims.reduce((acc, d, i) => acc + ((Math.floor(flat / outStrides[i]) % d) % x.dims[i]) * inStrides[i], 0))];
