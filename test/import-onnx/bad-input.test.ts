@@ -111,6 +111,23 @@ describe("absurd sizes: refused before anything is allocated", () => {
   });
 });
 
+describe("runtime tensors made huge by a few bytes of shape", () => {
+  // The importer translates these and writes a bundle whose loader refuses it (pads past the
+  // spec's window bound, 2^20: E_BUNDLE_CORRUPT at loadModel). A typed error, but at the wrong
+  // time and naming the wrong culprit: exportBundle should check what it writes (validateSpec)
+  // and the translators the window bound (WINDOW_MAX, src/model; reported to the lead).
+  it.fails.each([
+    ["Pad by 2^28", (g: GraphBuilder) => g.op("Pad", ["X", g.ints([0, 0, 0, 1 << 28])])],
+    ["Expand to 2^28 rows", (g: GraphBuilder) => g.op("Expand", [g.op("Unsqueeze", ["X", g.ints([1])]), g.ints([1, 1 << 28, 3])])],
+  ] as [string, (g: GraphBuilder) => string][])("%s: refused at export (fails: refused only at load, reported)", async (_what, build) => {
+    const g = new GraphBuilder();
+    g.input("X", ["batch", 3]);
+    g.node("Identity", [build(g)], ["Y"]);
+    g.output("Y");
+    await expectOnnxError(() => exportBundle(g.model({ opset: 13 })), "E_UNSUPPORTED_OPTION");
+  });
+});
+
 describe("operators the importer does not run: E_UNSUPPORTED_LAYER naming the op, the node and why it did not fold", () => {
   it("an operator on a runtime tensor", async () => {
     await expectOnnxError(() => exportBundle(oneNode("NonZero", ["X"])), "E_UNSUPPORTED_LAYER", /node the_node \(NonZero\)/, /operator NonZero is not supported/, /did not fold/, /\bX\b.*run time/);
