@@ -10,7 +10,10 @@ import type { ModelSpec, Op, PackedModel } from "../../model/spec.js";
 import { SpecBuilder } from "../spec-builder.js";
 import { B1, BatchDependent, isBatch, showShape, type Dim } from "./dims.js";
 import type { OnnxAttribute, OnnxNode } from "./proto.js";
-import { floatData, isConst, isRt, transposeConst, type ConstValue, type RtValue, type Value } from "./values.js";
+import { floatData, foldable, isConst, isRt, transposeConst, type ConstValue, type RtValue, type Value } from "./values.js";
+
+/** Elements a runtime tensor may hold per batch row (1 GiB of float32): the runtime's arena stops at 2 GiB. */
+const RUNTIME_LIMIT = 1 << 28;
 
 /** Thrown where a graph mixes the batch with other axes in a way batch-first tensors cannot hold. */
 export class BatchLayout extends BatchDependent {}
@@ -85,6 +88,10 @@ export class OnnxBuilder extends SpecBuilder {
 
   /** Emits `op` whose single output is `out`; checks the shape the spec derives against the value's. */
   emitValue(op: Op, out: RtValue): RtValue {
+    const elements = this.physical(out).reduce((a, b) => a * b, 1);
+    if (!(elements <= RUNTIME_LIMIT)) {
+      throw new RnnWasmError("E_ONNX", `layer ${op.layer}: ${op.op} would make a tensor of ${elements} elements per batch row (the limit is ${RUNTIME_LIMIT})`);
+    }
     op.outputs = [out.id];
     this.emit(op);
     const got = this.tensors[out.id].shape;
@@ -151,7 +158,7 @@ export class OnnxBuilder extends SpecBuilder {
     const order = dims.map((_, i) => i).filter((i) => i !== batchAxis);
     const out = ctx.output(0, dims, batchAxis, order);
     const phys = this.physical(out);
-    const n = phys.reduce((a, b) => a * b, 1);
+    const n = foldable(phys, ctx.where);
     const weight = this.addWeight(`${ctx.node.name}/value`, "tensor", new Float32Array(n).fill(value), phys, 0);
     this.emitValue({ op: "constant", layer: ctx.node.name, inputs: [this.batchRef], outputs: [], shape: phys, weights: { value: weight } }, out);
     return value === 0 ? { ...out, zeros: true } : out;

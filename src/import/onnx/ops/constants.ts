@@ -5,8 +5,7 @@
  */
 import { isBatch, productDims, type Dim } from "../dims.js";
 import type { NodeContext } from "../context.js";
-import { dimsOf, fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
-import { checkFoldSize } from "./limits.js";
+import { dimsOf, foldable, fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
 import type { OnnxOpTable } from "./registry.js";
 
 function constant(ctx: NodeContext): Value[] {
@@ -86,7 +85,7 @@ function range(ctx: NodeContext): Value[] {
   const [start, limit, delta] = [0, 1, 2].map((i) => numbersOf(ctx.constInput(i, ["start", "limit", "delta"][i]), ctx.where)[0]);
   if (delta === 0) ctx.fail("delta is 0", "E_ONNX");
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
-  checkFoldSize(ctx, [n], "a range");
+  foldable([n], ctx.where);
   const data = Array.from({ length: n }, (_, i) => start + i * delta);
   const dtype = ctx.input(0).dtype;
   if (dtype === "float32" || dtype === "float64") return [{ kind: "const", dtype, dims: [n], data: dtype === "float32" ? Float32Array.from(data) : Float64Array.from(data) }];
@@ -104,13 +103,11 @@ function constantOfShape(ctx: NodeContext): Value[] {
   const dtype = t?.dtype ?? "float32";
   const batchAxes = dims.flatMap((d, i) => (isBatch(d) ? [i] : []));
   if (!batchAxes.length) {
-    checkFoldSize(ctx, dims as number[]);
-    const n = (dims as number[]).reduce((p, d) => p * d, 1);
+    if (!dims.every((d) => Number.isInteger(d) && (d as number) >= 0)) ctx.fail(`shape [${dims.join(", ")}] holds a dim that is no size`, "E_ONNX");
+    const n = foldable(dims as number[], ctx.where);
     const isFloat = dtype === "float32" || dtype === "float16" || dtype === "float64";
     return [isFloat ? { kind: "const", dtype: dtype === "float64" ? "float64" : "float32", dims: dims as number[], data: new Float32Array(n).fill(value) } : intConst(dims as number[], new Array(n).fill(value), dtype)];
   }
-  // the same bound for the rows of a tensor the size of the batch
-  checkFoldSize(ctx, dims.map((d) => (isBatch(d) ? 1 : d)), "a tensor");
   return [ctx.b.batchConstant(ctx, dims, value)];
 }
 

@@ -8,13 +8,12 @@
 import { RnnWasmError } from "../../../errors.js";
 import { ACT, ACT_SOFTMAX } from "../../../model/activations.js";
 import type { BinaryFn, UnaryFn } from "../../../model/tensor-codes.js";
-import { decide, isBatch, mulDim, type Dim } from "../dims.js";
+import { decide, isBatch, mulDim, type BatchDim, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext, type OnnxBuilder } from "../context.js";
 import { dftMagnitude, dftPower, dftSquare, fuseActivation } from "../fuse.js";
 import {
   broadcastShapes, isConst, isFloat, mapConsts, type ConstValue, type RtValue, type Value,
 } from "../values.js";
-import { checkFoldSize } from "./limits.js";
 import type { OnnxOp, OnnxOpTable } from "./registry.js";
 
 // ------------------------------------------------------------------ runtime layout
@@ -106,14 +105,13 @@ function intArith(fn: BinaryFn, x: Dim, y: Dim, ctx: NodeContext): Dim {
   if (fn === "sub" && isBatch(x) && isBatch(y) && x.k > y.k) return { k: x.k - y.k };
   if (fn === "div" && isBatch(x) && !isBatch(y) && x.k % y === 0) return { k: x.k / y };
   if (fn === "div" && isBatch(x) && isBatch(y)) return Math.trunc(x.k / y.k);
-  // max/min with a number: the batch is at least 1
-  if ((fn === "max" || fn === "min") && (isBatch(x) !== isBatch(y))) {
-    const [bd, n] = isBatch(x) ? [x, y as number] : [y as BatchLike, x as number];
-    if (n <= (bd as BatchLike).k) return fn === "max" ? bd : n;
+  // max/min with a number no larger than the batch's smallest value (k): the batch is at least 1
+  if (fn === "max" || fn === "min") {
+    const [bd, n] = isBatch(x) ? [x, y] : [y as BatchDim, x];
+    if (!isBatch(n) && n <= bd.k) return fn === "max" ? bd : n;
   }
   return decide(ctx.where, ctx.b.fixedBatch, (v) => intArith(fn, v(x), v(y), ctx) as number);
 }
-type BatchLike = { k: number };
 
 function floatArith(fn: BinaryFn, x: number, y: number): number {
   switch (fn) {
@@ -127,13 +125,7 @@ function floatArith(fn: BinaryFn, x: number, y: number): number {
   }
 }
 
-/** Refuses a broadcast of constants whose result is over the fold limit. */
-function checkBroadcast(ctx: NodeContext, vs: ConstValue[]): void {
-  checkFoldSize(ctx, vs.reduce<number[]>((dims, v) => broadcastShapes(dims, v.dims, ctx.where) as number[], []));
-}
-
 function foldBinary(ctx: NodeContext, fn: BinaryFn, a: ConstValue, b: ConstValue): ConstValue {
-  checkBroadcast(ctx, [a, b]);
   if (isFloat(a) || isFloat(b)) {
     const dtype = a.data instanceof Float64Array || b.data instanceof Float64Array ? "float64" : "float32";
     return mapConsts([a, b], dtype, (x, y) => floatArith(fn, num(x, ctx), num(y, ctx)), ctx.where);
@@ -212,7 +204,6 @@ function compare(f: (x: number, y: number) => boolean): OnnxOp {
   return (ctx: NodeContext) => {
     const [a, b] = [ctx.input(0), ctx.input(1)];
     if (!isConst(a) || !isConst(b)) notFolded(ctx, "rnn-wasm folds comparisons (they steer shapes and If)");
-    checkBroadcast(ctx, [a, b]);
     return [mapConsts([a, b], "bool", (x, y) => {
       if (!isBatch(x) && !isBatch(y)) return f(x, y) ? 1 : 0;
       return decide(ctx.where, ctx.b.fixedBatch, (v) => (f(v(x), v(y)) ? 1 : 0));
@@ -224,7 +215,6 @@ function logic(f: (...xs: number[]) => number, arity: number): OnnxOp {
   return (ctx: NodeContext) => {
     const xs = Array.from({ length: arity }, (_, i) => ctx.input(i));
     if (!xs.every(isConst)) notFolded(ctx, "rnn-wasm folds logic ops");
-    checkBroadcast(ctx, xs as ConstValue[]);
     return [mapConsts(xs as ConstValue[], "bool", (...v) => f(...v.map((d) => (isBatch(d) ? 1 : d))), ctx.where)];
   };
 }
@@ -233,7 +223,6 @@ function where(ctx: NodeContext): Value[] {
   const [c, x, y] = [ctx.input(0), ctx.input(1), ctx.input(2)];
   if (!isConst(c)) notFolded(ctx, "rnn-wasm folds Where's condition");
   if (isConst(x) && isConst(y)) {
-    checkBroadcast(ctx, [c, x, y]);
     const dtype = isFloat(x) ? x.dtype : y.dtype;
     return [mapConsts([c, x, y], dtype, (cv, xv, yv) => (cv !== 0 ? xv : yv), ctx.where)];
   }

@@ -6,9 +6,8 @@
 import { packPanels, padVector } from "../../../model/pack.js";
 import { isBatch, showShape } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
-import { floatData, isConst, mapConsts, transposeConst, type ConstValue, type RtValue, type Value } from "../values.js";
+import { floatData, foldable, isConst, mapConsts, transposeConst, type ConstValue, type RtValue, type Value } from "../values.js";
 import { runtimeBinary } from "./elementwise.js";
-import { checkFoldSize } from "./limits.js";
 import type { OnnxOpTable } from "./registry.js";
 
 /** x [..., K] (runtime) times w [K, N] (constant) plus bias [N]: a dense op. */
@@ -41,7 +40,7 @@ function constMatmul(a: ConstValue, c: ConstValue, ctx: NodeContext): ConstValue
   if (a.dims.length !== 2 || c.dims.length !== 2 || a.dims[1] !== c.dims[0]) ctx.fail(`folds only 2-D constant products, found [${a.dims}] x [${c.dims}]`, "E_UNSUPPORTED_LAYER");
   const [M, K] = a.dims;
   const N = c.dims[1];
-  checkFoldSize(ctx, [M, N]);
+  foldable([M, N], ctx.where);
   const A = floatData(a, ctx.where), C = floatData(c, ctx.where);
   const out = new Float32Array(M * N);
   for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {

@@ -8,13 +8,12 @@ import { B1, dimEq, divDim, isBatch, productDims, showShape, type Dim } from "..
 import { BatchLayout, type NodeContext } from "../context.js";
 import { dftPart } from "../fuse.js";
 import {
-  count, dimsOf, intConst, isConst, isFloat, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
+  count, dimsOf, foldable, intConst, isConst, isFloat, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
 } from "../values.js";
 import { constInts } from "./args.js";
-import { checkFoldSize } from "./limits.js";
+import { shapeOf } from "./constants.js";
 import type { OnnxOpTable } from "./registry.js";
 
-const shapeOfValue = (v: Value): Dim[] => (isConst(v) ? v.dims : v.shape);
 
 /** Axes from an attribute (older opsets) or input `i` (newer ones). */
 function axesOf(ctx: NodeContext, i: number, attr = "axes"): number[] | undefined {
@@ -68,14 +67,14 @@ function reshapeTarget(ctx: NodeContext, input: Dim[], target: Dim[], allowZero:
 
 function reshape(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const target = reshapeTarget(ctx, shapeOfValue(x), dimsOf(ctx.constInput(1, "shape"), ctx.where), ctx.int("allowzero", 0) === 1);
+  const target = reshapeTarget(ctx, shapeOf(x), dimsOf(ctx.constInput(1, "shape"), ctx.where), ctx.int("allowzero", 0) === 1);
   if (isConst(x)) return [{ ...x, dims: numbersOf(intConst([target.length], target), ctx.where) }];
   return [view(ctx, x, target)];
 }
 
 function flatten(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const a = ctx.axis(ctx.int("axis", 1), s.length + 1);
   const target = [productDims(s.slice(0, a), ctx.where), productDims(s.slice(a), ctx.where)];
   if (isConst(x)) return [{ ...x, dims: target as number[] }];
@@ -84,7 +83,7 @@ function flatten(ctx: NodeContext): Value[] {
 
 function squeeze(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const given = axesOf(ctx, 1);
   const axes = given ? given.map((a) => ctx.axis(a, s.length)) : s.flatMap((d, i) => (d === 1 ? [i] : []));
   for (const a of axes) if (s[a] !== 1) ctx.fail(`cannot squeeze axis ${a} of ${showShape(s)} (not of size 1${isBatch(s[a]) ? ": it is the batch" : ""})`);
@@ -95,7 +94,7 @@ function squeeze(ctx: NodeContext): Value[] {
 
 function unsqueeze(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const r = s.length + (axesOf(ctx, 1)?.length ?? 0);
   const axes = (axesOf(ctx, 1) ?? ctx.fail("has no axes", "E_ONNX")).map((a) => ctx.axis(a, r)).sort((a, b) => a - b);
   const shape: Dim[] = [];
@@ -128,7 +127,7 @@ function renumber(ctx: NodeContext, x: RtValue, shape: Dim[], map: number[]): Rt
 
 function transpose(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const perm = ctx.ints("perm") ?? s.map((_, i) => s.length - 1 - i);
   if (perm.length !== s.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) ctx.fail(`perm [${perm.join(", ")}] is not a permutation of ${s.length} axes`, "E_ONNX");
   if (isConst(x)) return [transposeConst(x, perm)];
@@ -144,7 +143,7 @@ function transpose(ctx: NodeContext): Value[] {
 function concatConsts(ctx: NodeContext, vs: ConstValue[], axis: number): ConstValue {
   const dims = vs[0].dims.slice();
   dims[axis] = vs.reduce((a, v) => a + v.dims[axis], 0);
-  checkFoldSize(ctx, dims);
+  foldable(dims, ctx.where);
   const outer = count(dims.slice(0, axis));
   const isF = vs[0].data instanceof Float32Array || vs[0].data instanceof Float64Array;
   const data: Dim[] = [];
@@ -161,13 +160,13 @@ function concatConsts(ctx: NodeContext, vs: ConstValue[], axis: number): ConstVa
 function concat(ctx: NodeContext): Value[] {
   const given = ctx.inputs.filter((v): v is Value => v !== undefined);
   if (!given.length) ctx.fail("has no inputs", "E_ONNX");
-  const shapes = given.map(shapeOfValue);
+  const shapes = given.map(shapeOf);
   const r = shapes[0].length;
   const axis = ctx.axis(ctx.int("axis", 0), r);
   // the same rank, the same dims off the axis (a constant's 1 meets the batch: its rows repeat)
   const fits = (s: Dim[]) => s.length === r && s.every((d, i) => i === axis || dimEq(d, shapes[0][i]) || (isBatch(d) ? shapes[0][i] === 1 : d === 1 && isBatch(shapes[0][i])));
   if (!shapes.every(fits)) ctx.fail(`inputs of shapes ${shapes.map(showShape).join(", ")} do not concatenate on axis ${axis}`, "E_ONNX");
-  const vs = given.filter((v) => shapeOfValue(v).every((d) => d !== 0));
+  const vs = given.filter((v) => shapeOf(v).every((d) => d !== 0));
   if (!vs.length) ctx.fail(`gives an empty tensor (every input is empty)`);
   if (vs.every(isConst)) return [concatConsts(ctx, vs as ConstValue[], axis)];
   const first = vs.find((v): v is RtValue => !isConst(v))!;
@@ -212,7 +211,7 @@ function sliceAxis(d: number, start: number, end: number, step: number): AxisSli
 
 /** Slices per logical axis (undefined: whole axis). */
 function applySlices(ctx: NodeContext, x: Value, per: (AxisSlice | undefined)[]): Value {
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   if (isConst(x)) {
     const dims = x.dims.map((d, i) => per[i]?.size ?? d);
     const strides = stridesOf(x.dims);
@@ -246,7 +245,7 @@ function applySlices(ctx: NodeContext, x: Value, per: (AxisSlice | undefined)[])
 
 function slice(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
   if (ctx.b.opset < 10) {
     starts = ctx.ints("starts") ?? [];
@@ -276,7 +275,7 @@ function slice(ctx: NodeContext): Value[] {
 
 function split(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const a = ctx.axis(ctx.int("axis", 0), s.length);
   const d = s[a];
   if (isBatch(d)) throw new BatchLayout(`${ctx.where}: splits the batch`);
@@ -299,7 +298,7 @@ function split(ctx: NodeContext): Value[] {
 function gather(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const idx = ctx.input(1);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const a = ctx.axis(ctx.int("axis", 0), s.length);
   if (!isConst(idx)) return [ctx.b.embeddingLookup(ctx, x, idx as RtValue, a)];
   const d = s[a];
@@ -312,7 +311,7 @@ function gather(ctx: NodeContext): Value[] {
   });
   const outShape: Dim[] = [...s.slice(0, a), ...idx.dims, ...s.slice(a + 1)];
   if (isConst(x)) {
-    checkFoldSize(ctx, outShape as number[]);
+    foldable(outShape as number[], ctx.where);
     const inner = stridesOf(x.dims)[a];
     const k = ids.length;
     return [pickConst(x, outShape as number[], (flat) => {
@@ -358,7 +357,7 @@ function gather(ctx: NodeContext): Value[] {
 
 function pad(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const mode = ctx.str("mode", "constant");
   if (mode !== "constant" && mode !== "reflect" && mode !== "edge") ctx.fail(`mode ${mode} is not supported (constant, reflect, edge)`);
   let pads: number[];
@@ -400,13 +399,13 @@ function pad(ctx: NodeContext): Value[] {
 function expand(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const target = dimsOf(ctx.constInput(1, "shape"), ctx.where);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const r = Math.max(s.length, target.length);
   const full = [...new Array(r - s.length).fill(1), ...s];
   const t = [...new Array(r - target.length).fill(1), ...target];
   const shape = full.map((d, i) => (d === 1 ? t[i] : d));
   if (isConst(x)) {
-    checkFoldSize(ctx, shape.map((d) => (isBatch(d) ? 1 : d)));
+    foldable(shape.map((d) => (isBatch(d) ? 1 : d)), ctx.where);
     if (shape.some(isBatch)) return [expandConstToBatch(ctx, x, shape)];
     const dims = shape as number[];
     const lifted = { ...x, dims: full as number[] };
@@ -439,8 +438,10 @@ function expandConstToBatch(ctx: NodeContext, c: ConstValue, shape: Dim[]): RtVa
 function tile(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const reps = constInts(ctx, 1, "repeats");
+  if (reps.some((r) => !(Number.isInteger(r) && r >= 1))) ctx.fail(`repeats [${reps.join(", ")}] must be positive integers`, "E_ONNX");
   if (!isConst(x)) {
     if (reps.every((r) => r === 1)) return [x];
+    if (reps.some((r) => r > 1 << 16)) ctx.fail(`repeats [${reps.join(", ")}]: over 65536 copies of an axis`);
     let v: RtValue = x;
     reps.forEach((r, a) => {
       if (r === 1) return;
@@ -453,7 +454,7 @@ function tile(ctx: NodeContext): Value[] {
     return [v];
   }
   const dims = x.dims.map((d, i) => d * reps[i]);
-  checkFoldSize(ctx, dims);
+  foldable(dims, ctx.where);
   const inStrides = stridesOf(x.dims);
   const outStrides = stridesOf(dims);
   return [pickConst(x, dims, (flat) => dims.reduce((acc, d, i) => acc + ((Math.floor(flat / outStrides[i]) % d) % x.dims[i]) * inStrides[i], 0))];
