@@ -157,6 +157,47 @@ describe.each(CASES)("ONNX recurrent node against onnxruntime-node: %s", (_label
   });
 });
 
+// ------------------------------------------------------------------ activation_alpha / activation_beta
+
+/**
+ * ONNX: "the values are consumed in the order of activation functions": only the functions that
+ * take an alpha (beta) consume one, so in GRU [Sigmoid, HardSigmoid] the first alpha is the
+ * HardSigmoid's. Explicit defaults run; other values are refused (the kernels have none).
+ */
+describe("ONNX recurrent activation_alpha / activation_beta, consumed in the order of the functions that take them", () => {
+  const run = async (c: RecCase, alphas: number[], betas: number[]) => {
+    const w = recWeights(c, rngFor(`onnx recurrent alpha ${c.op} ${c.activations}`));
+    const tweak: NodeTweak = (_g, _i, a) => {
+      if (alphas.length) a.activation_alpha = fs(alphas);
+      if (betas.length) a.activation_beta = fs(betas);
+    };
+    const graph = recurrentGraph(c, w, { tweak });
+    const r = rngFor(`onnx recurrent alpha input ${c.op}`);
+    const x = { data: r.float32Array(2 * c.T * c.K, (v) => v.uniform(-1, 1)), shape: [2, c.T, c.K] };
+    const want = await ortOnce(recurrentGraph(c, w, { oracle: true, tweak }).bytes, { X: x });
+    const model = await loadModel(await exportBundle(graph.bytes, { inputs: { X: [1, c.T, c.K] } }));
+    try {
+      log.add("activation parameters", expectMatch(outputsOf(model.predict(x))[0], want.Y, `${c.op} ${c.activations} alpha [${alphas}] beta [${betas}]`));
+    } finally {
+      model.dispose();
+    }
+  };
+  it("GRU [Sigmoid, HardSigmoid] with HardSigmoid's defaults given: the first alpha / beta are the HardSigmoid's", async () => {
+    await run(baseCase({ op: "GRU", linearBeforeReset: 1, activations: ["Sigmoid", "HardSigmoid"] }), [0.2], [0.5]);
+  });
+  it("LSTM [HardSigmoid, Elu, Elu] with the defaults given for each (alphas 0.2, 1, 1; beta 0.5)", async () => {
+    await run(baseCase({ activations: ["HardSigmoid", "Elu", "Elu"] }), [0.2, 1, 1], [0.5]);
+  });
+  it("values left over after the functions took theirs are ignored, as onnxruntime does", async () => {
+    await run(baseCase({ op: "RNN", direction: "bidirectional", activations: ["HardSigmoid", "Tanh"] }), [0.2, 7, 9], [0.5, 3]);
+  });
+  it("GRU [Sigmoid, HardSigmoid] with alpha 0.3 for the HardSigmoid: refused, not run with the default", async () => {
+    const c = baseCase({ op: "GRU", activations: ["Sigmoid", "HardSigmoid"] });
+    const bytes = recurrentGraph(c, recWeights(c, rngFor("onnx recurrent alpha refused")), { tweak: (_g, _i, a) => (a.activation_alpha = fs([0.3])) }).bytes;
+    await expectOnnxError(() => exportBundle(bytes, { inputs: { X: [1, c.T, c.K] } }), "E_UNSUPPORTED_OPTION", /node rnn \(GRU\)/, /HardSigmoid/, /alpha\/beta/);
+  });
+});
+
 // ------------------------------------------------------------------ not supported yet: typed errors
 
 /** A base case to vary: a forward LSTM, layout 1, output Y. */

@@ -39,6 +39,19 @@ const ACTIVATIONS: Record<string, number> = Object.assign(Object.create(null), {
 });
 
 /**
+ * The ONNX recurrent activations that take an alpha and / or a beta, with ONNX's defaults
+ * (affine and scaled_tanh have none: the file must give them).
+ */
+const ACTIVATION_PARAMS: Record<string, { alpha?: number; beta?: number }> = Object.assign(Object.create(null), {
+  hardsigmoid: { alpha: 0.2, beta: 0.5 },
+  elu: { alpha: 1 },
+  leakyrelu: { alpha: 0.01 },
+  thresholdedrelu: { alpha: 1 },
+  affine: { alpha: Number.NaN, beta: Number.NaN },
+  scaledtanh: { alpha: Number.NaN, beta: Number.NaN },
+});
+
+/**
  * W [gates·H, K] of one direction (ONNX rows, gate blocks in ONNX order) -> [K, gates·H] in
  * the kernel's gate order, the layout the packers take.
  */
@@ -112,11 +125,20 @@ function recurrent(kind: keyof typeof CELLS) {
     const alphas = ctx.attr("activation_alpha")?.floats;
     const betas = ctx.attr("activation_beta")?.floats;
     if (names.length !== def.defaults.length * D) ctx.fail(`expected ${def.defaults.length * D} activations, found ${names.length}`, "E_ONNX");
+    // alphas and betas are consumed in the order of the functions that take one; values left
+    // over are ignored (as onnxruntime does)
+    let nextAlpha = 0, nextBeta = 0;
+    const params = names.map((n) => {
+      const takes = ACTIVATION_PARAMS[n.toLowerCase()];
+      return { alpha: takes?.alpha ? alphas?.[nextAlpha++] : undefined, beta: takes?.beta ? betas?.[nextBeta++] : undefined };
+    });
     const actCode = (i: number): number => {
       const name = names[i].toLowerCase();
       const code = ACTIVATIONS[name];
-      const params = (alphas?.[i] !== undefined || betas?.[i] !== undefined) && !(name === "hardsigmoid" && Math.fround(alphas?.[i] ?? 0.2) === Math.fround(0.2) && (betas?.[i] ?? 0.5) === 0.5) && !(name === "elu" && (alphas?.[i] ?? 1) === 1);
-      if (code === undefined || params) ctx.fail(`activation ${names[i]}${params ? " with alpha/beta" : ""} is not supported yet`);
+      const { alpha, beta } = params[i];
+      const defaults = ACTIVATION_PARAMS[name];
+      const given = (alpha !== undefined && Math.fround(alpha) !== Math.fround(defaults!.alpha!)) || (beta !== undefined && Math.fround(beta) !== Math.fround(defaults!.beta!));
+      if (code === undefined || given) ctx.fail(`activation ${names[i]}${given ? ` with alpha/beta ${alpha ?? defaults!.alpha}, ${beta ?? defaults?.beta ?? "-"}` : ""} is not supported yet`);
       return code;
     };
 
