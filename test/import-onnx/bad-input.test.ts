@@ -161,13 +161,7 @@ describe("operators the importer does not run: E_UNSUPPORTED_LAYER naming the op
     const g = new GraphBuilder();
     g.input("X", ["batch", 3]);
     const cond = g.op("Greater", [g.op("ReduceSum", ["X"], { keepdims: 0 }), g.init("zero", { dims: [], data: [0] })]);
-    const then = new GraphBuilder("then", "t_");
-    then.node("Relu", ["X"], ["t_y"]);
-    then.output("t_y");
-    const other = new GraphBuilder("else", "e_");
-    other.node("Neg", ["X"], ["e_y"]);
-    other.output("e_y");
-    g.node("If", [cond], ["Y"], { then_branch: then, else_branch: other }, "the_if");
+    g.node("If", [cond], ["Y"], { then_branch: GraphBuilder.branch("then", (b) => b.op("Relu", ["X"])), else_branch: GraphBuilder.branch("else", (b) => b.op("Neg", ["X"])) }, "the_if");
     g.output("Y");
     // Greater on runtime tensors is where it stops: the comparison itself cannot fold
     await expectOnnxError(() => exportBundle(g.model()), "E_UNSUPPORTED_LAYER", /(Greater|If)/, /run time/);
@@ -176,13 +170,7 @@ describe("operators the importer does not run: E_UNSUPPORTED_LAYER naming the op
     const g = new GraphBuilder();
     g.input("X", ["batch", 3]);
     g.input("flag", []);
-    const then = new GraphBuilder("then", "t_");
-    then.node("Relu", ["X"], ["t_y"]);
-    then.output("t_y");
-    const other = new GraphBuilder("else", "e_");
-    other.node("Neg", ["X"], ["e_y"]);
-    other.output("e_y");
-    g.node("If", ["flag"], ["Y"], { then_branch: then, else_branch: other }, "the_if");
+    g.node("If", ["flag"], ["Y"], { then_branch: GraphBuilder.branch("then", (b) => b.op("Relu", ["X"])), else_branch: GraphBuilder.branch("else", (b) => b.op("Neg", ["X"])) }, "the_if");
     g.output("Y");
     await expectOnnxError(() => exportBundle(g.model()), "E_UNSUPPORTED_LAYER", /node the_if \(If\)/, /condition is computed at run time/, /--const/);
   });
@@ -194,13 +182,8 @@ describe("an If whose condition folds once an input is bound (--const), as Siler
     g.input("X", ["batch", 4]);
     g.input("sr", [], "int64");
     const cond = g.op("Equal", ["sr", g.ints([16000], true)]);
-    const then = new GraphBuilder("then", "t_");
-    then.node("Mul", ["X", then.init("t_k", { dims: [], data: [2] })], ["t_y"]);
-    then.output("t_y");
-    const other = new GraphBuilder("else", "e_");
-    other.node("Tanh", ["X"], ["e_y"]);
-    other.output("e_y");
-    g.node("If", [cond], ["Y"], { then_branch: then, else_branch: other }, "rate_if");
+    const then = GraphBuilder.branch("then", (b) => b.op("Mul", ["X", b.init("k", { dims: [], data: [2] })]));
+    g.node("If", [cond], ["Y"], { then_branch: then, else_branch: GraphBuilder.branch("else", (b) => b.op("Tanh", ["X"])) }, "rate_if");
     g.output("Y");
     return g.model();
   }

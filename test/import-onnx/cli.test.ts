@@ -44,6 +44,15 @@ describe("rnn-wasm export model.onnx", () => {
     expect(errorLine(r)).toMatch(new RegExp(`E_USAGE.*${flags[0]}`));
   });
 
+  // issue 16's contract; tools/cli/commands/inspect.ts reads bundles and model.json only so far
+  it.fails("inspect model.onnx names the inputs to bind and what folded (fails: not implemented yet)", () => {
+    const r = runCli(["inspect", dataFile(`${SILERO}/silero_vad_v5.onnx`)]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/\bsr\b/);
+    expect(r.stdout).toMatch(/\bIf\b/);
+    expect(r.stdout).toMatch(/\bstate\b/);
+  });
+
   it.each([
     ["--const for an input the graph lacks", ["--const", "rate=16000"], /E_ARGUMENT.*--const rate.*no input rate/],
     ["--state whose output the graph lacks", ["--input", "input=1x576", "--state", "state=next"], /E_ARGUMENT.*--state state=next.*no output next/],

@@ -148,6 +148,15 @@ export class GraphBuilder {
     return this.constant({ dims: scalar ? [] : [values.length], data: values, type: "int64" });
   }
 
+  /** A subgraph (If's then_branch / else_branch) whose one output `build` computes; names are prefixed to stay apart. */
+  static branch(name: string, build: (b: GraphBuilder) => string): GraphBuilder {
+    const b = new GraphBuilder(name, `${name}_`);
+    const out = `${name}_out`;
+    b.node("Identity", [build(b)], [out]);
+    b.output(out);
+    return b;
+  }
+
   graph(): onnxProto.onnx.IGraphProto {
     return { name: this.name, node: this.nodes, initializer: this.initializers, input: this.inputs, output: this.outputs };
   }

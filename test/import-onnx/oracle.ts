@@ -8,7 +8,7 @@ import { expect } from "vitest";
 import { exportBundle, type ExportOptions } from "../../src/export.ts";
 import { loadModel, RnnWasmError } from "../../src/index.ts";
 import { assertClose, type CompareResult } from "../util/compare.ts";
-import { ONNX_VS_ORT } from "../tolerance.ts";
+import { ONNX_VS_ORT, type Tolerance } from "../tolerance.ts";
 
 export type Model = Awaited<ReturnType<typeof loadModel>>;
 
@@ -58,9 +58,9 @@ export async function rnnModel(bytes: Uint8Array, opts: ExportOptions = {}): Pro
 /** int64 ids for ort from the Int32Array rnn-wasm takes. */
 export const asInt64 = (ids: Int32Array): BigInt64Array => BigInt64Array.from(ids, (v) => BigInt(v));
 
-/** Compares one output within ONNX_VS_ORT; the context names the case and its seed. */
-export function expectMatch(actual: { data: ArrayLike<number>; shape: readonly number[] }, expected: Out, context: string): CompareResult {
-  return assertClose(actual, expected, ONNX_VS_ORT, context);
+/** Compares one output within ONNX_VS_ORT (or `tol`); the context names the case and its seed. */
+export function expectMatch(actual: { data: ArrayLike<number>; shape: readonly number[] }, expected: Out, context: string, tol: Tolerance = ONNX_VS_ORT): CompareResult {
+  return assertClose(actual, expected, tol, context);
 }
 
 /** rnn-wasm's result as a list of outputs. */
