@@ -153,9 +153,8 @@ describe.each(CASES)("an unrolled %s against onnxruntime-node", (_label, c) => {
     graph.outputs.forEach((name, k) => log.add(c.cell, expectMatch(got[k], want[name], `${_label}, batch ${B}, ${name}; ${describeSeed(r)}`)));
   });
 
-  // the contract of issue 16 (inputs by name) is issue 14's API addition, not on main yet
   if (c.stateInputs) {
-    it.fails("predict takes the inputs by name, in any order, as by position (fails: inputs by name not on main yet)", () => {
+    it("predict takes the inputs by name, in any order, as by position", () => {
       const r = rng.fork("by name");
       const feeds = feedsFor(graph, c, 2, r);
       const positional = outputsOf(model.predict(graph.inputs.map((n) => feeds[n] as { data: Float32Array; shape: number[] })));
