@@ -294,6 +294,29 @@ const CASES: Record<string, OpCase> = {
     build: (g, rng) => [g.op("BatchNormalization", ["X", g.init("s", w(rng, [3])), g.init("b", w(rng, [3])), g.init("m", w(rng, [3])), g.init("v", { dims: [3], data: [0.5, 1, 2] })])],
   },
 
+  // ---------------------------------------------------------------- folded at export
+  "shape arithmetic that folds: Shape, Size, Gather, Mul, Concat, Range, Cast, Equal, Not, Where, ConstantOfShape": {
+    opset: 13, inputs: [X(6, 4)],
+    build: (g) => {
+      const shape = g.op("Shape", ["X"]);
+      const six = g.op("Gather", [shape, g.ints([1], true)], { axis: 0 });
+      const half = g.op("Div", [six, g.ints([2], true)]);
+      // Reshape X [B, 6, 4] -> [B, 3, 8] with a shape computed from X's own
+      const target = g.op("Concat", [g.ints([0]), unsqueeze(g, half, [0], 13), g.ints([-1])], { axis: 0 });
+      const r = g.op("Reshape", ["X", target]);
+      // a mask from Range / Cast / Equal / Not / Where, all constants once folded
+      const idx = g.op("Cast", [g.op("Range", [g.ints([0], true), g.op("Mul", [half, g.ints([1], true)]), g.ints([1], true)])], { to: 1 });
+      const isFirst = g.op("Not", [g.op("Equal", [idx, g.init("zero", { dims: [], data: [0] })])]);
+      const mask = g.op("Where", [isFirst, g.init("one", { dims: [], data: [1] }), g.init("tenth", { dims: [], data: [0.1] })]);
+      const scaled = g.op("Mul", [r, g.op("Unsqueeze", [mask, g.ints([1])])]);
+      // ConstantOfShape [Size(X) / (batch * 24) = 1, 8]: arithmetic on the symbolic batch that folds
+      const batch = g.op("Gather", [shape, g.ints([0], true)], { axis: 0 });
+      const one = g.op("Div", [g.op("Size", ["X"]), g.op("Mul", [batch, g.ints([24], true)])]);
+      const ones = g.op("ConstantOfShape", [g.op("Concat", [unsqueeze(g, one, [0], 13), g.ints([8])], { axis: 0 })], { value: { dims: [1], data: [0.5] } });
+      return [g.op("Add", [scaled, ones])];
+    },
+  },
+
   // ---------------------------------------------------------------- combinations exporters write
   "Silero's STFT block: reflect Pad, Conv (stride = hop), magnitude of the real and imaginary halves": {
     opset: 16, inputs: [X(64)],
