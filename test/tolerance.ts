@@ -43,6 +43,26 @@ export const APPROX: Tolerance = { name: "APPROX", abs: 1e-4, rel: 1e-4 };
 export const REF_VS_ORT: Tolerance = { name: "REF_VS_ORT", abs: 1e-5, rel: 1e-5 };
 
 /**
+ * rnn-wasm vs onnxruntime-node (one thread, CPU provider) on the same ONNX graph and inputs: the
+ * issue's bound for imported ONNX models. Both run in float32 with their own approximations of
+ * tanh / sigmoid / exp (MLAS's and ours, each within ~1e-7, docs/kernels.md) and their own
+ * summation orders; over recurrences of a few hundred steps and Silero's convolutions the
+ * measured gap stays near 1e-6 (the ONNX tests print it), so 1e-4 is two orders of margin.
+ */
+export const ONNX_VS_ORT: Tolerance = { name: "ONNX_VS_ORT", abs: 1e-4, rel: 1e-4 };
+
+/**
+ * A recurrent state carried by the caller over thousands of steps (Silero's LSTM cell c over a
+ * whole recording, RNN_ONNX_FULL=1), rnn-wasm vs onnxruntime-node. c integrates each step's
+ * rounding with its forget gate (near 1 for long memories), so the two engines' float32
+ * differences (~1e-7 per step, from their tanh / sigmoid approximations and summation orders)
+ * add up over ~1/(1-f) steps: measured 5.5e-4 at |c| ~ 1.6 after 1678 frames of Silero v5, with
+ * the probability outputs still within ONNX_VS_ORT. Outputs keep ONNX_VS_ORT; windows of a few
+ * hundred steps compare states within ONNX_VS_ORT too.
+ */
+export const ONNX_LONG_STATE: Tolerance = { name: "ONNX_LONG_STATE", abs: 1e-3, rel: 1e-3 };
+
+/**
  * float64 reference vs values derived by hand from the Keras equations in float64 (single GRU
  * steps, activations at chosen points). Only rounding of a handful of float64 operations.
  */
