@@ -127,7 +127,8 @@ export type Op =
   /**
    * Magnitudes of the short-time Fourier transform of a signal [T] (or [T, 1]) -> [frames, bins]:
    * |Σ window[n]·x[f·hop + n − padLeft]·e^(−2πikn/N)|, samples outside the signal 0; N = the
-   * window's length (a power of 2). `twiddles` holds (cos, −sin)(2πj/N) for j < N/2.
+   * window's length (a power of 2). `twiddles` holds (cos, −sin)(2πj/N) for j < N/2, each as a
+   * float32 pair hi + lo (the FFT runs in float64).
    */
   | (OpBase & { op: "stft_magnitude"; frameLength: number; hop: number; pads: [number, number]; bins: number; weights: { window: string; twiddles: string } })
   /**

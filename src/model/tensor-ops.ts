@@ -145,7 +145,7 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
     case "stft_magnitude": {
       const N = op.frameLength;
       return [int(N, WINDOW_MAX) && N >= 4 && (N & (N - 1)) === 0 && int(op.hop, WINDOW_MAX) && ints(op.pads, 2, 0, WINDOW_MAX) &&
-        int(op.bins, N / 2 + 1), [[w.window, N, 1, true], [w.twiddles, N, 1, true]]];
+        int(op.bins, N / 2 + 1), [[w.window, N, 1, true], [w.twiddles, 2 * N, 1, true]]];
     }
     default:
       return fail("E_BUNDLE_CORRUPT", `bundle model spec: unknown op ${String((op as { op: unknown }).op)}`);
@@ -362,7 +362,7 @@ export function opScratch(op: Op, ins: number[][], outs: number[][], batch: numb
     case "binary":
       return [["desc", 3 * 4 * (ins[0].length + 1)]];
     case "stft_magnitude":
-      return [["desc", 4 * (op.frameLength + 2)]];
+      return [["work", 8 * (op.frameLength + 2)]];
     default: {
       const { jobs } = copyJobs(op, ins, outs[0], batch);
       return jobs.length ? [["desc", jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0)]] : [];
@@ -544,7 +544,7 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const frames = outShape[outShape.length - 2];
       const signals = batch * prod(xs.slice(0, -2));
       const { window, twiddles } = env.weights;
-      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch("desc"))];
+      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch("work"))];
     }
     case "lengths_mask": {
       const T = xs[0];

@@ -315,8 +315,9 @@ export interface KernelExports {
   batchedMatmul(batch: number, M: number, N: number, K: number, a: number, c: number, out: number): void;
   /**
    * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
-   * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
-   * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+   * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0), in float64; window N floats;
+   * tw N/2 entries (cos hi, cos lo, −sin hi, −sin lo)(2πj/N) as float32 pairs; work 8·N + 16
+   * bytes; N a power of 2 (spectral.ts).
    */
   stftMagnitude(B: number, Tin: number, x: number, frames: number, N: number, hop: number, padLeft: number, window: number, tw: number, bins: number, out: number, work: number): void;
 }

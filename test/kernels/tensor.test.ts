@@ -257,8 +257,13 @@ describe("stftMagnitude (a real FFT per frame) against the float64 DFT", () => {
     const B = 2;
     const x = rng.float32Array(B * Tin, unit);
     const window = Float32Array.from({ length: N }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N));
-    const tw = new Float32Array(N);
-    for (let j = 0; j < N / 2; j++) [tw[2 * j], tw[2 * j + 1]] = [Math.cos((2 * Math.PI * j) / N), -Math.sin((2 * Math.PI * j) / N)];
+    const tw = new Float32Array(2 * N);
+    for (let j = 0; j < N / 2; j++) {
+      [Math.cos((2 * Math.PI * j) / N), -Math.sin((2 * Math.PI * j) / N)].forEach((v, i) => {
+        tw[4 * j + 2 * i] = Math.fround(v);
+        tw[4 * j + 2 * i + 1] = v - Math.fround(v);
+      });
+    }
     const frames = Math.floor((Tin + padLeft - N) / hop) + 1;
     const ref: number[] = [];
     for (let b = 0; b < B; b++) {
@@ -277,7 +282,7 @@ describe("stftMagnitude (a real FFT per frame) against the float64 DFT", () => {
     }
     crossCheck(`stft N=${N}`, rng, (k) => {
       const dst = zeros(k, B * frames * bins);
-      k.exports.stftMagnitude(B, Tin, put(k, x), frames, N, hop, padLeft, put(k, window), put(k, tw), bins, dst, zeros(k, N + 2));
+      k.exports.stftMagnitude(B, Tin, put(k, x), frames, N, hop, padLeft, put(k, window), put(k, tw), bins, dst, zeros(k, 2 * N + 4));
       return get(k, dst, B * frames * bins);
     }, ref, STFT_F64);
   });
