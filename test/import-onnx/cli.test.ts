@@ -3,11 +3,12 @@
  * the bundle is the one exportBundle writes for the same bindings, and bad flags are one line on
  * stderr with the code (2 for malformed flags, 1 for bindings the graph does not have).
  */
-import { readFileSync, rmSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportBundle } from "../../src/export.ts";
-import { ensureCliBuilt, errorLine, runCli, tempDir } from "../cli/helpers.ts";
+import { ensureCliBuilt, errorLine, ROOT, runCli, tempDir } from "../cli/helpers.ts";
+import { GraphBuilder } from "./graph.ts";
 import { dataFile } from "../util/data.ts";
 
 const SILERO = "real-models/onnx-silero-vad";
@@ -44,13 +45,54 @@ describe("rnn-wasm export model.onnx", () => {
     expect(errorLine(r)).toMatch(new RegExp(`E_USAGE.*${flags[0]}`));
   });
 
-  // issue 16's contract; tools/cli/commands/inspect.ts reads bundles and model.json only so far
-  it.fails("inspect model.onnx names the inputs to bind and what folded (fails: not implemented yet)", () => {
+  it("inspect model.onnx, nothing bound: exit 0, the declared inputs and the bindings the graph needs", () => {
     const r = runCli(["inspect", dataFile(`${SILERO}/silero_vad_v5.onnx`)]);
     expect(r.code, r.stderr).toBe(0);
-    expect(r.stdout).toMatch(/\bsr\b/);
-    expect(r.stdout).toMatch(/\bIf\b/);
-    expect(r.stdout).toMatch(/\bstate\b/);
+    expect(r.stdout).toMatch(/Graph inputs: input\s+float32\s+\[\?, \?\]/);
+    expect(r.stdout).toMatch(/state\s+float32\s+\[2, \?, 128\]/);
+    expect(r.stdout).toMatch(/To bind:\s+--const sr=16000 --state state=stateN/);
+    expect(r.stdout).toMatch(/sr: decides If_0 \(compared with 16000\)/);
+    expect(r.stdout).toMatch(/Export:\s+not as bound: E_ARGUMENT: .*--input input=/);
+  });
+
+  it("inspect model.onnx with the bindings: what folded (the If on sr), what runs, the state, the batch", () => {
+    const r = runCli(["inspect", dataFile(`${SILERO}/silero_vad_v5.onnx`), "--input", "input=1x576", "--const", "sr=16000", "--state", "state=stateN"]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/sr\s+int64\s+\[\]\s+constant 16000/);
+    expect(r.stdout).toMatch(/Export:\s+any batch size/);
+    expect(r.stdout).toMatch(/Folded:.*\bIf \d+/);
+    expect(r.stdout).toMatch(/Translated:.*\bLSTM 1\b.*-> \d+ rnn-wasm ops/);
+    expect(r.stdout).toMatch(/States:\s+state \(None, 2, 128\)/);
+    expect(r.stdout).not.toMatch(/To bind:/);
+  });
+
+  it("inspect model.onnx --json: the same facts as a document", () => {
+    const r = runCli(["inspect", dataFile(`${SILERO}/silero_vad_legacy.onnx`), "--json"]);
+    expect(r.code, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout) as { onnx: { opset: number; hints: { constants: { input: string }[]; state: { input: string; output: string }[] }; export: { ok: boolean; needsBindings: boolean } } };
+    expect(doc.onnx.opset).toBe(16);
+    expect(doc.onnx.hints.constants.map((h) => h.input)).toEqual(["sr"]);
+    expect(doc.onnx.hints.state).toEqual([{ input: "h", output: "hn" }, { input: "c", output: "cn" }]);
+    expect(doc.onnx.export).toMatchObject({ ok: false, needsBindings: true });
+  });
+
+  it("inspect of an ONNX graph with an operator rnn-wasm lacks: the graph printed, then exit 1 with the code", () => {
+    const g = new GraphBuilder();
+    g.input("X", ["batch", 3]);
+    g.node("NonZero", ["X"], ["Y"], {}, "nz");
+    g.output("Y");
+    const file = join(dir, "nonzero.onnx");
+    writeFileSync(file, g.model());
+    const r = runCli(["inspect", file]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stdout).toMatch(/Nodes:\s+1 .*NonZero 1/);
+    expect(errorLine(r)).toMatch(/E_UNSUPPORTED_LAYER.*NonZero/);
+  });
+
+  it("ONNX bindings on a model that is not ONNX: exit 2", () => {
+    const r = runCli(["inspect", join(ROOT, "models/sine.rnnb"), "--const", "sr=16000"]);
+    expect(r.code, r.stderr).toBe(2);
+    expect(errorLine(r)).toMatch(/E_USAGE.*bind ONNX graphs/);
   });
 
   it.each([

@@ -3,6 +3,7 @@
  * refused in the same words. Commander turns an InvalidArgumentError into a usage error (exit 2).
  */
 import { InvalidArgumentError, Option } from "commander";
+import type { OnnxImportOptions } from "../../src/export.js";
 
 /** An integer >= 1 (within the safe range), for counts and sizes. */
 export function positiveInt(name: string): (v: string) => number {
@@ -46,4 +47,26 @@ export function parseConst(name: string, v: string): number | number[] {
   const values = v.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
   if (values.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`--const ${name}: expected a number or a comma-separated list, got ${JSON.stringify(v)}`);
   return values.length === 1 && !v.includes(",") ? values[0] : values;
+}
+
+/** The ONNX bindings of export and inspect, as given on the command line. */
+export interface OnnxBindingFlags {
+  input?: [string, string][];
+  const?: [string, string][];
+  state?: [string, string][];
+}
+
+export const onnxInputOption = (): Option => new Option("--input <NAME=D1xD2x...>", "ONNX: the shape of a graph input (repeat per input; ? keeps a dim as declared; the batch dim's value is an example: any batch runs)")
+  .argParser(collect("--input"));
+export const onnxConstOption = (): Option => new Option("--const <NAME=VALUE>", "ONNX: fold a graph input to a constant, e.g. --const sr=16000 (repeat per input)").argParser(collect("--const"));
+export const onnxStateOption = (): Option => new Option("--state <IN=OUT>", "ONNX: a recurrent state pair: the graph reads IN and writes its next value to OUT; sessions carry it (repeat per pair)")
+  .argParser(collect("--state"));
+
+/** --input / --const / --state as the importer's options (only those given). */
+export function onnxBindings(o: OnnxBindingFlags): Pick<OnnxImportOptions, "inputs" | "constants" | "state"> {
+  const out: Pick<OnnxImportOptions, "inputs" | "constants" | "state"> = {};
+  if (o.input) out.inputs = Object.fromEntries(o.input.map(([n, v]) => [n, parseDims(n, v)]));
+  if (o.const) out.constants = Object.fromEntries(o.const.map(([n, v]) => [n, parseConst(n, v)]));
+  if (o.state) out.state = Object.fromEntries(o.state);
+  return out;
 }

@@ -15,7 +15,7 @@ import { withSource } from "./errors.js";
 
 export type ModelFile =
   | { kind: "bundle"; path: string; bytes: Uint8Array; header: BundleHeader; packed: PackedModel; checksum: number }
-  | { kind: "tfjs" | "keras"; path: string; packed: PackedModel };
+  | { kind: "tfjs" | "keras" | "onnx"; path: string; packed: PackedModel };
 
 export async function readBytes(path: string, what: string): Promise<Uint8Array> {
   try {
@@ -47,7 +47,8 @@ export async function readModelFile(file: string): Promise<ModelFile> {
       const read = readBundle(bytes);
       return { kind: "bundle", path, bytes, header: read.header, packed: read.packed, checksum: read.checksum };
     }
-    const kind = extname(path).toLowerCase() === ".json" ? "tfjs" : "keras";
+    const ext = extname(path).toLowerCase();
+    const kind = ext === ".json" ? "tfjs" : ext === ".onnx" ? "onnx" : "keras";
     return { kind, path, packed: await exportPacked(path) };
   } catch (e) {
     throw withSource(e, file);

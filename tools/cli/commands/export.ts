@@ -10,14 +10,14 @@ import { readBundle } from "../../../src/format/reader.js";
 import { normalizeTokenizerConfig, type TokenizerOptions } from "../../../src/text/tokenizer.js";
 import { UsageError, withSource } from "../errors.js";
 import { writeAtomic } from "../files.js";
-import { collect, dtypeOption, parseConst, parseDims, positiveInt } from "../options.js";
+import { dtypeOption, onnxBindings, onnxConstOption, onnxInputOption, onnxStateOption, positiveInt, type OnnxBindingFlags } from "../options.js";
 import { readBytes, readJson } from "../source.js";
 import { formatBytes, hex32, summarize, thousands } from "../summary.js";
 
 /** Above this much weight data an interactive export shows a progress bar. */
 const PROGRESS_MIN_BYTES = 1 << 20;
 
-interface ExportFlags {
+interface ExportFlags extends OnnxBindingFlags {
   out: string;
   dtype: BundleDtype;
   tokenizer?: string;
@@ -29,9 +29,6 @@ interface ExportFlags {
   metadata?: string;
   progress?: boolean;
   quiet?: boolean;
-  input?: [string, string][];
-  const?: [string, string][];
-  state?: [string, string][];
 }
 
 /** Bytes of weight data a source holds (file sizes), to decide on a progress bar. */
@@ -71,15 +68,6 @@ function progressBar(): Bar {
     },
     cliProgress.Presets.shades_classic,
   );
-}
-
-/** --input / --const / --state as exportBundle's ONNX options (only when given). */
-function onnxBindings(o: ExportFlags): Pick<ExportOptions, "inputs" | "constants" | "state"> {
-  const out: Pick<ExportOptions, "inputs" | "constants" | "state"> = {};
-  if (o.input) out.inputs = Object.fromEntries(o.input.map(([n, v]) => [n, parseDims(n, v)]));
-  if (o.const) out.constants = Object.fromEntries(o.const.map(([n, v]) => [n, parseConst(n, v)]));
-  if (o.state) out.state = Object.fromEntries(o.state);
-  return out;
 }
 
 async function run(model: string, o: ExportFlags): Promise<void> {
@@ -165,9 +153,9 @@ export function register(program: Command): void {
     .option("--char-level", "tokenizer: one token per character (Keras char_level=True), for a plain {\"c\": index} map")
     .option("--normalize <file>", "per-feature normalisation statistics {\"mean\": [...], \"std\": [...]} (exposed as model.metadata.normalization)")
     .option("--metadata <file>", "a JSON object stored as model.metadata (labels, training figures, ...)")
-    .option("--input <NAME=D1xD2x...>", "ONNX: the shape of a graph input (repeat per input; ? keeps a dim as declared; the batch dim's value is an example: any batch runs)", collect("--input"))
-    .option("--const <NAME=VALUE>", "ONNX: fold a graph input to a constant, e.g. --const sr=16000 (repeat per input)", collect("--const"))
-    .option("--state <IN=OUT>", "ONNX: a recurrent state pair: the graph reads IN and writes its next value to OUT; sessions carry it (repeat per pair)", collect("--state"))
+    .addOption(onnxInputOption())
+    .addOption(onnxConstOption())
+    .addOption(onnxStateOption())
     .option("--progress", "always show the progress bar (default: on a terminal, for models over 1 MiB)")
     .option("--no-progress", "never show the progress bar")
     .option("-q, --quiet", "print nothing on success")

@@ -1,13 +1,16 @@
 /** `rnn-wasm inspect`: a Keras-style summary of any model file, as text or JSON. */
+import { resolve } from "node:path";
 import type { Command } from "commander";
 import { RnnWasmError } from "../../../src/errors.js";
 import { loadArtifacts } from "../../../src/export.js";
 import type { BundleDtype } from "../../../src/format/bundle.js";
 import { readBundle } from "../../../src/format/reader.js";
 import { normalizeTokenizerConfig, type TokenizerConfig } from "../../../src/text/tokenizer.js";
-import { UsageError } from "../errors.js";
-import { dtypeOption } from "../options.js";
-import { bundleBytesOf, readModelFile, type ModelFile } from "../source.js";
+import { describeOnnx, type OnnxDescription } from "../../../src/import/onnx/describe.js";
+import type { DeclaredDim } from "../../../src/import/onnx/proto.js";
+import { UsageError, withSource } from "../errors.js";
+import { dtypeOption, onnxBindings, onnxConstOption, onnxInputOption, onnxStateOption, type OnnxBindingFlags } from "../options.js";
+import { bundleBytesOf, readBytes, readModelFile, type ModelFile } from "../source.js";
 import { formatBytes, formatShape, formatTable, hex32, summarize, thousands } from "../summary.js";
 
 function tokenizerSummary(raw: unknown): Record<string, unknown> | null {
@@ -69,7 +72,88 @@ async function unsupportedSummary(model: string, err: RnnWasmError, json: boolea
   process.stdout.write(lines.join("\n") + "\n");
 }
 
-async function run(model: string, o: { json?: boolean; dtype?: BundleDtype }): Promise<void> {
+interface InspectFlags extends OnnxBindingFlags {
+  json?: boolean;
+  dtype?: BundleDtype;
+}
+
+const showDims = (dims: DeclaredDim[] | null) => (dims ? `[${dims.map((d) => d ?? "?").join(", ")}]` : "(no shape)");
+const byCount = (counts: Record<string, number>) => Object.entries(counts).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+const countList = (counts: Record<string, number>) => byCount(counts).map(([k, n]) => `${k} ${n}`).join(", ") || "none";
+
+/**
+ * Whether an export failed only for want of a binding inspect can name (a dim to give with
+ * --input, an If to fold with --const): inspect then answers the question it was asked (what
+ * to bind) and exits 0.
+ */
+function needsBindings(d: OnnxDescription, e: RnnWasmError): boolean {
+  return (e.code === "E_ARGUMENT" && /give (it|them) with --input|no declared shape/.test(e.message)) ||
+    (/computed at run time/.test(e.message) && d.hints.constants.length > 0);
+}
+
+/** `inspect model.onnx`: the graph as declared, the bindings it needs, and the export with those given. */
+async function inspectOnnx(model: string, o: InspectFlags): Promise<void> {
+  const path = resolve(model);
+  const bytes = await readBytes(path, "model file");
+  const opts = { ...onnxBindings(o), sourceName: path };
+  let d: OnnxDescription;
+  try {
+    d = describeOnnx(bytes, opts);
+  } catch (e) {
+    throw withSource(e, model);
+  }
+  const failed = "error" in d.exported ? d.exported.error : null;
+  const m: ModelFile | null = "packed" in d.exported ? { kind: "onnx", path, packed: d.exported.packed } : null;
+  const report = "report" in d.exported ? d.exported.report : null;
+  const hintFlags = [
+    ...d.hints.constants.map((h) => `--const ${h.input}=${h.comparedWith.length ? h.comparedWith.join("|") : "VALUE"}`),
+    ...d.hints.state.map((h) => `--state ${h.input}=${h.output}`),
+  ];
+  const onnx = {
+    irVersion: d.irVersion,
+    opset: d.opset,
+    producer: d.producer,
+    graph: d.graphName,
+    inputs: d.inputs.map((i) => ({ ...i, ...(i.binding === "constant" ? { value: opts.constants![i.name] } : i.binding === "state" ? { output: opts.state![i.name] } : {}) })),
+    outputs: d.outputs,
+    nodes: d.nodes,
+    hints: d.hints,
+    export: failed
+      ? { ok: false, error: { code: failed.code, message: failed.message }, needsBindings: needsBindings(d, failed) }
+      : { ok: true, folded: report!.folded, translated: report!.translated, batch: report!.batch, ...(report!.fixedBecause ? { fixedBecause: report!.fixedBecause } : {}) },
+  };
+  const w = Math.max(...d.inputs.map((i) => i.name.length), 4);
+  const lines = [
+    `ONNX model:   ${path} (IR ${d.irVersion}, opset ${d.opset}${d.producer ? `, exported by ${d.producer}` : ""}${d.graphName ? `, graph ${JSON.stringify(d.graphName)}` : ""})`,
+    ...d.inputs.map((i, k) => `${k === 0 ? "Graph inputs: " : "              "}${i.name.padEnd(w)}  ${i.dtype.padEnd(8)} ${showDims(i.dims).padEnd(16)} ` +
+      (i.binding === "constant" ? `constant ${JSON.stringify(opts.constants![i.name])} (--const)` : i.binding === "state" ? `state, next value ${opts.state![i.name]} (--state)` : "runtime input")),
+    `Graph outputs: ${d.outputs.map((x) => `${x.name} ${x.dtype} ${showDims(x.dims)}`).join("; ")}`,
+    `Nodes:        ${Object.values(d.nodes).reduce((a, b) => a + b, 0)} (branches included): ${countList(d.nodes)}`,
+  ];
+  if (hintFlags.length) {
+    lines.push(`To bind:      ${hintFlags.join(" ")}`);
+    for (const h of d.hints.constants) lines.push(`              ${h.input}: decides ${h.decides.join(", ")}${h.comparedWith.length ? ` (compared with ${h.comparedWith.join(", ")})` : ""}; fold it with --const`);
+    for (const h of d.hints.state) lines.push(`              ${h.input}: ${h.output} looks like its next value; sessions carry it with --state`);
+  }
+  if (failed) {
+    lines.push(`Export:       not as bound: ${failed.code}: ${failed.message}`);
+  } else {
+    lines.push(
+      `Export:       ${report!.batch === "any" ? "any batch size" : `batch fixed at ${report!.batch} (${report!.fixedBecause})`}`,
+      `Folded:       ${countList(report!.folded)} (computed at export)`,
+      `Translated:   ${countList(report!.translated)} -> ${m!.packed.spec.ops.length} rnn-wasm ops`,
+    );
+  }
+  if (m) await printSummary(m, o, o.json ? { onnx } : undefined, o.json ? undefined : lines);
+  else if (o.json) process.stdout.write(JSON.stringify({ file: path, source: { format: "onnx" }, onnx }, null, 2) + "\n");
+  else process.stdout.write(lines.join("\n") + "\n");
+  if (failed && !needsBindings(d, failed)) throw withSource(failed, model);
+}
+
+async function run(model: string, o: InspectFlags): Promise<void> {
+  const bindings = o.input || o.const || o.state;
+  if (/\.onnx$/i.test(model)) return inspectOnnx(model, o);
+  if (bindings) throw new UsageError("--input, --const and --state bind ONNX graphs; this model is not an .onnx file");
   let m: ModelFile;
   try {
     m = await readModelFile(model);
@@ -80,6 +164,11 @@ async function run(model: string, o: { json?: boolean; dtype?: BundleDtype }): P
     }
     throw e;
   }
+  await printSummary(m, o);
+}
+
+/** The summary of a model as rnn-wasm runs it; `extraJson` joins the JSON document, `before` precedes the text. */
+async function printSummary(m: ModelFile, o: InspectFlags, extraJson?: Record<string, unknown>, before?: string[]): Promise<void> {
   if (m.kind === "bundle" && o.dtype !== undefined) throw new UsageError("--dtype applies to model.json/.h5/.keras sources; a bundle's dtype is fixed at export");
   const dtype: BundleDtype = m.kind === "bundle" ? m.header.dtype : o.dtype ?? "f32";
   const bytes = bundleBytesOf(m, dtype);
@@ -111,16 +200,19 @@ async function run(model: string, o: { json?: boolean; dtype?: BundleDtype }): P
       metadata,
       tokenizer,
       ...(m.kind === "bundle" ? { generator: m.header.generator, formatVersion: m.header.version } : {}),
+      ...extraJson,
     };
     process.stdout.write(JSON.stringify(doc, null, 2) + "\n");
     return;
   }
   const origin = `${spec.source.origin}${spec.source.kerasVersion ? ` ${spec.source.kerasVersion}` : ""}`;
   const lines = [
+    ...(before ? [...before, ""] : []),
     formatTable(summary),
     `File:         ${m.path} (${m.kind === "bundle" ? `rnnb v${m.header.version}, written by ${m.header.generator}` : `${m.kind} source`}; from ${origin} ${spec.source.className})`,
     `Inputs:       ${inputs.map((i) => `${i.name} ${formatShape(i.shape)} ${i.dtype}`).join("; ")}`,
     `Outputs:      ${outputs.map((x) => `${x.name} ${formatShape(x.shape)}`).join("; ")}`,
+    ...(spec.states?.length ? [`States:       ${spec.states.map((st) => `${st.name} ${formatShape([null, ...spec.tensors[st.input].shape])} (sessions carry it)`).join("; ")}`] : []),
     `Weight bytes: ${formatBytes(weightBytes)} (${dtype}, packed for the kernels)`,
     `Bundle bytes: ${formatBytes(bytes.length)}${m.kind === "bundle" ? "" : ` (as exported with --dtype ${dtype})`}`,
     `Dtype:        ${dtype}`,
@@ -143,9 +235,12 @@ async function run(model: string, o: { json?: boolean; dtype?: BundleDtype }): P
 export function register(program: Command): void {
   program
     .command("inspect")
-    .description("print a model's layers, output shapes, parameter counts, sizes, checksum and metadata")
-    .argument("<model>", "model.rnnb, model.json, model.h5 or model.keras")
+    .description("print a model's layers, output shapes, parameter counts, sizes, checksum and metadata (ONNX: also the declared inputs, the bindings it needs, what folded)")
+    .argument("<model>", "model.rnnb, model.json, model.h5, model.keras or model.onnx")
     .option("--json", "print the summary as JSON")
     .addOption(dtypeOption("for a source model: the bundle dtype to size (default f32)"))
-    .action((model: string, o: { json?: boolean; dtype?: BundleDtype }) => run(model, o));
+    .addOption(onnxInputOption())
+    .addOption(onnxConstOption())
+    .addOption(onnxStateOption())
+    .action((model: string, o: InspectFlags) => run(model, o));
 }
