@@ -40,7 +40,7 @@ await esbuild.build({
 // need and one of the optional parts (scripts/eager-lazy.mjs says why not code splitting; ~3 ms
 // less to import on a cold start). For CJS import.meta.url is defined from __filename.
 const { buildEagerAndLazy } = await import("./eager-lazy.mjs");
-const nodeLazy = ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/model/from-artifacts.ts", "src/text/tokenizer.ts"];
+const nodeLazy = ["src/cells.ts", "src/generate.ts", "src/sources/fetch.ts", "src/sources/model-json.ts", "src/model/from-artifacts.ts", "src/text/tokenizer.ts"];
 const nodeOptions = { ...runtime, outdir: resolve(root, "dist"), platform: "node" };
 await buildEagerAndLazy(esbuild, { entry: "src/node.ts", name: "node", root, options: nodeOptions, lazy: nodeLazy });
 await buildEagerAndLazy(esbuild, {
@@ -51,8 +51,11 @@ await buildEagerAndLazy(esbuild, {
     banner: { js: 'var __rnnwasm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   },
 });
-// Node-only entries: the export function and the CLI (dependencies stay external)
-await esbuild.build({ ...common, entryPoints: { export: "src/export.ts" }, outdir: "dist", platform: "node", packages: "external" });
+// Node-only entries: the export function, the worker it reads Keras files in (beside it:
+// src/import/keras/isolated.ts finds it there) and the CLI (dependencies stay external)
+await esbuild.build({
+  ...common, entryPoints: { export: "src/export.ts", "keras-worker": "src/import/keras/keras-worker.ts" }, outdir: "dist", platform: "node", packages: "external",
+});
 if (existsSync(resolve(root, "tools/cli/main.ts"))) {
   await esbuild.build({
     ...common, entryPoints: { cli: "tools/cli/main.ts" }, outdir: "dist", platform: "node", packages: "external",

@@ -21,7 +21,8 @@ export type RnnWasmErrorCode =
   | "E_ARGUMENT" // bad option value passed to an API call
   | "E_IO" // file could not be read (Node helpers, CLI)
   | "E_WASM" // the engine refused the wasm module, or a kernel trapped
-  | "E_HDF5"; // unreadable HDF5 / Keras file
+  | "E_HDF5" // unreadable HDF5 / Keras file
+  | "E_TIMEOUT"; // reading a Keras file passed its deadline (the exporter's timeoutMs)
 
 export class RnnWasmError extends Error {
   readonly code: RnnWasmErrorCode;

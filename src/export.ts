@@ -3,27 +3,34 @@
  * bytes out. Sources: a live tfjs LayersModel (as trained in tfjs-node), tfjs artifacts
  * {modelJson, weights}, or a path to model.json / .h5 / .keras.
  */
-import { readFile } from "node:fs/promises";
-import { dirname, resolve as resolvePath } from "node:path";
 import { RnnWasmError } from "./errors.js";
 import type { ModelArtifacts } from "./import/artifacts.js";
-import { importKerasFile } from "./import/keras/index.js";
-import { importTfjs, manifestPaths } from "./import/tfjs.js";
+import { importKerasFile } from "./import/keras/isolated.js";
+import { importTfjs } from "./import/tfjs.js";
 import { buildModel } from "./model/build.js";
 import type { PackedModel } from "./model/spec.js";
 import { writeBundle } from "./format/writer.js";
 import type { BundleDtype } from "./format/bundle.js";
 import { normalizeTokenizerConfig, type TokenizerOptions } from "./text/tokenizer.js";
+import { readModelSource, type ModelSourceFile } from "./sources/files.js";
+import { readJsonFile } from "./sources/model-json.js";
+import type { SourceOptions } from "./sources/limits.js";
 
 export { writeBundle } from "./format/writer.js";
 export { readBundle } from "./format/reader.js";
 export { buildModel } from "./model/build.js";
 export { quantizePacked } from "./model/quantize.js";
 export { importTfjs } from "./import/tfjs.js";
-export { importKerasFile } from "./import/keras/index.js";
+export { importKerasFile, DEFAULT_KERAS_TIMEOUT_MS, type KerasFileOptions } from "./import/keras/isolated.js";
 export { normalizeTokenizerConfig } from "./text/tokenizer.js";
 
-export interface ExportOptions {
+/** How a model source is read: shards only from the model's folder unless trusted; Keras files within a deadline. */
+export interface ReadOptions extends SourceOptions {
+  /** Deadline for reading a .h5 / .keras file, in milliseconds (default 60,000); past it: E_TIMEOUT. */
+  timeoutMs?: number;
+}
+
+export interface ExportOptions extends ReadOptions {
   /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
   dtype?: BundleDtype;
   /** Keras Tokenizer.to_json() document (object or its JSON text), plain {word: index} map, or a path to either. */
@@ -43,22 +50,8 @@ function isLayersModel(v: unknown): v is LayersModelLike {
   return typeof v === "object" && v !== null && typeof (v as LayersModelLike).save === "function" && "layers" in v;
 }
 
-async function readJsonFile(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (e) {
-    throw new RnnWasmError("E_IO", `cannot read ${what} ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, { cause: e });
-  }
-  try {
-    return JSON.parse(text);
-  } catch (e) {
-    throw new RnnWasmError(what === "model.json" ? "E_MODEL_JSON" : "E_ARGUMENT", `${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-  }
-}
-
 /** Reads any supported model source into importer artifacts. */
-export async function loadArtifacts(source: unknown): Promise<ModelArtifacts> {
+export async function loadArtifacts(source: unknown, options: ReadOptions = {}): Promise<ModelArtifacts> {
   if (isLayersModel(source)) {
     let captured: { modelTopology: unknown; weightSpecs: unknown; weightData: ArrayBuffer | ArrayBuffer[]; userDefinedMetadata?: unknown } | undefined;
     await source.save({
@@ -75,32 +68,14 @@ export async function loadArtifacts(source: unknown): Promise<ModelArtifacts> {
     const s = source as { modelJson: unknown; weights: unknown };
     return importTfjs(s.modelJson, s.weights, "model.json");
   }
-  if (typeof source === "string") {
-    const path = resolvePath(source);
-    if (/\.json$/i.test(path)) {
-      const modelJson = (await readJsonFile(path, "model.json")) as Record<string, unknown>;
-      const weights = await Promise.all(
-        manifestPaths(modelJson).map(async (p) => {
-          const shard = resolvePath(dirname(path), p);
-          try {
-            const b = await readFile(shard);
-            return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-          } catch (e) {
-            throw new RnnWasmError("E_IO", `cannot read weight shard ${shard} listed in ${path}`, { cause: e });
-          }
-        }),
-      );
-      return importTfjs(modelJson, weights, path);
-    }
-    let bytes: Uint8Array;
-    try {
-      bytes = new Uint8Array(await readFile(path));
-    } catch (e) {
-      throw new RnnWasmError("E_IO", `cannot read model file ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`, { cause: e });
-    }
-    return importKerasFile(bytes, path);
-  }
+  if (typeof source === "string") return artifactsOfFile(await readModelSource(source, options), options);
   throw new RnnWasmError("E_ARGUMENT", "exportBundle: source must be a tfjs LayersModel, {modelJson, weights}, or a path to model.json / .h5 / .keras");
+}
+
+/** Artifacts of a model file as read from disk (a Keras file is read in a worker, within options.timeoutMs). */
+export async function artifactsOfFile(read: ModelSourceFile, options: ReadOptions = {}): Promise<ModelArtifacts> {
+  if (read.kind === "tfjs") return importTfjs(read.modelJson, read.weights, read.path);
+  return importKerasFile(read.bytes, read.path, { timeoutMs: options.timeoutMs });
 }
 
 /** Checks and reads {mean, std} normalisation statistics. */
@@ -117,23 +92,23 @@ export function normalizeStats(stats: unknown, features: number | null): { mean:
   return { mean: s.mean, std: s.std };
 }
 
-export async function exportPacked(source: unknown): Promise<PackedModel> {
-  return buildModel(await loadArtifacts(source));
+export async function exportPacked(source: unknown, options: ReadOptions = {}): Promise<PackedModel> {
+  return buildModel(await loadArtifacts(source, options));
 }
 
 export async function exportBundle(source: unknown, opts: ExportOptions = {}): Promise<Uint8Array> {
-  const packed = await exportPacked(source);
+  const packed = await exportPacked(source, opts);
   const metadata: Record<string, unknown> = { ...(opts.metadata ?? {}) };
   let tokenizer: unknown;
   if (opts.tokenizer !== undefined) {
     // Keras' Tokenizer.to_json() returns a string: JSON text is the document itself, not a path
     const isPath = typeof opts.tokenizer === "string" && !opts.tokenizer.trimStart().startsWith("{");
-    const doc = isPath ? await readJsonFile(resolvePath(opts.tokenizer as string), "tokenizer") : opts.tokenizer;
+    const doc = isPath ? await readJsonFile(opts.tokenizer as string, "tokenizer") : opts.tokenizer;
     const T = packed.spec.inputs[0].shape[0];
     tokenizer = normalizeTokenizerConfig(doc, { maxLen: opts.tokenizerOptions?.maxLen ?? (typeof T === "number" ? T : undefined), ...opts.tokenizerOptions });
   }
   if (opts.normalize !== undefined) {
-    const doc = typeof opts.normalize === "string" ? await readJsonFile(resolvePath(opts.normalize), "normalisation statistics") : opts.normalize;
+    const doc = typeof opts.normalize === "string" ? await readJsonFile(opts.normalize, "normalisation statistics") : opts.normalize;
     const shape = packed.spec.inputs[0].shape;
     const F = shape[shape.length - 1];
     metadata.normalization = normalizeStats(doc, typeof F === "number" ? F : null);

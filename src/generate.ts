@@ -7,7 +7,16 @@ import { RnnWasmError } from "./errors.js";
 import { mulberry32 } from "./random.js";
 import { ACT_SOFTMAX } from "./model/layout.js";
 import type { Tensor } from "./model/inputs.js";
-import type { RnnModel } from "./model/model.js";
+import type { ModelSpec } from "./model/spec.js";
+import type { Tokenizer } from "./text/tokenizer.js";
+
+/** What generation needs of a model (RnnModel; loadModel hands this chunk to the models it fits). */
+export interface GenerateHost {
+  readonly spec: ModelSpec;
+  readonly tokenizer?: Tokenizer;
+  predict(x: Tensor): Tensor | Tensor[];
+  createSession(opts: { batchSize: number }): { run(x: Tensor): Tensor | Tensor[]; step(x: Tensor): Tensor | Tensor[]; dispose(): void };
+}
 
 export interface GenerateOptions {
   /** Tokens to produce (> 0). */
@@ -23,7 +32,7 @@ export interface GenerateOptions {
 
 type Encoding = { kind: "ids" } | { kind: "float-id" } | { kind: "one-hot"; V: number };
 
-function inputEncoding(model: RnnModel): { enc: Encoding; window: number | null } {
+function inputEncoding(model: GenerateHost): { enc: Encoding; window: number | null } {
   const inp = model.spec.inputs[0];
   if (model.spec.inputs.length !== 1) throw new RnnWasmError("E_ARGUMENT", "generate: the model must have a single token input");
   const T = inp.shape[0];
@@ -36,7 +45,7 @@ function inputEncoding(model: RnnModel): { enc: Encoding; window: number | null 
   throw new RnnWasmError("E_ARGUMENT", `generate: input ${inp.name} [batch, ${inp.shape.join(", ")}] is not a token sequence (ids, float ids [T, 1] or one-hot [T, V])`);
 }
 
-function outputInfo(model: RnnModel): { V: number; probs: boolean } {
+function outputInfo(model: GenerateHost): { V: number; probs: boolean } {
   const out = model.spec.outputs[0];
   const shape = model.spec.tensors[out.tensor].shape;
   const V = shape[shape.length - 1];
@@ -77,7 +86,7 @@ function pick(dist: Float32Array, probs: boolean, o: Required<Omit<GenerateOptio
   return order[order.length - 1];
 }
 
-export function generate(model: RnnModel, prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
+export function generate(model: GenerateHost, prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
   if (typeof opts !== "object" || opts === null) throw new RnnWasmError("E_ARGUMENT", "generate: options {steps} are required");
   const { steps } = opts;
   if (!Number.isInteger(steps) || steps <= 0 || steps > 1_000_000) throw new RnnWasmError("E_ARGUMENT", `generate: steps must be a positive integer, received ${JSON.stringify(steps)}`);

@@ -5,9 +5,10 @@
  */
 import { fail, RnnWasmError } from "./errors.js";
 import { parseBundle } from "./format/reader.js";
-import { fetchOk } from "./io.js";
-import { RnnModel, loadGenerate, looksGenerative } from "./model/model.js";
+import { RnnModel, looksGenerative } from "./model/model.js";
+import type { generate } from "./generate.js";
 import type { ModelSpec } from "./model/spec.js";
+import type { SourceOptions } from "./sources/limits.js";
 import type { Tokenizer } from "./text/tokenizer.js";
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
 import { KernelInstance } from "./wasm/kernels.js";
@@ -26,7 +27,7 @@ export type ModelSource =
   | string
   | URL;
 
-export interface LoadOptions {
+export interface LoadOptions extends SourceOptions {
   /** The kernel module: a compiled WebAssembly.Module (edge runtimes), bytes, or a URL. */
   wasm?: WasmSource;
   /** Which kernel build: "auto" (relaxed SIMD when the engine has it), "relaxed", "baseline". */
@@ -35,20 +36,13 @@ export interface LoadOptions {
 
 /** Resolves string/URL sources to artifacts or bundle bytes; Node registers file support. */
 export interface SourceResolver {
-  resolve(source: string | URL): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string } | null>;
+  resolve(source: string | URL, options: SourceOptions): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string } | null>;
 }
 
 const resolvers: SourceResolver[] = [];
 
 export function registerSourceResolver(r: SourceResolver): void {
   resolvers.unshift(r);
-}
-
-async function fetchSource(source: string | URL): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string }> {
-  const url = source instanceof URL ? source : new URL(source, (globalThis as { location?: { href: string } }).location?.href);
-  // model.json and its shards: with the tfjs importer, in its own chunk
-  if (url.pathname.endsWith(".json")) return (await import("./import/fetch-artifacts.js")).fetchArtifacts(url);
-  return new Uint8Array(await (await fetchOk(url)).arrayBuffer());
 }
 
 function isArtifactsObject(s: unknown): s is { modelJson: object; weights: unknown } {
@@ -63,30 +57,26 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   if (typeof src === "string" || src instanceof URL) {
     let resolved: Awaited<ReturnType<SourceResolver["resolve"]>> = null;
     for (const r of resolvers) {
-      resolved = await r.resolve(src);
+      resolved = await r.resolve(src, options);
       if (resolved) break;
     }
-
-    src = resolved ?? (await fetchSource(src));
+    // URLs (bounded reads, shards from the model's folder) in their own chunk
+    src = resolved ?? (await (await import("./sources/fetch.js")).fetchSource(src, options));
   }
   if (isArtifactsObject(src)) {
     // the tfjs importer and model builder are a separate chunk: bundle users never load them
     const { buildFromArtifacts, modelIdOf } = await import("./model/from-artifacts.js");
     const { packed, metadata } = buildFromArtifacts(src);
-    const [kernels] = await Promise.all([instantiate(options), prepareExtras(packed.spec, undefined)]);
-    return new RnnModel(kernels, packed.spec, packed, { metadata, checksum: modelIdOf });
+    const [kernels, extras] = await Promise.all([instantiate(options), prepareExtras(packed.spec, undefined)]);
+    return new RnnModel(kernels, packed.spec, packed, { ...extras, metadata, checksum: modelIdOf });
   } else if (ArrayBuffer.isView(src) || Object.prototype.toString.call(src) === "[object ArrayBuffer]") {
     // (tags, not instanceof: bytes from another realm, e.g. an edge sandbox, still count)
     const v = src as ArrayBufferView;
     // the kernels first: their wasm CRC-32 checks the bundle (the JS loop runs cold: slow)
     const kernels = await instantiate(options);
     const read = parseBundle(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer), (b) => kernels.crc32(b));
-    const tokenizer = await prepareExtras(read.packed.spec, read.header.tokenizer);
-    return new RnnModel(kernels, read.packed.spec, read.packed, {
-      metadata: read.header.metadata ?? {},
-      tokenizer,
-      checksum: read.checksum,
-    });
+    const extras = await prepareExtras(read.packed.spec, read.header.tokenizer);
+    return new RnnModel(kernels, read.packed.spec, read.packed, { ...extras, metadata: read.header.metadata ?? {}, checksum: read.checksum });
   } else {
     fail(
       "E_ARGUMENT",
@@ -103,8 +93,8 @@ async function instantiate(options: LoadOptions): Promise<KernelInstance> {
  * Loads the optional chunks a model needs: the tokenizer when the bundle carries a
  * vocabulary, the generation code when the model reads token sequences.
  */
-async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<Tokenizer | undefined> {
-  const gen = looksGenerative(spec) ? loadGenerate() : undefined;
+async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<{ tokenizer?: Tokenizer; generate?: typeof generate }> {
+  const gen = looksGenerative(spec) ? import("./generate.js") : undefined;
   let tokenizer: Tokenizer | undefined;
   if (tokenizerConfig !== undefined) {
     const { Tokenizer: Tok, normalizeTokenizerConfig } = await import("./text/tokenizer.js");
@@ -115,8 +105,7 @@ async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise
       fail("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, e);
     }
   }
-  await gen;
-  return tokenizer;
+  return { tokenizer, generate: (await gen)?.generate };
 }
 
 export { LstmCell, GruCell, ready } from "./cells-api.js";

@@ -2,24 +2,24 @@
  * Node entry ("node" export condition): reads the kernel builds and model files from disk,
  * then re-exports the platform-neutral API.
  */
-import { readFile } from "node:fs/promises";
-import { RnnWasmError } from "./errors.js";
-import { manifestPaths } from "./import/manifest.js";
+import { fail } from "./errors.js";
 import { registerSourceResolver } from "./index.js";
+import { readFileBounded, readModelSource } from "./sources/files.js";
+import { MAX_MODEL_FILE_BYTES } from "./sources/limits.js";
 import { setDefaultWasmProvider } from "./wasm/loader.js";
 
 export * from "./index.js";
 
 // dist/ holds the builds next to this file; in the source tree they are in build/. URLs, not
 // node:path: every builtin's ESM facade is a cold-start cost (node:path ~0.35 ms here), and
-// the file resolver below loads path and url only when a model is named by path.
+// the file reader loads path and url only when a model is named by path.
 const FILES = { baseline: "rnn-simd.wasm", relaxed: "rnn-relaxed.wasm" } as const;
 
 setDefaultWasmProvider({
   async load(build) {
     for (const url of [new URL(`./${FILES[build]}`, import.meta.url), new URL(`../build/${FILES[build]}`, import.meta.url)]) {
       try {
-        return new Uint8Array(await readFile(url));
+        return await readFileBounded(url, "kernel build", MAX_MODEL_FILE_BYTES);
       } catch {
         // try the next location
       }
@@ -28,45 +28,18 @@ setDefaultWasmProvider({
   },
 });
 
-async function readFileTyped(path: string, what: string): Promise<Uint8Array> {
-  try {
-    return new Uint8Array(await readFile(path));
-  } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    throw new RnnWasmError("E_IO", `cannot read ${what} ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`, { cause: e });
-  }
-}
-
 registerSourceResolver({
-  async resolve(source) {
-    const [{ dirname, resolve: resolvePath }, { fileURLToPath }] = await Promise.all([import("node:path"), import("node:url")]);
+  async resolve(source, options) {
     let path: string;
-    if (source instanceof URL) {
-      if (source.protocol !== "file:") return null;
-      path = fileURLToPath(source);
+    if (source instanceof URL || source.startsWith("file:")) {
+      if (source instanceof URL && source.protocol !== "file:") return null;
+      path = (await import("node:url")).fileURLToPath(source);
     } else if (/^(https?|data|blob):/i.test(source)) {
       return null;
-    } else {
-      path = source.startsWith("file:") ? fileURLToPath(source) : resolvePath(source);
-    }
-    const bytes = await readFileTyped(path, "model file");
-    if (path.endsWith(".json")) {
-      let modelJson: Record<string, unknown>;
-      try {
-        modelJson = JSON.parse(new TextDecoder().decode(bytes));
-      } catch (e) {
-        throw new RnnWasmError("E_MODEL_JSON", `${path} is not valid JSON: ${(e as Error).message}`, { cause: e });
-      }
-      const dir = dirname(path);
-      const weights = await Promise.all(
-        manifestPaths(modelJson).map(async (p) => {
-          const b = await readFileTyped(resolvePath(dir, p), "weight shard");
-          return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-        }),
-      );
-      return { modelJson, weights, name: path };
-    }
-    return bytes;
+    } else path = source;
+    const read = await readModelSource(path, options);
+    if (read.kind === "tfjs") return { modelJson: read.modelJson, weights: read.weights, name: read.path };
+    if (read.kind === "keras") fail("E_ARGUMENT", `loadModel: ${read.path} is a Keras file; export it to a bundle first (rnn-wasm export, or exportBundle from "rnn-wasm/export")`);
+    return read.bytes;
   },
 });
-

@@ -10,15 +10,7 @@ import { padTo8 } from "./layout.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
 import type { Tokenizer } from "../text/tokenizer.js";
 import { Session } from "../session.js";
-import type { GenerateOptions } from "../generate.js";
-
-type GenerateModule = typeof import("../generate.js");
-let generateModule: GenerateModule | null = null;
-
-/** Loads the generation chunk (loadModel does it for models that read token sequences). */
-export async function loadGenerate(): Promise<void> {
-  generateModule ??= await import("../generate.js");
-}
+import type { GenerateOptions, generate } from "../generate.js";
 
 /**
  * Whether generate() can apply: one input of token ids ([T] int32 or [T, 1] float ids) or
@@ -88,7 +80,13 @@ export class RnnModel {
     readonly kernels: KernelInstance,
     readonly spec: ModelSpec,
     packed: PackedModel,
-    extras: { metadata?: Record<string, unknown>; tokenizer?: Tokenizer; checksum: number | ((m: RnnModel) => number) },
+    extras: {
+      metadata?: Record<string, unknown>;
+      tokenizer?: Tokenizer;
+      checksum: number | ((m: RnnModel) => number);
+      /** The generation chunk's entry, handed over by loadModel when looksGenerative(spec). */
+      generate?: typeof generate;
+    },
   ) {
     const placed = placeWeights(kernels, packed);
     this.weightPtrs = placed.ptrs;
@@ -100,7 +98,10 @@ export class RnnModel {
     this.metadata = extras.metadata ?? {};
     this.tokenizer = extras.tokenizer;
     this.checksum = extras.checksum;
+    this.generator = extras.generate;
   }
+
+  private readonly generator?: typeof generate;
 
   /** The bundle's vocabulary (Keras Tokenizer + pad_sequences), when it carries one. */
   readonly tokenizer?: Tokenizer;
@@ -176,10 +177,8 @@ export class RnnModel {
    */
   generate(prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
     this.live();
-    if (!generateModule) {
-      fail("E_ARGUMENT", `generate: model ${this.spec.name} does not read token sequences`);
-    }
-    return generateModule.generate(this, prompt, opts);
+    if (!this.generator) fail("E_ARGUMENT", `generate: model ${this.spec.name} does not read token sequences`);
+    return this.generator(this, prompt, opts);
   }
 
   /** A streaming session (one timestep at a time); see docs/ARCHITECTURE.md. */

@@ -11,10 +11,9 @@
  * Exit codes: 0 ok, 1 runtime error, 2 usage error. Errors are one line on stderr
  * (`rnn-wasm: E_CODE: message`); RNN_WASM_DEBUG=1 adds the stack.
  */
-import { statSync } from "node:fs";
 import { rename, rm, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
-import { basename, extname, join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { RnnWasmError } from "../../src/errors.js";
 import { exportBundle } from "../../src/export.js";
@@ -26,7 +25,7 @@ import { normalizeTokenizerConfig, type TokenizerConfig, type TokenizerOptions }
 import { benchModel, formatBench } from "./bench.js";
 import { useKernelFiles } from "./kernels.js";
 import { EXIT_OK, EXIT_RUNTIME, EXIT_USAGE, reportError, UsageError, withSource } from "./errors.js";
-import { bundleBytesOf, readBytes, readJson, readModelFile, type ModelFile } from "./source.js";
+import { bundleBytesOf, readBytes, readJson, readModelFile, sourceWeightBytes, type ModelFile } from "./source.js";
 import { formatBytes, formatShape, formatTable, summarize, thousands } from "./summary.js";
 import { loadTrainer } from "./train.js";
 
@@ -61,20 +60,6 @@ interface ExportFlags {
   metadata?: string;
   progress?: boolean;
   quiet?: boolean;
-}
-
-/** Bytes of weight data a source holds (file sizes), to decide on a progress bar. */
-async function sourceWeightBytes(path: string): Promise<number> {
-  const bytes = await readBytes(path, "model file");
-  if (extname(path).toLowerCase() !== ".json") return bytes.length;
-  let total = 0;
-  try {
-    const mj = JSON.parse(new TextDecoder().decode(bytes)) as { weightsManifest?: { paths?: string[] }[] };
-    for (const g of mj.weightsManifest ?? []) for (const p of g.paths ?? []) total += statSync(resolve(path, "..", p), { throwIfNoEntry: false })?.size ?? 0;
-  } catch {
-    // the importer reports a malformed model.json with its own message
-  }
-  return total;
 }
 
 interface Bar {
