@@ -7,6 +7,7 @@ import { fail, RnnWasmError } from "./errors.js";
 import { parseBundle } from "./format/reader.js";
 import { RnnModel, looksGenerative } from "./model/model.js";
 import type { generate } from "./generate.js";
+import type { StatefulLayers } from "./model/stateful.js";
 import type { ModelSpec } from "./model/spec.js";
 import type { SourceOptions } from "./sources/limits.js";
 import type { Tokenizer } from "./text/tokenizer.js";
@@ -91,10 +92,12 @@ async function instantiate(options: LoadOptions): Promise<KernelInstance> {
 
 /**
  * Loads the optional chunks a model needs: the tokenizer when the bundle carries a
- * vocabulary, the generation code when the model reads token sequences.
+ * vocabulary, the generation code when the model reads token sequences, the state of
+ * stateful layers when it has any.
  */
-async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<{ tokenizer?: Tokenizer; generate?: typeof generate }> {
+async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<{ tokenizer?: Tokenizer; generate?: typeof generate; stateful?: typeof StatefulLayers }> {
   const gen = looksGenerative(spec) ? import("./generate.js") : undefined;
+  const stateful = spec.ops.some((op) => op.op === "rnn" && op.stateful) ? import("./model/stateful.js") : undefined;
   let tokenizer: Tokenizer | undefined;
   if (tokenizerConfig !== undefined) {
     const { Tokenizer: Tok, normalizeTokenizerConfig } = await import("./text/tokenizer.js");
@@ -105,7 +108,7 @@ async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise
       fail("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, e);
     }
   }
-  return { tokenizer, generate: (await gen)?.generate };
+  return { tokenizer, generate: (await gen)?.generate, stateful: (await stateful)?.StatefulLayers };
 }
 
 export { LstmCell, GruCell, ready } from "./cells-api.js";

@@ -1,12 +1,14 @@
 /**
- * Bounds on JSON-like values that come from outside (a bundle header, a model.json, a Keras
- * config, a tokenizer document): code that walks them recursively, formats them into a
- * message or serialises them is safe once these hold.
+ * Bounds on JSON-like values that come from outside (a model.json, a Keras config, a tokenizer
+ * document, objects passed in memory): code that walks them recursively, formats them into a
+ * message or serialises them is safe once these hold. (The bundle reader, which only sees
+ * parsed JSON text, checks the depth alone, with the same bound.)
  */
 import { fail, type RnnWasmErrorCode } from "./errors.js";
+import { MAX_HEADER_DEPTH } from "./format/reader.js";
 
-/** Nesting deeper than this is refused (real model files nest 5-12 levels). */
-export const MAX_JSON_DEPTH = 256;
+/** Nesting deeper than this is refused (real model files nest 5-12 levels); a bundle header's bound. */
+export const MAX_JSON_DEPTH = MAX_HEADER_DEPTH;
 /** Values visited (shared sub-objects counted each time they are reached). */
 export const MAX_JSON_NODES = 1 << 23;
 

@@ -39,7 +39,9 @@ registerSourceResolver({
     } else path = source;
     const read = await readModelSource(path, options);
     if (read.kind === "tfjs") return { modelJson: read.modelJson, weights: read.weights, name: read.path };
-    if (read.kind === "keras") fail("E_ARGUMENT", `loadModel: ${read.path} is a Keras file; export it to a bundle first (rnn-wasm export, or exportBundle from "rnn-wasm/export")`);
+    if (read.kind === "other" && /\.(h5|hdf5|keras)$/i.test(read.path)) {
+      fail("E_ARGUMENT", `loadModel: ${read.path} is a Keras file; export it to a bundle first (rnn-wasm export, or exportBundle from "rnn-wasm/export")`);
+    }
     return read.bytes;
   },
 });

@@ -4,9 +4,9 @@
  */
 import { fail, RnnWasmError } from "../errors.js";
 import { align, type KernelInstance } from "../wasm/kernels.js";
-import { Executor, type StateProvider, type StateSlot } from "./executor.js";
+import { Executor } from "./executor.js";
 import { checkInputs, type Tensor } from "./inputs.js";
-import { padTo8 } from "./layout.js";
+import type { StatefulLayers } from "./stateful.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
 import type { Tokenizer } from "../text/tokenizer.js";
 import { Session } from "../session.js";
@@ -69,8 +69,6 @@ export class RnnModel {
   readonly executor: Executor;
   /** @internal */
   readonly weightPtrs: Map<string, number>;
-  /** State of layers imported with stateful: true (tfjs semantics: carried across predict). */
-  private statefulSlots = new Map<number, StateSlot>();
   readonly weightBytes: number;
 
   private checksum: number | ((m: RnnModel) => number);
@@ -86,6 +84,8 @@ export class RnnModel {
       checksum: number | ((m: RnnModel) => number);
       /** The generation chunk's entry, handed over by loadModel when looksGenerative(spec). */
       generate?: typeof generate;
+      /** The stateful-layers chunk, handed over by loadModel when a layer is stateful. */
+      stateful?: typeof StatefulLayers;
     },
   ) {
     const placed = placeWeights(kernels, packed);
@@ -99,7 +99,11 @@ export class RnnModel {
     this.tokenizer = extras.tokenizer;
     this.checksum = extras.checksum;
     this.generator = extras.generate;
+    this.stateful = extras.stateful && new extras.stateful(kernels, spec);
   }
+
+  /** State of layers imported with stateful: true (tfjs semantics: carried across predict). */
+  private readonly stateful?: StatefulLayers;
 
   private readonly generator?: typeof generate;
 
@@ -124,29 +128,14 @@ export class RnnModel {
   predict(x: unknown): Tensor | Tensor[] {
     this.live();
     const inputs = checkInputs(x, this.spec);
-    const hasStateful = this.spec.ops.some((op) => op.op === "rnn" && op.stateful);
-    const provider: StateProvider | null = hasStateful ? { slot: (idx, op, batch) => (op.stateful ? this.statefulSlot(idx, op.units, batch) : null) } : null;
-    const outs = this.guard(() => this.executor.run(inputs, provider));
+    const outs = this.guard(() => this.executor.run(inputs, this.stateful ?? null));
     return outs.length === 1 ? (outs[0] as Tensor) : (outs as Tensor[]);
-  }
-
-  /** h and c rows of a stateful layer, one block; tied to the first batch size seen. */
-  private statefulSlot(idx: number, units: number, batch: number): StateSlot {
-    let s = this.statefulSlots.get(idx);
-    if (s && s.batch !== batch) fail("E_SHAPE", `model ${this.spec.name}: stateful layers hold batch ${s.batch}, not ${batch} (resetStates() first)`);
-    if (!s) {
-      const bytes = batch * padTo8(units) * 4;
-      const h = this.kernels.alloc(2 * bytes, "stateful layer state");
-      this.statefulSlots.set(idx, (s = { batch, h, c: h + bytes }));
-    }
-    return s;
   }
 
   /** Zeroes the state of stateful layers (tfjs model.resetStates()). */
   resetStates(): void {
     this.live();
-    for (const [idx, s] of this.statefulSlots) this.kernels.release(s.h, 2 * s.batch * padTo8((this.spec.ops[idx] as { units: number }).units) * 4);
-    this.statefulSlots.clear();
+    this.stateful?.reset();
   }
 
   /** @internal Runs `fn`, turning an engine trap into a typed error (the model stays usable). */
@@ -193,7 +182,6 @@ export class RnnModel {
     if (this.disposed) return;
     this.disposed = true;
     this.executor.release();
-    this.statefulSlots.clear();
     this.weightPtrs.clear();
   }
 

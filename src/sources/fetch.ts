@@ -6,10 +6,18 @@
  * files.ts for paths.
  */
 import { fail } from "../errors.js";
-import { fetchOk } from "../io.js";
 import { checkJsonTree } from "../json.js";
 import { MAX_JSON_FILE_BYTES, MAX_MODEL_FILE_BYTES, type SourceOptions } from "./limits.js";
 import { shardGroups } from "./manifest.js";
+
+/** Fetches a URL, failing with E_IO. */
+async function fetchOk(u: URL): Promise<Response> {
+  const res = await fetch(u).catch((e) => {
+    fail("E_IO", `could not fetch ${u}: ${(e as Error).message}`, e);
+  });
+  if (!res.ok) fail("E_IO", `could not fetch ${u}: HTTP ${res.status}`);
+  return res;
+}
 
 /** The body of `url`, failing (with `tooLarge`) as soon as it passes `maxBytes`. */
 export async function fetchBounded(url: URL, what: string, maxBytes: number, tooLarge: "E_IO" | "E_WEIGHTS" = "E_IO"): Promise<Uint8Array> {

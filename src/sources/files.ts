@@ -7,12 +7,11 @@
 import { open, realpath } from "node:fs/promises";
 import { fail, RnnWasmError, type RnnWasmErrorCode } from "../errors.js";
 import { isBundle } from "../format/reader.js";
-import { sniffKerasFormat } from "../import/keras/sniff.js";
 import { MAX_MODEL_FILE_BYTES, type SourceOptions } from "./limits.js";
 
 export type ModelSourceFile =
   | { kind: "tfjs"; path: string; modelJson: Record<string, unknown>; weights: ArrayBuffer[] }
-  | { kind: "bundle" | "keras" | "unknown"; path: string; bytes: Uint8Array };
+  | { kind: "bundle" | "other"; path: string; bytes: Uint8Array };
 
 function why(e: unknown): string {
   const code = (e as NodeJS.ErrnoException).code;
@@ -58,7 +57,7 @@ export const realPathOf = (path: string): Promise<string> => realpath(path).catc
 
 /**
  * Reads a model file: model.json (by its extension) with its shards, or the bytes of a
- * bundle, .h5 or .keras file, told apart by their signatures (`unknown` when none matches).
+ * bundle or of any other file (a Keras .h5 or .keras, for the exporter).
  */
 export async function readModelSource(file: string, options: SourceOptions = {}): Promise<ModelSourceFile> {
   const { resolve } = await pathModule();
@@ -66,8 +65,9 @@ export async function readModelSource(file: string, options: SourceOptions = {})
   // (the model.json reader, with the tfjs importer, is loaded only when one is named)
   if (/\.json$/i.test(path)) return (await import("./model-json.js")).readModelJson(path, options);
   const bytes = await readFileBounded(path, "model file", MAX_MODEL_FILE_BYTES);
-  // signatures first; a damaged file is still reported as what its extension says it is
-  const kind = isBundle(bytes) || /\.rnnb$/i.test(path) ? "bundle" : sniffKerasFormat(bytes) || /\.(h5|hdf5|keras)$/i.test(path) ? "keras" : "unknown";
+  // by signature, or by extension so that a damaged bundle is reported as one (Keras files
+  // are told apart by their reader, which knows their signatures)
+  const kind = isBundle(bytes) || /\.rnnb$/i.test(path) ? "bundle" : "other";
   return { kind, path, bytes };
 }
 
