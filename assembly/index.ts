@@ -135,3 +135,36 @@ export function gatherRows(n: i32, ids: usize, table: usize, dim: i32, out: usiz
   else if (table & 2) f16_gather_rows(scalarMode, n, ids, table & ~2, dim, out);
   else f32_gather_rows(n, ids, table, dim, out);
 }
+
+// ---------------------------------------------------------------- general tensor graphs (tensor.ts)
+
+export { f32_copy_strided as copyStrided, f32_fill as fill } from "./tensor";
+import {
+  f32_binary_strided, f32_binary_strided_scalar, f32_unary, f32_unary_scalar, f32_reduce, f32_reduce_scalar,
+  f32_softmax_axis, f32_softmax_axis_scalar, f32_matmul, f32_matmul_scalar,
+} from "./tensor";
+
+export function binaryStrided(op: i32, rank: i32, shape: usize, aStrides: usize, a: usize, bStrides: usize, b: usize, out: usize): void {
+  if (scalarMode) f32_binary_strided_scalar(op, rank, shape, aStrides, a, bStrides, b, out);
+  else f32_binary_strided(op, rank, shape, aStrides, a, bStrides, b, out);
+}
+
+export function unary(fn: i32, n: i32, x: usize, out: usize, alpha: f32, beta: f32): void {
+  if (scalarMode) f32_unary_scalar(fn, n, x, out, alpha, beta);
+  else f32_unary(fn, n, x, out, alpha, beta);
+}
+
+export function reduce(fn: i32, outer: i32, n: i32, inner: i32, x: usize, out: usize): void {
+  if (scalarMode) f32_reduce_scalar(fn, outer, n, inner, x, out);
+  else f32_reduce(fn, outer, n, inner, x, out);
+}
+
+export function softmaxAxis(outer: i32, n: i32, inner: i32, x: usize, log: i32): void {
+  if (scalarMode) f32_softmax_axis_scalar(outer, n, inner, x, log);
+  else f32_softmax_axis(outer, n, inner, x, log);
+}
+
+export function matmul(batch: i32, M: i32, N: i32, K: i32, a: usize, c: usize, out: usize): void {
+  if (scalarMode) f32_matmul_scalar(batch, M, N, K, a, c, out);
+  else f32_matmul(batch, M, N, K, a, c, out);
+}

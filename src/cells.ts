@@ -8,7 +8,7 @@
  * `await ready()` once and then `new LstmCell(...)`.
  */
 import { RnnWasmError } from "./errors.js";
-import { activationCode, activationName } from "./model/activations.js";
+import { activationByName, activationCode } from "./model/activations.js";
 import type { Tensor } from "./model/inputs.js";
 import { packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, padTo8 } from "./model/pack.js";
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
@@ -72,8 +72,8 @@ abstract class Cell {
     const total = Array.isArray(args.kernel) ? (args.kernel as unknown[]).flat(2).length : (kLen.data?.length ?? kLen.length ?? 0);
     if (total % (G * u) !== 0 || total === 0) throw new RnnWasmError("E_SHAPE", `${kind}: kernel must have shape [inputDim, ${G * u}], received ${total} values`);
     this.inputDim = total / (G * u);
-    this.act = activationCode(activationName(args.activation ?? "tanh", kind), false);
-    this.recAct = activationCode(activationName(args.recurrentActivation ?? "sigmoid", kind), false);
+    this.act = activationCode(activationByName(args.activation ?? "tanh", kind), false);
+    this.recAct = activationCode(activationByName(args.recurrentActivation ?? "sigmoid", kind), false);
     if (this.act >= 100 || this.recAct >= 100) throw new RnnWasmError("E_UNSUPPORTED_OPTION", `${kind}: softmax cannot be a cell activation`);
   }
 

@@ -22,6 +22,7 @@ export type RnnWasmErrorCode =
   | "E_IO" // file could not be read (Node helpers, CLI)
   | "E_WASM" // the engine refused the wasm module, or a kernel trapped
   | "E_HDF5" // unreadable HDF5 / Keras file
+  | "E_ONNX" // unreadable or malformed ONNX model
   | "E_TIMEOUT"; // reading a Keras file passed its deadline (the exporter's timeoutMs)
 
 export class RnnWasmError extends Error {

@@ -7,7 +7,7 @@ import { RnnWasmError } from "./errors.js";
 import type { ModelArtifacts } from "./import/artifacts.js";
 import { importKerasFile } from "./import/keras/isolated.js";
 import { importTfjs } from "./import/tfjs.js";
-import { buildModel } from "./model/build.js";
+import { buildModel } from "./import/keras/build.js";
 import type { PackedModel } from "./model/spec.js";
 import { writeBundle } from "./format/writer.js";
 import type { BundleDtype } from "./format/bundle.js";
@@ -18,7 +18,7 @@ import type { SourceOptions } from "./sources/limits.js";
 
 export { writeBundle } from "./format/writer.js";
 export { readBundle } from "./format/reader.js";
-export { buildModel } from "./model/build.js";
+export { buildModel } from "./import/keras/build.js";
 export { quantizePacked } from "./model/quantize.js";
 export { importTfjs } from "./import/tfjs.js";
 export { importKerasFile, DEFAULT_KERAS_TIMEOUT_MS, type KerasFileOptions } from "./import/keras/isolated.js";

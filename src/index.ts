@@ -4,7 +4,8 @@
  * re-export this module.
  */
 import { fail, RnnWasmError } from "./errors.js";
-import { parseBundle } from "./format/reader.js";
+import { parseBundleUnchecked, validateBundle } from "./format/reader.js";
+import { prepareTensorOps } from "./model/executor.js";
 import { RnnModel, looksGenerative } from "./model/model.js";
 import type { generate } from "./generate.js";
 import type { StatefulLayers } from "./model/stateful.js";
@@ -75,7 +76,10 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     const v = src as ArrayBufferView;
     // the kernels first: their wasm CRC-32 checks the bundle (the JS loop runs cold: slow)
     const kernels = await instantiate(options);
-    const read = parseBundle(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer), (b) => kernels.crc32(b));
+    const read = parseBundleUnchecked(ArrayBuffer.isView(src) ? new Uint8Array(v.buffer, v.byteOffset, v.byteLength) : new Uint8Array(src as ArrayBuffer), (b) => kernels.crc32(b));
+    // the checks of general tensor ops come with their chunk
+    await prepareTensorOps(read.packed.spec);
+    validateBundle(read);
     const extras = await prepareExtras(read.packed.spec, read.header.tokenizer);
     return new RnnModel(kernels, read.packed.spec, read.packed, { ...extras, metadata: read.header.metadata ?? {}, checksum: read.checksum });
   } else {
@@ -98,6 +102,7 @@ async function instantiate(options: LoadOptions): Promise<KernelInstance> {
 async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<{ tokenizer?: Tokenizer; generate?: typeof generate; stateful?: typeof StatefulLayers }> {
   const gen = looksGenerative(spec) ? import("./generate.js") : undefined;
   const stateful = spec.ops.some((op) => op.op === "rnn" && op.stateful) ? import("./model/stateful.js") : undefined;
+  const tensorOps = prepareTensorOps(spec);
   let tokenizer: Tokenizer | undefined;
   if (tokenizerConfig !== undefined) {
     const { Tokenizer: Tok, normalizeTokenizerConfig } = await import("./text/tokenizer.js");
@@ -108,6 +113,7 @@ async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise
       fail("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, e);
     }
   }
+  await tensorOps;
   return { tokenizer, generate: (await gen)?.generate, stateful: (await stateful)?.StatefulLayers };
 }
 

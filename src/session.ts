@@ -18,6 +18,8 @@ const isSequence = (inp: ModelSpec["inputs"][number]) => inp.shape.length >= (in
 
 /** Why a model cannot stream, or null when it can. */
 export function notStreamableReason(spec: ModelSpec): string | null {
+  // a graph with state pairs streams by construction: each call is one step
+  if (spec.states) return null;
   const seq = new Map<string, boolean>();
   for (const inp of spec.inputs) {
     if (!isSequence(inp)) return `input ${inp.name} has no time axis`;
@@ -53,7 +55,9 @@ function layoutFor(spec: ModelSpec, batch: number): Map<string, number> & { byte
     at.set(key, bytes);
     bytes += Math.ceil(floats / 4) * 16;
   };
-  spec.ops.forEach((op, i) => {
+  // a graph with state pairs: its states are all the session carries
+  spec.states?.forEach((st, i) => add(`pair${i}`, batch * product(spec.tensors[st.input].shape)!));
+  if (!spec.states) spec.ops.forEach((op, i) => {
     if (op.op === "rnn") {
       add(`${i}h`, batch * padTo8(op.units));
       if (op.cell === "lstm") add(`${i}c`, batch * padTo8(op.units));
@@ -92,6 +96,8 @@ export class Session {
   private readonly anyTime: [ModelSpec["inputs"][number], string][];
   /** One-input models: a step given as [B, ...features] skips the general path ([B, 1, ...], count). */
   private readonly stepFast: [number[], number[], number | null] | null;
+  /** Graphs with state pairs: step and run are one call of the graph, its inputs as the model takes them. */
+  private readonly graphSteps: boolean;
   private disposed = false;
 
   constructor(private readonly host: SessionHost, batchSize: number) {
@@ -109,10 +115,12 @@ export class Session {
     const p = (key: string) => (at.has(key) ? block + at.get(key)! : 0);
     // resolved once: a step looks its state up by op index, without building key strings
     const slots = spec.ops.map((_, i) => ({ batch: batchSize, h: p(`${i}h`), c: p(`${i}c`) }));
-    this.anyTime = spec.inputs.map((inp) => [{ ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
+    // a graph with state pairs steps as one run of the graph on inputs shaped as the model's
+    const graph = (this.graphSteps = !!spec.states);
+    this.anyTime = spec.inputs.map((inp) => [graph ? inp : { ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
     const dims = [batchSize, ...(spec.inputs[0].shape.slice(1) as number[])];
-    this.stepFast = spec.inputs.length === 1 ? [dims, [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
-    this.provider = {
+    this.stepFast = spec.inputs.length === 1 ? [dims, graph ? dims : [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
+    this.provider = graph ? { slot: () => null, pair: (i) => p(`pair${i}`) } : {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
       stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
     };
@@ -140,7 +148,7 @@ export class Session {
     return raws.map((raw, i) => {
       const inp = spec.inputs[i];
       const [any, where] = this.anyTime[i];
-      if (!oneStep) return this.batchOf(checkInput(raw, any, where), where);
+      if (!oneStep || this.graphSteps) return this.batchOf(checkInput(raw, any, where), where);
       // one step: [B, ...features] or [B, 1, ...features]; a flat number array is batch 1
       // (or B ids for token inputs); nested arrays give their own shape
       const feat = inp.shape.slice(1);
@@ -167,7 +175,7 @@ export class Session {
   private runOn(x: unknown, oneStep: boolean): Tensor | Tensor[] {
     this.live();
     const inputs = this.inputs(x, oneStep);
-    const outs = this.host.guard(() => this.host.executor.run(inputs, this.provider, oneStep)) as Tensor[];
+    const outs = this.host.guard(() => this.host.executor.run(inputs, this.provider, oneStep && !this.graphSteps)) as Tensor[];
     return outs.length === 1 ? outs[0] : outs;
   }
 

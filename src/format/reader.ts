@@ -40,6 +40,32 @@ export const readBundle = (input: Uint8Array | ArrayBuffer, version?: number): R
  * passes the kernels' wasm CRC, so the runtime bundle carries no JS CRC).
  */
 export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number, accept = FORMAT_VERSION): ReadBundle {
+  const read = parseBundleUnchecked(input, checksum, accept);
+  validateBundle(read);
+  return read;
+}
+
+/** A bundle read and its sections checked, its model spec not yet (see validateBundle). */
+export interface UncheckedBundle extends ReadBundle {
+  lengths: Map<string, number>;
+  /** int8 weight -> scale count */
+  int8: Map<string, number>;
+}
+
+/**
+ * Checks the model spec of a bundle read by parseBundleUnchecked: loadModel reads a bundle
+ * first, loads the chunk its general tensor ops need (their checks live there), then checks.
+ */
+export function validateBundle({ packed, lengths, int8 }: UncheckedBundle): void {
+  try {
+    validateSpec(packed.spec, lengths, int8);
+  } catch (e) {
+    if (e instanceof RnnWasmError) throw e;
+    corrupt(`model spec is malformed (${(e as Error).message})`);
+  }
+}
+
+export function parseBundleUnchecked(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number, accept = FORMAT_VERSION): UncheckedBundle {
   let bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (!(bytes instanceof Uint8Array)) corrupt("expected bytes");
   const n = bytes.length;
@@ -114,11 +140,5 @@ export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: U
     }
     data.set(w.name, new (s.dtype === "f32" ? Float32Array : s.dtype === "f16" ? Uint16Array : Uint8Array)(bytes.buffer as ArrayBuffer, bytes.byteOffset + s.offset, n));
   }
-  try {
-    validateSpec(spec, lengths, int8);
-  } catch (e) {
-    if (e instanceof RnnWasmError) throw e;
-    corrupt(`model spec is malformed (${(e as Error).message})`);
-  }
-  return { header, packed: { spec, data }, checksum: actual };
+  return { header, packed: { spec, data }, checksum: actual, lengths, int8 };
 }

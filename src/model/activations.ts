@@ -1,7 +1,7 @@
 /**
- * Activation names (as tfjs and Keras serialise them) -> kernel codes (assembly/math.ts).
- * hard_sigmoid depends on who wrote the model: tfjs and Keras 2 use clip(0.2x + 0.5, 0, 1),
- * Keras 3 uses relu6(x + 3) / 6; the importer passes the origin.
+ * The runtime's activation vocabulary: names -> kernel codes (assembly/math.ts). hard_sigmoid
+ * has two forms: clip(0.2x + 0.5, 0, 1) (tfjs, Keras 2, ONNX's defaults) and relu6(x + 3) / 6
+ * (Keras 3); the importer says which.
  */
 import { RnnWasmError } from "../errors.js";
 
@@ -39,20 +39,13 @@ const ALIASES: Record<string, ActivationName> = {
 };
 
 /**
- * Normalises an activation as found in a config: a string ("hardSigmoid", "hard_sigmoid",
- * "linear"), null (linear), or a Keras 3 object {class_name/module, config: {name}}.
+ * The activation a name stands for, in any spelling the runtime accepts ("hardSigmoid",
+ * "hard_sigmoid", "HardSigmoid", "silu"). Importers turn their format's activation values into
+ * such a name first (src/import/keras/activations.ts).
  */
-export function activationName(value: unknown, where: string): ActivationName {
-  if (value === null || value === undefined) return "linear";
-  let raw: unknown = value;
-  if (typeof value === "object") {
-    const v = value as Record<string, unknown>;
-    const cfg = (v.config ?? {}) as Record<string, unknown>;
-    raw = cfg.name ?? v.class_name ?? v.className;
-    if (cfg.approximate === true && String(raw).toLowerCase() === "gelu") raw = "gelu_new";
-  }
+export function activationByName(raw: unknown, where: string, shown: unknown = raw): ActivationName {
   if (typeof raw !== "string") {
-    throw new RnnWasmError("E_UNSUPPORTED_OPTION", `${where}: activation ${JSON.stringify(value)} is not supported`);
+    throw new RnnWasmError("E_UNSUPPORTED_OPTION", `${where}: activation ${JSON.stringify(shown)} is not supported`);
   }
   const key = raw.replace(/([a-z0-9])([A-Z])/g, "$1_$2").toLowerCase();
   const name = ALIASES[key] ?? ALIASES[key.replace(/_/g, "")];
@@ -65,10 +58,10 @@ export function activationName(value: unknown, where: string): ActivationName {
   return name;
 }
 
-/** Kernel code of an activation, choosing the hard_sigmoid form by origin. */
-export function activationCode(name: ActivationName, keras3: boolean): number {
+/** Kernel code of an activation; `relu6HardSigmoid` picks hard_sigmoid's relu6(x + 3) / 6 form. */
+export function activationCode(name: ActivationName, relu6HardSigmoid: boolean): number {
   if (name === "softmax") return ACT_SOFTMAX;
   if (name === "log_softmax") return ACT_LOG_SOFTMAX;
-  if (name === "hard_sigmoid" && keras3) return ACT.hard_sigmoid_keras3;
+  if (name === "hard_sigmoid" && relu6HardSigmoid) return ACT.hard_sigmoid_keras3;
   return ACT[name];
 }

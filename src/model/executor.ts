@@ -56,6 +56,8 @@ export interface StreamState {
 /** Gives the executor the state buffers of stateful ops (sessions, stateful layers). */
 export interface StateProvider {
   slot(opIndex: number, op: RnnOp, batch: number): StateSlot | null;
+  /** State pairs (spec.states): the kernel-memory rows of pair i, read before a call and written after it. */
+  pair?(index: number): number;
   /** Present for sessions: ops across time continue from the previous chunk. */
   stream?: StreamState;
 }
@@ -87,6 +89,16 @@ interface Plan {
 }
 
 const BIN = { add: 0, avg: 0, mul: 1, max: 2, min: 3, sub: 4 } as const;
+
+/** The ops of general tensor graphs (ONNX), planned and compiled by model/tensor-ops.ts. */
+export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant"]);
+let tensorOps: typeof import("./tensor-ops.js") | undefined;
+
+/** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */
+export async function prepareTensorOps(spec: ModelSpec): Promise<void> {
+  // (a bundle's spec is not validated yet: it needs these ops' checks first)
+  if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => TENSOR_OPS.has(op?.op))))) tensorOps = await import("./tensor-ops.js");
+}
 
 export class Executor {
   /**
@@ -150,6 +162,11 @@ export class Executor {
       shapes.set(inp.tensor, inputShapes[i].slice(1));
       take(inp.tensor, product(inputShapes[i])! * 4);
     });
+    for (const s of this.spec.states ?? []) {
+      const shape = this.spec.tensors[s.input].shape as number[];
+      shapes.set(s.input, shape);
+      take(s.input, batch * product(shape)! * 4);
+    }
     this.spec.ops.forEach((op, idx) => {
       scratch[idx] = {}; // a role an op does not use reads as NaN, which wasm receives as 0
       const ins = op.inputs.map((i) => shapes.get(i)!);
@@ -182,6 +199,7 @@ export class Executor {
       // int8 kernel: its input rows as int16 (K rounded up to even) with a scale per row, no
       // more than the f32 rows' own bytes since K >= 2
       if (this.w[idx].kernel & 1) take("q", gemmIn, idx);
+      if (TENSOR_OPS.has(op.op)) take("desc", tensorOps!.tensorOpScratch(op, ins as number[][], outShapes, batch), idx);
     });
     const plan = { inputShapes, streaming, batch, shapes, offsets, scratch, bytes };
     this.plans = [plan, ...this.plans.slice(0, 3)];
@@ -344,7 +362,7 @@ export class Executor {
               if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
               ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
             } else {
-              ex.im2col1d(batch, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding), cols);
+              ex.im2col1d(batch, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
             }
             const K = op.kernelSize * C;
             ex.gemm(batch * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, scratch("q"));
@@ -378,8 +396,14 @@ export class Executor {
               for (const i of op.inputs) if (maskPtr(i)) ex.andMask(batch * shapeOf(m)[0], maskPtr(i), ptr(m));
             }
           }];
+        default:
+          return tensorOps!.compileTensorOp(op, { k, batch, ptr, shapeOf, scratch: scratch("desc"), weights: W });
       }
     });
+    if (this.spec.states) {
+      const [before, after] = tensorOps!.statePairCalls(k, this.spec.states.map((s) => [ptr(s.input), ptr(s.output), n(s.input) * 4]));
+      plan.calls = [before, ...plan.calls, after];
+    }
     plan.base = base; // last: a plan whose compile did not finish is compiled again
   }
 

@@ -4,7 +4,7 @@
  * so an app that only loads bundles never downloads or parses any of it.
  */
 import { importTfjs } from "../import/tfjs.js";
-import { buildModel } from "./build.js";
+import { buildModel } from "../import/keras/build.js";
 import type { RnnModel } from "./model.js";
 import type { PackedModel } from "./spec.js";
 

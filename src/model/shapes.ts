@@ -3,18 +3,20 @@
  * known until data arrives. The builder calls these with nulls; the executor with numbers.
  */
 import { fail } from "../errors.js";
-import type { Op, Shape } from "./spec.js";
+import type { ModelSpec, Op, Shape } from "./spec.js";
 
-export function convOutputLength(T: number | null, kernel: number, stride: number, dilation: number, padding: string): number | null {
+export function convOutputLength(T: number | null, kernel: number, stride: number, dilation: number, padding: string, pads?: [number, number]): number | null {
   if (T === null) return null;
   const span = dilation * (kernel - 1) + 1;
+  if (padding === "explicit") return Math.floor((T + pads![0] + pads![1] - span) / stride) + 1;
   if (padding === "same") return Math.ceil(T / stride);
   if (padding === "causal") return Math.floor((T - 1) / stride) + 1;
   return Math.floor((T - span) / stride) + 1;
 }
 
-export function convPadLeft(T: number, kernel: number, stride: number, dilation: number, padding: string): number {
+export function convPadLeft(T: number, kernel: number, stride: number, dilation: number, padding: string, pads?: [number, number]): number {
   const span = dilation * (kernel - 1) + 1;
+  if (padding === "explicit") return pads![0];
   if (padding === "causal") return span - 1;
   if (padding === "same") {
     const Tout = Math.ceil(T / stride);
@@ -65,7 +67,7 @@ export function opOutputShapes(op: Op, ins: Shape[]): Shape[] {
       return [[convOutputLength(T, op.poolSize, op.strides, 1, op.padding), last(x)]];
     }
     case "conv1d":
-      return [[convOutputLength(x[0], op.kernelSize, op.strides, op.dilation, op.padding), op.filters]];
+      return [[...x.slice(0, -2), convOutputLength(x[x.length - 2], op.kernelSize, op.strides, op.dilation, op.padding, op.pads), op.filters]];
     case "reshape": {
       const count = product(x);
       if (count === null) return [op.target.map((d) => (d === -1 ? null : d))];
@@ -80,8 +82,23 @@ export function opOutputShapes(op: Op, ins: Shape[]): Shape[] {
       }
       return [x];
     }
+    default:
+      if (!tensorOpHooks.shapes) fail("E_BUNDLE_CORRUPT", `unknown op ${(op as { op: unknown }).op}`);
+      return tensorOpHooks.shapes(op, ins);
   }
 }
+
+/**
+ * The general tensor ops (ONNX graphs) are planned, checked and run by the chunk
+ * model/tensor-ops.ts, loaded with the models that use them; it installs itself here.
+ */
+export const tensorOpHooks: {
+  shapes?: (op: Op, ins: Shape[]) => Shape[];
+  /** What validate.ts asks of every op: its fields are sane, and the weights it reads ([role, columns, K, required]). */
+  needs?: (op: Op, ins: Shape[], w: Record<string, string>) => [boolean, [string | undefined, number, number, boolean][]];
+  /** Checks spec.states: before the ops (their inputs become known) and after (their outputs are produced). */
+  states?: (spec: ModelSpec, known: Map<string, Shape>, after: boolean) => void;
+} = {};
 
 /** Resolves a Keras Reshape target (may hold one -1) against the input element count. */
 export function reshapeTarget(target: number[], inputCount: number, layer: string): number[] {

@@ -5,6 +5,8 @@
  * `null` is a time axis fixed only when the input arrives.
  */
 
+import type { BinaryFn, ReduceFn, UnaryFn } from "./tensor-codes.js";
+
 export type Shape = (number | null)[];
 
 /** Gates per recurrent cell: LSTM i, f, c, o; GRU z, r, h; SimpleRNN one. */
@@ -74,7 +76,9 @@ export type Op =
       inDim: number;
       strides: number;
       dilation: number;
-      padding: "valid" | "same" | "causal";
+      /** explicit: `pads` elements of zeros before and after the time axis (ONNX's pads). */
+      padding: "valid" | "same" | "causal" | "explicit";
+      pads?: [number, number];
       activation: number;
       weights: { kernel: string; bias?: string };
     })
@@ -82,7 +86,30 @@ export type Op =
   | (OpBase & { op: "layer_norm"; epsilon: number; weights: { gamma?: string; beta?: string } })
   | (OpBase & { op: "reshape"; target: number[] })
   | (OpBase & { op: "repeat"; n: number })
-  | (OpBase & { op: "merge"; mode: "add" | "mul" | "avg" | "max" | "min" | "sub" | "concat"; axis: number });
+  | (OpBase & { op: "merge"; mode: "add" | "mul" | "avg" | "max" | "min" | "sub" | "concat"; axis: number })
+  // Tensor ops of general graphs (ONNX). Axes count from the first axis after the batch; shapes
+  // broadcast as in numpy over equal ranks (a size-1 axis repeats).
+  | (OpBase & { op: "transpose"; perm: number[] })
+  /** Per axis: the first index read, the step between reads (negative: backwards) and the count read. */
+  | (OpBase & { op: "slice"; starts: number[]; steps: number[]; sizes: number[] })
+  | (OpBase & { op: "concat"; axis: number })
+  /** Per axis, elements added before and after; reflect mirrors without repeating the edge, edge repeats it. */
+  | (OpBase & { op: "pad"; mode: "constant" | "reflect" | "edge"; before: number[]; after: number[]; value: number })
+  /**
+   * Elementwise a (fn) b with broadcasting. Operands come from `inputs` in order, except the one
+   * a weight stands for: `weights.a` or `weights.b`, shaped `constShape` (the same rank, no batch:
+   * it repeats over the batch).
+   */
+  | (OpBase & { op: "binary"; fn: BinaryFn; weights?: { a?: string; b?: string }; constShape?: number[] })
+  | (OpBase & { op: "unary"; fn: UnaryFn; alpha: number; beta: number })
+  | (OpBase & { op: "reduce"; fn: ReduceFn; axis: number; keepDims: boolean })
+  /** Softmax (log: log-softmax) along one axis. */
+  | (OpBase & { op: "softmax"; axis: number; log: boolean })
+  /** [..., M, K] x [..., K, N] of two runtime tensors with the same leading dims. */
+  | (OpBase & { op: "matmul" })
+  /** A weight shaped `shape`, repeated for every batch row of the input (whose values are not read). */
+  | (OpBase & { op: "constant"; shape: number[]; weights: { value: string } });
+
 
 export type OpKind = Op["op"];
 
@@ -97,7 +124,13 @@ export interface ModelSpec {
   /** The source model's layers in order, for inspect (class names as Keras reports them). */
   layers?: { name: string; className: string; inner?: string }[];
   /** Source facts kept for inspect and metadata. */
-  source: { origin: string; kerasVersion?: string; className: string };
+  source: { origin: string; kerasVersion?: string; className: string; producer?: string };
+  /**
+   * State pairs (ONNX --state IN=OUT): before each call the tensor `input` is filled from the
+   * session's state (zeros for predict), after it the tensor `output` is the next state. `input`
+   * is not a model input and `output` not a model output; both have the same shape.
+   */
+  states?: { name: string; input: string; output: string }[];
 }
 
 /** A spec with the packed weight data, ready to load into kernel memory or a bundle. */

@@ -7,7 +7,7 @@
  */
 import { RnnWasmError } from "../errors.js";
 import { ACT_CODES, ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8, sameShape } from "./layout.js";
-import { opOutputShapes } from "./shapes.js";
+import { opOutputShapes, tensorOpHooks } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
 const MAX = 1 << 30;
@@ -24,7 +24,8 @@ function bad(msg: string): never {
 
 const int = (v: unknown, max = MAX) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 const isAct = (c: unknown) => (Number.isInteger(c) && (c as number) >= 0 && (c as number) < ACT_CODES) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
-const oneOf = (v: unknown, xs: string[]) => xs.includes(v as string);
+const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
+
 
 /**
  * What `op` needs besides its shapes: whether its own fields are sane, and the packed size of
@@ -56,7 +57,8 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
     case "conv1d":
       return [
         ins[0].length === 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
-          int(op.dilation, WINDOW_MAX) && oneOf(op.padding, ["valid", "same", "causal"]) && isAct(op.activation),
+          int(op.dilation, WINDOW_MAX) && oneOf(op.padding, ["valid", "same", "causal", "explicit"]) && isAct(op.activation) &&
+          (op.padding === "explicit" ? Array.isArray(op.pads) && op.pads.length === 2 && op.pads.every((p) => p === 0 || int(p, WINDOW_MAX)) : op.pads === undefined),
         [[w.kernel, padTo8(op.filters), op.kernelSize * F, true], [w.bias, padTo8(op.filters), 1, false]],
       ];
     case "scale_shift":
@@ -84,7 +86,7 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
         [],
       ];
     default:
-      return bad(`unknown op ${String((op as { op: unknown }).op)}`);
+      return tensorOpHooks.needs?.(op, ins, w) ?? bad(`unknown op ${String((op as { op: unknown }).op)}`);
   }
 }
 
@@ -108,6 +110,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
   // (the runtime reads no entry of a tensor that is neither)
   const entry = (id: string) => (Object.hasOwn(spec.tensors, id) ? spec.tensors[id].shape : []);
   for (const inp of spec.inputs) if (!sameShape(entry(inp.tensor), inp.shape)) bad(`input ${inp.name}: tensor ${inp.tensor} has another shape`);
+  tensorOpHooks.states?.(spec, known, false);
   for (const op of spec.ops) {
     if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) bad("op entry is malformed");
     const L = `layer ${op.layer}`;
@@ -158,4 +161,5 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     }
   }
   for (const o of spec.outputs) if (!known.has(o.tensor)) bad(`output ${o.name} is not produced`);
+  tensorOpHooks.states?.(spec, known, true);
 }

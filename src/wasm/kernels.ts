@@ -42,6 +42,14 @@ export interface KernelExports {
   poolStream(B: number, T: number, F: number, x: number, mask: number, acc: number, count: number, out: number, mode: number): void;
   crc32(p: number, n: number, seed: number): number;
   crc_buffer(): number;
+  /** General tensor graphs (assembly/tensor.ts): dims and strides are i32 blocks in memory. */
+  copyStrided(rank: number, dims: number, srcStrides: number, src: number, dstStrides: number, dst: number): void;
+  fill(n: number, value: number, out: number): void;
+  binaryStrided(op: number, rank: number, dims: number, aStrides: number, a: number, bStrides: number, b: number, out: number): void;
+  unary(fn: number, n: number, x: number, out: number, alpha: number, beta: number): void;
+  reduce(fn: number, outer: number, n: number, inner: number, x: number, out: number): void;
+  softmaxAxis(outer: number, n: number, inner: number, x: number, log: number): void;
+  matmul(batch: number, M: number, N: number, K: number, a: number, b: number, out: number): void;
 }
 
 const PAGE = 65536;

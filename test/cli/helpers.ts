@@ -11,11 +11,15 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { LayersModel } from "@tensorflow/tfjs";
 import { type Artifacts, saveArtifacts } from "../util/tfjs.ts";
-import { DATA_DIR } from "../util/data.ts";
+import { optionalData } from "../util/data.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
 export const CLI = join(ROOT, "dist", "cli.js");
-export const REAL_MODELS = `${DATA_DIR}/real-models`;
+
+/** The Keras-written .h5 files (not redistributable: null when no data folder holds them). */
+export function realKerasDir(neededFor: string): string | null {
+  return optionalData("real-models/keras-h5", neededFor);
+}
 
 function newestMtime(dir: string): number {
   let t = 0;

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { toKerasStyle } from "../util/converter.ts";
 import { rngFor } from "../util/prng.ts";
 import { initTfjs, randomizeWeights, saveArtifacts, type Tf } from "../util/tfjs.ts";
-import { ensureCliBuilt, errorLine, REAL_MODELS, runCli, saveModel, tempDir, writeArtifacts } from "./helpers.ts";
+import { ensureCliBuilt, errorLine, realKerasDir, runCli, saveModel, tempDir, writeArtifacts } from "./helpers.ts";
 
 let tf: Tf;
 let dir: string;
@@ -151,8 +151,9 @@ describe("inspect: parameter counts equal Keras/tfjs", () => {
     expect(doc.layers.find((l) => l.name === "bidirectional")!.outputShapes).toEqual([[null, 4], [null, 4]]);
   });
 
-  it("the real Keras 2.2.4 imdb LSTM (.h5): Embedding(1000, 32) + LSTM(32) + Dense(1) by the Keras formulas", () => {
-    const doc = inspectJson(join(REAL_MODELS, "keras-h5", "keras224_imdb_lstm.h5"));
+  const kerasDir = realKerasDir("inspect of the real Keras files (test/cli/inspect)");
+  it.skipIf(!kerasDir)("the real Keras 2.2.4 imdb LSTM (.h5): Embedding(1000, 32) + LSTM(32) + Dense(1) by the Keras formulas", () => {
+    const doc = inspectJson(join(kerasDir!, "keras224_imdb_lstm.h5"));
     const expected = [
       ["embedding_2", "Embedding", 1000 * 32],
       ["lstm_1", "LSTM", 4 * (32 * (32 + 32) + 32)],
@@ -163,8 +164,8 @@ describe("inspect: parameter counts equal Keras/tfjs", () => {
     expect(doc.dtype).toBe("f32");
   });
 
-  it("the real Keras 2.2.4 GRU (reset_after=false) .h5: GRU(32) on 32 features", () => {
-    const doc = inspectJson(join(REAL_MODELS, "keras-h5", "keras224_imdb_gru_reset_after_false.h5"));
+  it.skipIf(!kerasDir)("the real Keras 2.2.4 GRU (reset_after=false) .h5: GRU(32) on 32 features", () => {
+    const doc = inspectJson(join(kerasDir!, "keras224_imdb_gru_reset_after_false.h5"));
     const gru = doc.layers.find((l) => l.type === "GRU")!;
     expect(gru.params).toBe(3 * (32 * (32 + 32) + 32));
   });

@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { strFromU8, strToU8, unzipSync, zipSync } from "fflate";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initTfjs, type Tf } from "../util/tfjs.ts";
-import { CLI, ensureCliBuilt, errorLine, REAL_MODELS, ROOT, runCli, saveModel, tempDir } from "./helpers.ts";
+import { CLI, ensureCliBuilt, errorLine, realKerasDir, ROOT, runCli, saveModel, tempDir } from "./helpers.ts";
 
 let tf: Tf;
 let dir: string;
@@ -210,9 +210,10 @@ describe("runtime errors: exit 1, one line naming the file or layer", () => {
   });
 });
 
-describe("the real Keras files import through the CLI", () => {
+const kerasDir = realKerasDir("the real Keras files through the CLI (test/cli/usage)");
+describe.skipIf(!kerasDir)("the real Keras files import through the CLI", () => {
   it.each(["keras224_imdb_lstm.h5", "keras224_imdb_gru_reset_after_false.h5", "tfkeras_imdb_lstm.h5"])("%s: predict on the .h5 equals predict on its exported bundle", (f) => {
-    const h5 = join(REAL_MODELS, "keras-h5", f);
+    const h5 = join(kerasDir!, f);
     const out = join(dir, f.replace(/\.h5$/, ".rnnb"));
     const e = runCli(["export", h5, "-o", out]);
     expect(e.code, e.stderr).toBe(0);

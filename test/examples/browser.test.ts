@@ -13,7 +13,7 @@ import { ROOT, ServerProcess, cleanup, freePort, runProcess, scratchDir } from "
 import { EXACT_F32 } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
 import { describeSeed } from "../util/prng.ts";
-import { GENERATE_MODEL, SENTIMENT_MODEL, disposeNodeModels, nodeModel, nodeSentiment, sentences, type Build } from "./shared.ts";
+import { GENERATE_MODEL, SENTIMENT_MODEL, disposeNodeModels, nodeModel, nodeSentiment, sentences, stocktwitsFile, type Build } from "./shared.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
@@ -87,7 +87,7 @@ describe("examples/browser in headless Chromium", () => {
     return log;
   }
 
-  it("updates the sentiment per keystroke through the streaming session, equal to Node's predict", async () => {
+  it.skipIf(!stocktwitsFile)("updates the sentiment per keystroke through the streaming session, equal to Node's predict", async () => {
     const { texts, rng } = sentences("examples/browser/typing", 2);
     const seed = describeSeed(rng);
     const input = page.locator("#text");

@@ -11,7 +11,8 @@ import { GENERATE_MODEL, SENTIMENT_MODEL, STREAM_MODEL } from "../../examples/ed
 import { loadModel, type Model, type Tensor } from "../../src/index.ts";
 import { ROOT } from "../runtimes/harness.ts";
 import { rngFor, type Rng } from "../util/prng.ts";
-import { DATA_DIR } from "../util/data.ts";
+import { STOCKTWITS_DATA, UCI_DIR } from "../../tools/train/tasks/sentiment.ts";
+import { dataFile, optionalData } from "../util/data.ts";
 
 export { GENERATE_MODEL, SENTIMENT_MODEL, STREAM_MODEL };
 export const MODELS_DIR = join(ROOT, "models");
@@ -42,16 +43,19 @@ export async function nodeSentiment(text: string, simd: Build): Promise<number> 
 
 let corpus: { uci: string[]; stocktwits: string[] } | undefined;
 
-/** The real texts: UCI review sentences and StockTwits $SPY messages (read-only shared data). */
+/** The StockTwits messages (outside the repository): null where no data folder holds them, and the tests that type them skip. */
+export const stocktwitsFile = optionalData(STOCKTWITS_DATA, "the example tests that send real StockTwits messages (test/examples)");
+
+/** The real texts: UCI review sentences and StockTwits $SPY messages. */
 function realTexts(): { uci: string[]; stocktwits: string[] } {
   corpus ??= {
     uci: ["amazon_cells", "imdb", "yelp"].flatMap((f) =>
-      readFileSync(`${DATA_DIR}/uci-sentiment/${f}_labelled.txt`, "utf8")
+      readFileSync(dataFile(`${UCI_DIR}/${f}_labelled.txt`), "utf8")
         .split("\n")
         .map((l) => l.split("\t")[0].trim())
         .filter((l) => l.length > 0),
     ),
-    stocktwits: parseCsvRecords(gunzipSync(readFileSync(`${DATA_DIR}/stocktwits/StockTwits_SPY_Sentiment_2017.gz`)).toString("utf8"))
+    stocktwits: parseCsvRecords(gunzipSync(readFileSync(stocktwitsFile!)).toString("utf8"))
       .map((r) => r.message)
       .filter((m) => typeof m === "string" && m.trim().length > 0 && m.length <= 1000),
   };

@@ -1,5 +1,5 @@
 /**
- * Property: whatever happens to the bytes of a real bundle, loadModel either throws an
+ * Property: whatever happens to the bytes of a bundle, loadModel either throws an
  * RnnWasmError with code E_BUNDLE_CORRUPT / E_BUNDLE_VERSION or returns a model that predicts
  * on inputs of its own declared shape — never another exception, a kernel trap, a hang or an
  * allocation out of proportion to the file. Checked at every truncation point and on seeded
@@ -7,17 +7,17 @@
  * (so the damage reaches the header parser and the spec validation behind the checksum). A
  * model loaded before the storm keeps predicting the same bits afterwards.
  *
- * The bundle: the Keras 2.2.4 imdb LSTM (real .h5 file) exported as f16 with a 999-word
- * tokenizer and metadata, so the header has every kind of field.
+ * The bundle: a text model of the Keras IMDB example's size (Embedding(1000, 32) -> LSTM(32) ->
+ * Dense(1)) exported as f16 with a 999-word tokenizer and metadata, so the header has every
+ * kind of field.
  */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
+import { imdbSizedModel } from "../util/tfjs.ts";
 import { fixCrc, headerOf, tryLoad, type LoadOutcome } from "./craft.ts";
-import { DATA_DIR } from "../util/data.ts";
 
-const IMDB = `${DATA_DIR}/real-models/keras-h5/keras224_imdb_lstm.h5`;
 /** The whole file must finish within this, or something hangs or is quadratic somewhere. */
 const TIME_BOX_MS = 400_000;
 /**
@@ -88,7 +88,7 @@ function timeLeft(): void {
 beforeAll(async () => {
   const vocab: Record<string, number> = {};
   for (let i = 1; i < 1000; i++) vocab[`w${i}`] = i;
-  base = await exportBundle(IMDB, { dtype: "f16", tokenizer: { word_index: vocab, oov_token: "w2" }, metadata: { labels: ["negative", "positive"], source: "keras224_imdb_lstm.h5" } });
+  base = await exportBundle(await imdbSizedModel(), { dtype: "f16", tokenizer: { word_index: vocab, oov_token: "w2" }, metadata: { labels: ["negative", "positive"], source: "imdb-sized tfjs model" } });
   reference = await loadModel(base);
   referenceOut = Float32Array.from((reference.predict(referenceInput) as { data: Float32Array }).data);
 });
@@ -101,8 +101,8 @@ afterAll(() => {
   reference.dispose();
 });
 
-describe("a damaged real bundle: typed error or a working model, nothing else", () => {
-  it("the bundle under test is real and complete", () => {
+describe("a damaged bundle: typed error or a working model, nothing else", () => {
+  it("the bundle under test is complete", () => {
     const { header } = headerOf(base);
     expect(header.model.ops.map((o: { op: string }) => o.op)).toEqual(["embedding", "rnn", "dense"]);
     expect(header.dtype).toBe("f16");

@@ -12,6 +12,7 @@ const zcrc = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => 
 
 export const PREAMBLE = 12;
 
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 export type Json = any;
 

@@ -7,18 +7,16 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
-import { initTfjs, saveArtifacts } from "../util/tfjs.ts";
+import { imdbSizedModel, initTfjs, saveArtifacts } from "../util/tfjs.ts";
 import { fixCrc, headerOf, type Json, tryLoad, withHeader, withU32 } from "./craft.ts";
-import { DATA_DIR } from "../util/data.ts";
 
-const IMDB = `${DATA_DIR}/real-models/keras-h5/keras224_imdb_lstm.h5`;
 let imdb: Uint8Array; // f32, tokenizer, metadata
 let masked: Uint8Array; // Masking -> LSTM (a masking op with its mask output)
 
 beforeAll(async () => {
   const vocab: Record<string, number> = {};
   for (let i = 1; i < 1000; i++) vocab[`w${i}`] = i;
-  imdb = await exportBundle(IMDB, { tokenizer: vocab, metadata: { labels: ["negative", "positive"] } });
+  imdb = await exportBundle(await imdbSizedModel(), { tokenizer: vocab, metadata: { labels: ["negative", "positive"] } });
   const tf = await initTfjs();
   const m = tf.sequential({ layers: [tf.layers.masking({ name: "masking", inputShape: [null, 3] }), tf.layers.lstm({ name: "lstm", units: 4 })] });
   masked = await exportBundle(await saveArtifacts(m));

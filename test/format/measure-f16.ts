@@ -6,7 +6,7 @@
  * 1. Load time of a ~1 MB f16 bundle and of the same model as f32: loadModel(bytes), and its
  *    parts (CRC-32, header parse and validation, widening the halves).
  * 2. The output error f16 storage introduces: f16 bundle vs f32 bundle, same inputs, on the
- *    whole seeded parity matrix and on the real models in ../shared/data/real-models.
+ *    whole seeded parity matrix and on the real models (test/data/README.md says where each comes from).
  */
 import "../../src/node.ts";
 import { performance } from "node:perf_hooks";
@@ -19,9 +19,9 @@ import { parityCases } from "../util/cases.ts";
 import { copyArtifacts, prepareCase } from "../util/harness.ts";
 import { rngFor } from "../util/prng.ts";
 import { initTfjs, randomizeWeights, saveArtifacts, withCheapInitializers } from "../util/tfjs.ts";
-import { DATA_DIR } from "../util/data.ts";
+import { requireData } from "../../tools/train/data.ts";
 
-const REAL = `${DATA_DIR}/real-models`;
+const real = (rel: string) => requireData(`real-models/${rel}`, "a real model measure-f16 reads");
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -111,12 +111,12 @@ async function realModelErrors(): Promise<void> {
   console.log("|---|---|---|---|---|---|");
   const rng = rngFor("measure real models");
   const models: [string, string, (r: typeof rng) => T][] = [
-    ["keras224_imdb_lstm.h5", `${REAL}/keras-h5/keras224_imdb_lstm.h5`, (r) => ({ data: Int32Array.from({ length: 800 }, () => r.int(1, 1000)), shape: [8, 100] })],
-    ["keras224_imdb_gru_reset_after_false.h5", `${REAL}/keras-h5/keras224_imdb_gru_reset_after_false.h5`, (r) => ({ data: Int32Array.from({ length: 800 }, () => r.int(1, 1000)), shape: [8, 100] })],
-    ["tfkeras_imdb_lstm.h5", `${REAL}/keras-h5/tfkeras_imdb_lstm.h5`, (r) => ({ data: Int32Array.from({ length: 800 }, () => r.int(1, 1000)), shape: [8, 100] })],
-    ["tfjs-foulshot-gru", `${REAL}/tfjs-foulshot-gru/model.json`, (r) => ({ data: r.float32Array(8 * 32 * 6, (g) => g.normal(0, 1)), shape: [8, 32, 6] })],
-    ["tfjs-foulshot-simple-lstm", `${REAL}/tfjs-foulshot-simple-lstm/model.json`, (r) => ({ data: r.float32Array(8 * 32 * 6, (g) => g.normal(0, 1)), shape: [8, 32, 6] })],
-    ["tfjs-nietzsche-lstm", `${REAL}/tfjs-nietzsche-lstm/model.json`, (r) => {
+    ["keras224_imdb_lstm.h5", real("keras-h5/keras224_imdb_lstm.h5"), (r) => ({ data: Int32Array.from({ length: 800 }, () => r.int(1, 1000)), shape: [8, 100] })],
+    ["keras224_imdb_gru_reset_after_false.h5", real("keras-h5/keras224_imdb_gru_reset_after_false.h5"), (r) => ({ data: Int32Array.from({ length: 800 }, () => r.int(1, 1000)), shape: [8, 100] })],
+    ["tfkeras_imdb_lstm.h5", real("keras-h5/tfkeras_imdb_lstm.h5"), (r) => ({ data: Int32Array.from({ length: 800 }, () => r.int(1, 1000)), shape: [8, 100] })],
+    ["tfjs-foulshot-gru", real("tfjs-foulshot-gru/model.json"), (r) => ({ data: r.float32Array(8 * 32 * 6, (g) => g.normal(0, 1)), shape: [8, 32, 6] })],
+    ["tfjs-foulshot-simple-lstm", real("tfjs-foulshot-simple-lstm/model.json"), (r) => ({ data: r.float32Array(8 * 32 * 6, (g) => g.normal(0, 1)), shape: [8, 32, 6] })],
+    ["tfjs-nietzsche-lstm", real("tfjs-nietzsche-lstm/model.json"), (r) => {
       const d = new Float32Array(8 * 40 * 57);
       for (let i = 0; i < 8 * 40; i++) d[i * 57 + r.int(0, 57)] = 1;
       return { data: d, shape: [8, 40, 57] };

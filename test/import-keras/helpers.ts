@@ -1,14 +1,16 @@
 /** Shared bits of the Keras importer tests: data locations, direct h5wasm access. */
 import h5wasm from "h5wasm";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { RnnWasmError } from "../../src/errors.js";
 
-/** The real Keras-written files (read-only, outside the repository: ../shared/data). */
-export const REAL_H5_DIR = fileURLToPath(new URL("../../../shared/data/real-models/keras-h5/", import.meta.url));
+import { optionalData } from "../util/data.ts";
+
+/** The real Keras-written files: not redistributable, so null where no data folder holds them. */
+export const REAL_H5_DIR = optionalData("real-models/keras-h5", "the real Keras .h5 tests (test/import-keras)");
 export const FIXTURE_DIR = fileURLToPath(new URL("../fixtures/keras/", import.meta.url));
 
-export const haveRealH5 = existsSync(`${REAL_H5_DIR}/keras224_imdb_lstm.h5`);
+export const haveRealH5 = REAL_H5_DIR !== null;
 
 export function realH5(file: string): Uint8Array {
   return new Uint8Array(readFileSync(`${REAL_H5_DIR}/${file}`));

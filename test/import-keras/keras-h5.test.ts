@@ -1,5 +1,5 @@
 /**
- * Keras 2 / tf.keras .h5 files written by Keras itself (../shared/data/real-models/keras-h5).
+ * Keras 2 / tf.keras .h5 files written by Keras itself (real-models/keras-h5 in the data folder outside the repository: test/util/data.ts).
  * Expected names and shapes come from the architectures the data README states
  * (Embedding(1000, 32) -> LSTM(32) / GRU(32) -> Dense(1)); expected values and the config
  * are read from the same files directly with h5wasm, by hard-coded dataset paths.

@@ -18,10 +18,9 @@ import { fixCrc, headerOf, type Json, tryLoad, withHeader } from "../format/craf
 import { INT8_WEIGHTS } from "../tolerance.ts";
 import { parityCases, runLabel } from "../util/cases.ts";
 import { assertAllClose } from "../util/compare.ts";
-import { DATA_DIR } from "../util/data.ts";
 import { copyArtifacts, prepareCase } from "../util/harness.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
-import { type Artifacts, initTfjs, saveArtifacts } from "../util/tfjs.ts";
+import { type Artifacts, imdbSizedModel, initTfjs, saveArtifacts } from "../util/tfjs.ts";
 
 type T = { data: Float32Array | Int32Array; shape: number[] };
 const list = (y: T | T[]): T[] => (Array.isArray(y) ? y : [y]);
@@ -174,7 +173,7 @@ describe("crafted int8 sections (valid CRC)", () => {
   let i8: Uint8Array;
 
   beforeAll(async () => {
-    i8 = await exportBundle(`${DATA_DIR}/real-models/keras-h5/keras224_imdb_lstm.h5`, { dtype: "int8" });
+    i8 = await exportBundle(await imdbSizedModel(), { dtype: "int8" });
   });
 
   async function expectCode(bytes: Uint8Array, code: "E_BUNDLE_CORRUPT" | "E_BUNDLE_VERSION", message: RegExp): Promise<void> {

@@ -7,19 +7,22 @@ import { statSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { readBundle } from "../../src/format/reader.ts";
-import { REAL_MODELS, ensureCliBuilt, runCli, tempDir } from "../cli/helpers.ts";
+import { ensureCliBuilt, runCli, tempDir, writeArtifacts } from "../cli/helpers.ts";
 import { INT8_WEIGHTS } from "../tolerance.ts";
+import { imdbSizedModel } from "../util/tfjs.ts";
 
-const H5 = `${REAL_MODELS}/keras-h5/keras224_imdb_lstm.h5`;
-
-beforeAll(() => ensureCliBuilt(), 600_000);
+let source = "";
+beforeAll(async () => {
+  ensureCliBuilt();
+  source = writeArtifacts(await imdbSizedModel(), tempDir("int8-cli-source"));
+}, 600_000);
 
 describe("rnn-wasm export --dtype int8", () => {
   it("writes an int8 bundle that inspect reports and predict runs", async () => {
     const dir = tempDir("int8-cli");
     const [f32, i8] = [join(dir, "m32.rnnb"), join(dir, "m8.rnnb")];
     for (const [out, dtype] of [[f32, "f32"], [i8, "int8"]]) {
-      const r = runCli(["export", H5, "-o", out, "--dtype", dtype]);
+      const r = runCli(["export", source, "-o", out, "--dtype", dtype]);
       expect(r.stderr).toBe("");
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(new RegExp(`^.*m${dtype === "f32" ? 32 : 8}\\.rnnb: [\\d,]+ bytes, ${dtype}, 40,353 params`));
@@ -34,7 +37,7 @@ describe("rnn-wasm export --dtype int8", () => {
     expect(inspect.code).toBe(0);
     expect(inspect.stdout).toMatch(/^Dtype:\s+int8$/m);
     expect(inspect.stdout).toMatch(/^Weight bytes:\s+[\d,]+ B .*\(int8, packed for the kernels\)$/m);
-    const json = JSON.parse(runCli(["inspect", H5, "--dtype", "int8", "--json"]).stdout);
+    const json = JSON.parse(runCli(["inspect", source, "--dtype", "int8", "--json"]).stdout);
     expect(json.dtype).toBe("int8");
     expect(json.bundleBytes).toBe(statSync(i8).size);
     const ids = JSON.stringify([Array.from({ length: 100 }, (_, i) => (i * 13) % 1000)]);

@@ -16,7 +16,7 @@ import { APPROX } from "../tolerance.ts";
 import { assertAllClose } from "../util/compare.ts";
 import { copyArtifacts } from "../util/harness.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
-import { REAL_MODELS_DIR } from "../util/real-models.ts";
+import { NIETZSCHE_DIR } from "../util/real-models.ts";
 import { type RuntimeModel, TARGET, asList, loadRuntime } from "../util/runtime.ts";
 import {
   type Artifacts,
@@ -180,10 +180,9 @@ describe(`${TARGET}: malformed or truncated model.json -> E_MODEL_JSON`, () => {
 
   it("truncated model.json file loaded by path", async () => {
     const dir = mkdtempSync(join(tmpdir(), "rnn-wasm-bad-"));
-    const src = join(REAL_MODELS_DIR, "tfjs-foulshot-simple-lstm");
-    const text = readFileSync(join(src, "model.json"), "utf8");
+    const text = readFileSync(join(NIETZSCHE_DIR, "model.json"), "utf8");
     writeFileSync(join(dir, "model.json"), text.slice(0, Math.floor(text.length / 2)));
-    writeFileSync(join(dir, "group1-shard1of1.bin"), readFileSync(join(src, "group1-shard1of1.bin")));
+    for (const shard of ["group1-shard1of1", "group2-shard1of1"]) writeFileSync(join(dir, shard), readFileSync(join(NIETZSCHE_DIR, shard)));
     try {
       await expectRnnError(() => runtime.loadModel(join(dir, "model.json")), "E_MODEL_JSON", ["model.json"]);
     } finally {

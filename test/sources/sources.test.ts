@@ -15,19 +15,22 @@ import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { fetchBounded } from "../../src/sources/fetch.ts";
 import { readModelFile } from "../../tools/cli/source.ts";
-import { DATA_DIR } from "../util/data.ts";
+import { dataFile } from "../util/data.ts";
+import { initTfjs, saveArtifacts } from "../util/tfjs.ts";
 
-const REAL = join(DATA_DIR, "real-models/tfjs-foulshot-simple-lstm");
-const SHARD = "group1-shard1of1.bin";
+// the 2018 nietzsche char-LSTM (MIT, in the repository): two weight groups, one shard each
+const REAL = join(dataFile("real-models/tfjs-nietzsche-lstm/model.json"), "..");
+const SHARD = "group1-shard1of1"; // the Dense group, rewritten by the tests below
+const OTHER = "group2-shard1of1"; // the LSTM group, left as it is
 const SHARD_BYTES = readFileSync(join(REAL, SHARD)).length;
 const realJson = JSON.parse(readFileSync(join(REAL, "model.json"), "utf8"));
 
 let root: string;
-/** A folder holding model.json (its manifest's paths replaced by `paths`) and the real shard. */
+/** A folder holding model.json (the first group's paths replaced by `paths`) and the real shards. */
 function modelFolder(name: string, paths: string[], extra?: (dir: string) => void): string {
   const dir = join(root, name);
   mkdirSync(dir, { recursive: true });
-  copyFileSync(join(REAL, SHARD), join(dir, SHARD));
+  for (const f of [SHARD, OTHER]) copyFileSync(join(REAL, f), join(dir, f));
   const json = structuredClone(realJson);
   json.weightsManifest[0].paths = paths;
   writeFileSync(join(dir, "model.json"), JSON.stringify(json));
@@ -82,7 +85,7 @@ describe("shards stay inside the model's folder (item 3)", () => {
     });
     const a = await loadModel(path);
     const b = await loadModel(join(REAL, "model.json"));
-    const x = { data: new Float32Array(32 * 6).map((_, i) => Math.sin(i)), shape: [1, 32, 6] };
+    const x = { data: new Float32Array(40 * 57).map((_, i) => Number(i % 57 === i % 7)), shape: [1, 40, 57] };
     expect(Array.from((a.predict(x) as { data: Float32Array }).data)).toEqual(Array.from((b.predict(x) as { data: Float32Array }).data));
     a.dispose();
     b.dispose();
@@ -93,9 +96,9 @@ describe("shards stay inside the model's folder (item 3)", () => {
     mkdirSync(join(dir, "snapshot"), { recursive: true });
     const blob = modelFolder("cache/blobs", [SHARD]);
     symlinkSync(blob, join(dir, "snapshot/model.json"));
-    symlinkSync(join(dir, "blobs", SHARD), join(dir, "snapshot", SHARD));
+    for (const f of [SHARD, OTHER]) symlinkSync(join(dir, "blobs", f), join(dir, "snapshot", f));
     const m = await loadModel(join(dir, "snapshot/model.json"));
-    expect(m.outputs[0].shape).toEqual([null, 9]);
+    expect(m.outputs[0].shape).toEqual([null, 57]);
     m.dispose();
   });
 
@@ -103,6 +106,7 @@ describe("shards stay inside the model's folder (item 3)", () => {
     const dir = join(root, "trusted");
     mkdirSync(dir);
     copyFileSync(join(REAL, SHARD), join(root, "shared.bin"));
+    copyFileSync(join(REAL, OTHER), join(dir, OTHER));
     const json = structuredClone(realJson);
     json.weightsManifest[0].paths = ["../shared.bin"];
     writeFileSync(join(dir, "model.json"), JSON.stringify(json));
@@ -144,6 +148,7 @@ describe("shard reads are bounded by the manifest (item 2)", () => {
   it("a manifest declaring more than 2 GiB is refused before any shard is read", async () => {
     const dir = join(root, "declared");
     mkdirSync(dir);
+    copyFileSync(join(REAL, OTHER), join(dir, OTHER));
     const json = structuredClone(realJson);
     json.weightsManifest[0].weights[0].shape = [2 ** 20, 2 ** 10];
     writeFileSync(join(dir, "model.json"), JSON.stringify(json));
@@ -177,7 +182,7 @@ describe("one reader, one wording", () => {
   });
 
   it("a Keras file given to loadModel says to export it", async () => {
-    const e = await errorOf(() => loadModel(join(DATA_DIR, "real-models/keras-h5/keras224_imdb_lstm.h5")));
+    const e = await errorOf(() => loadModel(new URL("../fixtures/keras/float16_dense.h5", import.meta.url).pathname));
     expect(e.code).toBe("E_ARGUMENT");
     expect(e.message).toMatch(/is a Keras file; export it to a bundle first/);
   });
@@ -187,6 +192,7 @@ describe("URLs: the same rules over fetch", () => {
   let server: Server;
   let base: string;
   const shard = readFileSync(join(REAL, SHARD));
+  const other = readFileSync(join(REAL, OTHER));
   const json = (paths: string[]) => {
     const j = structuredClone(realJson);
     j.weightsManifest[0].paths = paths;
@@ -201,6 +207,7 @@ describe("URLs: the same rules over fetch", () => {
       if (url === "/m/escaped/model.json") return res.end(json(["%2e%2e/secret.bin"]));
       if (url === "/m/endless/model.json") return res.end(json(["endless.bin"]));
       if (url.endsWith(`/${SHARD}`)) return res.end(shard);
+      if (url.endsWith(`/${OTHER}`)) return res.end(other);
       if (url === "/m/endless/endless.bin" || url === "/endless.rnnb") {
         // a body that never ends: only the reader's bound stops it
         const chunk = new Uint8Array(1 << 16);
@@ -221,7 +228,7 @@ describe("URLs: the same rules over fetch", () => {
 
   it("a model.json and its shard load from its folder", async () => {
     const m = await loadModel(`${base}/m/ok/model.json`);
-    expect(m.outputs[0].shape).toEqual([null, 9]);
+    expect(m.outputs[0].shape).toEqual([null, 57]);
     m.dispose();
   });
 
@@ -247,12 +254,14 @@ describe("URLs: the same rules over fetch", () => {
 describe("the generation chunk is handed to the models that need it", () => {
   it("generate() on a model that reads no tokens says so, whatever loaded before", async () => {
     const tokens = await loadModel(new URL("../../models/aesop-next-word.rnnb", import.meta.url));
-    const poses = await loadModel(join(REAL, "model.json")); // [T, 6] features in, 9 classes out
-    const e = await errorOf(async () => poses.generate([1, 2], { steps: 1 }));
+    const tf = await initTfjs();
+    // three features in, two scores out: not a token model
+    const features = await loadModel(await saveArtifacts(tf.sequential({ layers: [tf.layers.lstm({ units: 2, inputShape: [null, 3] })] })));
+    const e = await errorOf(async () => features.generate([1, 2], { steps: 1 }));
     expect(e.code).toBe("E_ARGUMENT");
     expect(e.message).toMatch(/does not read token sequences/);
     expect(typeof tokens.generate("had a general", { steps: 2 })).toBe("string");
     tokens.dispose();
-    poses.dispose();
+    features.dispose();
   });
 });

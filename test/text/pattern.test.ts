@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { compilePattern, PATTERN_LIMITS } from "../../src/text/pattern.ts";
 import { parseCsv } from "../../tools/train/csv.ts";
 import { STOCKTWITS_REPLACEMENTS, WHITESPACE_RULE } from "../../tools/train/text.ts";
-import { DATA_DIR } from "../util/data.ts";
+import { optionalData } from "../util/data.ts";
 import { describeSeed, type Rng, rngFor } from "../util/prng.ts";
 
 const pick = <T>(r: Rng, xs: readonly T[]): T => xs[r.int(0, xs.length)];
@@ -82,8 +82,9 @@ describe("the same results as V8's RegExp", () => {
     for (const [source, flags, text, rep] of cases) expect(compilePattern(source, flags).replace(text, rep), `/${source}/${flags}`).toBe(text.replace(new RegExp(source, flags), rep));
   });
 
-  it("the StockTwits and whitespace rules over all 96,967 StockTwits messages", () => {
-    const csv = gunzipSync(readFileSync(`${DATA_DIR}/stocktwits/StockTwits_SPY_Sentiment_2017.gz`)).toString("utf8");
+  const stocktwits = optionalData("stocktwits/StockTwits_SPY_Sentiment_2017.gz", "the pattern engine over the StockTwits corpus");
+  it.skipIf(!stocktwits)("the StockTwits and whitespace rules over all 96,967 StockTwits messages", () => {
+    const csv = gunzipSync(readFileSync(stocktwits!)).toString("utf8");
     const messages = parseCsv(csv).slice(1).map((row) => row[1]);
     expect(messages.length).toBe(96967);
     const rules = [...STOCKTWITS_REPLACEMENTS, WHITESPACE_RULE].map((x) => [compilePattern(x.pattern, x.flags), new RegExp(x.pattern, x.flags), x.replacement] as const);

@@ -19,12 +19,12 @@ import { RnnWasmError } from "../../src/errors.ts";
 import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { normalizeTokenizerConfig, Tokenizer, type TokenizerOptions } from "../../src/text/tokenizer.ts";
-import { DATA_DIR } from "../util/data.ts";
+import { dataFile } from "../util/data.ts";
+import { rngFor } from "../util/prng.ts";
+import { initTfjs, randomizeWeights, saveArtifacts, type Artifacts } from "../util/tfjs.ts";
 
 const HERE = dirname(fileURLToPath(import.meta.url));
 const ORACLE = join(HERE, "keras_text_oracle.py");
-const UCI = `${DATA_DIR}/uci-sentiment`;
-const IMDB_H5 = `${DATA_DIR}/real-models/keras-h5/keras224_imdb_lstm.h5`;
 
 interface Setting {
   name: string;
@@ -65,7 +65,7 @@ let oracle: Record<string, OracleResult>;
 function readCorpus(): string[] {
   const out: string[] = [];
   for (const f of ["amazon_cells_labelled.txt", "imdb_labelled.txt", "yelp_labelled.txt"]) {
-    for (const line of readFileSync(join(UCI, f), "utf8").split("\n")) {
+    for (const line of readFileSync(dataFile(`uci-sentiment/${f}`), "utf8").split("\n")) {
       if (line.length === 0) continue;
       const tab = line.lastIndexOf("\t");
       out.push(tab >= 0 ? line.slice(0, tab) : line);
@@ -180,11 +180,24 @@ describe("decode inverts encode on in-vocabulary text", () => {
 });
 
 describe("the tokenizer travels inside a bundle", () => {
+  // a text model with a fixed input length of 100 ids, as Keras' IMDB examples build it
+  let textModel: Artifacts;
+  beforeAll(async () => {
+    const tf = await initTfjs();
+    const m = tf.sequential();
+    m.add(tf.layers.embedding({ inputDim: 1000, outputDim: 8, inputLength: 100 }));
+    m.add(tf.layers.lstm({ units: 4 }));
+    m.add(tf.layers.dense({ units: 1, activation: "sigmoid" }));
+    randomizeWeights(m, rngFor("text/tokenizer-bundle"));
+    textModel = await saveArtifacts(m);
+    m.dispose();
+  });
+
   it("exported with the Keras document and options, model.tokenizer encodes like Keras", async () => {
     const s = SETTINGS.find((x) => x.name === "oov_token + num_words")!;
     const o = oracle[s.name];
     // the string Tokenizer.to_json() returned, as it is (JSON text, not a path)
-    const bytes = await exportBundle(IMDB_H5, { tokenizer: o.to_json, tokenizerOptions: { maxLen: s.maxlen, truncating: s.truncating } });
+    const bytes = await exportBundle(textModel, { tokenizer: o.to_json, tokenizerOptions: { maxLen: s.maxlen, truncating: s.truncating } });
     const m = await loadModel(bytes);
     try {
       expect(m.tokenizer).toBeDefined();
@@ -198,7 +211,7 @@ describe("the tokenizer travels inside a bundle", () => {
   it("without --max-len the model's fixed input length pads", async () => {
     const o = oracle["defaults"];
     // the document parsed (its word_index stays a JSON string inside, as Keras writes it)
-    const m = await loadModel(await exportBundle(IMDB_H5, { tokenizer: JSON.parse(o.to_json) }));
+    const m = await loadModel(await exportBundle(textModel, { tokenizer: JSON.parse(o.to_json) }));
     try {
       const ids = m.tokenizer!.encode(texts[5]);
       expect(ids.length).toBe(100);

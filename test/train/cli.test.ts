@@ -1,21 +1,21 @@
 /**
- * tools/train/cli.ts as a user runs it (a child process through tsx): exit codes 0/1/2 and
- * one-line errors; and the exported train() the main CLI builds on.
+ * `rnn-wasm train` run from the sources as docs/training.md says (tools/cli/main.ts through tsx,
+ * a child process): exit codes 0/1/2 and one-line errors; and train() the command calls.
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { train, TASKS } from "../../tools/train/cli.js";
-import { REPO_ROOT } from "../../tools/train/paths.js";
+import { train, TASKS } from "../../tools/train/train.js";
+import { REPO_ROOT } from "../../tools/train/data.js";
 
-const CLI = path.join(REPO_ROOT, "tools/train/cli.ts");
+const CLI = path.join(REPO_ROOT, "tools/cli/main.ts");
 const tmp = mkdtempSync(path.join(os.tmpdir(), "rnnwasm-train-cli-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
 function run(args: string[]) {
-  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000 });
+  const r = spawnSync(process.execPath, ["--import", "tsx", CLI, "train", ...args], { cwd: REPO_ROOT, encoding: "utf8", timeout: 120_000 });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -25,11 +25,11 @@ function oneLine(stderr: string): string {
   return lines[0];
 }
 
-describe("train CLI", () => {
+describe("rnn-wasm train from the sources", () => {
   it.each([
     { args: ["bogus", "-o", "x"], message: /unknown task "bogus"/ },
     { args: ["sine"], message: /required option '-o, --out <dir>'/ },
-    { args: ["sine", "-o", "x", "--epochs", "0"], message: /epochs must be a positive integer/ },
+    { args: ["sine", "-o", "x", "--epochs", "0"], message: /--epochs must be a positive integer/ },
     { args: ["sine", "-o", "x", "--seed", "-1"], message: /seed|unknown option/ },
     { args: ["sine", "-o", "x", "--frobnicate"], message: /unknown option/ },
   ])("exits 2 with one line for usage error $args", ({ args, message }) => {
@@ -44,12 +44,13 @@ describe("train CLI", () => {
     writeFileSync(file, "not a folder");
     const r = run(["sine", "-o", path.join(file, "out"), "--epochs", "1", "--slice", "2", "--batch-size", "2", "-q"]);
     expect(r.code).toBe(1);
-    expect(oneLine(r.stderr)).toMatch(/^train: .*(ENOTDIR|not a directory)/);
+    expect(oneLine(r.stderr)).toMatch(/^rnn-wasm: E_IO: .*(ENOTDIR|not a directory)/);
   });
 
   it("exits 0, prints the result as JSON and writes the model", () => {
     const out = path.join(tmp, "sine");
     const r = run(["sine", "-o", out, "--epochs", "2", "--slice", "2", "--batch-size", "2", "--seed", "5", "-q"]);
+    // exported after training: the bundle beside the tfjs files
     expect(r.stderr).toBe("");
     expect(r.code).toBe(0);
     const res = JSON.parse(r.stdout);
@@ -58,6 +59,9 @@ describe("train CLI", () => {
     const meta = JSON.parse(readFileSync(path.join(out, "meta.json"), "utf8"));
     expect(meta.command).toContain("--seed 5");
     expect(meta.epochs).toBe(2);
+    expect(meta.command).toMatch(/^npx tsx tools\/cli\/main\.ts train sine /);
+    expect(res.bundle).toBe(path.join(out, "model.rnnb"));
+    expect(readFileSync(res.bundle).subarray(0, 4).toString("latin1")).toBe("RNNB");
   });
 });
 

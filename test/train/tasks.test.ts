@@ -10,9 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { initTrainingBackend, type TrainingBackend } from "../../tools/train/backend.js";
 import { loadModelFiles } from "../../tools/train/checkpoint.js";
 import { trainNextWord } from "../../tools/train/tasks/next-word.js";
-import { GRU_SPEC, STOCKTWITS_SPEC, trainSentiment, UCI_SPEC, type SentimentSpec } from "../../tools/train/tasks/sentiment.js";
+import { GRU_SPEC, STOCKTWITS_DATA, STOCKTWITS_SPEC, trainSentiment, UCI_SPEC, type SentimentSpec } from "../../tools/train/tasks/sentiment.js";
 import { trainSine } from "../../tools/train/tasks/sine.js";
 import { TextPipeline } from "../../tools/train/text.js";
+import { optionalData } from "../util/data.ts";
 
 const SEED = Number(process.env.TEST_SEED ?? 3);
 /** The last epoch's mean training loss must be below this share of the first epoch's. */
@@ -59,7 +60,7 @@ describe(`tasks learn on a tiny budget (seed ${SEED})`, () => {
     expect(typeof meta.metrics.continuation).toBe("string");
   });
 
-  it("sentiment: StockTwits pipeline, Embedding(300) -> LSTM(128) -> LSTM(64)", async () => {
+  it.skipIf(!optionalData(STOCKTWITS_DATA, "training the StockTwits task (test/train/tasks)"))("sentiment: StockTwits pipeline, Embedding(300) -> LSTM(128) -> LSTM(64)", async () => {
     const dir = path.join(tmp, "sentiment");
     const r = await trainSentiment(backend, short(STOCKTWITS_SPEC), { outDir: dir, epochs: 3, slice: 300, batchSize: 32, seed: SEED, quiet: true });
     expectLearns(await losses(dir), "sentiment");

@@ -3,7 +3,7 @@
  * them, loading artifacts back through a custom IOHandler, and prediction to plain arrays.
  */
 import * as tf from "@tensorflow/tfjs";
-import type { Rng } from "./prng.ts";
+import { rngFor, type Rng } from "./prng.ts";
 
 export type Tf = typeof tf;
 export { tf };
@@ -170,4 +170,21 @@ export function tfjsSignature(model: tf.LayersModel): { inputs: (number | null)[
     inputs: model.inputs.map((i) => i.shape.slice()),
     outputs: model.outputs.map((o) => o.shape.slice()),
   };
+}
+
+/**
+ * A text model of the size of Keras' IMDB example, Embedding(1000, 32) -> LSTM(32) ->
+ * Dense(1, sigmoid), 40,353 parameters, with seeded weights and that file's layer names, as tfjs
+ * artifacts: a text model every checkout has (the Keras-written file cannot be redistributed).
+ */
+export async function imdbSizedModel(): Promise<Artifacts> {
+  await initTfjs();
+  const m = tf.sequential({ name: "imdb_sized" });
+  m.add(tf.layers.embedding({ name: "embedding_2", inputDim: 1000, outputDim: 32, inputLength: 100 }));
+  m.add(tf.layers.lstm({ name: "lstm_1", units: 32 }));
+  m.add(tf.layers.dense({ name: "dense_2", units: 1, activation: "sigmoid" }));
+  randomizeWeights(m, rngFor("imdb-sized model"));
+  const art = await saveArtifacts(m);
+  m.dispose();
+  return art;
 }

@@ -10,7 +10,7 @@ import { artifactsOfFile } from "../../src/export.js";
 import type { BundleDtype, BundleHeader } from "../../src/format/bundle.js";
 import { readBundle } from "../../src/format/reader.js";
 import { writeBundle } from "../../src/format/writer.js";
-import { buildModel } from "../../src/model/build.js";
+import { buildModel } from "../../src/import/keras/build.js";
 import type { PackedModel } from "../../src/model/spec.js";
 import { readFileBounded, readModelSource } from "../../src/sources/files.js";
 import { readJsonFile } from "../../src/sources/model-json.js";

@@ -37,7 +37,7 @@ const MERGE_CLASS: Record<string, string> = {
 
 /**
  * The source class of a layer, inferred from the ops it became when the spec does not record
- * it (src/model/build.ts: Bidirectional -> two rnn ops with forward/ and backward/ weights and
+ * it (src/import/keras/layers/recurrent.ts: Bidirectional -> two rnn ops with forward/ and backward/ weights and
  * an optional merge; BatchNormalization -> scale_shift; Softmax/ELU -> activation; ...).
  */
 function inferClass(ops: Op[]): string {
@@ -144,6 +144,9 @@ export function formatShape(s: Shape): string {
 }
 
 export const thousands = (n: number): string => n.toLocaleString("en-US");
+
+/** A CRC-32 as eight hex digits, as inspect and export print it. */
+export const hex32 = (n: number): string => (n >>> 0).toString(16).padStart(8, "0");
 
 /** Human-readable byte size: exact bytes plus KiB/MiB. */
 export function formatBytes(n: number): string {

@@ -43,7 +43,7 @@ export function resolveOptions(o: TaskOptions, defaults: { epochs: number; batch
 
 /** The command line that reproduces a run with these options. */
 export function commandFor(task: string, o: ResolvedOptions): string {
-  const parts = ["npx tsx tools/train/cli.ts", task, "-o", o.outDir, "--epochs", String(o.epochs), "--seed", String(o.seed)];
+  const parts = ["npx tsx tools/cli/main.ts train", task, "-o", o.outDir, "--epochs", String(o.epochs), "--seed", String(o.seed)];
   parts.push("--batch-size", String(o.batchSize));
   if (o.slice != null) parts.push("--slice", String(o.slice));
   return parts.join(" ");

@@ -12,11 +12,12 @@ import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Tf, TrainingBackend } from "../backend.js";
 import { makeRng, permutation, runTrainingLoop } from "../loop.js";
-import { DATA_DIR } from "../paths.js";
+import { requireData } from "../data.js";
 import { commandFor, resolveOptions, writeMeta, type TaskOptions, type TaskResult } from "../task.js";
 import { TextPipeline, WHITESPACE_RULE } from "../text.js";
 
-export const NEXT_WORD_DATA = path.join(DATA_DIR, "aesop-belling-the-cat.txt");
+/** The fable, as data.ts names it (found in test/data/). */
+export const NEXT_WORD_DATA = "aesop-belling-the-cat.txt";
 export const WINDOW = 3;
 export const PROMPT = "had a general";
 export const EXPECTED_CONTINUATION = "council to consider what measures they could take";
@@ -108,8 +109,7 @@ export async function trainNextWord(backend: TrainingBackend, options: NextWordO
   const { tf } = backend;
   const units = options.units ?? 512;
   const learningRate = options.learningRate ?? 0.001;
-  const dataPath = options.dataPath ?? NEXT_WORD_DATA;
-  const text = await readFile(dataPath, "utf8");
+  const text = await readFile(options.dataPath ?? requireData(NEXT_WORD_DATA, "Aesop's fable"), "utf8");
   const pipeline = nextWordPipeline().fit([text]);
   const symbols = pipeline.sequence(text);
   const vocab = pipeline.vocabSize;
@@ -181,7 +181,7 @@ export async function trainNextWord(backend: TrainingBackend, options: NextWordO
     task: "next-word",
     architecture: `input ids as float [batch, ${WINDOW}, 1] -> LSTM(${units}, seq) -> LSTM(${units}) -> Dense(${vocab}, softmax); RMSProp(${learningRate}, x0.3 from epoch ${LR_STEPS[0] + 1}, x0.1 from epoch ${LR_STEPS[1] + 1}), categorical cross-entropy`,
     data: {
-      path: dataPath,
+      path: options.dataPath ?? NEXT_WORD_DATA,
       licence: "public domain (Aesop)",
       symbols: symbols.length,
       distinct: vocab,

@@ -20,13 +20,14 @@ import { gunzipSync, strFromU8 } from "fflate";
 import type * as tfTypes from "@tensorflow/tfjs";
 import type { Tf, TrainingBackend } from "../backend.js";
 import { parseCsvRecords } from "../csv.js";
-import { DATA_DIR } from "../paths.js";
+import { requireData } from "../data.js";
 import { makeRng, permutation, runTrainingLoop, type LoopProgress } from "../loop.js";
 import { commandFor, resolveOptions, writeMeta, type TaskOptions, type TaskResult } from "../task.js";
 import { KERAS_DEFAULT_FILTERS, STOCKTWITS_REPLACEMENTS, TextPipeline, WHITESPACE_RULE, type TextPipelineConfig } from "../text.js";
 
-export const STOCKTWITS_DATA = path.join(DATA_DIR, "stocktwits/StockTwits_SPY_Sentiment_2017.gz");
-export const UCI_DIR = path.join(DATA_DIR, "uci-sentiment");
+/** The data files as data.ts names them: the StockTwits messages are not in the repository (no licence). */
+export const STOCKTWITS_DATA = "stocktwits/StockTwits_SPY_Sentiment_2017.gz";
+export const UCI_DIR = "uci-sentiment";
 export const UCI_FILES = ["amazon_cells_labelled.txt", "imdb_labelled.txt", "yelp_labelled.txt"];
 
 export interface LabelledText {
@@ -35,7 +36,7 @@ export interface LabelledText {
 }
 
 /** StockTwits CSV `,message,sentiment`: bullish -> 1, bearish -> 0. */
-export async function loadStockTwits(file = STOCKTWITS_DATA): Promise<LabelledText[]> {
+export async function loadStockTwits(file = requireData(STOCKTWITS_DATA, "the StockTwits $SPY messages")): Promise<LabelledText[]> {
   const csv = strFromU8(gunzipSync(new Uint8Array(await readFile(file))));
   return parseCsvRecords(csv).map((r, i) => {
     if (r.sentiment !== "bullish" && r.sentiment !== "bearish") {
@@ -50,10 +51,10 @@ export async function loadStockTwits(file = STOCKTWITS_DATA): Promise<LabelledTe
  * U+0085 (NEL) inside sentences, which String.split(/\r?\n/) keeps but a universal-newline
  * reader (Python's splitlines) would break on.
  */
-export async function loadUci(dir = UCI_DIR): Promise<LabelledText[]> {
+export async function loadUci(dir?: string): Promise<LabelledText[]> {
   const out: LabelledText[] = [];
   for (const name of UCI_FILES) {
-    const text = await readFile(path.join(dir, name), "utf8");
+    const text = await readFile(dir ? path.join(dir, name) : requireData(`${UCI_DIR}/${name}`, "the UCI sentences"), "utf8");
     for (const line of text.split("\n")) {
       if (line.trim() === "") continue;
       const tab = line.lastIndexOf("\t");

@@ -4,11 +4,16 @@
  * comparison with peers lives in bench/. The one-step figure uses predict on a length-1
  * sequence until streaming sessions time it directly.
  */
+import { writeFile } from "node:fs/promises";
+import { basename, resolve } from "node:path";
 import { performance } from "node:perf_hooks";
-import { RnnWasmError } from "../../src/errors.js";
-import { loadModel } from "../../src/index.js";
-import type { ModelSpec } from "../../src/model/spec.js";
-import { mulberry32 } from "../../src/random.js";
+import type { Command } from "commander";
+import { RnnWasmError } from "../../../src/errors.js";
+import { loadModel } from "../../../src/index.js";
+import type { ModelSpec } from "../../../src/model/spec.js";
+import { mulberry32 } from "../../../src/random.js";
+import { nonNegativeInt, positiveInt } from "../options.js";
+import { bundleBytesOf, readModelFile } from "../source.js";
 
 export interface BenchOptions {
   repeats: number;
@@ -135,4 +140,30 @@ export function formatBench(r: BenchResult): string {
     `predict: ${ms(r.predict)}, input ${shapes(r.predict.inputShapes)}`,
     "skipped" in r.step ? `step:    skipped: ${r.step.skipped}` : `step:    ${ms(r.step)}, input ${shapes(r.step.inputShapes)}`,
   ].join("\n");
+}
+
+async function run(model: string, o: BenchOptions & { json?: string }): Promise<void> {
+  const m = await readModelFile(model);
+  const r = await benchModel(basename(model), bundleBytesOf(m, "f32"), o);
+  process.stdout.write(formatBench(r) + "\n");
+  if (o.json) {
+    try {
+      await writeFile(resolve(o.json), JSON.stringify(r, null, 2) + "\n");
+    } catch (e) {
+      throw new RnnWasmError("E_IO", `cannot write ${o.json}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+}
+
+export function register(program: Command): void {
+  program
+    .command("bench")
+    .description("time loading, predict and a one-timestep call of a model on this machine (medians of repeats)")
+    .argument("<model>", "model.rnnb, model.json, model.h5 or model.keras")
+    .option("--json <file>", "also write the figures to a JSON file")
+    .option("--repeats <n>", "timed repeats of each call", positiveInt("--repeats"), 30)
+    .option("--batch <n>", "batch size of the input", positiveInt("--batch"), 1)
+    .option("--time <n>", "sequence length when the model's is not fixed", positiveInt("--time"), 32)
+    .option("--seed <n>", "seed of the random input", nonNegativeInt("--seed"), 1)
+    .action((model: string, o: BenchOptions & { json?: string }) => run(model, o));
 }

@@ -1,0 +1,42 @@
+/** Masking, Flatten, Reshape, RepeatVector. */
+import { RnnWasmError } from "../../../errors.js";
+import { num, requireNoMask, type LayerContext, type LayerTranslator } from "../context.js";
+import { modelJsonError } from "../topology.js";
+
+function masking(ctx: LayerContext): void {
+  const { b, c, x, layer, where, outId } = ctx;
+  const maskValue = typeof c.mask_value === "number" ? c.mask_value : 0;
+  const shape = b.info(x).shape;
+  if (shape.length !== 2) throw new RnnWasmError("E_SHAPE", `${where} expects [batch, time, features] input`);
+  const mask = `${outId(0)}/mask`;
+  b.emit({ op: "masking", layer: layer.name, inputs: [x], outputs: [outId(0), mask], maskValue });
+  b.tensors[mask] = { shape: [shape[0]] };
+  b.tensors[outId(0)].mask = mask;
+}
+
+function reshape(ctx: LayerContext): void {
+  const { b, c, x, layer, where, outId } = ctx;
+  const cls = layer.className;
+  requireNoMask(b, layer, [x]);
+  let target: number[];
+  if (cls === "Flatten") target = [-1];
+  else {
+    if (!Array.isArray(c.target_shape)) modelJsonError(`${where} has no target_shape`);
+    target = (c.target_shape as unknown[]).map((d) => (typeof d === "number" ? d : -1));
+  }
+  b.emit({ op: "reshape", layer: layer.name, inputs: [x], outputs: [outId(0)], target });
+}
+
+function repeatVector(ctx: LayerContext): void {
+  const { b, c, x, layer, where, outId } = ctx;
+  requireNoMask(b, layer, [x]);
+  if (b.info(x).shape.length !== 1) throw new RnnWasmError("E_SHAPE", `${where} expects [batch, features] input`);
+  b.emit({ op: "repeat", layer: layer.name, inputs: [x], outputs: [outId(0)], n: num(c, "n") });
+}
+
+export const reshapingLayers: Record<string, LayerTranslator> = {
+  Masking: masking,
+  Flatten: reshape,
+  Reshape: reshape,
+  RepeatVector: repeatVector,
+};

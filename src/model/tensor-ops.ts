@@ -1,0 +1,406 @@
+/**
+ * The executor's half of the general tensor ops (ONNX graphs): the scratch each needs in a
+ * plan and its calls. A separate chunk, loaded with the models that use these ops, so a Keras
+ * model's runtime carries none of it. Strided copies and broadcast operands are described to the
+ * kernels by small i32 blocks (dims, then per operand its strides in elements) written into the
+ * plan's scratch once, when the plan is compiled.
+ */
+import { fail } from "../errors.js";
+import type { KernelInstance } from "../wasm/kernels.js";
+import type { StateProvider } from "./executor.js";
+import { product, tensorOpHooks } from "./shapes.js";
+import type { ModelSpec, Op, Shape } from "./spec.js";
+import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "./tensor-codes.js";
+
+const known = (shape: Shape, where: string): number[] => {
+  if (shape.some((d) => d === null)) fail("E_SHAPE", `${where}: needs every dimension of its inputs known`);
+  return shape as number[];
+};
+
+/** Output shapes of the general tensor ops (ONNX graphs): every dim known. */
+function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
+  const where = `layer ${op.layer} (${op.op})`;
+  const x = known(ins[0], where);
+  const rankIs = (n: number) => n === x.length || fail("E_SHAPE", `${where}: expects ${n} axes after the batch, input has ${x.length}`);
+  switch (op.op) {
+    case "transpose":
+      rankIs(op.perm.length);
+      if ([...op.perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail("E_SHAPE", `${where}: perm [${op.perm.join(", ")}] is not a permutation`);
+      return [op.perm.map((p) => x[p])];
+    case "slice":
+      rankIs(op.starts.length);
+      x.forEach((d, i) => {
+        const first = op.starts[i];
+        const lastRead = first + (op.sizes[i] - 1) * op.steps[i];
+        if (!(op.sizes[i] >= 1) || op.steps[i] === 0 || first < 0 || first >= d || lastRead < 0 || lastRead >= d) {
+          fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot give ${op.sizes[i]} elements from ${first} by ${op.steps[i]}`);
+        }
+      });
+      return [op.sizes.slice()];
+    case "concat": {
+      const a = op.axis;
+      if (!(a >= 0 && a < x.length)) fail("E_SHAPE", `${where}: axis ${a} is outside rank ${x.length}`);
+      let total = 0;
+      for (const s of ins) {
+        const k = known(s, where);
+        if (k.length !== x.length || k.some((d, i) => i !== a && d !== x[i])) fail("E_SHAPE", `${where}: inputs [${ins.map((t) => t.join(", ")).join("], [")}] differ off axis ${a}`);
+        total += k[a];
+      }
+      return [x.map((d, i) => (i === a ? total : d))];
+    }
+    case "pad":
+      rankIs(op.before.length);
+      return [x.map((d, i) => {
+        const b = op.before[i], e = op.after[i];
+        if (!(b >= 0 && e >= 0) || (op.mode === "reflect" && (b >= d || e >= d)) || (op.mode === "edge" && d < 1)) {
+          fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot be padded ${op.mode} by ${b} and ${e}`);
+        }
+        return d + b + e;
+      })];
+    case "binary": {
+      const operands = [...ins.map((s) => known(s, where))];
+      if (op.weights?.a) operands.unshift(op.constShape!);
+      else if (op.weights?.b) operands.push(op.constShape!);
+      if (operands.length !== 2 || operands[1].length !== operands[0].length) fail("E_SHAPE", `${where}: needs two operands of the same rank`);
+      const [a, b] = operands;
+      return [a.map((d, i) => {
+        if (d !== b[i] && d !== 1 && b[i] !== 1) fail("E_SHAPE", `${where}: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
+        return Math.max(d, b[i]);
+      })];
+    }
+    case "unary":
+      return [x];
+    case "reduce":
+    case "softmax": {
+      if (!(op.axis >= 0 && op.axis < x.length)) fail("E_SHAPE", `${where}: axis ${op.axis} is outside rank ${x.length}`);
+      if (op.op === "softmax") return [x];
+      return [op.keepDims ? x.map((d, i) => (i === op.axis ? 1 : d)) : x.filter((_, i) => i !== op.axis)];
+    }
+    case "matmul": {
+      const y = known(ins[1], where);
+      const r = x.length;
+      if (r < 2 || y.length !== r || x[r - 1] !== y[r - 2] || x.slice(0, -2).some((d, i) => d !== y[i])) {
+        fail("E_SHAPE", `${where}: cannot multiply [${x.join(", ")}] by [${y.join(", ")}]`);
+      }
+      return [[...x.slice(0, -1), y[r - 1]]];
+    }
+    case "constant":
+      return [op.shape.slice()];
+    default:
+      return fail("E_BUNDLE_CORRUPT", `unknown op ${(op as { op: string }).op}`);
+  }
+}
+
+
+const MAX = 1 << 30;
+const WINDOW_MAX = 1 << 20;
+const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
+/** A list of `n` integers (any length when n < 0) in [lo, hi]. */
+const ints = (v: unknown, n: number, lo: number, hi = MAX): v is number[] =>
+  Array.isArray(v) && (n < 0 || v.length === n) && v.every((d) => Number.isInteger(d) && d >= lo && d <= hi);
+
+/** validate.ts's question for these ops: are the op's fields sane, and which weights (and sizes) does it read? */
+function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolean, [string | undefined, number, number, boolean][]] {
+  switch (op.op) {
+    case "transpose":
+      return [ints(op.perm, ins[0].length, 0), []];
+    case "slice":
+      return [ints(op.starts, ins[0].length, 0) && ints(op.sizes, ins[0].length, 1) && Array.isArray(op.steps) &&
+        op.steps.length === ins[0].length && op.steps.every((v) => Number.isInteger(v) && v !== 0 && Math.abs(v) <= MAX), []];
+    case "concat":
+      return [Number.isInteger(op.axis), []];
+    case "pad":
+      return [oneOf(op.mode, ["constant", "reflect", "edge"]) && ints(op.before, ins[0].length, 0, WINDOW_MAX) &&
+        ints(op.after, ins[0].length, 0, WINDOW_MAX) && Number.isFinite(op.value), []];
+    case "binary": {
+      const wn = w.a ?? w.b;
+      const shapeOk = wn === undefined ? op.constShape === undefined : ints(op.constShape, ins[0].length, 1) && !(w.a && w.b);
+      return [oneOf(op.fn, BINARY_FNS) && ins.length === (wn === undefined ? 2 : 1) && shapeOk,
+        wn === undefined ? [] : [[wn, product(op.constShape!)!, 1, true]]];
+    }
+    case "unary":
+      return [oneOf(op.fn, UNARY_FNS) && Number.isFinite(op.alpha) && Number.isFinite(op.beta), []];
+    case "reduce":
+      return [oneOf(op.fn, REDUCE_FNS) && Number.isInteger(op.axis) && typeof op.keepDims === "boolean", []];
+    case "softmax":
+      return [Number.isInteger(op.axis) && typeof op.log === "boolean", []];
+    case "matmul":
+      return [ins.length === 2, []];
+    case "constant":
+      return [ints(op.shape, -1, 1) && op.shape.length >= 1, [[w.value, product(op.shape)!, 1, true]]];
+    default:
+      return fail("E_BUNDLE_CORRUPT", `bundle model spec: unknown op ${String((op as { op: unknown }).op)}`);
+  }
+}
+
+/** The state pairs of a spec from outside: each input a known shape, each output produced alike. */
+function checkStates(spec: ModelSpec, known: Map<string, Shape>, after: boolean): void {
+  const bad = (msg: string) => fail("E_BUNDLE_CORRUPT", `bundle model spec: ${msg}`);
+  const states = spec.states ?? [];
+  if (!Array.isArray(states)) bad("states is not a list");
+  for (const st of states) {
+    if (after) {
+      const out = known.get(st.output);
+      if (!out || out.length !== known.get(st.input)!.length || out.some((d, i) => d !== known.get(st.input)![i])) bad(`state ${st.name}: its next value ${st.output} is not produced with its shape`);
+      continue;
+    }
+    const shape = spec.tensors[st?.input]?.shape;
+    if (typeof st?.name !== "string" || typeof st.output !== "string" || !ints(shape, -1, 1) || known.has(st.input)) {
+      bad(`state ${JSON.stringify(st).slice(0, 80)} is malformed`);
+    }
+    known.set(st.input, shape as number[]);
+  }
+}
+
+tensorOpHooks.shapes = tensorOpShapes;
+tensorOpHooks.needs = tensorOpNeeds;
+tensorOpHooks.states = checkStates;
+
+/**
+ * The calls around a plan that has state pairs: before, each pair's input is filled from the
+ * session's rows (zeros for predict: every call starts from the zero state); after, the
+ * output is copied back to the session.
+ */
+export function statePairCalls(k: KernelInstance, pairs: [number, number, number][]): [(s: StateProvider | null) => void, (s: StateProvider | null) => void] {
+  return [
+    (states) => pairs.forEach(([into, , bytes], i) => {
+      const from = states?.pair?.(i);
+      if (from) k.u8.copyWithin(into, from, from + bytes);
+      else k.u8.fill(0, into, into + bytes);
+    }),
+    (states) => pairs.forEach(([, out, bytes], i) => {
+      const to = states?.pair?.(i);
+      if (to) k.u8.copyWithin(to, out, out + bytes);
+    }),
+  ];
+}
+
+/** What the executor lends an op's compile: resolved pointers and shapes of one plan. */
+export interface TensorOpEnv {
+  k: KernelInstance;
+  batch: number;
+  /** Arena pointer of a tensor. */
+  ptr(id: string): number;
+  /** Shape of a tensor, batch excluded. */
+  shapeOf(id: string): number[];
+  /** Pointer of this op's scratch block (scratchBytes of it). */
+  scratch: number;
+  /** Kernel-memory pointers of the op's weights, by role. */
+  weights: Record<string, number>;
+}
+
+type Call = () => void;
+
+const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
+
+function contiguous(dims: readonly number[]): number[] {
+  const s = new Array<number>(dims.length);
+  let acc = 1;
+  for (let i = dims.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= dims[i];
+  }
+  return s;
+}
+
+/**
+ * A strided walk over `dims` for several operands (strides per operand), with axes of size 1
+ * dropped and neighbours merged where every operand steps through them as one: fewer, longer
+ * rows for the kernels.
+ */
+function coalesce(dims: number[], strides: number[][]): [number[], number[][]] {
+  const d: number[] = [];
+  const s: number[][] = strides.map(() => []);
+  dims.forEach((n, i) => {
+    if (n === 1) return;
+    const last = d.length - 1;
+    if (last >= 0 && strides.every((st, k) => s[k][last] === st[i] * n)) {
+      d[last] *= n;
+      strides.forEach((st, k) => (s[k][last] = st[i]));
+    } else {
+      d.push(n);
+      strides.forEach((st, k) => s[k].push(st[i]));
+    }
+  });
+  if (!d.length) return [[1], strides.map(() => [1])];
+  return [d, s];
+}
+
+/** One strided copy: its block is [rank, dims..., src strides..., dst strides...] at `at`. */
+interface CopyJob {
+  dims: number[];
+  src: number[];
+  dst: number[];
+  /** Element offsets of the first read and write from the operands' bases. */
+  srcAt: number;
+  dstAt: number;
+}
+
+const copyBlockBytes = (rank: number) => 4 * 3 * rank;
+
+function copyJobs(op: Op, ins: number[][], out: number[], batch: number): { jobs: CopyJob[]; fill?: number } {
+  const x = ins[0];
+  const N = prod(x);
+  const O = prod(out);
+  const os = contiguous(out);
+  switch (op.op) {
+    case "transpose": {
+      const xs = contiguous(x);
+      return { jobs: [{ dims: [batch, ...out], src: [N, ...op.perm.map((p) => xs[p])], dst: [O, ...os], srcAt: 0, dstAt: 0 }] };
+    }
+    case "slice": {
+      const xs = contiguous(x);
+      const srcAt = op.starts.reduce((a, s, i) => a + s * xs[i], 0);
+      return { jobs: [{ dims: [batch, ...out], src: [N, ...op.steps.map((st, i) => st * xs[i])], dst: [O, ...os], srcAt, dstAt: 0 }] };
+    }
+    case "concat": {
+      let offset = 0;
+      return {
+        jobs: ins.map((s) => {
+          const job = { dims: [batch, ...s], src: [prod(s), ...contiguous(s)], dst: [O, ...os], srcAt: 0, dstAt: offset * os[op.axis] };
+          offset += s[op.axis];
+          return job;
+        }),
+      };
+    }
+    case "pad": {
+      const r = x.length;
+      const jobs: CopyJob[] = [{ dims: [batch, ...x], src: [N, ...contiguous(x)], dst: [O, ...os], srcAt: 0, dstAt: op.before.reduce((a, b, i) => a + b * os[i], 0) }];
+      // reflect and edge: each axis in turn copies from the output into its own margins, over the
+      // full extent of the axes done before it and the interior of those after it
+      if (op.mode !== "constant") {
+        for (let a = 0; a < r; a++) {
+          const region = (count: number) => out.map((d, i) => (i < a ? d : i === a ? count : x[i]));
+          const base = out.reduce((acc, _, i) => acc + (i > a ? op.before[i] * os[i] : 0), 0);
+          const stepA = (reflect: boolean) => (op.mode === "reflect" && reflect ? -os[a] : 0);
+          const st = (along: number) => [O, ...os.map((s, i) => (i === a ? along : s))];
+          if (op.before[a]) {
+            const from = op.mode === "reflect" ? 2 * op.before[a] : op.before[a];
+            jobs.push({ dims: [batch, ...region(op.before[a])], src: st(stepA(true)), dst: st(os[a]), srcAt: base + from * os[a], dstAt: base });
+          }
+          if (op.after[a]) {
+            const end = op.before[a] + x[a];
+            const from = op.mode === "reflect" ? end - 2 : end - 1;
+            jobs.push({ dims: [batch, ...region(op.after[a])], src: st(stepA(true)), dst: st(os[a]), srcAt: base + from * os[a], dstAt: base + end * os[a] });
+          }
+        }
+      }
+      return { jobs, fill: op.mode === "constant" ? op.value : undefined };
+    }
+    default:
+      return { jobs: [] };
+  }
+}
+
+/** Writes a job's block (coalesced) at `p`; returns its rank. */
+function writeCopyBlock(k: KernelInstance, p: number, job: CopyJob): number {
+  const [dims, [src, dst]] = coalesce(job.dims, [job.src, job.dst]);
+  const i32 = k.i32;
+  const q = p >>> 2;
+  const r = dims.length;
+  for (let i = 0; i < r; i++) {
+    i32[q + i] = dims[i];
+    i32[q + r + i] = src[i];
+    i32[q + 2 * r + i] = dst[i];
+  }
+  return r;
+}
+
+/** Broadcast strides of an operand shaped `s` (same rank as `out`) inside `out`, batch first. */
+function operandStrides(s: number[], out: number[], batchStride: number): number[] {
+  const cs = contiguous(s);
+  return [batchStride, ...s.map((d, i) => (d === 1 && out[i] !== 1 ? 0 : cs[i]))];
+}
+
+/** Scratch bytes of one op in a plan (descriptor blocks), given its input and output shapes. */
+export function tensorOpScratch(op: Op, ins: number[][], outs: number[][], batch: number): number {
+  if (op.op === "binary") return 3 * 4 * (ins[0].length + 1);
+  const { jobs } = copyJobs(op, ins, outs[0], batch);
+  return jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0);
+}
+
+/** The calls of one op for a compiled plan. */
+export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
+  const { k, batch } = env;
+  const ex = k.exports;
+  const x = op.inputs[0];
+  const out = op.outputs[0];
+  const X = env.ptr(x);
+  const O = env.ptr(out);
+  const xs = env.shapeOf(x);
+  const outShape = env.shapeOf(out);
+  switch (op.op) {
+    case "transpose":
+    case "slice":
+    case "concat":
+    case "pad": {
+      const ins = op.inputs.map((i) => env.shapeOf(i));
+      const { jobs, fill } = copyJobs(op, ins, outShape, batch);
+      const srcs = op.op === "concat" ? op.inputs.map((i) => env.ptr(i)) : jobs.map((_, j) => (op.op === "pad" && j > 0 ? O : X));
+      let at = env.scratch;
+      const calls: Call[] = [];
+      if (fill !== undefined) calls.push(() => ex.fill(batch * prod(outShape), fill, O));
+      jobs.forEach((job, j) => {
+        const block = at;
+        const r = writeCopyBlock(k, block, job);
+        at += copyBlockBytes(job.dims.length);
+        const src = srcs[j] + job.srcAt * 4;
+        const dst = O + job.dstAt * 4;
+        calls.push(() => ex.copyStrided(r, block, block + 4 * r, src, block + 8 * r, dst));
+      });
+      return calls;
+    }
+    case "binary": {
+      const fn = BINARY_FNS.indexOf(op.fn);
+      const operands: [number, number[], number][] = op.inputs.map((i) => [env.ptr(i), env.shapeOf(i), prod(env.shapeOf(i))]);
+      if (op.weights?.a) operands.unshift([env.weights.a, op.constShape!, 0]);
+      if (op.weights?.b) operands.push([env.weights.b, op.constShape!, 0]);
+      const [[A, as, an], [Bp, bs, bn]] = operands;
+      const [dims, [sa, sb]] = coalesce([batch, ...outShape], [operandStrides(as, outShape, an), operandStrides(bs, outShape, bn)]);
+      const block = env.scratch;
+      const q = block >>> 2;
+      const r = dims.length;
+      dims.forEach((d, i) => {
+        k.i32[q + i] = d;
+        k.i32[q + r + i] = sa[i];
+        k.i32[q + 2 * r + i] = sb[i];
+      });
+      return [() => ex.binaryStrided(fn, r, block, block + 4 * r, A, block + 8 * r, Bp, O)];
+    }
+    case "unary": {
+      const fn = UNARY_FNS.indexOf(op.fn);
+      const n = batch * prod(xs);
+      return [() => ex.unary(fn, n, X, O, op.alpha, op.beta)];
+    }
+    case "reduce":
+    case "softmax": {
+      const outer = batch * prod(xs.slice(0, op.axis));
+      const n = xs[op.axis];
+      const inner = prod(xs.slice(op.axis + 1));
+      if (op.op === "reduce") {
+        const fn = REDUCE_FNS.indexOf(op.fn);
+        return [() => ex.reduce(fn, outer, n, inner, X, O)];
+      }
+      const bytes = batch * prod(xs) * 4;
+      const log = op.log ? 1 : 0;
+      return [() => {
+        k.u8.copyWithin(O, X, X + bytes);
+        ex.softmaxAxis(outer, n, inner, O, log);
+      }];
+    }
+    case "matmul": {
+      const ys = env.shapeOf(op.inputs[1]);
+      const Y = env.ptr(op.inputs[1]);
+      const r = xs.length;
+      const count = batch * prod(xs.slice(0, -2));
+      return [() => ex.matmul(count, xs[r - 2], ys[r - 1], xs[r - 1], X, Y, O)];
+    }
+    case "constant": {
+      const n = prod(op.shape);
+      const W = env.weights.value;
+      return [() => ex.copyRows(batch, n, W, 0, O, n)];
+    }
+    default:
+      throw new Error(`no tensor op ${op.op}`);
+  }
+}
