@@ -4,6 +4,10 @@
  * {modelJson, weights}, or a path to model.json / .h5 / .keras.
  */
 import { RnnWasmError } from "./errors.js";
+import { readBundle } from "./format/reader.js";
+import { loadModel } from "./node.js";
+import type { Tensor } from "./model/inputs.js";
+import { ACT_LOG_SOFTMAX } from "./model/layout.js";
 import type { ModelArtifacts } from "./import/artifacts.js";
 import { importKerasFile } from "./import/keras/isolated.js";
 import { importTfjs } from "./import/tfjs.js";
@@ -113,5 +117,59 @@ export async function exportBundle(source: unknown, opts: ExportOptions = {}): P
     const F = shape[shape.length - 1];
     metadata.normalization = normalizeStats(doc, typeof F === "number" ? F : null);
   }
-  return writeBundle(packed, { dtype: opts.dtype, metadata, tokenizer, generator: "rnn-wasm export", onSection: opts.onProgress });
+  const bundle = writeBundle(packed, { dtype: opts.dtype, metadata, tokenizer, generator: "rnn-wasm export", onSection: opts.onProgress });
+  await refuseOverflow(bundle);
+  return bundle;
+}
+
+/**
+ * Runs the bundle on probe inputs (zeros, and values in [-1, 1] or ids across the vocabulary)
+ * and refuses it when an output is NaN or infinite: finite weights can still overflow float32
+ * (3.4e38 passes every weight check and turns every output into NaN), and a bundle that can
+ * only answer NaN is better refused here, naming its largest weight, than shipped. -Infinity
+ * from log_softmax is a log of 0, not an overflow. A probe the model cannot take (a shape it
+ * refuses) proves nothing either way and is skipped.
+ */
+async function refuseOverflow(bundle: Uint8Array): Promise<void> {
+  const model = await loadModel(bundle);
+  try {
+    const spec = model.spec;
+    for (const fill of [() => 0, (i: number) => Math.sin(1 + i * 0.7)]) {
+      const inputs = spec.inputs.map((inp) => {
+        const shape = [1, ...inp.shape.map((d) => d ?? 8)];
+        const n = shape.reduce((a, b) => a * b, 1);
+        if (inp.dtype === "float32") return { data: Float32Array.from({ length: n }, (_, i) => fill(i)), shape };
+        const vocab = Math.min(...spec.ops.filter((op) => op.op === "embedding" && op.inputs[0] === inp.tensor).map((op) => (op as { inputDim: number }).inputDim));
+        return { data: Int32Array.from({ length: n }, (_, i) => (fill(i) === 0 ? 0 : (i * 7919) % vocab)), shape };
+      });
+      let outs: Tensor[];
+      try {
+        const y = model.predict(inputs.length === 1 ? inputs[0] : inputs);
+        outs = Array.isArray(y) ? y : [y];
+      } catch (e) {
+        if (e instanceof RnnWasmError) continue;
+        throw e;
+      }
+      outs.forEach((y, k) => {
+        const logOf = spec.ops.find((op) => op.outputs.includes(spec.outputs[k].tensor) && (op as { activation?: number }).activation === ACT_LOG_SOFTMAX);
+        const bad = y.data.findIndex((v) => Number.isNaN(v) || v === Infinity || (v === -Infinity && !logOf));
+        if (bad >= 0) {
+          throw new RnnWasmError("E_WEIGHTS", `output ${spec.outputs[k].name} is ${y.data[bad]} on a probe input: the weights overflow float32 (largest weight ${largestWeight(bundle)})`);
+        }
+      });
+    }
+  } finally {
+    model.dispose();
+  }
+}
+
+/** "name: value" of the weight with the largest magnitude, for the overflow message. */
+function largestWeight(bundle: Uint8Array): string {
+  const { packed } = readBundle(bundle);
+  let best = { name: "", v: 0 };
+  for (const [name, d] of packed.data) {
+    if (!(d instanceof Float32Array)) continue;
+    for (const v of d) if (Math.abs(v) > Math.abs(best.v)) best = { name, v };
+  }
+  return best.name ? `${best.name}: ${best.v}` : "unknown";
 }
