@@ -105,7 +105,8 @@ export function parseBundleUnchecked(input: Uint8Array | ArrayBuffer, checksum: 
   const byName = new Map<string, SectionEntry>();
   for (const s of header.sections) {
     if (typeof s !== "object" || s === null || typeof s.name !== "string") corrupt("section entry is malformed");
-    if (!Object.hasOwn(DTYPE_BYTES, s.dtype)) { // own keys only: "toString" is not a dtype
+    // a string and an own key: "toString" is not a dtype, and neither is ["f32"] (a key once coerced)
+    if (typeof s.dtype !== "string" || !Object.hasOwn(DTYPE_BYTES, s.dtype)) {
       fail("E_BUNDLE_VERSION", `section ${s.name}: dtype ${JSON.stringify(s.dtype)} needs a newer rnn-wasm`);
     }
     if (![s.offset, s.bytes, s.length].every((v) => Number.isSafeInteger(v) && v >= 0)) corrupt(`section ${s.name} has a bad offset or length`);

@@ -44,7 +44,8 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
     case "dense":
       return [int(op.units) && op.inDim === F && isAct(op.activation), [[w.kernel, padTo8(op.units), F, true], [w.bias, padTo8(op.units), 1, false]]];
     case "rnn": {
-      const G = (Object.hasOwn(GATES, op.cell) && GATES[op.cell]) || 0; // own keys: "constructor" is no cell
+      // (strictly one of the names: "constructor" is no cell, and neither is ["lstm"], which a lookup would coerce)
+      const G = oneOf(op.cell, ["lstm", "gru", "simple_rnn"]) ? GATES[op.cell] : 0;
       const U8 = padTo8(op.units);
       const nStates = op.cell === "lstm" ? 2 : 1;
       return [
@@ -112,7 +113,9 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
   for (const inp of spec.inputs) if (!sameShape(entry(inp.tensor), inp.shape)) bad(`input ${inp.name}: tensor ${inp.tensor} has another shape`);
   tensorOpHooks.states?.(spec, known, false);
   for (const op of spec.ops) {
-    if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) bad("op entry is malformed");
+    if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs) || [...op.inputs, ...op.outputs].some((t) => typeof t !== "string")) {
+      bad("op entry is malformed");
+    }
     const L = `layer ${op.layer}`;
     for (const key of ["activation", "recurrentActivation"] as const) {
       const code = (op as unknown as Record<string, unknown>)[key];
