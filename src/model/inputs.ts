@@ -20,7 +20,8 @@ const kind = (v: unknown) => (v === null ? "null" : typeof v);
 /** Shape and flat data of a rectangular nested number array. */
 export function fromNested(x: unknown[], where: string): { data: number[]; shape: number[] } {
   const shape: number[] = [];
-  for (let cur: unknown = x; Array.isArray(cur); cur = cur[0]) shape.push(cur.length);
+  // (a bound on the rank: an array that contains itself would never end)
+  for (let cur: unknown = x; Array.isArray(cur); cur = cur[0]) if (shape.push(cur.length) > 32) fail("E_SHAPE", `${where}: nested arrays deeper than 32 levels`);
   const data = x.flat(shape.length - 1) as unknown[];
   if (data.length !== shape.reduce((a, b) => a * b, 1) || data.some(Array.isArray)) {
     fail("E_SHAPE", `${where}: nested arrays are not rectangular (first lengths ${fmt(shape)})`);

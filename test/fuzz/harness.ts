@@ -78,7 +78,7 @@ function tsWorker(file: URL, workerData: unknown): Worker {
     eval: true,
     workerData,
     // a runaway heap ends the worker (a crash finding) instead of the test process
-    resourceLimits: { maxOldGenerationSizeMb: 1536 },
+    resourceLimits: { maxOldGenerationSizeMb: 768 },
   });
 }
 

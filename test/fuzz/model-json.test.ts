@@ -2,7 +2,7 @@
 import { expect, it } from "vitest";
 import { caseRange, describeReport, fuzz } from "./harness.ts";
 
-const range = caseRange(120);
+const range = caseRange(80);
 
 it(`tfjs model.json topologies and manifests: ${range.to - range.from} seeded cases, each refused with a typed error or a working model`, async () => {
   const r = await fuzz(new URL("./targets/model-json.ts", import.meta.url), range);

@@ -33,6 +33,8 @@ export async function fuzzArtifacts(): Promise<Record<string, Artifacts>> {
     valid: await seq([L.conv1d({ filters: 3, kernelSize: 2, strides: 2, inputShape: [8, 2], name: "cv" }), L.averagePooling1d({ poolSize: 2, name: "ap" }), L.flatten({ name: "fl" }), L.dense({ units: 2, name: "d" })]),
     bidi: await seq([L.bidirectional({ layer: L.lstm({ units: 3, returnSequences: true }), inputShape: [4, 2], name: "bi" }), L.batchNormalization({ name: "bn" }), L.globalMaxPooling1d({ name: "gmp" })]),
     repeat: await seq([L.simpleRNN({ units: 3, inputShape: [3, 1], name: "enc" }), L.repeatVector({ n: 2, name: "rep" }), L.lstm({ units: 3, returnSequences: true, name: "dec" }), L.reshape({ targetShape: [6], name: "rs" })]),
+    // a global pool straight on the model input (session state sized by the input's features)
+    pool: await seq([L.globalMaxPooling1d({ inputShape: [null, 2], name: "gmp_in" })]),
     stateful: await seq([L.lstm({ units: 3, stateful: true, batchInputShape: [1, 2, 2], returnSequences: true, name: "st" }), L.dense({ units: 1, name: "o" })]),
     functional: await functional(),
   };

@@ -2,7 +2,7 @@
 import { expect, it } from "vitest";
 import { caseRange, describeReport, fuzz } from "./harness.ts";
 
-const range = caseRange(200);
+const range = caseRange(150);
 
 it(`.rnnb headers with valid CRCs: ${range.to - range.from} seeded cases, each refused with a typed error or a working model`, async () => {
   const r = await fuzz(new URL("./targets/rnnb.ts", import.meta.url), range);
