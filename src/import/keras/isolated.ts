@@ -25,14 +25,21 @@ export interface KerasFileOptions extends KerasH5Options {
  * The worker: dist/keras-worker.js beside the built package; in a source checkout the
  * TypeScript file, run through tsx (a development dependency).
  */
-function startWorker(workerData: unknown): Worker {
+function startWorker(): Worker {
   const built = new URL("./keras-worker.js", import.meta.url);
-  if (existsSync(fileURLToPath(built))) return new Worker(built, { workerData });
+  if (existsSync(fileURLToPath(built))) return new Worker(built);
   // tsx's ES module API (its CommonJS twin cannot register hooks from an eval'd worker)
   const tsx = pathToFileURL(createRequire(import.meta.url).resolve("tsx/esm/api").replace(/\.cjs$/, ".mjs")).href;
   const source = new URL("./keras-worker.ts", import.meta.url).href;
-  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`, { eval: true, workerData });
+  return new Worker(`import(${JSON.stringify(tsx)}).then((api) => { api.register(); return import(${JSON.stringify(source)}); });`, { eval: true });
 }
+
+/**
+ * One idle worker is kept (unreferenced, so it never holds the process open) for the next
+ * read: h5wasm's start costs more than most reads. A worker that passed a deadline or failed
+ * is ended, never reused.
+ */
+let idle: Worker | undefined;
 
 /** Reads a Keras `.h5` or `.keras` file (either, by its signature) in a worker, within `timeoutMs`. */
 export async function importKerasFile(bytes: Uint8Array | ArrayBuffer, sourceName = "model", options: KerasFileOptions = {}): Promise<ModelArtifacts> {
@@ -40,19 +47,34 @@ export async function importKerasFile(bytes: Uint8Array | ArrayBuffer, sourceNam
   if (!(typeof timeoutMs === "number" && timeoutMs > 0 && timeoutMs <= 2 ** 31 - 1)) {
     fail("E_ARGUMENT", `timeoutMs must be a positive number of milliseconds, received ${JSON.stringify(timeoutMs)}`);
   }
-  const worker = startWorker({ bytes: bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), sourceName, options: h5Options });
+  const worker = idle ?? startWorker();
+  idle = undefined;
+  worker.ref();
   let timer: ReturnType<typeof setTimeout> | undefined;
+  let reusable = false;
+  type Listener = Parameters<Worker["on"]>[1];
+  const listeners: [string, Listener][] = [];
   return new Promise<ModelArtifacts>((resolve, reject) => {
     const end = (code: RnnWasmErrorCode, message: string, cause?: unknown) => reject(new RnnWasmError(code, message, { cause }));
+    const on = (event: string, f: Listener) => {
+      listeners.push([event, f]);
+      worker.on(event, f);
+    };
     timer = setTimeout(() => end("E_TIMEOUT", `${sourceName}: reading the Keras file took longer than ${timeoutMs} ms; stopped (a damaged or crafted file, or pass a larger timeoutMs)`), timeoutMs);
-    worker.once("message", (m: { artifacts?: ModelArtifacts; error?: { code: RnnWasmErrorCode; message: string } }) => {
+    on("message", (m: { artifacts?: ModelArtifacts; error?: { code: RnnWasmErrorCode; message: string } }) => {
+      reusable = true;
       if (m.artifacts) resolve(m.artifacts);
       else end(m.error!.code, m.error!.message);
     });
-    worker.once("error", (e) => end("E_HDF5", `${sourceName}: the Keras reader failed (${e.message})`, e));
-    worker.once("exit", () => end("E_HDF5", `${sourceName}: the Keras reader stopped without an answer`));
+    on("error", (e: Error) => end("E_HDF5", `${sourceName}: the Keras reader failed (${e.message})`, e));
+    on("exit", () => end("E_HDF5", `${sourceName}: the Keras reader stopped without an answer`));
+    worker.postMessage({ bytes: bytes instanceof Uint8Array ? bytes : new Uint8Array(bytes), sourceName, options: h5Options });
   }).finally(() => {
     clearTimeout(timer);
-    void worker.terminate();
+    for (const [event, f] of listeners) worker.off(event, f);
+    if (reusable && !idle) {
+      worker.unref();
+      idle = worker;
+    } else void worker.terminate();
   });
 }
