@@ -6,6 +6,7 @@
  */
 import { RnnWasmError } from "../../errors.js";
 import type { ModelSpec, PackedModel } from "../../model/spec.js";
+import { validateSpec } from "../../model/validate.js";
 import type { ModelArtifacts } from "../artifacts.js";
 import { contextFor, KerasBuilder, unsupported } from "./context.js";
 import { IDENTITY_LAYERS } from "./layers/core.js";
@@ -148,5 +149,13 @@ export function buildModel(art: ModelArtifacts): PackedModel {
     layers,
     source: { origin: art.origin, kerasVersion: art.kerasVersion, className: g.className },
   };
+  // the checks and limits a bundle's spec passes, so that nothing is built (or exported) that
+  // the runtime would refuse as a bundle: a config's kernel_size of 2^32 is as wrong as a header's
+  try {
+    validateSpec(spec, new Map(spec.weights.map((w) => [w.name, w.length])));
+  } catch (e) {
+    if (!(e instanceof RnnWasmError) || e.code !== "E_BUNDLE_CORRUPT") throw e;
+    throw new RnnWasmError("E_MODEL_JSON", e.message.replace(/^bundle model spec: /, "the model's "), { cause: e });
+  }
   return { spec, data: b.data };
 }
