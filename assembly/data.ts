@@ -1,6 +1,8 @@
 // Data movement and checks the runtime would otherwise loop over in JS: strided row copies,
 // masks, repeats, and scans of inputs for bad values. Scalar code: these are not hot.
 
+import { POOL_MAX } from "./abi";
+
 /** Copies `rows` rows of `n` floats from src (stride srcStride floats) to dst (stride dstStride). */
 export function copyRows(rows: i32, n: i32, src: usize, srcStride: i32, dst: usize, dstStride: i32): void {
   const bytes = <usize>n << 2;
@@ -62,7 +64,7 @@ export function firstIdOutOfRange(n: i32, ids: usize, limit: i32): i32 {
 
 /**
  * Streaming global pooling for sessions: folds the unmasked steps of x [B][T][F] into the
- * running sum (mode 0) or max (mode 1) acc [B][F] and count [B] (floats), then writes the
+ * running sum (POOL_AVG) or max (POOL_MAX) acc [B][F] and count [B] (floats), then writes the
  * mean (sum * (1/count), as f32_global_pool) or max so far; 0 while no step was seen.
  */
 export function poolStream(B: i32, T: i32, F: i32, x: usize, mask: usize, acc: usize, count: usize, out: usize, mode: i32): void {
@@ -76,7 +78,7 @@ export function poolStream(B: i32, T: i32, F: i32, x: usize, mask: usize, acc: u
       for (let f = 0; f < F; f++) {
         const p = <usize>f << 2;
         const v = load<f32>(row + p);
-        store<f32>(a + p, mode == 1 ? (first ? v : max(load<f32>(a + p), v)) : load<f32>(a + p) + v);
+        store<f32>(a + p, mode == POOL_MAX ? (first ? v : max(load<f32>(a + p), v)) : load<f32>(a + p) + v);
       }
       store<f32>(cp, load<f32>(cp) + 1);
     }
@@ -85,7 +87,7 @@ export function poolStream(B: i32, T: i32, F: i32, x: usize, mask: usize, acc: u
     const o = out + ((<usize>b * <usize>F) << 2);
     for (let f = 0; f < F; f++) {
       const p = <usize>f << 2;
-      store<f32>(o + p, n == 0 ? 0 : mode == 1 ? load<f32>(a + p) : load<f32>(a + p) * inv);
+      store<f32>(o + p, n == 0 ? 0 : mode == POOL_MAX ? load<f32>(a + p) : load<f32>(a + p) * inv);
     }
   }
 }
@@ -162,8 +164,8 @@ export function widenHalvesScalar(n: i32, src: usize, dst: usize): void {
 
 // CRC-32 (IEEE, reflected, 0xEDB88320: zip/PNG) for the bundle trailer and session snapshots.
 // In wasm rather than JS because a cold start runs it once over the whole bundle before V8
-// has optimised anything: the JS loop took 6-10 ms over 0.88 MB, this one runs as Liftoff
-// code from the first call. Slice-by-8: eight table lookups per 8 bytes.
+// has optimised anything: a JS loop runs as slow interpreted code there, this one as Liftoff
+// code from the first call (measured: docs/kernels.md). Slice-by-8: eight table lookups per 8 bytes.
 const CRC_TABLE = memory.data(8 * 256 * 4, 16);
 let crcTableReady = false;
 
@@ -188,8 +190,10 @@ function crcTableInit(): void {
   return load<u32>(CRC_TABLE + (<usize>((table << 8) | index) << 2));
 }
 
-/** Static room JS copies bytes into before crc32 (16 KB at a time): no allocation per call. */
+/** Static room JS copies bytes into before crc32: no allocation per call. */
 const CRC_BUFFER = memory.data(16384, 16);
+
+/** Where the runtime copies bytes (16 KB at a time) before crc32 reads them. */
 export function crc_buffer(): usize {
   return CRC_BUFFER;
 }

@@ -30,7 +30,7 @@ const partial = memory.data(32, 16);
  * Two panels per pass: with two k per iteration that is 8 weight loads, 4 accumulators and 2
  * splats, which fit x64's 16 vector registers. TurboFan issues a loop's loads ahead of its
  * arithmetic, so four panels (16 loads + 8 accumulators) spilled to the stack every iteration;
- * constant load offsets, because a runtime row stride cost ~20% at K = 512.
+ * constant load offsets, because a runtime row stride was measurably slower (docs/kernels.md).
  */
 export function f32_dot_2panels(acc: usize, w0: usize, w1: usize, x: usize, K: i32, out: usize): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0;
@@ -92,9 +92,9 @@ export function f32_dot_panel(acc: usize, w: usize, x: usize, K: i32, out: usize
 /**
  * f32_dot_2panels for three panels (24 columns), one k per iteration: 6 accumulators, 6 weight
  * loads, 1 splat (13 vector registers). Six independent sums instead of four: a fused
- * multiply-add has a longer latency than an add (5 cycles against 3 on AMD Zen), so with four
- * chains the relaxed build's FMA units waited and its two-panel passes ran 20-25% slower than
- * the baseline build; the baseline build gains 3-9% too (docs/kernels.md). acc may be 0.
+ * multiply-add has a longer latency than an add, so with four chains the relaxed build's FMA
+ * units waited and its two-panel passes ran slower than the baseline build's; the baseline
+ * build gains too (measured: docs/kernels.md). acc may be 0.
  */
 export function f32_dot_3panels(acc: usize, w0: usize, w1: usize, w2: usize, x: usize, K: i32, out: usize): void {
   let a0 = f32x4.splat(0), a1 = a0, a2 = a0, a3 = a0, a4 = a0, a5 = a0;
@@ -269,8 +269,8 @@ export function f32_gemm_tiles(
  * accumulators), so the rows share each pass over the weights: a short sequence's projection
  * (3 timesteps, a batch of 2) streams a weight matrix larger than the cache once, not once per
  * row. Its own function: folded into f32_gemm_tiles it made that function's optimised compile
- * on a cold start ~3x longer (V8 compiles a hot function in the background; the GEMM ran as
- * baseline code until then).
+ * on a cold start several times longer (V8 compiles a hot function in the background; the
+ * GEMM ran as baseline code until then; docs/kernels.md).
  */
 export function f32_gemm_rows(
   M: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,

@@ -37,32 +37,42 @@ import { hmax } from "./simd";
  * bytes, K2 values, a zero after an odd K) = nearest(x · Q / max|x_m|); xs[m] = max|x_m| / Q
  * (0 for an all-zero row). Q = qLimit(K2).
  */
-export function i8_quantize_rows(scalar: bool, M: i32, K: i32, x: usize, xStride: i32, q: usize, qStride: usize, xs: usize): void {
+export function i8_quantize_rows(M: i32, K: i32, x: usize, xStride: i32, q: usize, qStride: usize, xs: usize): void {
   const Q = <f32>qLimit(evenK(K));
   for (let m = 0; m < M; m++) {
     const xr = x + ((<usize>m * <usize>xStride) << 2);
     const qr = q + <usize>m * qStride;
     let k = 0;
-    let mx: f32 = 0;
-    if (!scalar) {
-      let mv = f32x4.splat(0);
-      for (; k + 4 <= K; k += 4) mv = f32x4.max(mv, f32x4.abs(v128.load(xr + (<usize>k << 2))));
-      mx = hmax(mv);
-    }
+    let mv = f32x4.splat(0);
+    for (; k + 4 <= K; k += 4) mv = f32x4.max(mv, f32x4.abs(v128.load(xr + (<usize>k << 2))));
+    let mx = hmax(mv);
     for (; k < K; k++) mx = max(mx, abs(load<f32>(xr + (<usize>k << 2))));
     const inv: f32 = mx > 0 ? Q / mx : 0;
     store<f32>(xs + (<usize>m << 2), mx / Q);
     k = 0;
-    if (!scalar) {
-      const iv = f32x4.splat(inv);
-      for (; k + 8 <= K; k += 8) {
-        const p = xr + (<usize>k << 2);
-        const v0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), iv)));
-        const v1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), iv)));
-        v128.store(qr + (<usize>k << 1), i16x8.narrow_i32x4_s(v0, v1));
-      }
+    const iv = f32x4.splat(inv);
+    for (; k + 8 <= K; k += 8) {
+      const p = xr + (<usize>k << 2);
+      const v0 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), iv)));
+      const v1 = i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), iv)));
+      v128.store(qr + (<usize>k << 1), i16x8.narrow_i32x4_s(v0, v1));
     }
     for (; k < K; k++) store<i16>(qr + (<usize>k << 1), <i16><i32>nearest(load<f32>(xr + (<usize>k << 2)) * inv));
+    if (K & 1) store<i16>(qr + (<usize>K << 1), 0);
+  }
+}
+
+/** Scalar twin of i8_quantize_rows (max and rounding are exact: the same bits). */
+export function i8_quantize_rows_scalar(M: i32, K: i32, x: usize, xStride: i32, q: usize, qStride: usize, xs: usize): void {
+  const Q = <f32>qLimit(evenK(K));
+  for (let m = 0; m < M; m++) {
+    const xr = x + ((<usize>m * <usize>xStride) << 2);
+    const qr = q + <usize>m * qStride;
+    let mx: f32 = 0;
+    for (let k = 0; k < K; k++) mx = max(mx, abs(load<f32>(xr + (<usize>k << 2))));
+    const inv: f32 = mx > 0 ? Q / mx : 0;
+    store<f32>(xs + (<usize>m << 2), mx / Q);
+    for (let k = 0; k < K; k++) store<i16>(qr + (<usize>k << 1), <i16><i32>nearest(load<f32>(xr + (<usize>k << 2)) * inv));
     if (K & 1) store<i16>(qr + (<usize>K << 1), 0);
   }
 }
@@ -234,54 +244,85 @@ export function i8_gemm_scalar(
  * q: M rows of K2 int16, then M f32 row scales (M * (2 K2 + 4) bytes).
  */
 export function i8_matmul(
-  scalar: bool, M: i32, N: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
+  M: i32, N: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
   ws: usize, bias: usize, out: usize, outStride: i32, q: usize,
 ): void {
   const K2 = evenK(K);
   const qStride = <usize>K2 << 1;
   const xs = q + <usize>M * qStride;
-  i8_quantize_rows(scalar, M, K, x, xStride, q, qStride, xs);
-  if (scalar) i8_gemm_scalar(M, N, P, K2, q, qStride, xs, w, ws, bias, out, outStride);
-  else i8_gemm(M, N, P, K2, q, qStride, xs, w, ws, bias, out, outStride);
+  i8_quantize_rows(M, K, x, xStride, q, qStride, xs);
+  i8_gemm(M, N, P, K2, q, qStride, xs, w, ws, bias, out, outStride);
+}
+
+/** Scalar twin of i8_matmul. */
+export function i8_matmul_scalar(
+  M: i32, N: i32, P: i32, K: i32, x: usize, xStride: i32, w: usize,
+  ws: usize, bias: usize, out: usize, outStride: i32, q: usize,
+): void {
+  const K2 = evenK(K);
+  const qStride = <usize>K2 << 1;
+  const xs = q + <usize>M * qStride;
+  i8_quantize_rows_scalar(M, K, x, xStride, q, qStride, xs);
+  i8_gemm_scalar(M, N, P, K2, q, qStride, xs, w, ws, bias, out, outStride);
 }
 
 /**
  * Dense / Conv1D / input projections over int8 panels ([K, N] as ceil(N/8) panels of K2/2
  * k-pairs, scales after the data): out[m, :N] = x[m, :K] · W + bias. q as in i8_matmul.
  */
-export function i8_gemm_panels(
-  scalar: bool, M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32, q: usize,
-): void {
+export function i8_gemm_panels(M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32, q: usize): void {
   const P = (N + 7) >> 3;
-  const panelBytes = <usize>evenK(K) << 3;
-  i8_matmul(scalar, M, N, P, K, x, xStride, w, w + <usize>P * panelBytes, bias, out, outStride, q);
+  i8_matmul(M, N, P, K, x, xStride, w, w + <usize>P * (<usize>evenK(K) << 3), bias, out, outStride, q);
+}
+
+/** Scalar twin of i8_gemm_panels. */
+export function i8_gemm_panels_scalar(M: i32, N: i32, K: i32, x: usize, xStride: i32, w: usize, bias: usize, out: usize, outStride: i32, q: usize): void {
+  const P = (N + 7) >> 3;
+  i8_matmul_scalar(M, N, P, K, x, xStride, w, w + <usize>P * (<usize>evenK(K) << 3), bias, out, outStride, q);
+}
+
+/** Where an int8 table's row scales start: after its rows of dim2 values, at a 16-byte boundary. */
+// @ts-ignore: decorator
+@inline function tableScales(table: usize, rows: i32, dim: i32): usize {
+  return table + ((<usize>rows * <usize>evenK(dim) + 15) & ~15);
 }
 
 /**
  * Embedding gather from an int8 table [rows][dim2] (dim2 = dim rounded up to even) with one f32
  * scale per row after the table (at the next 16-byte boundary): out[i] = f32(row) · scale.
  */
-export function i8_gather_rows(scalar: bool, n: i32, ids: usize, table: usize, dim: i32, rows: i32, out: usize): void {
+export function i8_gather_rows(n: i32, ids: usize, table: usize, dim: i32, rows: i32, out: usize): void {
   const stride = <usize>evenK(dim);
-  const scales = table + ((<usize>rows * stride + 15) & ~15);
+  const scales = tableScales(table, rows, dim);
   for (let i = 0; i < n; i++) {
     const id = <usize>load<i32>(ids + (<usize>i << 2));
     const src = table + id * stride;
     const dst = out + ((<usize>i * <usize>dim) << 2);
     const s = load<f32>(scales + (id << 2));
     let j = 0;
-    if (!scalar) {
-      const sv = f32x4.splat(s);
-      for (; j + 16 <= dim; j += 16) {
-        const v = v128.load(src + <usize>j);
-        const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
-        const d = dst + (<usize>j << 2);
-        v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), sv));
-        v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), sv), 16);
-        v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), sv), 32);
-        v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), sv), 48);
-      }
+    const sv = f32x4.splat(s);
+    for (; j + 16 <= dim; j += 16) {
+      const v = v128.load(src + <usize>j);
+      const lo = i16x8.extend_low_i8x16_s(v), hi = i16x8.extend_high_i8x16_s(v);
+      const d = dst + (<usize>j << 2);
+      v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), sv));
+      v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), sv), 16);
+      v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), sv), 32);
+      v128.store(d, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), sv), 48);
     }
     for (; j < dim; j++) store<f32>(dst + (<usize>j << 2), <f32>load<i8>(src + <usize>j) * s);
+  }
+}
+
+/** Scalar twin of i8_gather_rows. */
+export function i8_gather_rows_scalar(n: i32, ids: usize, table: usize, dim: i32, rows: i32, out: usize): void {
+  const stride = <usize>evenK(dim);
+  const scales = tableScales(table, rows, dim);
+  for (let i = 0; i < n; i++) {
+    const id = <usize>load<i32>(ids + (<usize>i << 2));
+    const src = table + id * stride;
+    const dst = out + ((<usize>i * <usize>dim) << 2);
+    const s = load<f32>(scales + (id << 2));
+    for (let j = 0; j < dim; j++) store<f32>(dst + (<usize>j << 2), <f32>load<i8>(src + <usize>j) * s);
   }
 }

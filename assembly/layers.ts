@@ -4,6 +4,7 @@
 
 import { fmadd, hmax, hsum } from "./simd";
 import { expS, expV } from "./math";
+import { BIN_ADD, BIN_MAX, BIN_MIN, BIN_MUL, POOL_AVG, POOL_MAX } from "./abi";
 
 // ---------------------------------------------------------------- softmax
 
@@ -55,9 +56,6 @@ export function f32_softmax_scalar(rows: i32, n: i32, x: usize): void {
 }
 
 // ---------------------------------------------------------------- pooling over time
-
-export const POOL_AVG: i32 = 0;
-export const POOL_MAX: i32 = 1;
 
 /**
  * x [B][T][F] -> out [B][F]: mean or max over the unmasked timesteps (mask u8 [B][T], or 0
@@ -175,6 +173,13 @@ export function f32_im2col_1d(
   let o = out;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < Tout; t++) {
+      const s0 = t * stride - padLeft;
+      if (dilation == 1 && s0 >= 0 && s0 + kernel <= Tin) {
+        // the whole window inside the input and contiguous: one copy
+        memory.copy(o, x + (<usize>b * <usize>Tin + <usize>s0) * rowBytes, <usize>kernel * rowBytes);
+        o += <usize>kernel * rowBytes;
+        continue;
+      }
       for (let j = 0; j < kernel; j++) {
         const s = t * stride + j * dilation - padLeft;
         if (s < 0 || s >= Tin) memory.fill(o, 0, rowBytes);
@@ -245,12 +250,6 @@ export function f32_layer_norm(rows: i32, F: i32, x: usize, gamma: usize, beta: 
 }
 
 // ---------------------------------------------------------------- elementwise
-
-export const BIN_ADD: i32 = 0;
-export const BIN_MUL: i32 = 1;
-export const BIN_MAX: i32 = 2;
-export const BIN_MIN: i32 = 3;
-export const BIN_SUB: i32 = 4;
 
 /** out = a op b over n floats (out may alias a or b). */
 export function f32_binary(op: i32, n: i32, a: usize, b: usize, out: usize): void {

@@ -14,28 +14,10 @@
 // erf (for exact gelu): Abramowitz-Stegun 7.1.26, max abs error 1.5e-7.
 
 import { clampV, fmadd, fmaddScalar } from "./simd";
-
-export const ACT_LINEAR: i32 = 0;
-export const ACT_RELU: i32 = 1;
-export const ACT_RELU6: i32 = 2;
-export const ACT_TANH: i32 = 3;
-export const ACT_SIGMOID: i32 = 4;
-/** tfjs and Keras 2: clip(0.2x + 0.5, 0, 1). */
-export const ACT_HARD_SIGMOID: i32 = 5;
-/** Keras 3: relu6(x + 3) / 6 = clip(x / 6 + 0.5, 0, 1). */
-export const ACT_HARD_SIGMOID_K3: i32 = 6;
-export const ACT_ELU: i32 = 7;
-export const ACT_SELU: i32 = 8;
-export const ACT_SOFTPLUS: i32 = 9;
-export const ACT_SOFTSIGN: i32 = 10;
-export const ACT_EXPONENTIAL: i32 = 11;
-export const ACT_SWISH: i32 = 12;
-/** x·Φ(x) with erf (Keras gelu approximate=False, tfjs 'gelu'). */
-export const ACT_GELU: i32 = 13;
-/** tanh form (Keras gelu approximate=True, tfjs 'gelu_new'). */
-export const ACT_GELU_TANH: i32 = 14;
-export const ACT_MISH: i32 = 15;
-export const ACT_HARD_SWISH: i32 = 16;
+import {
+  ACT_ELU, ACT_EXPONENTIAL, ACT_GELU, ACT_GELU_TANH, ACT_HARD_SIGMOID, ACT_HARD_SIGMOID_K3, ACT_HARD_SWISH, ACT_LINEAR,
+  ACT_MISH, ACT_RELU, ACT_RELU6, ACT_SELU, ACT_SIGMOID, ACT_SOFTPLUS, ACT_SOFTSIGN, ACT_SWISH, ACT_TANH,
+} from "./abi";
 
 const EXP_HI: f32 = 88.0;
 const EXP_LO: f32 = -87.33654;

@@ -6,6 +6,12 @@
 // operations in the same order (bit-identical in the baseline build).
 
 import * as m from "./math";
+import {
+  TB_ADD, TB_DIV, TB_MAX, TB_MUL, TB_POW, TB_SUB, TU_ABS, TU_AFFINE, TU_CEIL, TU_CLIP, TU_ELU, TU_ERF, TU_FLOOR,
+  TU_HARD_SIGMOID, TU_LEAKY_RELU, TU_LOG, TU_NEG, TU_RECIPROCAL, TU_ROUND, TU_SCALED_TANH, TU_SELU, TU_SIGN, TU_SQRT,
+  TU_SQUARE, TU_THRESHOLDED_RELU, TU_VECTOR, TR_L1, TR_L2, TR_LOG_SUM, TR_LOG_SUM_EXP, TR_MAX, TR_MEAN, TR_MIN, TR_PROD,
+  TR_SUM_SQUARE,
+} from "./abi";
 
 // The transcendental functions as calls, not inlined copies: these kernels are not on a
 // recurrent hot path, and each inlined copy costs hundreds of bytes of the module.
@@ -84,13 +90,6 @@ export function f32_fill(n: i32, value: f32, out: usize): void {
 
 // ---------------------------------------------------------------- binary with broadcasting
 
-export const TB_ADD: i32 = 0;
-export const TB_SUB: i32 = 1;
-export const TB_MUL: i32 = 2;
-export const TB_DIV: i32 = 3;
-export const TB_POW: i32 = 4;
-export const TB_MAX: i32 = 5;
-export const TB_MIN: i32 = 6;
 
 // @ts-ignore: decorator
 @inline function binaryS(op: i32, x: f32, y: f32): f32 {
@@ -161,31 +160,8 @@ export function f32_binary_strided_scalar(op: i32, rank: i32, shape: usize, aStr
 
 // ---------------------------------------------------------------- unary with parameters
 
-// Codes in the order of src/model/spec.ts UNARY_FNS; the first TU_VECTOR run 4 lanes at a time,
-// the rarer ones one value at a time in both builds. Activations with a kernel code of their own
-// (exp, softplus, softsign, tanh, sigmoid, ...) go through math.ts's activate instead.
-export const TU_NEG: i32 = 0;
-export const TU_ABS: i32 = 1;
-export const TU_SQRT: i32 = 2;
-export const TU_RECIPROCAL: i32 = 3;
-export const TU_SQUARE: i32 = 4;
-export const TU_AFFINE: i32 = 5; // alpha·x + beta
-export const TU_CLIP: i32 = 6; // min(max(x, alpha), beta)
-export const TU_HARD_SIGMOID: i32 = 7; // max(0, min(1, alpha·x + beta))
-export const TU_LEAKY_RELU: i32 = 8; // x >= 0 ? x : alpha·x
-export const TU_VECTOR: i32 = 9;
-export const TU_LOG: i32 = 9;
-export const TU_ELU: i32 = 10; // x >= 0 ? x : alpha·(exp(x) - 1)
-export const TU_SELU: i32 = 11; // beta·(x > 0 ? x : alpha·(exp(x) - 1))
-export const TU_THRESHOLDED_RELU: i32 = 12; // x > alpha ? x : 0
-export const TU_SCALED_TANH: i32 = 13; // alpha·tanh(beta·x)
-export const TU_FLOOR: i32 = 14;
-export const TU_CEIL: i32 = 15;
-export const TU_ROUND: i32 = 16; // half to even
-export const TU_SIGN: i32 = 17;
-export const TU_ERF: i32 = 18;
-export const TU_POW: i32 = 19; // x^alpha
-export const TU_COUNT: i32 = 20;
+// Unary codes (abi.ts TU_*): the first TU_VECTOR run 4 lanes at a time, the rarer ones one
+// value at a time in both builds.
 
 /**
  * x^y: exact repeated multiplication for integer y (|y| <= 64), else exp(y·log x) (NaN for
@@ -266,17 +242,6 @@ export function f32_unary_scalar(fn: i32, n: i32, x: usize, out: usize, alpha: f
 
 // ---------------------------------------------------------------- reductions
 
-// Codes in the order of src/model/spec.ts REDUCE_FNS.
-export const TR_SUM: i32 = 0;
-export const TR_MEAN: i32 = 1;
-export const TR_MAX: i32 = 2;
-export const TR_MIN: i32 = 3;
-export const TR_PROD: i32 = 4;
-export const TR_L1: i32 = 5;
-export const TR_L2: i32 = 6;
-export const TR_SUM_SQUARE: i32 = 7;
-export const TR_LOG_SUM: i32 = 8;
-export const TR_LOG_SUM_EXP: i32 = 9;
 
 // @ts-ignore: decorator
 @inline function reduceInit(fn: i32): f32 {

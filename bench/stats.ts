@@ -18,12 +18,6 @@ export function summarize(values: number[]): Summary {
   return { median: median(values), min: Math.min(...values), max: Math.max(...values), n: values.length };
 }
 
-/** Apply a monotonic transform to a summary (min and max swap when it is decreasing). */
-export function mapSummary(s: Summary, f: (v: number) => number): Summary {
-  const a = f(s.min), b = f(s.max);
-  return { median: f(s.median), min: Math.min(a, b), max: Math.max(a, b), n: s.n };
-}
-
 /**
  * Ratio of two engines measured in the same rounds: for each round where both ran,
  * numerator[r] / denominator[r]; the summary is over those per-round ratios, so drift of the

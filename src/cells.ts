@@ -13,6 +13,7 @@ import { RnnWasmError } from "./errors.js";
 import { activationByName, activationCode } from "./model/activations.js";
 import type { Tensor } from "./model/inputs.js";
 import { packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, padTo8 } from "./model/pack.js";
+import { describeRecurrence, type RecurrenceFields } from "./model/recurrence.js";
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
 import { KernelInstance } from "./wasm/kernels.js";
 
@@ -36,9 +37,10 @@ function flat(v: ArrayInput, what: string, expected: number[]): Float32Array {
   if (!Array.isArray(data) && !(ArrayBuffer.isView(data) && !(data instanceof DataView))) {
     throw new RnnWasmError("E_ARGUMENT", `${what} must be a Float32Array, nested arrays or a tensor`);
   }
+  const values = data as ArrayLike<number>;
   const n = expected.reduce((a, b) => a * b, 1);
-  if ((data as ArrayLike<number>).length !== n) throw new RnnWasmError("E_SHAPE", `${what} must have shape [${expected.join(", ")}] (${n} values), received ${(data as ArrayLike<number>).length} values`);
-  const out = Float32Array.from(data as ArrayLike<number>);
+  if (values.length !== n) throw new RnnWasmError("E_SHAPE", `${what} must have shape [${expected.join(", ")}] (${n} values), received ${values.length} values`);
+  const out = Float32Array.from(values);
   for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw new RnnWasmError("E_VALUE", `${what}[${i}] is ${out[i]}`);
   return out;
 }
@@ -57,18 +59,16 @@ export interface CellArgs {
   resetAfter?: boolean;
 }
 
-type Buffers = { batch: number; x: number; xp: number; h: number; c: number; scratch: number; bytes: number };
+type Buffers = { batch: number; x: number; h: number; c: number; scratch: number; bytes: number };
 
 abstract class Cell {
   readonly units: number;
   readonly inputDim: number;
   private kernels: KernelInstance | null;
-  protected w = 0;
-  protected wRec = 0;
-  protected b = 0;
-  protected bRec = 0;
   protected act: number;
   protected recAct: number;
+  /** The kernels' description of this cell (recurrence.ts), written once its weights are placed. */
+  protected desc = 0;
   /** One block of buffers, for the largest batch so far (a smaller batch uses its first rows). */
   private buffers: Buffers | null = null;
 
@@ -115,21 +115,25 @@ abstract class Cell {
     return p;
   }
 
+  /** Describes the cell to the kernels once its weights are in kernel memory. */
+  protected describe(op: Omit<RecurrenceFields, "units" | "inDim" | "activation" | "recurrentActivation">, w: { kernel: number; bias?: number; recurrentKernel: number; recurrentBias?: number }): void {
+    this.desc = describeRecurrence(this.k, { ...op, units: this.units, inDim: this.inputDim, activation: this.act, recurrentActivation: this.recAct }, w);
+  }
+
   protected buffersFor(B: number): Buffers {
     if (this.buffers && this.buffers.batch >= B) return this.buffers;
     const k = this.k;
     if (this.buffers) k.release(this.buffers.x, this.buffers.bytes);
     const U8 = padTo8(this.units);
-    // x, xp, h, c and scratch, 16-byte aligned pieces of one block
-    const sizes = [B * this.inputDim, B * this.G * U8, B * U8, B * U8, 3 * U8 + 32 + 5 * B * U8].map((n) => Math.ceil((n * 4) / 16) * 16);
+    // x, h, c and scratch, 16-byte aligned pieces of one block
+    const sizes = [B * this.inputDim * 4, B * U8 * 4, B * U8 * 4, k.exports.rnnScratchBytes(this.desc, B, 1)].map((n) => Math.ceil(n / 16) * 16);
     const bytes = sizes.reduce((a, b) => a + b, 0);
     let at = k.alloc(bytes, `${this.kind} buffers for batch ${B}`);
-    const [x, xp, h, c, scratch] = sizes.map((s) => (at += s) - s);
-    return (this.buffers = { batch: B, x, xp, h, c, scratch, bytes });
+    const [x, h, c, scratch] = sizes.map((s) => (at += s) - s);
+    return (this.buffers = { batch: B, x, h, c, scratch, bytes });
   }
 
   protected abstract stateCount: number;
-  protected abstract runStep(B: number, bufs: Buffers): void;
 
   /** One timestep: x [batch, inputDim], state [h] or [h, c] each [batch, units]. */
   call(x: Tensor | number[][], state: (Tensor | number[][])[]): [Tensor, Tensor[]] {
@@ -161,7 +165,7 @@ abstract class Cell {
       f32.fill(0, rows[i] >>> 2, (rows[i] >>> 2) + B * U8);
       for (let b = 0; b < B; b++) f32.set(s.data.subarray(b * this.units, (b + 1) * this.units), (rows[i] >>> 2) + b * U8);
     });
-    this.runStep(B, bufs); // the kernel projects x into xp itself
+    this.k.exports.rnnSequence(this.desc, B, 1, bufs.x, bufs.h, bufs.c, 0, 0, bufs.scratch);
     const read = (p: number): Tensor => {
       const v = this.k.f32;
       const out = new Float32Array(B * this.units);
@@ -180,17 +184,15 @@ export class LstmCell extends Cell {
   constructor(args: CellArgs, module: WebAssembly.Module | null = readyModule) {
     super(4, args, "LstmCell", module);
     const u = this.units;
-    this.w = this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 4 * u]), this.inputDim, 4, u));
-    this.wRec = this.place(packLstmRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 4 * u]), u));
-    if (args.bias !== undefined) this.b = this.place(packGateVector(flat(args.bias, "bias", [4 * u]), 4, u));
+    this.describe({ cell: "lstm", goBackwards: false, alignOutput: false, resetAfter: false }, {
+      kernel: this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 4 * u]), this.inputDim, 4, u)),
+      recurrentKernel: this.place(packLstmRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 4 * u]), u)),
+      bias: args.bias === undefined ? 0 : this.place(packGateVector(flat(args.bias, "bias", [4 * u]), 4, u)),
+    });
   }
 
   static async create(args: CellArgs, options: Options = {}): Promise<LstmCell> {
     return new LstmCell(args, await getKernelModule(options.wasm, options.simd ?? "auto"));
-  }
-
-  protected runStep(B: number, bufs: Buffers): void {
-    this.k.exports.lstmSequence(B, 1, this.units, bufs.x, this.inputDim, this.w, this.b, 0, bufs.xp, this.wRec, bufs.h, bufs.c, bufs.scratch, 0, 0, 0, this.act, this.recAct);
   }
 }
 
@@ -201,21 +203,18 @@ export class GruCell extends Cell {
   constructor(args: CellArgs, module: WebAssembly.Module | null = readyModule) {
     super(3, args, "GruCell", module);
     const u = this.units;
-    this.resetAfter = args.resetAfter ?? true;
-    this.w = this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 3 * u]), this.inputDim, 3, u));
-    this.wRec = this.place(packGruRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 3 * u]), u, this.resetAfter));
-    if (args.bias !== undefined) {
-      const bias = flat(args.bias, "bias", this.resetAfter ? [2, 3 * u] : [3 * u]);
-      this.b = this.place(packGateVector(bias, 3, u, 0));
-      if (this.resetAfter) this.bRec = this.place(packGateVector(bias, 3, u, 3 * u));
-    }
+    const resetAfter = (this.resetAfter = args.resetAfter ?? true);
+    const kernel = this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 3 * u]), this.inputDim, 3, u));
+    const recurrentKernel = this.place(packGruRecurrent(flat(args.recurrentKernel, "recurrentKernel", [u, 3 * u]), u, resetAfter));
+    const bias = args.bias === undefined ? null : flat(args.bias, "bias", resetAfter ? [2, 3 * u] : [3 * u]);
+    this.describe({ cell: "gru", goBackwards: false, alignOutput: false, resetAfter }, {
+      kernel, recurrentKernel,
+      bias: bias ? this.place(packGateVector(bias, 3, u, 0)) : 0,
+      recurrentBias: bias && resetAfter ? this.place(packGateVector(bias, 3, u, 3 * u)) : 0,
+    });
   }
 
   static async create(args: CellArgs, options: Options = {}): Promise<GruCell> {
     return new GruCell(args, await getKernelModule(options.wasm, options.simd ?? "auto"));
-  }
-
-  protected runStep(B: number, bufs: Buffers): void {
-    this.k.exports.gruSequence(B, 1, this.units, bufs.x, this.inputDim, this.w, this.b, 0, bufs.xp, this.wRec, this.bRec, this.resetAfter ? 1 : 0, bufs.h, bufs.scratch, 0, 0, 0, this.act, this.recAct);
   }
 }

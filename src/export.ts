@@ -5,20 +5,25 @@
  */
 import { RnnWasmError } from "./errors.js";
 import { readBundle } from "./format/reader.js";
-import { loadModel } from "./node.js";
-import type { Tensor } from "./model/inputs.js";
-import { ACT_LOG_SOFTMAX } from "./model/layout.js";
 import type { ModelArtifacts } from "./import/artifacts.js";
+import { sniffKerasFormat } from "./import/keras/index.js";
 import { importKerasFile } from "./import/keras/isolated.js";
+import { importOnnx, type OnnxImportOptions } from "./import/onnx/build.js";
 import { importTfjs } from "./import/tfjs.js";
-import { buildModel } from "./import/keras/build.js";
-import type { PackedModel } from "./model/spec.js";
-import { writeBundle } from "./format/writer.js";
-import type { BundleDtype } from "./format/bundle.js";
-import { normalizeTokenizerConfig, type TokenizerOptions } from "./text/tokenizer.js";
+import type { Tensor } from "./model/inputs.js";
+import { ACT_LOG_SOFTMAX } from "./wasm/abi.js";
+import { loadModel } from "./node.js";
 import { readModelSource, type ModelSourceFile } from "./sources/files.js";
 import { readJsonFile } from "./sources/model-json.js";
-import type { SourceOptions } from "./sources/limits.js";
+import { buildModel } from "./import/keras/build.js";
+import type { PackedModel } from "./model/spec.js";
+import { installTensorOps } from "./model/tensor-ops.js";
+import { writeBundle } from "./format/writer.js";
+import type { BundleDtype } from "./format/bundle.js";
+import { normalizeTokenizerConfig } from "./text/tokenizer.js";
+import type { ExportOptions, ReadOptions } from "./export-options.js";
+
+export type { ExportOptions, ReadOptions } from "./export-options.js";
 
 export { writeBundle } from "./format/writer.js";
 export { readBundle } from "./format/reader.js";
@@ -26,25 +31,14 @@ export { buildModel } from "./import/keras/build.js";
 export { quantizePacked } from "./model/quantize.js";
 export { importTfjs } from "./import/tfjs.js";
 export { importKerasFile, DEFAULT_KERAS_TIMEOUT_MS, type KerasFileOptions } from "./import/keras/isolated.js";
+export { importOnnx } from "./import/onnx/build.js";
 export { normalizeTokenizerConfig } from "./text/tokenizer.js";
 
-/** How a model source is read: shards only from the model's folder unless trusted; Keras files within a deadline. */
-export interface ReadOptions extends SourceOptions {
-  /** Deadline for reading a .h5 / .keras file, in milliseconds (default 60,000); past it: E_TIMEOUT. */
-  timeoutMs?: number;
-}
+/** How an ONNX graph is bound (ignored for other formats); see src/import/onnx/build.ts. */
+export type { OnnxImportOptions } from "./import/onnx/build.js";
 
-export interface ExportOptions extends ReadOptions {
-  /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
-  dtype?: BundleDtype;
-  /** Keras Tokenizer.to_json() document (object or its JSON text), plain {word: index} map, or a path to either. */
-  tokenizer?: unknown;
-  tokenizerOptions?: TokenizerOptions;
-  /** Per-feature normalisation statistics ({mean: [...], std: [...]}) or a path to them. */
-  normalize?: unknown;
-  metadata?: Record<string, unknown>;
-  onProgress?: (done: number, total: number, what: string) => void;
-}
+// the tools read and check bundles of general graphs too (readBundle): their ops' checks
+installTensorOps();
 
 interface LayersModelLike {
   save(handler: { save(artifacts: unknown): Promise<unknown> }): Promise<unknown>;
@@ -96,8 +90,36 @@ export function normalizeStats(stats: unknown, features: number | null): { mean:
   return { mean: s.mean, std: s.std };
 }
 
-export async function exportPacked(source: unknown, options: ReadOptions = {}): Promise<PackedModel> {
-  return buildModel(await loadArtifacts(source, options));
+/** ONNX bytes, when the source is an ONNX model: a path ending in .onnx (read by the one reader of model files), or bytes that are not another format. */
+async function onnxBytes(source: unknown, options: ReadOptions): Promise<Uint8Array | null> {
+  if (typeof source === "string" && /\.onnx$/i.test(source)) {
+    const read = await readModelSource(source, options);
+    return read.kind === "tfjs" ? null : read.bytes;
+  }
+  if (source instanceof ArrayBuffer) source = new Uint8Array(source);
+  // protobuf: a ModelProto starts with field 1 (ir_version, varint: 0x08) or another low field
+  if (source instanceof Uint8Array && source.length > 0 && !sniffKerasFormat(source) && source[0] !== 0x7b) return source;
+  return null;
+}
+
+export async function exportPacked(source: unknown, opts: ExportOptions = {}): Promise<PackedModel> {
+  const onnx = await onnxBytes(source, opts);
+  if (onnx) {
+    const name = typeof source === "string" ? source : "model.onnx";
+    return importOnnx(onnx, { inputs: opts.inputs, constants: opts.constants, state: opts.state, sourceName: name }).packed;
+  }
+  if (opts.inputs || opts.constants || opts.state) {
+    throw new RnnWasmError("E_ARGUMENT", "exportBundle: inputs, constants and state bind ONNX graphs; this source is not an .onnx model");
+  }
+  return buildModel(await loadArtifacts(source, opts));
+}
+
+/** Why a model cannot take a tokenizer's ids (one input: int32 [T], or float ids [T, 1]), or null. */
+function tokenizerMismatch(spec: PackedModel["spec"]): string | null {
+  if (spec.inputs.length !== 1) return `the model has ${spec.inputs.length} inputs (${spec.inputs.map((i) => i.name).join(", ")})`;
+  const inp = spec.inputs[0];
+  const ids = inp.dtype === "int32" ? inp.shape.length === 1 : inp.shape.length === 2 && inp.shape[1] === 1;
+  return ids ? null : `input ${inp.name} takes ${inp.dtype} values of shape [batch, ${inp.shape.map((d) => d ?? "time").join(", ")}]`;
 }
 
 export async function exportBundle(source: unknown, opts: ExportOptions = {}): Promise<Uint8Array> {
@@ -108,6 +130,8 @@ export async function exportBundle(source: unknown, opts: ExportOptions = {}): P
     // Keras' Tokenizer.to_json() returns a string: JSON text is the document itself, not a path
     const isPath = typeof opts.tokenizer === "string" && !opts.tokenizer.trimStart().startsWith("{");
     const doc = isPath ? await readJsonFile(opts.tokenizer as string, "tokenizer") : opts.tokenizer;
+    const why = tokenizerMismatch(packed.spec);
+    if (why) throw new RnnWasmError("E_ARGUMENT", `a tokenizer needs a model that reads token ids (int32 [batch, time], or ids as floats [batch, time, 1]): ${why}`);
     const T = packed.spec.inputs[0].shape[0];
     tokenizer = normalizeTokenizerConfig(doc, { maxLen: opts.tokenizerOptions?.maxLen ?? (typeof T === "number" ? T : undefined), ...opts.tokenizerOptions });
   }

@@ -5,7 +5,7 @@
  */
 import { RnnWasmError } from "./errors.js";
 import { mulberry32 } from "./random.js";
-import { ACT_SOFTMAX } from "./model/layout.js";
+import { ACT_SOFTMAX } from "./wasm/abi.js";
 import type { Tensor } from "./model/inputs.js";
 import type { ModelSpec } from "./model/spec.js";
 import type { Tokenizer } from "./text/tokenizer.js";

@@ -11,7 +11,7 @@ import { setDefaultWasmProvider } from "./wasm/loader.js";
 export * from "./index.js";
 
 // dist/ holds the builds next to this file; in the source tree they are in build/. URLs, not
-// node:path: every builtin's ESM facade is a cold-start cost (node:path ~0.35 ms here), and
+// node:path: every builtin's ESM facade is a cold-start cost (docs/kernels.md), and
 // the file reader loads path and url only when a model is named by path.
 const FILES = { baseline: "rnn-simd.wasm", relaxed: "rnn-relaxed.wasm" } as const;
 

@@ -7,11 +7,11 @@
  */
 import { fail } from "./errors.js";
 import type { Executor, InputTensor, StateProvider } from "./model/executor.js";
-import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
+import { asTensor, callResult, checkInput, fromNested, inputList, type CallOptions, type ModelInputs, type Tensor } from "./model/inputs.js";
 import { padTo8, sameShape } from "./model/layout.js";
 import { product } from "./model/shapes.js";
 import type { ModelSpec } from "./model/spec.js";
-import type { KernelInstance } from "./wasm/kernels.js";
+import { align, type KernelInstance } from "./wasm/kernels.js";
 
 /** Whether a spec input carries a time axis (token ids [T], features [T, ...]). */
 const isSequence = (inp: ModelSpec["inputs"][number]) => inp.shape.length >= (inp.dtype === "int32" ? 1 : 2);
@@ -53,7 +53,7 @@ function layoutFor(spec: ModelSpec, batch: number): Map<string, number> & { byte
   let bytes = 0;
   const add = (key: string, floats: number) => {
     at.set(key, bytes);
-    bytes += Math.ceil(floats / 4) * 16;
+    bytes += align(floats * 4);
   };
   // a graph with state pairs: its states are all the session carries
   spec.states?.forEach((st, i) => add(`pair${i}`, batch * product(spec.tensors[st.input].shape)!));
@@ -95,7 +95,7 @@ export class Session {
   /** Per input: its spec with any sequence length (a session takes chunks), and its name for errors. */
   private readonly anyTime: [ModelSpec["inputs"][number], string][];
   /** One-input models: a step given as [B, ...features] skips the general path ([B, 1, ...], count). */
-  private readonly stepFast: [number[], number[], number | null] | null;
+  private readonly stepFast: [number[], number[], number | null, typeof Float32Array | typeof Int32Array] | null;
   /** Graphs with state pairs: step and run are one call of the graph, its inputs as the model takes them. */
   private readonly graphSteps: boolean;
   private disposed = false;
@@ -118,8 +118,11 @@ export class Session {
     // a graph with state pairs steps as one run of the graph on inputs shaped as the model's
     const graph = (this.graphSteps = !!spec.states);
     this.anyTime = spec.inputs.map((inp) => [graph ? inp : { ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
-    const dims = [batchSize, ...(spec.inputs[0].shape.slice(1) as number[])];
-    this.stepFast = spec.inputs.length === 1 ? [dims, graph ? dims : [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
+    // the fast path's given shape and the executor's: a step [B, ...features] of a sequence model
+    // ([B, 1, ...] inside), or the graph's input shape (with the batch of one of an unbatched graph)
+    const shape = spec.inputs[0].shape as number[];
+    const dims = graph ? (spec.unbatched ? shape : [batchSize, ...shape]) : [batchSize, ...shape.slice(1)];
+    this.stepFast = spec.inputs.length === 1 ? [dims, graph ? (spec.unbatched ? [1, ...shape] : dims) : [batchSize, 1, ...dims.slice(1)], product(dims), spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array] : null;
     this.provider = graph ? { slot: () => null, pair: (i) => p(`pair${i}`) } : {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
       stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
@@ -133,22 +136,17 @@ export class Session {
 
   private inputs(x: unknown, oneStep: boolean): InputTensor[] {
     // the common streaming call, one typed array shaped exactly [B, ...features], skips the
-    // normalisation below (~0.3 us of a ~3 us step)
+    // normalisation below (a tenth of a 64-unit step: docs/kernels.md)
     const f = this.stepFast;
     const t = x as Tensor;
-    if (oneStep && f && t?.data instanceof (this.host.spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array)
-      && t.data.length === f[2] && Array.isArray(t.shape) && sameShape(t.shape, f[0])) {
+    if (oneStep && f && t?.data instanceof f[3] && t.data.length === f[2] && Array.isArray(t.shape) && sameShape(t.shape, f[0])) {
       return [{ data: t.data, shape: f[1] }];
     }
     const spec = this.host.spec;
-    const raws = spec.inputs.length === 1 ? [x] : x;
-    if (!Array.isArray(raws) || raws.length !== spec.inputs.length) {
-      fail("E_SHAPE", `model ${spec.name} has ${spec.inputs.length} inputs: pass one tensor each`);
-    }
-    return raws.map((raw, i) => {
+    return inputList(x, spec).map((raw, i) => {
       const inp = spec.inputs[i];
       const [any, where] = this.anyTime[i];
-      if (!oneStep || this.graphSteps) return this.batchOf(checkInput(raw, any, where), where);
+      if (!oneStep || this.graphSteps) return this.batchOf(checkInput(raw, any, where, spec.unbatched), where);
       // one step: [B, ...features] or [B, 1, ...features]; a flat number array is batch 1
       // (or B ids for token inputs); nested arrays give their own shape
       const feat = inp.shape.slice(1);
@@ -157,7 +155,7 @@ export class Session {
       else if (Array.isArray(raw)) {
         t = fromNested(raw, where);
         if (t.shape.length === 1 && feat.length) t.shape = [1, ...t.shape];
-      } else t = raw as Tensor;
+      } else t = asTensor(raw) as Tensor;
       const shape = t?.shape;
       if (Array.isArray(shape) && shape.length === feat.length + 1) t = { data: t.data, shape: [shape[0], 1, ...shape.slice(1)] };
       else if (!(Array.isArray(shape) && shape.length === feat.length + 2 && shape[1] === 1)) {
@@ -172,21 +170,26 @@ export class Session {
     return t;
   }
 
-  private runOn(x: unknown, oneStep: boolean): Tensor | Tensor[] {
+  private runOn(x: unknown, oneStep: boolean, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
     this.live();
     const inputs = this.inputs(x, oneStep);
-    const outs = this.host.guard(() => this.host.executor.run(inputs, this.provider, oneStep && !this.graphSteps)) as Tensor[];
-    return outs.length === 1 ? outs[0] : outs;
+    return callResult(this.host.guard(() => this.host.executor.run(inputs, this.provider, oneStep && !this.graphSteps)) as Tensor[], this.host.spec, options);
   }
 
   /** Feeds one timestep for every batch row; returns the head's output at this step ([B, ...]). */
-  step(x: Tensor | Tensor[] | number[] | number[][] | number): Tensor | Tensor[] {
-    return this.runOn(x, true);
+  step(x: ModelInputs): Tensor | Tensor[];
+  step(x: ModelInputs, options: CallOptions & { named: true }): Record<string, Tensor>;
+  step(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor>;
+  step(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
+    return this.runOn(x, true, options);
   }
 
   /** Feeds several timesteps [B, T, ...]; returns what predict returns for them, state carried. */
-  run(x: Tensor | Tensor[]): Tensor | Tensor[] {
-    return this.runOn(x, false);
+  run(x: ModelInputs): Tensor | Tensor[];
+  run(x: ModelInputs, options: CallOptions & { named: true }): Record<string, Tensor>;
+  run(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor>;
+  run(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
+    return this.runOn(x, false, options);
   }
 
   /** Back to the initial (zero) state. */

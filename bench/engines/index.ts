@@ -6,9 +6,6 @@ import type { Engine, EngineId } from "./types.ts";
 
 export const ENGINE_IDS: EngineId[] = ["rnn-wasm", "rnn-wasm-int8", "ort-web", "tfjs-wasm", "tfjs-cpu", "ort-node-1t", "ort-node", "tfjs-node"];
 
-/** Engines that run in a wasm engine (the ones the "batch 64: ahead of every wasm peer" target names). */
-export const WASM_ENGINES: EngineId[] = ["rnn-wasm", "rnn-wasm-int8", "ort-web", "tfjs-wasm"];
-
 /** rnn-wasm's own engines: the default f32 bundle and the int8 one (`--dtype int8`). */
 export const RNN_WASM_ENGINES: EngineId[] = ["rnn-wasm", "rnn-wasm-int8"];
 

@@ -5,6 +5,7 @@
  * (uint8/uint16 affine, float16), which is undone here.
  */
 import { RnnWasmError } from "../errors.js";
+import { halvesToFloats } from "../format/half.js";
 import type { ModelArtifacts, NamedWeight } from "./artifacts.js";
 import { checkJsonTree } from "../json.js";
 import { SHARD_DTYPE_BYTES, shardGroups, storedDtype } from "../sources/manifest.js";
@@ -13,16 +14,6 @@ type Json = Record<string, unknown>;
 
 function isObj(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
-}
-
-/** IEEE 754 half -> float. */
-export function halfToFloat(h: number): number {
-  const s = h & 0x8000 ? -1 : 1;
-  const e = (h >> 10) & 0x1f;
-  const f = h & 0x3ff;
-  if (e === 0) return s * f * 2 ** -24;
-  if (e === 31) return f ? NaN : s * Infinity;
-  return s * (1 + f / 1024) * 2 ** (e - 15);
 }
 
 function concat(buffers: ArrayBuffer[]): Uint8Array {
@@ -79,7 +70,7 @@ export function importTfjs(modelJson: unknown, weights: unknown, source = "model
     const data = new Float32Array(count);
     if (q) {
       if (q.dtype === "float16") {
-        for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(off + 2 * i, true));
+        halvesToFloats(new Uint16Array(bytes.slice(off, off + need).buffer), data); // a copy: off may be odd
       } else {
         const scale = q.scale ?? 1;
         const min = q.min ?? 0;

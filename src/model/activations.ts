@@ -1,32 +1,36 @@
 /**
- * The runtime's activation vocabulary: names -> kernel codes (assembly/math.ts). hard_sigmoid
+ * The runtime's activation vocabulary: names -> kernel codes (assembly/abi.ts). hard_sigmoid
  * has two forms: clip(0.2x + 0.5, 0, 1) (tfjs, Keras 2, ONNX's defaults) and relu6(x + 3) / 6
  * (Keras 3); the importer says which.
  */
 import { RnnWasmError } from "../errors.js";
+import {
+  ACT_ELU, ACT_EXPONENTIAL, ACT_GELU, ACT_GELU_TANH, ACT_HARD_SIGMOID, ACT_HARD_SIGMOID_K3, ACT_HARD_SWISH, ACT_LINEAR,
+  ACT_LOG_SOFTMAX, ACT_MISH, ACT_RELU, ACT_RELU6, ACT_SELU, ACT_SIGMOID, ACT_SOFTMAX, ACT_SOFTPLUS, ACT_SOFTSIGN, ACT_SWISH, ACT_TANH,
+} from "../wasm/abi.js";
 
+export { ACT_SOFTMAX, ACT_LOG_SOFTMAX };
+
+/** Kernel code of each activation name the importers produce. */
 export const ACT = {
-  linear: 0,
-  relu: 1,
-  relu6: 2,
-  tanh: 3,
-  sigmoid: 4,
-  hard_sigmoid: 5,
-  hard_sigmoid_keras3: 6,
-  elu: 7,
-  selu: 8,
-  softplus: 9,
-  softsign: 10,
-  exponential: 11,
-  swish: 12,
-  gelu: 13,
-  gelu_tanh: 14,
-  mish: 15,
-  hard_swish: 16,
+  linear: ACT_LINEAR,
+  relu: ACT_RELU,
+  relu6: ACT_RELU6,
+  tanh: ACT_TANH,
+  sigmoid: ACT_SIGMOID,
+  hard_sigmoid: ACT_HARD_SIGMOID,
+  hard_sigmoid_keras3: ACT_HARD_SIGMOID_K3,
+  elu: ACT_ELU,
+  selu: ACT_SELU,
+  softplus: ACT_SOFTPLUS,
+  softsign: ACT_SOFTSIGN,
+  exponential: ACT_EXPONENTIAL,
+  swish: ACT_SWISH,
+  gelu: ACT_GELU,
+  gelu_tanh: ACT_GELU_TANH,
+  mish: ACT_MISH,
+  hard_swish: ACT_HARD_SWISH,
 } as const;
-
-export { ACT_SOFTMAX, ACT_LOG_SOFTMAX } from "./layout.js";
-import { ACT_SOFTMAX, ACT_LOG_SOFTMAX } from "./layout.js";
 
 export type ActivationName = keyof typeof ACT | "softmax" | "log_softmax";
 

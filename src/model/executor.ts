@@ -6,32 +6,19 @@
  * streaming session.
  */
 import { fail } from "../errors.js";
-import type { KernelInstance } from "../wasm/kernels.js";
-import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8, sameShape } from "./layout.js";
+import { align, type KernelInstance } from "../wasm/kernels.js";
+import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, BIN_ADD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_SUB, POOL_AVG, POOL_MAX } from "../wasm/abi.js";
+import { padTo8, sameShape } from "./layout.js";
+import { describeRecurrence, type RecurrenceWeights } from "./recurrence.js";
 import { convPadLeft, opOutputShapes, product } from "./shapes.js";
-import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
+import type { ModelSpec, Op, Shape } from "./spec.js";
 
 /**
- * Output arrays of up to 1024 floats are carved from shared 64 KB slabs, as Node's Buffer
- * pool does: V8 mallocs every ArrayBuffer over 64 bytes and sweeps it after GC, which cost 1-3
- * µs per output, more than the kernels of a 64-unit streaming step (8 KB slabs still cost ~80
- * ns per 64-float output). A range handed out is never written again; `data.buffer` is the
- * slab (docs: use `data`, or `data.slice()`). A slab whose buffer was transferred (detached,
- * so its length reads 0) is replaced.
+ * Each output owns its ArrayBuffer, so transferring `y.data.buffer` to a worker touches no
+ * other output; outputs of up to 16 floats stay cheap (V8 keeps typed arrays of <= 64 bytes on
+ * its heap). docs/performance.md has the cost per step against shared slabs.
  */
-export const SLAB_FLOATS = 16384;
-let slab = new Float32Array(0);
-let slabUsed = 0;
-function copyOut(src: Float32Array, from: number, n: number): Float32Array {
-  if (n > 1024) return src.slice(from, from + n);
-  if (slabUsed + n > slab.length || !slab.length) {
-    slab = new Float32Array(SLAB_FLOATS);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, (slabUsed += n));
-  out.set(src.subarray(from, from + n));
-  return out;
-}
+const copyOut = (src: Float32Array, from: number, n: number): Float32Array => src.slice(from, from + n);
 
 type RnnOp = Extract<Op, { op: "rnn" }>;
 
@@ -88,24 +75,27 @@ interface Plan {
   outs?: [number, number, number[], number[]][];
 }
 
-const BIN = { add: 0, avg: 0, mul: 1, max: 2, min: 3, sub: 4 } as const;
+const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_MIN, sub: BIN_SUB } as const;
 
 /** The ops of general tensor graphs (ONNX), planned and compiled by model/tensor-ops.ts. */
-export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant"]);
+export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant", "stft_magnitude"]);
 let tensorOps: typeof import("./tensor-ops.js") | undefined;
 
 /** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */
 export async function prepareTensorOps(spec: ModelSpec): Promise<void> {
   // (a bundle's spec is not validated yet: it needs these ops' checks first)
-  if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => TENSOR_OPS.has(op?.op))))) tensorOps = await import("./tensor-ops.js");
+  if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => TENSOR_OPS.has(op?.op))))) {
+    tensorOps = await import("./tensor-ops.js");
+    tensorOps.installTensorOps();
+  }
 }
 
 export class Executor {
   /**
    * The four most recently built plans, newest first (a hit does not reorder them: the
    * oldest-built goes when a fifth shape comes). A model serving predict and sessions of
-   * several batch sizes keeps each compiled (one plan recompiled on every switch: +1.5-2 us a
-   * call). They share the arena: a call uses it only while it runs.
+   * several batch sizes keeps each compiled (one plan recompiled on every switch cost more than
+   * a 64-unit step: docs/kernels.md). They share the arena: a call uses it only while it runs.
    */
   private plans: Plan[] = [];
   private arena = 0;
@@ -113,8 +103,9 @@ export class Executor {
   /** Valid id range per int input: the smallest input_dim of the Embeddings it feeds. */
   private idLimits = new Map<string, { limit: number; layer: string }>();
   /**
-   * Per op, the kernel-memory pointer of each weight role. An absent role is undefined, which
-   * a wasm i32 parameter receives as 0 (no weight), and `undefined & 1` is 0 (not int8).
+   * Per op, the kernel-memory pointer of each weight role, and of a recurrent layer's
+   * description block (role "desc", recurrence.ts). An absent role is undefined, which a wasm
+   * i32 parameter receives as 0 (no weight).
    */
   private w: Record<string, number>[];
 
@@ -126,6 +117,7 @@ export class Executor {
     this.w = spec.ops.map((op) => {
       const ptrs: Record<string, number> = {};
       for (const [role, name] of Object.entries((op as { weights?: Record<string, string> }).weights ?? {})) ptrs[role] = weightPtrs.get(name)!;
+      if (op.op === "rnn") ptrs.desc = describeRecurrence(k, op, ptrs as unknown as RecurrenceWeights);
       return ptrs;
     });
     for (const op of spec.ops) {
@@ -155,7 +147,7 @@ export class Executor {
     const take = (id: string, n: number, op?: number) => {
       if (op === undefined) offsets.set(id, bytes);
       else scratch[op][id] = bytes;
-      bytes += Math.ceil(n / 16) * 16;
+      bytes += align(n);
       if (bytes > 2 ** 31) fail("E_SHAPE", `inputs [${inputShapes.join("], [")}]: activations over 2 GiB`);
     };
     this.spec.inputs.forEach((inp, i) => {
@@ -172,7 +164,7 @@ export class Executor {
       const ins = op.inputs.map((i) => shapes.get(i)!);
       const outShapes = opOutputShapes(op, ins as Shape[]) as number[][];
       const T = ins[0][0];
-      let gemmIn = batch * product(ins[0])! * 4; // bytes of the rows a GEMM of this op reads
+      const W = this.w[idx];
       op.outputs.forEach((o, k2) => {
         if (o.endsWith("/mask")) {
           shapes.set(o, [T]);
@@ -185,20 +177,22 @@ export class Executor {
         if (op.op === "reshape") offsets.set(o, offsets.get(op.inputs[0])!);
         else take(o, batch * product(s)! * 4);
       });
+      // scratch as the kernels report it (the int8 GEMM's quantised rows, the recurrences' own)
+      const ex = this.k.exports;
+      // rnn and conv1d read [T, features]: axes before T are more rows (graphs whose batch is an axis of their own)
+      const rowsB = batch * product(ins[0].slice(0, -2))!;
       if (op.op === "rnn") {
         const U8 = padTo8(op.units);
-        take("xp", batch * T * GATES[op.cell] * U8 * 4, idx);
-        take("h", batch * U8 * 4, idx);
-        take("c", batch * U8 * 4, idx);
-        take("scratch", (3 * U8 + 32 + 6 * batch * U8) * 4, idx); // per-row + batched (+ int8) kernels
+        take("h", rowsB * U8 * 4, idx);
+        take("c", rowsB * U8 * 4, idx);
+        take("scratch", ex.rnnScratchBytes(W.desc, rowsB, ins[0][ins[0].length - 2]), idx);
       } else if (op.op === "conv1d") {
-        take("cols", (gemmIn = batch * outShapes[0][0] * op.kernelSize * op.inDim * 4), idx);
+        const rows = rowsB * outShapes[0][outShapes[0].length - 2];
+        take("cols", rows * op.kernelSize * op.inDim * 4, idx);
+        take("q", ex.gemmScratchBytes(rows, op.kernelSize * op.inDim, W.kernel), idx);
         // sessions: history rows + this chunk, per batch row
         if (streaming) take("window", batch * (op.dilation * (op.kernelSize - 1) + T) * op.inDim * 4, idx);
-      }
-      // int8 kernel: its input rows as int16 (K rounded up to even) with a scale per row, no
-      // more than the f32 rows' own bytes since K >= 2
-      if (this.w[idx].kernel & 1) take("q", gemmIn, idx);
+      } else if (op.op === "dense") take("q", ex.gemmScratchBytes(batch * product(ins[0])! / op.inDim, op.inDim, W.kernel), idx);
       if (TENSOR_OPS.has(op.op)) take("desc", tensorOps!.tensorOpScratch(op, ins as number[][], outShapes, batch), idx);
     });
     const plan = { inputShapes, streaming, batch, shapes, offsets, scratch, bytes };
@@ -267,7 +261,7 @@ export class Executor {
     };
     plan.inPtrs = this.spec.inputs.map((inp) => ptr(inp.tensor));
     plan.outs = this.spec.outputs.map(({ tensor: o }) => {
-      const shape = [batch, ...shapeOf(o)];
+      const shape = this.spec.unbatched ? shapeOf(o).slice() : [batch, ...shapeOf(o)];
       return [ptr(o) >>> 2, n(o), shape, this.spec.tensors[o].shape.length > 1 ? [batch, ...shape.slice(2)] : shape];
     });
     const copy = (from: string, to: string) => () => k.u8.copyWithin(ptr(to), ptr(from), ptr(from) + n(to) * 4);
@@ -291,34 +285,28 @@ export class Executor {
           return [() => ex.gemm(R, op.units, op.inDim, X, op.inDim, W.kernel, W.bias, O, op.units, Q), this.activate(op.activation, O, R, op.units)];
         }
         case "rnn": {
-          const T = shapeOf(x)[0];
+          const sh = shapeOf(x);
+          const T = sh[sh.length - 2];
+          const B = batch * product(sh.slice(0, -2))!;
           const u = op.units;
           const U8 = padTo8(u);
-          const [xp, Q, sc, ownH, ownC] = [scratch("xp"), scratch("q"), scratch("scratch"), scratch("h"), scratch("c")];
+          const [sc, ownH, ownC] = [scratch("scratch"), scratch("h"), scratch("c")];
           const initial = op.inputs.slice(1).map(ptr); // initial_state inputs: h (and c)
           const mask = maskPtr(x);
           const outs = op.outputs.map(ptr); // sequence or last h, then h and c with return_state
           const seqOut = op.returnSequences ? O : 0;
-          const flags = (op.goBackwards ? 1 : 0) | (op.alignOutput ? 2 : 0) | (op.zeroOutputForMask ? 4 : 0);
-          const w = W.recurrentKernel;
           return [(states) => {
             const slot = states?.slot(idx, op, batch);
             const h = slot ? slot.h : ownH;
             const c = slot ? slot.c : ownC;
-            if (!slot) k.u8.fill(0, h, h + batch * U8 * 8); // h then c, adjacent in the plan
+            if (!slot) k.u8.fill(0, h, h + B * U8 * 8); // h then c, adjacent in the plan
             // initial_state inputs overwrite the state rows
-            initial.forEach((p, i) => ex.copyRows(batch, u, p, u, i ? c : h, U8));
-            if (op.cell === "lstm") {
-              ex.lstmSequence(batch, T, u, X, op.inDim, W.kernel, W.bias, Q, xp, w, h, c, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
-            } else if (op.cell === "gru") {
-              ex.gruSequence(batch, T, u, X, op.inDim, W.kernel, W.bias, Q, xp, w, W.recurrentBias, op.resetAfter ? 1 : 0, h, sc, mask, seqOut, flags, op.activation, op.recurrentActivation);
-            } else {
-              ex.simpleRnnSequence(batch, T, u, X, op.inDim, W.kernel, W.bias, Q, xp, w, h, sc, mask, seqOut, flags, op.activation);
-            }
-            if (!seqOut) ex.copyRows(batch, u, h, U8, O, u);
+            initial.forEach((p, i) => ex.copyRows(B, u, p, u, i ? c : h, U8));
+            ex.rnnSequence(W.desc, B, T, X, h, c, mask, seqOut, sc);
+            if (!seqOut) ex.copyRows(B, u, h, U8, O, u);
             if (op.returnState) {
-              ex.copyRows(batch, u, h, U8, outs[1], u);
-              if (op.cell === "lstm") ex.copyRows(batch, u, c, U8, outs[2], u);
+              ex.copyRows(B, u, h, U8, outs[1], u);
+              if (op.cell === "lstm") ex.copyRows(B, u, c, U8, outs[2], u);
             }
           }];
         }
@@ -333,7 +321,7 @@ export class Executor {
           return [(st) => {
             const [T, F] = shapeOf(x);
             const mask = op.maskAware === false ? 0 : maskPtr(x);
-            const mode = op.mode === "max" ? 1 : 0;
+            const mode = op.mode === "max" ? POOL_MAX : POOL_AVG;
             const s = st?.stream?.pool(idx);
             if (s) ex.poolStream(batch, T, F, X, mask, s.acc, s.count, O, mode);
             else ex.globalPool(batch, T, F, X, mask, O, mode);
@@ -342,12 +330,14 @@ export class Executor {
           return [() => {
             const [T, F] = shapeOf(x);
             const padLeft = op.padding === "same" ? convPadLeft(T, op.poolSize, op.strides, 1, "same") : 0;
-            ex.pool1d(batch, T, F, X, shapeOf(out)[0], op.poolSize, op.strides, padLeft, op.mode === "max" ? 1 : 0, O);
+            ex.pool1d(batch, T, F, X, shapeOf(out)[0], op.poolSize, op.strides, padLeft, op.mode === "max" ? POOL_MAX : POOL_AVG, O);
           }];
         case "conv1d":
           return [(st) => {
-            const T = shapeOf(x)[0];
-            const Tout = shapeOf(out)[0];
+            const sh = shapeOf(x);
+            const T = sh[sh.length - 2];
+            const Tout = shapeOf(out)[sh.length - 2];
+            const B = batch * product(sh.slice(0, -2))!;
             const cols = scratch("cols");
             const C = op.inDim;
             const stream = st?.stream;
@@ -362,11 +352,11 @@ export class Executor {
               if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
               ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
             } else {
-              ex.im2col1d(batch, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
+              ex.im2col1d(B, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
             }
             const K = op.kernelSize * C;
-            ex.gemm(batch * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, scratch("q"));
-          }, this.activate(op.activation, O, batch * shapeOf(out)[0], op.filters)];
+            ex.gemm(B * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, scratch("q"));
+          }, this.activate(op.activation, O, rows(out), op.filters)];
         case "scale_shift":
           return [() => ex.scaleShift(rows(out), last(out), X, W.scale, W.shift, O)];
         case "layer_norm":

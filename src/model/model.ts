@@ -5,7 +5,7 @@
 import { fail, RnnWasmError } from "../errors.js";
 import { align, type KernelInstance } from "../wasm/kernels.js";
 import { Executor } from "./executor.js";
-import { checkInputs, type Tensor } from "./inputs.js";
+import { callResult, checkInputs, type CallOptions, type ModelInputs, type Tensor } from "./inputs.js";
 import type { StatefulLayers } from "./stateful.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
 import type { Tokenizer } from "../text/tokenizer.js";
@@ -92,9 +92,9 @@ export class RnnModel {
     this.weightPtrs = placed.ptrs;
     this.weightBytes = placed.bytes;
     this.executor = new Executor(kernels, spec, this.weightPtrs);
-    this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [i.batch ?? null, ...i.shape], dtype: i.dtype }));
-    const batch = spec.inputs[0].batch ?? null;
-    this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [batch, ...spec.tensors[o.tensor].shape] }));
+    const batch = spec.unbatched ? [] : [spec.inputs[0].batch ?? null];
+    this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [...(spec.unbatched ? [] : [i.batch ?? null]), ...i.shape], dtype: i.dtype }));
+    this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [...batch, ...spec.tensors[o.tensor].shape] }));
     this.metadata = extras.metadata ?? {};
     this.tokenizer = extras.tokenizer;
     this.checksum = extras.checksum;
@@ -125,11 +125,18 @@ export class RnnModel {
     if (this.disposed) fail("E_DISPOSED", `model ${this.spec.name} has been disposed`);
   }
 
-  predict(x: unknown): Tensor | Tensor[] {
+  /**
+   * Runs the model on a batch: one input, a list in `inputs` order, or an object keyed by input
+   * name; tensors as {data, shape}, nested arrays, tf.Tensor or ort.Tensor. Returns the output,
+   * a list of outputs, or with `{ named: true }` an object keyed by output name.
+   */
+  predict(x: ModelInputs): Tensor | Tensor[];
+  predict(x: ModelInputs, options: CallOptions & { named: true }): Record<string, Tensor>;
+  predict(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor>;
+  predict(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
     this.live();
     const inputs = checkInputs(x, this.spec);
-    const outs = this.guard(() => this.executor.run(inputs, this.stateful ?? null));
-    return outs.length === 1 ? (outs[0] as Tensor) : (outs as Tensor[]);
+    return callResult(this.guard(() => this.executor.run(inputs, this.stateful ?? null)) as Tensor[], this.spec, options);
   }
 
   /** Zeroes the state of stateful layers (tfjs model.resetStates()). */

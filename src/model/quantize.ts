@@ -14,13 +14,12 @@
  */
 import { RnnWasmError } from "../errors.js";
 import { halvesToFloats } from "../format/half.js";
+import { align } from "../wasm/kernels.js";
 import { padTo8 } from "./layout.js";
 import { GATES, type ModelSpec, type PackedModel } from "./spec.js";
 
-
 /** K rounded up to a whole k-pair. */
 export const evenK = (K: number): number => K + (K & 1);
-const align16 = (n: number) => Math.ceil(n / 16) * 16;
 
 export interface QuantizedMatrix {
   /** int8 values in the kernel layout. */
@@ -82,7 +81,7 @@ export function quantizeRows(w: Float32Array, rows: number, dim: number): Quanti
 
 /** The kernel-memory image of an int8 weight: values, zeros to 16 bytes, f32 scales. */
 export function int8Image(m: QuantizedMatrix): Uint8Array {
-  const at = align16(m.values.length);
+  const at = align(m.values.length);
   const out = new Uint8Array(at + m.scales.length * 4);
   out.set(new Uint8Array(m.values.buffer, m.values.byteOffset, m.values.length));
   new Float32Array(out.buffer, out.byteOffset + at, m.scales.length).set(m.scales);
@@ -91,7 +90,7 @@ export function int8Image(m: QuantizedMatrix): Uint8Array {
 
 /** The two parts of an int8 image holding `length` values (copies the scales, any alignment). */
 export function int8Parts(image: Uint8Array, length: number): QuantizedMatrix {
-  const at = align16(length);
+  const at = align(length);
   if (image.length <= at || (image.length - at) % 4) throw new RnnWasmError("E_WEIGHTS", `an int8 image of ${image.length} bytes cannot hold ${length} values and their scales`);
   return {
     values: new Int8Array(image.buffer, image.byteOffset, length),

@@ -6,7 +6,8 @@
  * bundle from making a kernel read or write outside its buffers.
  */
 import { RnnWasmError } from "../errors.js";
-import { ACT_CODES, ACT_LOG_SOFTMAX, ACT_SOFTMAX, padTo8, sameShape } from "./layout.js";
+import { ACT_COUNT, ACT_LOG_SOFTMAX, ACT_SOFTMAX } from "../wasm/abi.js";
+import { padTo8, sameShape } from "./layout.js";
 import { opOutputShapes, tensorOpHooks } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
@@ -23,9 +24,8 @@ function bad(msg: string): never {
 }
 
 const int = (v: unknown, max = MAX) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
-const isAct = (c: unknown) => (Number.isInteger(c) && (c as number) >= 0 && (c as number) < ACT_CODES) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
+const isAct = (c: unknown) => (Number.isInteger(c) && (c as number) >= 0 && (c as number) < ACT_COUNT) || c === ACT_SOFTMAX || c === ACT_LOG_SOFTMAX;
 const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
-
 
 /**
  * What `op` needs besides its shapes: whether its own fields are sane, and the packed size of
@@ -49,15 +49,15 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
       const U8 = padTo8(op.units);
       const nStates = op.cell === "lstm" ? 2 : 1;
       return [
-        !!G && int(op.units) && ins[0].length === 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
+        !!G && int(op.units) && ins[0].length >= 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
           op.activation < ACT_SOFTMAX && op.recurrentActivation < ACT_SOFTMAX && (!w.recurrentBias || (op.cell === "gru" && op.resetAfter)) &&
-          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [op.units])),
+          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [...ins[0].slice(0, -2), op.units])),
         [[w.kernel, G * U8, F, true], [w.bias, G * U8, 1, false], [w.recurrentKernel, G * U8, op.units, true], [w.recurrentBias, 3 * U8, 1, false]],
       ];
     }
     case "conv1d":
       return [
-        ins[0].length === 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
+        ins[0].length >= 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
           int(op.dilation, WINDOW_MAX) && oneOf(op.padding, ["valid", "same", "causal", "explicit"]) && isAct(op.activation) &&
           (op.padding === "explicit" ? Array.isArray(op.pads) && op.pads.length === 2 && op.pads.every((p) => p === 0 || int(p, WINDOW_MAX)) : op.pads === undefined),
         [[w.kernel, padTo8(op.filters), op.kernelSize * F, true], [w.bias, padTo8(op.filters), 1, false]],
@@ -111,6 +111,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
   // (the runtime reads no entry of a tensor that is neither)
   const entry = (id: string) => (Object.hasOwn(spec.tensors, id) ? spec.tensors[id].shape : []);
   for (const inp of spec.inputs) if (!sameShape(entry(inp.tensor), inp.shape)) bad(`input ${inp.name}: tensor ${inp.tensor} has another shape`);
+  if (spec.unbatched !== undefined && typeof spec.unbatched !== "boolean") bad("unbatched must be a boolean");
   tensorOpHooks.states?.(spec, known, false);
   for (const op of spec.ops) {
     if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs) || [...op.inputs, ...op.outputs].some((t) => typeof t !== "string")) {

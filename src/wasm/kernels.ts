@@ -4,58 +4,16 @@
  * re-created whenever memory has grown (a grown buffer detaches the old views).
  */
 import { fail } from "../errors.js";
+import { BLOCK_ALIGN, type KernelExports } from "./abi.js";
 
-export interface KernelExports {
-  memory: WebAssembly.Memory;
-  heap_base(): number;
-  relaxed_build(): number;
-  set_scalar_mode(on: number): void;
-  /** w with bit 0 set: int8 panels; q is then scratch for the quantised x rows (docs/kernels.md). */
-  gemm(M: number, N: number, K: number, x: number, xStride: number, w: number, bias: number, out: number, outStride: number, q?: number): void;
-  /** The recurrences take their input (x [B·T][K], W, bias, q as for gemm) and project it into xp themselves. */
-  lstmSequence(B: number, T: number, u: number, x: number, K: number, W: number, bias: number, q: number, xp: number, wRec: number,
-    h: number, c: number, scratch: number, mask: number, out: number, flags: number, act: number, recAct: number): void;
-  gruSequence(B: number, T: number, u: number, x: number, K: number, W: number, bias: number, q: number, xp: number, wRec: number,
-    bRec: number, resetAfter: number, h: number, scratch: number, mask: number, out: number, flags: number, act: number, recAct: number): void;
-  simpleRnnSequence(B: number, T: number, u: number, x: number, K: number, W: number, bias: number, q: number, xp: number, wRec: number,
-    h: number, scratch: number, mask: number, out: number, flags: number, act: number): void;
-  activate(code: number, ptr: number, n: number): void;
-  softmax(rows: number, n: number, x: number): void;
-  globalPool(B: number, T: number, F: number, x: number, mask: number, out: number, mode: number): void;
-  scaleShift(rows: number, F: number, x: number, scale: number, shift: number, out: number): void;
-  binary(op: number, n: number, a: number, b: number, out: number): void;
-  pool1d(B: number, Tin: number, F: number, x: number, Tout: number, poolSize: number, stride: number, padLeft: number, mode: number, out: number): void;
-  im2col1d(B: number, Tin: number, Cin: number, x: number, Tout: number, kernel: number, stride: number, dilation: number, padLeft: number, out: number): void;
-  layerNorm(rows: number, F: number, x: number, gamma: number, beta: number, eps: number, out: number): void;
-  scale(n: number, x: number, s: number): void;
-  reluGeneral(n: number, x: number, maxValue: number, negativeSlope: number, threshold: number): void;
-  /** rows: the table's row count (an int8 table, bit 0 set, keeps its row scales after the rows). */
-  gatherRows(n: number, ids: number, table: number, dim: number, out: number, rows?: number): void;
-  copyRows(rows: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
-  maskFromIds(n: number, ids: number, mask: number): void;
-  maskRows(rows: number, F: number, x: number, maskValue: number, out: number, mask: number): void;
-  andMask(n: number, m: number, out: number): void;
-  repeatRows(B: number, n: number, F: number, x: number, out: number): void;
-  firstNonFinite(n: number, x: number): number;
-  firstIdOutOfRange(n: number, ids: number, limit: number): number;
-  widenHalves(n: number, src: number, dst: number): void;
-  poolStream(B: number, T: number, F: number, x: number, mask: number, acc: number, count: number, out: number, mode: number): void;
-  crc32(p: number, n: number, seed: number): number;
-  crc_buffer(): number;
-  /** General tensor graphs (assembly/tensor.ts): dims and strides are i32 blocks in memory. */
-  copyStrided(rank: number, dims: number, srcStrides: number, src: number, dstStrides: number, dst: number): void;
-  fill(n: number, value: number, out: number): void;
-  binaryStrided(op: number, rank: number, dims: number, aStrides: number, a: number, bStrides: number, b: number, out: number): void;
-  unary(fn: number, n: number, x: number, out: number, alpha: number, beta: number): void;
-  reduce(fn: number, outer: number, n: number, inner: number, x: number, out: number): void;
-  softmaxAxis(outer: number, n: number, inner: number, x: number, log: number): void;
-  matmul(batch: number, M: number, N: number, K: number, a: number, b: number, out: number): void;
-}
+export type { KernelExports };
+
 
 const PAGE = 65536;
 /** wasm32 memories stop at 4 GiB; refuse well before the engine would. */
 const MAX_BYTES = 2 ** 31;
-export const align = (n: number) => Math.max(16, Math.ceil(n / 16) * 16);
+/** n rounded up to whole BLOCK_ALIGN blocks; at least one block. */
+export const align = (n: number) => Math.max(BLOCK_ALIGN, Math.ceil(n / BLOCK_ALIGN) * BLOCK_ALIGN);
 
 /**
  * The kernel instance plus a first-fit allocator over its memory above heap_base. All

@@ -1,5 +1,5 @@
 /**
- * int8 kernels (assembly/int8.ts, the int8 paths of batch.ts): the GEMM over int8 panels, the
+ * int8 kernels (assembly/int8.ts, the int8 paths of assembly/rnn/): the GEMM over int8 panels, the
  * int8 embedding gather and the LSTM / GRU (both reset_after) / SimpleRNN recurrences over int8
  * tiles, at sizes around every tile edge, on every build: the baseline SIMD kernel against its
  * scalar twin (bit-identical), the relaxed build (bit-identical too where no f32 multiply-add is
@@ -80,14 +80,17 @@ describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 16 leftov
     const ref = gemmInt8Ref(M, N, Kd, x, oracle, bias);
     const P = Math.ceil(N / 8);
     const image = exported(packPanels(w, Kd, N), { blocks: [[P, Kd]] }, packPanels(Float32Array.from(oracle.deq), Kd, N), `gemm ${M}x${N}x${Kd}`);
-    const qBytes = M * (2 * evenK(Kd) + 4);
     const out = crossCheck(`int8 gemm M=${M} N=${N} K=${Kd}`, rng, (k) => {
-      // guards after the output and after the quantisation scratch catch writes past them
+      // guards after the output and after the quantisation scratch (as large as the kernel
+      // reports) catch writes past them
       const o = zeros(k, M * N + 1);
       k.f32[(o >>> 2) + M * N] = 12345;
+      const w8 = putInt8(k, image);
+      const qBytes = k.exports.gemmScratchBytes(M, Kd, w8);
+      expect(qBytes).toBe(M * (2 * evenK(Kd) + 4)); // docs/kernels.md's figure
       const q = k.alloc(qBytes + 16, "q");
       k.u8.fill(0xa5, q + qBytes, q + qBytes + 16);
-      k.exports.gemm(M, N, Kd, put(k, x), Kd, putInt8(k, image), put(k, padVector(bias, N)), o, N, q);
+      k.exports.gemm(M, N, Kd, put(k, x), Kd, w8, put(k, padVector(bias, N)), o, N, q);
       expect(k.f32[(o >>> 2) + M * N]).toBe(12345);
       expect(Array.from(k.u8.subarray(q + qBytes, q + qBytes + 16))).toEqual(new Array(16).fill(0xa5));
       return get(k, o, M * N);
@@ -95,7 +98,7 @@ describe("int8 GEMM (panels of 8 columns in k-pairs; 4-row blocks, 1 x 16 leftov
     // against the f32 kernel on the original weights: the quantisation error only
     const k = K.simd;
     const o32 = zeros(k, M * N);
-    k.exports.gemm(M, N, Kd, put(k, x), Kd, put(k, packPanels(w, Kd, N)), put(k, padVector(bias, N)), o32, N);
+    k.exports.gemm(M, N, Kd, put(k, x), Kd, put(k, packPanels(w, Kd, N)), put(k, padVector(bias, N)), o32, N, 0);
     check(out.simd, get(k, o32, M * N), INT8_WEIGHTS, `int8 gemm M=${M} N=${N} K=${Kd} vs f32 kernel`, rng);
   });
 

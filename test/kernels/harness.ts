@@ -6,7 +6,9 @@
 import { readFileSync } from "node:fs";
 import { resolve } from "node:path";
 import { packGatePanels, packGateVector, padTo8 } from "../../src/model/pack.ts";
+import { describeRecurrence } from "../../src/model/recurrence.ts";
 import { KernelInstance } from "../../src/wasm/kernels.ts";
+import { expect } from "vitest";
 import type { Tolerance } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
 import type { RecurrentCase } from "./reference64.ts";
@@ -136,43 +138,51 @@ export function recurrentCase(kind: RecurrentKind, u: number, v: RecurrentVarian
 }
 
 /**
- * Runs a case on k as the executor does: the sequence kernel with its input (it projects x into
- * xp itself, or fuses the projection for one-step LSTM rows).
- * `weights` are kernel-memory pointers to the packed input and recurrent kernels (bit 0 set
+ * Runs a case on k as the executor does: a description of the layer (src/model/recurrence.ts),
+ * then rnnSequence with its input (it projects x into xp itself, or fuses the projection for
+ * one-step LSTM rows) and exactly the scratch rnnScratchBytes reports, filled with NaN and
+ * followed by guard bytes that must come back untouched.
+ * `weights` are kernel-memory pointers to the packed input and recurrent kernels (PTR_INT8 set
  * for int8 images); returns the sequence output, or the final h or c of the u units.
  */
 export function runRecurrent(k: KernelInstance, cs: RecurrentCase, which: "seq" | "h" | "c", weights: { input: number; recurrent: number }): Float32Array {
   const { cell, B, T, u, inDim, resetAfter } = cs;
   const G = gatesOf(cell);
   const U8 = padTo8(u);
-  const xp = zeros(k, B * T * G * U8);
-  const q = zeros(k, B * T * (inDim + 3)); // the int8 GEMM's int16 rows and scales
   const [x, bias] = [put(k, cs.x), cs.noBias ? 0 : put(k, packGateVector(cs.bias, G, u, 0))];
+  const recurrentBias = cell === "gru" && resetAfter && !cs.noBias ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
+  const desc = describeRecurrence(k, {
+    cell, units: u, inDim, activation: cs.act, recurrentActivation: cs.recAct,
+    goBackwards: cs.goBackwards, alignOutput: cs.align, zeroOutputForMask: cs.zeroMasked, resetAfter,
+  }, { kernel: weights.input, bias, recurrentKernel: weights.recurrent, recurrentBias });
   const h = zeros(k, B * U8);
   const c = zeros(k, B * U8);
   for (let b = 0; b < B; b++) {
     if (cs.h0) k.f32.set(cs.h0.subarray(b * u, (b + 1) * u), (h >>> 2) + b * U8);
     if (cs.c0) k.f32.set(cs.c0.subarray(b * u, (b + 1) * u), (c >>> 2) + b * U8);
   }
-  const scratch = zeros(k, 3 * U8 + 32 + 6 * B * U8);
+  const scratchBytes = k.exports.rnnScratchBytes(desc, B, T);
+  expect(scratchBytes % 16, "scratch is whole 16-byte blocks").toBe(0);
+  const scratch = k.alloc(scratchBytes + GUARD_BYTES, "test scratch");
+  // NaN where the kernel must write before it reads (the executor's arena holds the last call's data)
+  k.f32.fill(NaN, scratch >>> 2, (scratch + scratchBytes) >>> 2);
+  const guard = (scratch + scratchBytes) >>> 2;
+  k.f32.fill(GUARD_VALUE, guard, guard + GUARD_BYTES / 4);
   const mask = cs.mask ? putBytes(k, cs.mask) : 0;
   const seq = zeros(k, B * T * u);
-  const flags = (cs.goBackwards ? 1 : 0) | (cs.align ? 2 : 0) | (cs.zeroMasked ? 4 : 0);
-  const wr = weights.recurrent;
-  if (cell === "lstm") {
-    k.exports.lstmSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, h, c, scratch, mask, seq, flags, cs.act, cs.recAct);
-  } else if (cell === "gru") {
-    const bRec = resetAfter && !cs.noBias ? put(k, packGateVector(cs.bias, 3, u, 3 * u)) : 0;
-    k.exports.gruSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, bRec, resetAfter ? 1 : 0, h, scratch, mask, seq, flags, cs.act, cs.recAct);
-  } else {
-    k.exports.simpleRnnSequence(B, T, u, x, inDim, weights.input, bias, q, xp, wr, h, scratch, mask, seq, flags, cs.act);
-  }
+  k.exports.rnnSequence(desc, B, T, x, h, c, mask, seq, scratch);
+  const past = k.f32.subarray(guard, guard + GUARD_BYTES / 4);
+  expect(past.every((v) => v === GUARD_VALUE), `${cell}: the kernel wrote past the ${scratchBytes} scratch bytes it reported`).toBe(true);
   if (which === "seq") return get(k, seq, B * T * u);
   const rows = get(k, which === "h" ? h : c, B * U8);
   const out = new Float32Array(B * u);
   for (let b = 0; b < B; b++) out.set(rows.subarray(b * U8, b * U8 + u), b * u);
   return out;
 }
+
+/** Bytes after a kernel's reported scratch that runRecurrent checks it leaves alone. */
+const GUARD_BYTES = 256;
+const GUARD_VALUE = -12345.5;
 
 /** The f32 packed input kernel of a case (the panels the GEMM reads). */
 export const inputPanels = (cs: RecurrentCase) => packGatePanels(cs.W, cs.inDim, gatesOf(cs.cell), cs.u);

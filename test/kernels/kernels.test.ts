@@ -52,7 +52,7 @@ describe("f32_gemm (panels of 8 columns, 4-row blocks, 3 or 2 leftover rows as o
       // a guard float after the output catches writes past N on the last row
       const out = zeros(k, M * N + 1);
       k.f32[(out >>> 2) + M * N] = 12345;
-      k.exports.gemm(M, N, Kd, put(k, x), Kd, put(k, packPanels(w, Kd, N)), put(k, padVector(bias, N)), out, N);
+      k.exports.gemm(M, N, Kd, put(k, x), Kd, put(k, packPanels(w, Kd, N)), put(k, padVector(bias, N)), out, N, 0);
       expect(k.f32[(out >>> 2) + M * N]).toBe(12345);
       return get(k, out, M * N);
     }, ref);
@@ -68,7 +68,7 @@ describe("f32_gemm (panels of 8 columns, 4-row blocks, 3 or 2 leftover rows as o
     const ref = gemm64(M, N, Kd, dense, w, null);
     crossCheck("gemm strided", rng, (k) => {
       const out = zeros(k, M * os);
-      k.exports.gemm(M, N, Kd, put(k, x), xs, put(k, packPanels(w, Kd, N)), 0, out, os);
+      k.exports.gemm(M, N, Kd, put(k, x), xs, put(k, packPanels(w, Kd, N)), 0, out, os, 0);
       const all = get(k, out, M * os);
       const res = new Float32Array(M * N);
       for (let m = 0; m < M; m++) {
@@ -81,7 +81,7 @@ describe("f32_gemm (panels of 8 columns, 4-row blocks, 3 or 2 leftover rows as o
 });
 
 describe.each(RECURRENT_KINDS)("%s sequence kernel", (kind) => {
-  // with enough units LSTM and GRU take the batched path at 2 and 3 rows too (batch.ts
+  // with enough units LSTM and GRU take the batched path at 2 and 3 rows too (assembly/rnn/driver.ts
   // batchedRows: B·u >= 384): the variants of 2 and 3 rows again at 201 units (past a tile)
   const wide = RECURRENT_VARIANTS.filter((v) => v.B === 2 || v.B === 3).map((v) => ({ u: 201, v, name: v.name }));
   const cases = [...RECURRENT_UNITS.flatMap((u) => RECURRENT_VARIANTS.map((v) => ({ u, v, name: v.name }))), ...wide];

@@ -44,7 +44,7 @@ const STREAMABLE: Record<string, { build: Builder; ids?: number }> = {
       ],
     }),
   },
-  // 3 rows of 128+ units take the batched recurrence (assembly/batch.ts batchedRows: B·u >= 384)
+  // 3 rows of 128+ units take the batched recurrence (assembly/rnn/driver.ts, batchedRows: B·u >= 384)
   "LSTM(130, sequences) -> GRU(129), batched rows": {
     // glorotUniform: tfjs' default orthogonal initializer takes ~20 s at this size (weights are randomised anyway)
     build: () => tf.sequential({

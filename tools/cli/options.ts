@@ -24,3 +24,26 @@ export function nonNegativeInt(name: string): (v: string) => number {
 export function dtypeOption(description: string): Option {
   return new Option("--dtype <dtype>", description).choices(["f32", "f16", "int8"]);
 }
+
+/** Repeatable `--flag NAME=VALUE` options, collected in order. */
+export function collect(name: string): (v: string, prev: [string, string][] | undefined) => [string, string][] {
+  return (v, prev = []) => {
+    const at = v.lastIndexOf("=");
+    if (at <= 0 || at === v.length - 1) throw new InvalidArgumentError(`${name} takes NAME=VALUE, got ${JSON.stringify(v)}`);
+    return [...prev, [v.slice(0, at), v.slice(at + 1)]];
+  };
+}
+
+/** `--input NAME=1x576` (`?` keeps a dimension as the graph declares it). */
+export function parseDims(name: string, v: string): (number | "?")[] {
+  const dims = v.split(/[x,]/i).map((d) => (d === "?" ? "?" : /^\d+$/.test(d) && Number(d) >= 1 ? Number(d) : NaN));
+  if (dims.some((d) => Number.isNaN(d))) throw new InvalidArgumentError(`--input ${name}: dims must be positive integers or ?, separated by x (e.g. 1x576), got ${JSON.stringify(v)}`);
+  return dims as (number | "?")[];
+}
+
+/** `--const NAME=16000` or `--const NAME=1,2,3`. */
+export function parseConst(name: string, v: string): number | number[] {
+  const values = v.split(",").map((x) => (x.trim() === "" ? NaN : Number(x)));
+  if (values.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`--const ${name}: expected a number or a comma-separated list, got ${JSON.stringify(v)}`);
+  return values.length === 1 && !v.includes(",") ? values[0] : values;
+}

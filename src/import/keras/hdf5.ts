@@ -8,6 +8,7 @@
  */
 import type { Dataset, File as H5File, Group } from "h5wasm";
 import { fail, RnnWasmError } from "../../errors.js";
+import { halvesToFloats } from "../../format/half.js";
 
 type H5Lib = (typeof import("h5wasm"))["default"];
 type H5Module = Awaited<H5Lib["ready"]>;
@@ -237,19 +238,10 @@ function readRawBytes(session: H5Session, ds: Dataset, nbytes: number): Uint8Arr
   }
 }
 
-/** IEEE 754 binary16 (little-endian bytes) to float32; exact, subnormals and Inf/NaN included. */
+/** IEEE 754 binary16 (little-endian bytes, as h5wasm reads them) to float32, exactly. */
 export function decodeFloat16(bytes: Uint8Array): Float32Array {
-  const n = bytes.length >>> 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const h = bytes[2 * i]! | (bytes[2 * i + 1]! << 8);
-    const sign = h & 0x8000 ? -1 : 1;
-    const exponent = (h >> 10) & 0x1f;
-    const mantissa = h & 0x3ff;
-    if (exponent === 0) out[i] = sign * mantissa * 2 ** -24;
-    else if (exponent === 0x1f) out[i] = mantissa === 0 ? sign * Infinity : NaN;
-    else out[i] = sign * (1 + mantissa / 1024) * 2 ** (exponent - 15);
-  }
+  const out = new Float32Array(bytes.length >>> 1);
+  halvesToFloats(new Uint16Array(bytes.buffer, bytes.byteOffset, out.length), out);
   return out;
 }
 

@@ -7,7 +7,7 @@
  */
 import protobuf from "protobufjs/light.js";
 import { RnnWasmError } from "../../errors.js";
-import { halfToFloat } from "../tfjs.js";
+import { halvesToFloats } from "../../format/half.js";
 
 const repeated = (type: string, id: number) => ({ type, id, rule: "repeated" as const });
 const field = (type: string, id: number) => ({ type, id });
@@ -165,9 +165,9 @@ function readRaw(dtype: OnnxDtype, raw: Uint8Array, count: number): OnnxTensor["
       return out;
     }
     case "float16": {
-      const out = new Float32Array(count);
-      for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(i * 2, true));
-      return out;
+      const halves = new Uint16Array(count);
+      for (let i = 0; i < count; i++) halves[i] = view.getUint16(i * 2, true);
+      return widen(halves);
     }
     default: {
       const out = new Array<number>(count);
@@ -188,6 +188,12 @@ function readRaw(dtype: OnnxDtype, raw: Uint8Array, count: number): OnnxTensor["
 }
 
 type Msg = Record<string, unknown>;
+
+function widen(halves: Uint16Array): Float32Array {
+  const out = new Float32Array(halves.length);
+  halvesToFloats(halves, out);
+  return out;
+}
 
 function readTensor(t: Msg, where: string): OnnxTensor {
   const name = typeof t.name === "string" && t.name ? t.name : where;
@@ -211,7 +217,7 @@ function readTensor(t: Msg, where: string): OnnxTensor {
     if (values.length !== count) onnxError(name, `holds ${values.length} values, dims [${dims.join(", ")}] need ${count}`);
     data = dtype === "float32" ? Float32Array.from(values)
       : dtype === "float64" ? Float64Array.from(values)
-      : dtype === "float16" ? Float32Array.from(values, (bits) => halfToFloat(bits & 0xffff))
+      : dtype === "float16" ? widen(Uint16Array.from(values))
       : values;
   }
   return { dtype, dims, data };

@@ -3,13 +3,13 @@ import { createRequire } from "node:module";
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RnnWasmError } from "../../../src/errors.js";
-import { exportBundle } from "../../../src/export.js";
+import { exportBundle, type ExportOptions } from "../../../src/export.js";
 import type { BundleDtype } from "../../../src/format/bundle.js";
 import { readBundle } from "../../../src/format/reader.js";
 import { normalizeTokenizerConfig, type TokenizerOptions } from "../../../src/text/tokenizer.js";
 import { UsageError, withSource } from "../errors.js";
 import { writeAtomic } from "../files.js";
-import { dtypeOption, positiveInt } from "../options.js";
+import { collect, dtypeOption, parseConst, parseDims, positiveInt } from "../options.js";
 import { readJson, sourceWeightBytes } from "../source.js";
 import { formatBytes, hex32, summarize, thousands } from "../summary.js";
 
@@ -23,10 +23,14 @@ interface ExportFlags {
   maxLen?: number;
   padding?: "pre" | "post";
   truncating?: "pre" | "post";
+  charLevel?: boolean;
   normalize?: string;
   metadata?: string;
   progress?: boolean;
   quiet?: boolean;
+  input?: [string, string][];
+  const?: [string, string][];
+  state?: [string, string][];
 }
 
 interface Bar {
@@ -54,9 +58,18 @@ function progressBar(): Bar {
   );
 }
 
+/** --input / --const / --state as exportBundle's ONNX options (only when given). */
+function onnxBindings(o: ExportFlags): Pick<ExportOptions, "inputs" | "constants" | "state"> {
+  const out: Pick<ExportOptions, "inputs" | "constants" | "state"> = {};
+  if (o.input) out.inputs = Object.fromEntries(o.input.map(([n, v]) => [n, parseDims(n, v)]));
+  if (o.const) out.constants = Object.fromEntries(o.const.map(([n, v]) => [n, parseConst(n, v)]));
+  if (o.state) out.state = Object.fromEntries(o.state);
+  return out;
+}
+
 async function run(model: string, o: ExportFlags): Promise<void> {
-  if (!o.tokenizer && (o.maxLen !== undefined || o.padding !== undefined || o.truncating !== undefined)) {
-    throw new UsageError("--max-len, --padding and --truncating apply to a tokenizer: add --tokenizer vocab.json");
+  if (!o.tokenizer && (o.maxLen !== undefined || o.padding !== undefined || o.truncating !== undefined || o.charLevel !== undefined)) {
+    throw new UsageError("--max-len, --padding, --truncating and --char-level apply to a tokenizer: add --tokenizer vocab.json");
   }
   const inPath = resolve(model);
   const weightBytes = await sourceWeightBytes(inPath);
@@ -64,6 +77,7 @@ async function run(model: string, o: ExportFlags): Promise<void> {
   if (o.maxLen !== undefined) tokenizerOptions.maxLen = o.maxLen;
   if (o.padding !== undefined) tokenizerOptions.padding = o.padding;
   if (o.truncating !== undefined) tokenizerOptions.truncating = o.truncating;
+  if (o.charLevel !== undefined) tokenizerOptions.charLevel = o.charLevel;
   let tokenizer: unknown;
   if (o.tokenizer) {
     tokenizer = await readJson(resolve(o.tokenizer), "tokenizer file");
@@ -87,6 +101,7 @@ async function run(model: string, o: ExportFlags): Promise<void> {
   try {
     if (showBar) process.stderr.write(`importing ${model} (${formatBytes(weightBytes)} of weights)\n`);
     bytes = await exportBundle(inPath, {
+      ...onnxBindings(o),
       dtype: o.dtype,
       tokenizer,
       tokenizerOptions,
@@ -121,8 +136,8 @@ async function run(model: string, o: ExportFlags): Promise<void> {
 export function register(program: Command): void {
   program
     .command("export")
-    .description("convert a tfjs model.json or a Keras .h5/.keras file into one .rnnb bundle")
-    .argument("<model>", "model.json (tfjs LayersModel, shards beside it), model.h5 or model.keras")
+    .description("convert a tfjs model.json, a Keras .h5/.keras file or an ONNX model into one .rnnb bundle")
+    .argument("<model>", "model.json (tfjs LayersModel, shards beside it), model.h5, model.keras or model.onnx")
     .requiredOption("-o, --out <file>", "the bundle to write (.rnnb)")
     .addOption(
       dtypeOption("weight storage: f32, f16 (half the size; matrices widened to f32 on load, embedding tables kept as halves), or int8 (weight matrices int8 with per-column scales, ~4x smaller; int8 kernels)")
@@ -132,8 +147,12 @@ export function register(program: Command): void {
     .option("--max-len <n>", "tokenizer: pad/truncate every text to n ids (default: the model's input length)", positiveInt("--max-len"))
     .addOption(new Option("--padding <side>", "tokenizer: where pad_sequences adds zeros").choices(["pre", "post"]))
     .addOption(new Option("--truncating <side>", "tokenizer: which end of a long text is cut").choices(["pre", "post"]))
+    .option("--char-level", "tokenizer: one token per character (Keras char_level=True), for a plain {\"c\": index} map")
     .option("--normalize <file>", "per-feature normalisation statistics {\"mean\": [...], \"std\": [...]} (exposed as model.metadata.normalization)")
     .option("--metadata <file>", "a JSON object stored as model.metadata (labels, training figures, ...)")
+    .option("--input <NAME=D1xD2x...>", "ONNX: the shape of a graph input (repeat per input; ? keeps a dim as declared; the batch dim's value is an example: any batch runs)", collect("--input"))
+    .option("--const <NAME=VALUE>", "ONNX: fold a graph input to a constant, e.g. --const sr=16000 (repeat per input)", collect("--const"))
+    .option("--state <IN=OUT>", "ONNX: a recurrent state pair: the graph reads IN and writes its next value to OUT; sessions carry it (repeat per pair)", collect("--state"))
     .option("--progress", "always show the progress bar (default: on a terminal, for models over 1 MiB)")
     .option("--no-progress", "never show the progress bar")
     .option("-q, --quiet", "print nothing on success")
