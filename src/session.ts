@@ -225,7 +225,7 @@ export class Session {
     if (word(3) !== this.batchSize) mismatch(`snapshot holds batch size ${word(3)}, this session has ${this.batchSize}`);
     if (word(4) !== this.layoutHash || bytes.length !== HEADER + this.bytes + 4) mismatch("snapshot state layout does not match this model");
     // a state is checked like an input: every value finite (a valid CRC proves nothing about intent)
-    if (!new Float32Array(bytes.slice(HEADER, -4).buffer).every(isFinite)) corrupt("the snapshot holds a NaN or infinite state value");
+    if (!new Float32Array(bytes.slice(HEADER, -4).buffer).every(isFinite)) corrupt("a state value is NaN or infinite");
     this.host.kernels.u8.set(bytes.subarray(HEADER, HEADER + this.bytes), this.block);
   }
 

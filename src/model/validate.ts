@@ -114,9 +114,8 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
   if (spec.unbatched !== undefined && typeof spec.unbatched !== "boolean") bad("unbatched must be a boolean");
   tensorOpHooks.states?.(spec, known, false);
   for (const op of spec.ops) {
-    if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs) || [...op.inputs, ...op.outputs].some((t) => typeof t !== "string")) {
-      bad("op entry is malformed");
-    }
+    // (tensor ids that are not strings are never found: `known` is a Map, compared by identity)
+    if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) bad("op entry is malformed");
     const L = `layer ${op.layer}`;
     for (const key of ["activation", "recurrentActivation"] as const) {
       const code = (op as unknown as Record<string, unknown>)[key];
