@@ -155,3 +155,13 @@ describe("load time is linear in the config (item 14)", () => {
     m.dispose();
   });
 });
+
+describe("weights that overflow float32 (item 15)", () => {
+  it("finite weights of 3.4e38 are refused at export (E_WEIGHTS naming the largest weight), not shipped to answer NaN", async () => {
+    const art = structuredClone(lstm);
+    art.weights = new Float32Array((art.weights as ArrayBuffer).byteLength / 4).fill(3.4e38).buffer; // finite, every one
+    await expect(exportBundle(art)).rejects.toMatchObject({ code: "E_WEIGHTS", message: expect.stringMatching(/is (NaN|Infinity|-Infinity) on a probe input: the weights overflow float32 \(largest weight .*: 3\.\d+e\+38\)/) });
+    // the same model with its own weights exports
+    expect((await exportBundle(lstm)).length).toBeGreaterThan(100);
+  });
+});
