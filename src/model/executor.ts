@@ -73,6 +73,14 @@ interface Plan {
   inPtrs?: number[];
   /** Per output: its float index in kernel memory, its length, its shape and its one-step shape. */
   outs?: [number, number, number[], number[]][];
+  /**
+   * The tensor ops' descriptor blocks (dims and strides, written once when compiled): a block of
+   * kernel memory the plan owns, not the arena, which every plan shares and each run overwrites.
+   * Per op its offset in the block; released when the plan is evicted.
+   */
+  descAt: number[];
+  descBytes: number;
+  desc?: number;
 }
 
 
@@ -146,6 +154,8 @@ export class Executor {
     const shapes = new Map<string, number[]>();
     const offsets = new Map<string, number>();
     const scratch: Record<string, number>[] = [];
+    const descAt: number[] = [];
+    let descBytes = 0;
     let bytes = 0;
     const take = (id: string, n: number, op?: number) => {
       if (op === undefined) offsets.set(id, bytes);
@@ -191,10 +201,18 @@ export class Executor {
         take("scratch", ex.rnnScratchBytes(W.desc, rowsB, ins[0][ins[0].length - 2]), idx);
       } else if (op.op === "dense") take("q", ex.gemmScratchBytes(batch * product(ins[0])! / op.inDim, op.inDim, W.kernel), idx);
       else if (!CORE_OPS.has(op.op)) {
-        for (const [name, n] of tensorOps!.opScratch(op, ins as number[][], outShapes, batch, ex, W, streaming)) take(name, n, idx);
+        for (const [name, n] of tensorOps!.opScratch(op, ins as number[][], outShapes, batch, ex, W, streaming)) {
+          if (name !== "desc") take(name, n, idx);
+          else {
+            descAt[idx] = descBytes;
+            descBytes += Math.ceil(n / 16) * 16;
+          }
+        }
       }
     });
-    const plan = { inputShapes, streaming, batch, shapes, offsets, scratch, bytes };
+    const plan: Plan = { inputShapes, streaming, batch, shapes, offsets, scratch, bytes, descAt, descBytes };
+    const evicted = this.plans[3];
+    if (evicted?.desc) this.k.release(evicted.desc, evicted.descBytes);
     this.plans = [plan, ...this.plans.slice(0, 3)];
     return plan;
   }
@@ -245,6 +263,7 @@ export class Executor {
    * op. Kernel memory views (k.f32, k.u8) are read inside the closures: memory can grow.
    */
   private compile(plan: Plan): void {
+    if (plan.descBytes && !plan.desc) plan.desc = this.k.alloc(plan.descBytes, "tensor op descriptors");
     const base = this.arena;
     const batch = plan.batch;
     const k = this.k;
@@ -315,7 +334,8 @@ export class Executor {
           return []; // shares its input's region
         default:
           return tensorOps!.compileTensorOp(op, {
-            k, batch, ptr, shapeOf, n, rows, last, mask: maskPtr, opIndex: idx, scratch, weights: W,
+            k, batch, ptr, shapeOf, n, rows, last, mask: maskPtr, opIndex: idx, weights: W,
+            scratch: (name) => (name === "desc" ? plan.desc! + plan.descAt[idx] : scratch(name)),
             activate: (code, p, r, F) => this.activate(code, p, r, F),
           });
       }
