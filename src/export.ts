@@ -11,7 +11,9 @@ import { importKerasFile } from "./import/keras/isolated.js";
 import { importOnnx, type OnnxImportOptions } from "./import/onnx/build.js";
 import { importTfjs } from "./import/tfjs.js";
 import type { Tensor } from "./model/inputs.js";
-import { loadModel } from "./node.js";
+import { loadModel } from "./index.js";
+import { kernelFiles } from "./wasm/kernel-files.js";
+import { setDefaultWasmProvider } from "./wasm/loader.js";
 import { readModelSource, type ModelSourceFile } from "./sources/files.js";
 import { readJsonFile } from "./sources/model-json.js";
 import { buildModel } from "./import/keras/build.js";
@@ -38,6 +40,9 @@ export type { OnnxImportOptions } from "./import/onnx/build.js";
 
 // the tools read and check bundles of general graphs too (readBundle): their ops' checks
 installTensorOps();
+// the exporter runs each bundle it writes (refuseOverflow) on the kernels beside it: as the
+// entry of rnn-wasm-tools/export it registers them itself (see src/wasm/kernel-files.ts)
+setDefaultWasmProvider(kernelFiles(import.meta.url));
 
 interface LayersModelLike {
   save(handler: { save(artifacts: unknown): Promise<unknown> }): Promise<unknown>;

@@ -5,10 +5,14 @@
  * parsed JSON text, checks the depth alone, with the same bound.)
  */
 import { fail, type RnnWasmErrorCode } from "./errors.js";
-import { MAX_HEADER_DEPTH } from "./format/reader.js";
 
-/** Nesting deeper than this is refused (real model files nest 5-12 levels); a bundle header's bound. */
-export const MAX_JSON_DEPTH = MAX_HEADER_DEPTH;
+/**
+ * Nesting deeper than this is refused (real model files nest 5-12 levels). The bundle reader's
+ * MAX_HEADER_DEPTH is the same bound, written there again rather than imported: this module
+ * loads with the importers, the reader eagerly (test/format/hostile-bundles.test.ts checks
+ * that the two agree).
+ */
+export const MAX_JSON_DEPTH = 256;
 /** Values visited (shared sub-objects counted each time they are reached). */
 export const MAX_JSON_NODES = 1 << 23;
 

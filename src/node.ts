@@ -4,29 +4,15 @@
  */
 import { fail } from "./errors.js";
 import { registerSourceResolver } from "./index.js";
-import { readFileBounded, readModelSource } from "./sources/files.js";
-import { MAX_MODEL_FILE_BYTES } from "./sources/limits.js";
+import { readModelSource } from "./sources/files.js";
+import { kernelFiles } from "./wasm/kernel-files.js";
 import { setDefaultWasmProvider } from "./wasm/loader.js";
 
 export * from "./index.js";
 
-// dist/ holds the builds next to this file; in the source tree they are in build/. URLs, not
-// node:path: every builtin's ESM facade is a cold-start cost (docs/kernels.md), and
-// the file reader loads path and url only when a model is named by path.
-const FILES = { baseline: "rnn-simd.wasm", relaxed: "rnn-relaxed.wasm" } as const;
-
-setDefaultWasmProvider({
-  async load(build) {
-    for (const url of [new URL(`./${FILES[build]}`, import.meta.url), new URL(`../build/${FILES[build]}`, import.meta.url)]) {
-      try {
-        return await readFileBounded(url, "kernel build", MAX_MODEL_FILE_BYTES);
-      } catch {
-        // try the next location
-      }
-    }
-    return null;
-  },
-});
+// dist/ holds the builds next to this file; in the source tree they are in build/ (the file
+// reader loads node:path and node:url only when a model is named by path: docs/kernels.md)
+setDefaultWasmProvider(kernelFiles(import.meta.url));
 
 registerSourceResolver({
   async resolve(source, options) {

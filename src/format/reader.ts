@@ -14,7 +14,7 @@ function corrupt(msg: string): never {
   fail("E_BUNDLE_CORRUPT", `not a valid .rnnb bundle: ${msg}`);
 }
 
-/** The header nests at most this deep (json.ts's bound for any JSON from outside; real headers: 5). */
+/** The header nests at most this deep (json.ts's MAX_JSON_DEPTH for any JSON from outside; real headers: 5). */
 export const MAX_HEADER_DEPTH = 256;
 
 /** Whether parsed JSON nests deeper than `depth` levels (the recursion stops there). */

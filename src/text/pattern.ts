@@ -123,74 +123,60 @@ const WORD_BOUNDARY = 2;
 const NOT_WORD_BOUNDARY = 3;
 
 const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
-const hexValue = (s: string) => (/^[0-9a-fA-F]+$/.test(s) ? parseInt(s, 16) : -1);
 
-class Parser {
-  private at = 0;
-  groups = 0;
-  named = false;
-  private readonly names = new Set<string>();
-  constructor(private readonly src: string) {}
+/** Parses a pattern's source into a tree; `groups` counts capturing groups, `named` says whether any has a name. */
+function parse(src: string): { root: Node; groups: number; named: boolean } {
+  let at = 0;
+  let groups = 0;
+  const names = new Set<string>();
+  const peek = () => src[at];
+  const atSet = (ranges: number[], negate = false): Node => ({ t: "set", ranges, negate });
 
-  parse(): Node {
-    const node = this.alternation(0);
-    if (this.at < this.src.length) refuse(`unexpected ${JSON.stringify(this.src[this.at])} at ${this.at}`);
-    return node;
-  }
-
-  private peek(): string | undefined {
-    return this.src[this.at];
-  }
-
-  private alternation(depth: number): Node {
+  function alternation(depth: number): Node {
     if (depth > 64) refuse("groups nest deeper than 64 levels");
-    const alts = [this.sequence(depth)];
-    while (this.peek() === "|") {
-      this.at++;
-      alts.push(this.sequence(depth));
+    const alts = [sequence(depth)];
+    while (peek() === "|") {
+      at++;
+      alts.push(sequence(depth));
     }
     return alts.length === 1 ? alts[0] : { t: "alt", alts };
   }
 
-  private sequence(depth: number): Node {
+  function sequence(depth: number): Node {
     const items: Node[] = [];
-    for (let c = this.peek(); c !== undefined && c !== "|" && c !== ")"; c = this.peek()) {
-      const atom = this.atom(depth);
-      items.push(this.quantified(atom));
-    }
+    for (let c = peek(); c !== undefined && c !== "|" && c !== ")"; c = peek()) items.push(quantified(atom(depth)));
     return { t: "seq", items };
   }
 
-  private quantified(atom: Node): Node {
+  function quantified(body: Node): Node {
     let min: number;
     let max: number;
-    const c = this.peek();
+    const c = peek();
     if (c === "*") [min, max] = [0, Infinity];
     else if (c === "+") [min, max] = [1, Infinity];
     else if (c === "?") [min, max] = [0, 1];
     else if (c === "{") {
-      const m = /^\{(\d+)(,(\d*))?\}/.exec(this.src.slice(this.at));
-      if (!m) return refuse(`a lone "{" at ${this.at} (escape it: \\{)`);
+      const m = /^\{(\d+)(,(\d*))?\}/.exec(src.slice(at));
+      if (!m) return refuse(`a lone "{" at ${at} (escape it: \\{)`);
       min = Number(m[1]);
       max = m[2] === undefined ? min : m[3] === "" ? Infinity : Number(m[3]);
       if (min > max) refuse(`numbers out of order in ${m[0]}`);
       if (min > PATTERN_LIMITS.repeat || (max !== Infinity && max > PATTERN_LIMITS.repeat)) refuse(`${m[0]} repeats more than ${PATTERN_LIMITS.repeat} times`);
-      this.at += m[0].length - 1;
-    } else return atom;
-    this.at++;
-    const greedy = this.peek() !== "?";
-    if (!greedy) this.at++;
-    if (atom.t === "assert" || atom.t === "look") refuse("nothing to repeat: a quantifier after an assertion");
+      at += m[0].length - 1;
+    } else return body;
+    at++;
+    const greedy = peek() !== "?";
+    if (!greedy) at++;
+    if (body.t === "assert" || body.t === "look") refuse("nothing to repeat: a quantifier after an assertion");
     // (JavaScript rejects an iteration that matched nothing, which would make the pair
     // (instruction, position) no longer enough to know what can follow)
-    if (max > 0 && nullable(atom)) refuse("a quantifier repeats a subpattern that can match the empty string");
-    const q = this.peek();
-    if (q === "*" || q === "+" || q === "?" || q === "{") refuse(`nothing to repeat at ${this.at}`);
-    return { t: "rep", body: atom, min, max, greedy };
+    if (max > 0 && nullable(body)) refuse("a quantifier repeats a subpattern that can match the empty string");
+    if ("*+?{".includes(peek() ?? "_")) refuse(`nothing to repeat at ${at}`);
+    return { t: "rep", body, min, max, greedy };
   }
 
-  private atom(depth: number): Node {
-    const c = this.src[this.at++];
+  function atom(depth: number): Node {
+    const c = src[at++];
     switch (c) {
       case ".":
         return { t: "dot" };
@@ -199,109 +185,104 @@ class Parser {
       case "$":
         return { t: "assert", kind: EOL };
       case "[":
-        return this.charClass();
+        return charClass();
       case "(":
-        return this.group(depth);
-      case "\\":
-        return this.escape();
+        return group(depth);
+      case "\\": {
+        const e = peek();
+        if (e === "b" || e === "B") {
+          at++;
+          return { t: "assert", kind: e === "b" ? WORD_BOUNDARY : NOT_WORD_BOUNDARY };
+        }
+        const cls = classEscape();
+        if (cls) return atSet(cls[0], cls[1]);
+        const v = characterEscape(false);
+        return atSet([v, v]);
+      }
       case "*":
       case "+":
       case "?":
-        return refuse(`nothing to repeat at ${this.at - 1}`);
+        return refuse(`nothing to repeat at ${at - 1}`);
       case "{":
       case "}":
       case "]":
-        return refuse(`a lone ${JSON.stringify(c)} at ${this.at - 1} (escape it)`);
+        return refuse(`a lone ${JSON.stringify(c)} at ${at - 1} (escape it)`);
       default:
-        return { t: "set", ranges: [c.charCodeAt(0), c.charCodeAt(0)], negate: false };
+        return atSet([c.charCodeAt(0), c.charCodeAt(0)]);
     }
   }
 
-  private group(depth: number): Node {
+  function group(depth: number): Node {
     let look: boolean | undefined;
-    if (this.src.startsWith("?:", this.at)) this.at += 2;
-    else if (this.src.startsWith("?=", this.at) || this.src.startsWith("?!", this.at)) {
-      look = this.src[this.at + 1] === "!";
-      this.at += 2;
-    } else if (this.src.startsWith("?<=", this.at) || this.src.startsWith("?<!", this.at)) {
-      refuse("lookbehind is not supported");
-    } else if (this.peek() === "?") {
-      const m = /^\?<([A-Za-z_$][\w$]*)>/.exec(this.src.slice(this.at));
-      if (!m) refuse(`unsupported group syntax at ${this.at - 1}`);
-      if (this.names.has(m![1])) refuse(`duplicate group name ${m![1]}`);
-      this.names.add(m![1]);
-      this.at += m![0].length;
-      this.groups++;
-      this.named = true;
-    } else this.groups++;
-    const body = this.alternation(depth + 1);
-    if (this.src[this.at++] !== ")") refuse("unterminated group");
+    const head = src.slice(at, at + 3);
+    if (head.startsWith("?:")) at += 2;
+    else if (head.startsWith("?=") || head.startsWith("?!")) {
+      look = head[1] === "!";
+      at += 2;
+    } else if (head === "?<=" || head === "?<!") refuse("lookbehind is not supported");
+    else if (head[0] === "?") {
+      const m = /^\?<([A-Za-z_$][\w$]*)>/.exec(src.slice(at));
+      if (!m) return refuse(`unsupported group syntax at ${at - 1}`);
+      if (names.has(m[1])) refuse(`duplicate group name ${m[1]}`);
+      names.add(m[1]);
+      at += m[0].length;
+      groups++;
+    } else groups++;
+    const body = alternation(depth + 1);
+    if (src[at++] !== ")") refuse("unterminated group");
     return look === undefined ? body : { t: "look", negate: look, body };
   }
 
-  /** An escape outside a class. */
-  private escape(): Node {
-    const c = this.peek();
-    if (c === "b" || c === "B") {
-      this.at++;
-      return { t: "assert", kind: c === "b" ? WORD_BOUNDARY : NOT_WORD_BOUNDARY };
-    }
-    const ranges = this.classEscape();
-    if (ranges) return { t: "set", ranges: ranges[0], negate: ranges[1] };
-    const v = this.characterEscape();
-    return { t: "set", ranges: [v, v], negate: false };
-  }
-
   /** \d \D \w \W \s \S: [ranges, negated], or null when the escape is not one. */
-  private classEscape(): [number[], boolean] | null {
-    const c = this.peek();
+  function classEscape(): [number[], boolean] | null {
+    const c = peek();
     const base = c === "d" || c === "D" ? DIGIT : c === "w" || c === "W" ? WORD : c === "s" || c === "S" ? SPACE : null;
     if (!base) return null;
-    this.at++;
+    at++;
     return [base, c === "D" || c === "W" || c === "S"];
   }
 
   /** The code unit of a character escape (after the backslash). */
-  private characterEscape(inClass = false): number {
-    const c = this.src[this.at++];
+  function characterEscape(inClass: boolean): number {
+    const c = src[at++];
     if (c === undefined) return refuse("a pattern cannot end with a backslash");
-    const simple: Record<string, number> = { t: 9, n: 10, v: 11, f: 12, r: 13 };
-    if (Object.hasOwn(simple, c)) return simple[c];
+    const simple = "tnvfr".indexOf(c);
+    if (simple >= 0) return [9, 10, 11, 12, 13][simple];
     if (c === "b" && inClass) return 8;
-    if (c === "0" && !isDigit(this.peek())) return 0;
+    if (c === "0" && !isDigit(peek())) return 0;
     if (isDigit(c)) return refuse("backreferences (and octal escapes) are not supported");
     if (c === "x" || c === "u") {
       const n = c === "x" ? 2 : 4;
-      const v = hexValue(this.src.slice(this.at, this.at + n));
-      if (v < 0 || this.src.slice(this.at, this.at + n).length !== n) refuse(`\\${c} needs ${n} hex digits`);
-      this.at += n;
-      return v;
+      const hex = src.slice(at, at + n);
+      if (!/^[0-9a-fA-F]+$/.test(hex) || hex.length !== n) refuse(`\\${c} needs ${n} hex digits`);
+      at += n;
+      return parseInt(hex, 16);
     }
     if (c === "c") {
-      const l = this.src[this.at++];
+      const l = src[at++];
       if (!l || !/[A-Za-z]/.test(l)) refuse("\\c needs a letter");
-      return l!.charCodeAt(0) % 32;
+      return l.charCodeAt(0) % 32;
     }
     if (/[A-Za-z0-9]/.test(c)) refuse(`unknown escape \\${c}`);
     return c.charCodeAt(0); // escaped punctuation stands for itself
   }
 
-  private charClass(): Node {
-    const negate = this.peek() === "^";
-    if (negate) this.at++;
+  function charClass(): Node {
+    const negate = peek() === "^";
+    if (negate) at++;
     const ranges: number[] = [];
     const one = (): number | number[] => {
-      const c = this.src[this.at++];
+      const c = src[at++];
       if (c === undefined) return refuse("unterminated character class");
       if (c !== "\\") return c.charCodeAt(0);
-      const cls = this.classEscape();
+      const cls = classEscape();
       if (cls) return cls[1] ? invert(normalise(cls[0])) : cls[0];
-      return this.characterEscape(true);
+      return characterEscape(true);
     };
-    while (this.peek() !== "]") {
+    while (peek() !== "]") {
       const lo = one();
-      if (this.peek() === "-" && this.src[this.at + 1] !== "]" && this.src[this.at + 1] !== undefined) {
-        this.at++;
+      if (peek() === "-" && src[at + 1] !== "]" && src[at + 1] !== undefined) {
+        at++;
         const hi = one();
         if (typeof lo !== "number" || typeof hi !== "number") refuse("a class escape cannot bound a range");
         if ((lo as number) > (hi as number)) refuse("range out of order in character class");
@@ -309,9 +290,13 @@ class Parser {
       } else if (typeof lo === "number") ranges.push(lo, lo);
       else ranges.push(...lo);
     }
-    this.at++;
-    return { t: "set", ranges, negate };
+    at++;
+    return atSet(ranges, negate);
   }
+
+  const root = alternation(0);
+  if (at < src.length) refuse(`unexpected ${JSON.stringify(src[at])} at ${at}`);
+  return { root, groups, named: names.size > 0 };
 }
 
 function nullable(n: Node): boolean {
@@ -616,10 +601,9 @@ export class LinearPattern {
     if (typeof source !== "string" || typeof flags !== "string") refuse("pattern and flags must be strings");
     if (source.length > PATTERN_LIMITS.sourceChars) refuse(`the pattern is longer than ${PATTERN_LIMITS.sourceChars} characters`);
     if (!/^[gims]*$/.test(flags) || new Set(flags).size !== flags.length) refuse(`flags ${JSON.stringify(flags)}: only g, i, m and s are supported, each once`);
-    const parser = new Parser(source);
-    const root = parser.parse();
-    this.groups = parser.groups;
-    this.named = parser.named;
+    const { root, groups, named } = parse(source);
+    this.groups = groups;
+    this.named = named;
     this.global = flags.includes("g");
     this.multiline = flags.includes("m");
     this.program = new Program(flags.includes("i"), flags.includes("s"));

@@ -5,7 +5,9 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { exportBundle } from "../../src/export.ts";
+import { MAX_HEADER_DEPTH } from "../../src/format/reader.ts";
 import { loadModel } from "../../src/index.ts";
+import { MAX_JSON_DEPTH } from "../../src/json.ts";
 import { initTfjs, saveArtifacts } from "../util/tfjs.ts";
 import { headerOf, type Json, tryLoad, withHeader, withNewHeader } from "./craft.ts";
 
@@ -53,6 +55,8 @@ describe("item 7: sizes come from checked facts, not from the header's tensor ta
 });
 
 describe("item 6: untyped errors from crafted headers", () => {
+  it("the reader's nesting bound is every JSON reader's", () => expect(MAX_HEADER_DEPTH).toBe(MAX_JSON_DEPTH));
+
   it("a 10,000-deep array as a section's dtype: E_BUNDLE_CORRUPT, not a stack overflow while formatting the error", async () => {
     const deep = `${"[".repeat(10_000)}1${"]".repeat(10_000)}`;
     await refused(withNewHeader(repeat, (h) => (h.sections[0].dtype = "DEEP"), (t) => t.replace('"DEEP"', deep)), /nests deeper than 256 levels/);
