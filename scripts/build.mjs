@@ -101,7 +101,10 @@ await esbuild.build({
 // less to import on a cold start). For CJS import.meta.url is defined from __filename.
 say("runtime: Node entries, ESM and CommonJS (dist/node.js, node-lazy.js, .cjs) ...");
 const { buildEagerAndLazy } = await import("./eager-lazy.mjs");
-const nodeLazy = ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/model/from-artifacts.ts", "src/model/tensor-ops.ts", "src/text/tokenizer.ts"];
+const nodeLazy = [
+  "src/cells.ts", "src/generate.ts", "src/sources/fetch.ts", "src/sources/model-json.ts", "src/model/from-artifacts.ts", "src/model/stateful.ts",
+  "src/model/tensor-ops.ts", "src/text/tokenizer.ts",
+];
 const nodeOptions = { ...runtime, ...readable, outdir: resolve(root, "dist"), platform: "node" };
 await buildEagerAndLazy(esbuild, { entry: "src/node.ts", name: "node", root, options: nodeOptions, lazy: nodeLazy });
 await buildEagerAndLazy(esbuild, {
@@ -140,7 +143,8 @@ say(`  done in ${took()}`);
 say("tools: the exporter and the CLI (tools/dist/export.js, cli.js), kernels, declarations, demo models ...");
 mkdirSync(TOOLS_DIST, { recursive: true });
 const toolsOptions = { ...common, ...readable, sourcesContent: true, minify: true, outdir: TOOLS_DIST, platform: "node", packages: "external" };
-await esbuild.build({ ...toolsOptions, entryPoints: { export: "src/export.ts" } });
+// the worker the exporter reads Keras files in, beside it (src/import/keras/isolated.ts finds it there)
+await esbuild.build({ ...toolsOptions, entryPoints: { export: "src/export.ts", "keras-worker": "src/import/keras/keras-worker.ts" } });
 await esbuild.build({ ...toolsOptions, entryPoints: { cli: "tools/cli/main.ts" }, banner: { js: "#!/usr/bin/env node" } });
 chmodSync(resolve(TOOLS_DIST, "cli.js"), 0o755);
 for (const f of KERNELS) copyFileSync(resolve(root, "build", f), resolve(TOOLS_DIST, f));

@@ -12,7 +12,7 @@ type CellsModule = typeof import("./cells.js");
 let cells: CellsModule | null = null;
 type Options = { wasm?: WasmSource; simd?: SimdChoice };
 
-/** Prepares standalone cells (kernel instance and code); call once before `new LstmCell(...)`. */
+/** Prepares standalone cells (their code and the compiled kernel module); call once before `new LstmCell(...)`. */
 export async function ready(options: Options = {}): Promise<void> {
   cells ??= await import("./cells.js");
   await cells.ready(options);
@@ -26,10 +26,7 @@ function cellClass<T>(kind: "LstmCell" | "GruCell") {
   const ctor = function (args: CellArgs) {
     return make(args);
   } as unknown as { new (args: CellArgs): T; create(args: CellArgs, options?: Options): Promise<T> };
-  ctor.create = async (args, options) => {
-    await ready(options);
-    return make(args);
-  };
+  ctor.create = async (args, options) => ((cells ??= await import("./cells.js"))[kind].create(args, options) as T);
   return ctor;
 }
 

@@ -3,9 +3,11 @@
  * built from kernel, recurrent kernel and bias arrays (Keras layouts and gate orders), one
  * `call(x, state)` per timestep, running the same fused kernels as whole models.
  *
- * Kernel instances are created asynchronously (browsers refuse synchronous instantiation of
- * modules over 4 KB on the main thread): use `await LstmCell.create(...)`, or call
- * `await ready()` once and then `new LstmCell(...)`.
+ * The kernel module is compiled asynchronously (engines refuse to compile large modules
+ * synchronously on a browser's main thread): use `await LstmCell.create(...)`, or call
+ * `await ready()` once and then `new LstmCell(...)`. Each cell then instantiates its own
+ * kernel instance, like a model: its memory goes with it when the cell is dropped (or at once
+ * with `dispose()`), and it keeps one set of buffers, for the largest batch it has seen.
  */
 import { RnnWasmError } from "./errors.js";
 import { activationByName, activationCode } from "./model/activations.js";
@@ -15,24 +17,30 @@ import { describeRecurrence, type RecurrenceFields } from "./model/recurrence.js
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
 import { KernelInstance } from "./wasm/kernels.js";
 
-let shared: KernelInstance | null = null;
+type Options = { wasm?: WasmSource; simd?: SimdChoice };
 
-/** Prepares the kernel instance cells use (call once before `new LstmCell(...)`). */
-export async function ready(options: { wasm?: WasmSource; simd?: SimdChoice } = {}): Promise<void> {
-  if (!shared) shared = await KernelInstance.create(await getKernelModule(options.wasm, options.simd ?? "auto"));
+/** The kernel module `new LstmCell(...)` instantiates: the first `ready()` call's. */
+let readyModule: WebAssembly.Module | null = null;
+
+/** Compiles the kernel module cells use (call once before `new LstmCell(...)`). */
+export async function ready(options: Options = {}): Promise<void> {
+  readyModule ??= await getKernelModule(options.wasm, options.simd ?? "auto");
 }
 
 type ArrayInput = Float32Array | number[] | number[][] | Tensor;
 
 function flat(v: ArrayInput, what: string, expected: number[]): Float32Array {
-  let data: ArrayLike<number>;
-  if (v instanceof Float32Array) data = v;
-  else if (Array.isArray(v)) data = (v as unknown[]).flat(2) as number[];
+  let data: unknown = v;
+  if (Array.isArray(v)) data = (v as unknown[]).flat(2);
   else if (typeof v === "object" && v !== null && "data" in v) data = v.data;
-  else throw new RnnWasmError("E_ARGUMENT", `${what} must be a Float32Array, nested arrays or a tensor`);
+  // arrays and typed arrays only: an object claiming a length holds no values
+  if (!Array.isArray(data) && !(ArrayBuffer.isView(data) && !(data instanceof DataView))) {
+    throw new RnnWasmError("E_ARGUMENT", `${what} must be a Float32Array, nested arrays or a tensor`);
+  }
+  const values = data as ArrayLike<number>;
   const n = expected.reduce((a, b) => a * b, 1);
-  if (data.length !== n) throw new RnnWasmError("E_SHAPE", `${what} must have shape [${expected.join(", ")}] (${n} values), received ${data.length} values`);
-  const out = Float32Array.from(data);
+  if (values.length !== n) throw new RnnWasmError("E_SHAPE", `${what} must have shape [${expected.join(", ")}] (${n} values), received ${values.length} values`);
+  const out = Float32Array.from(values);
   for (let i = 0; i < out.length; i++) if (!Number.isFinite(out[i])) throw new RnnWasmError("E_VALUE", `${what}[${i}] is ${out[i]}`);
   return out;
 }
@@ -51,19 +59,21 @@ export interface CellArgs {
   resetAfter?: boolean;
 }
 
+type Buffers = { batch: number; x: number; h: number; c: number; scratch: number; bytes: number };
+
 abstract class Cell {
   readonly units: number;
   readonly inputDim: number;
-  protected k: KernelInstance;
+  private kernels: KernelInstance | null;
   protected act: number;
   protected recAct: number;
   /** The kernels' description of this cell (recurrence.ts), written once its weights are placed. */
   protected desc = 0;
-  private buffers = new Map<number, { x: number; h: number; c: number; scratch: number }>();
+  /** One block of buffers, for the largest batch so far (a smaller batch uses its first rows). */
+  private buffers: Buffers | null = null;
 
-  constructor(protected readonly G: number, args: CellArgs, protected readonly kind: string) {
-    if (!shared) throw new RnnWasmError("E_WASM", `${kind}: call \`await ready()\` once before \`new ${kind}(...)\`, or use \`await ${kind}.create(...)\``);
-    this.k = shared;
+  constructor(protected readonly G: number, args: CellArgs, protected readonly kind: string, module: WebAssembly.Module | null) {
+    if (!module) throw new RnnWasmError("E_WASM", `${kind}: call \`await ready()\` once before \`new ${kind}(...)\`, or use \`await ${kind}.create(...)\``);
     const u = args.units;
     if (!Number.isInteger(u) || u < 1) throw new RnnWasmError("E_ARGUMENT", `${kind}: units must be a positive integer, received ${JSON.stringify(u)}`);
     this.units = u;
@@ -74,6 +84,29 @@ abstract class Cell {
     this.act = activationCode(activationByName(args.activation ?? "tanh", kind), false);
     this.recAct = activationCode(activationByName(args.recurrentActivation ?? "sigmoid", kind), false);
     if (this.act >= 100 || this.recAct >= 100) throw new RnnWasmError("E_UNSUPPORTED_OPTION", `${kind}: softmax cannot be a cell activation`);
+    try {
+      this.kernels = KernelInstance.wrap(new WebAssembly.Instance(module, {}));
+    } catch (e) {
+      if (e instanceof RnnWasmError) throw e;
+      throw new RnnWasmError("E_WASM", `${kind}: could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, { cause: e });
+    }
+  }
+
+  /** The cell's kernel instance (E_DISPOSED after dispose()). */
+  protected get k(): KernelInstance {
+    if (!this.kernels) throw new RnnWasmError("E_DISPOSED", `this ${this.kind} has been disposed`);
+    return this.kernels;
+  }
+
+  /** Bytes of kernel memory the cell holds (weights and buffers), like a model's memoryBytes. */
+  get memoryBytes(): number {
+    return this.k.memoryBytes;
+  }
+
+  /** Frees the cell's kernel memory now (dropping the cell frees it at the next collection). */
+  dispose(): void {
+    this.kernels = null;
+    this.buffers = null;
   }
 
   protected place(data: Float32Array): number {
@@ -87,19 +120,17 @@ abstract class Cell {
     this.desc = describeRecurrence(this.k, { ...op, layer: this.kind, units: this.units, inDim: this.inputDim, activation: this.act, recurrentActivation: this.recAct }, w);
   }
 
-  protected buffersFor(B: number) {
-    let bufs = this.buffers.get(B);
-    if (!bufs) {
-      const U8 = padTo8(this.units);
-      bufs = {
-        x: this.k.alloc(B * this.inputDim * 4, "cell input"),
-        h: this.k.alloc(B * U8 * 4, "cell state"),
-        c: this.k.alloc(B * U8 * 4, "cell state"),
-        scratch: this.k.alloc(this.k.exports.rnnScratchBytes(this.desc, B, 1), "cell scratch"),
-      };
-      this.buffers.set(B, bufs);
-    }
-    return bufs;
+  protected buffersFor(B: number): Buffers {
+    if (this.buffers && this.buffers.batch >= B) return this.buffers;
+    const k = this.k;
+    if (this.buffers) k.release(this.buffers.x, this.buffers.bytes);
+    const U8 = padTo8(this.units);
+    // x, h, c and scratch, 16-byte aligned pieces of one block
+    const sizes = [B * this.inputDim * 4, B * U8 * 4, B * U8 * 4, k.exports.rnnScratchBytes(this.desc, B, 1)].map((n) => Math.ceil(n / 16) * 16);
+    const bytes = sizes.reduce((a, b) => a + b, 0);
+    let at = k.alloc(bytes, `${this.kind} buffers for batch ${B}`);
+    const [x, h, c, scratch] = sizes.map((s) => (at += s) - s);
+    return (this.buffers = { batch: B, x, h, c, scratch, bytes });
   }
 
   protected abstract stateCount: number;
@@ -150,8 +181,8 @@ abstract class Cell {
 export class LstmCell extends Cell {
   protected stateCount = 2;
 
-  constructor(args: CellArgs) {
-    super(4, args, "LstmCell");
+  constructor(args: CellArgs, module: WebAssembly.Module | null = readyModule) {
+    super(4, args, "LstmCell", module);
     const u = this.units;
     this.describe({ cell: "lstm", goBackwards: false, alignOutput: false, resetAfter: false }, {
       kernel: this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 4 * u]), this.inputDim, 4, u)),
@@ -160,9 +191,8 @@ export class LstmCell extends Cell {
     });
   }
 
-  static async create(args: CellArgs, options?: { wasm?: WasmSource; simd?: SimdChoice }): Promise<LstmCell> {
-    await ready(options);
-    return new LstmCell(args);
+  static async create(args: CellArgs, options: Options = {}): Promise<LstmCell> {
+    return new LstmCell(args, await getKernelModule(options.wasm, options.simd ?? "auto"));
   }
 }
 
@@ -170,8 +200,8 @@ export class GruCell extends Cell {
   protected stateCount = 1;
   readonly resetAfter: boolean;
 
-  constructor(args: CellArgs) {
-    super(3, args, "GruCell");
+  constructor(args: CellArgs, module: WebAssembly.Module | null = readyModule) {
+    super(3, args, "GruCell", module);
     const u = this.units;
     const resetAfter = (this.resetAfter = args.resetAfter ?? true);
     const kernel = this.place(packGatePanels(flat(args.kernel, "kernel", [this.inputDim, 3 * u]), this.inputDim, 3, u));
@@ -184,8 +214,7 @@ export class GruCell extends Cell {
     });
   }
 
-  static async create(args: CellArgs, options?: { wasm?: WasmSource; simd?: SimdChoice }): Promise<GruCell> {
-    await ready(options);
-    return new GruCell(args);
+  static async create(args: CellArgs, options: Options = {}): Promise<GruCell> {
+    return new GruCell(args, await getKernelModule(options.wasm, options.simd ?? "auto"));
   }
 }

@@ -22,7 +22,8 @@ export type RnnWasmErrorCode =
   | "E_IO" // file could not be read (Node helpers, CLI)
   | "E_WASM" // the engine refused the wasm module, or a kernel trapped
   | "E_HDF5" // unreadable HDF5 / Keras file
-  | "E_ONNX"; // unreadable or malformed ONNX model
+  | "E_ONNX" // unreadable or malformed ONNX model
+  | "E_TIMEOUT"; // reading a Keras file passed its deadline (the exporter's timeoutMs)
 
 /** Marks RnnWasmError.prototype, whichever copy of this module defines it (see hasInstance). */
 const BRAND = Symbol.for("rnn-wasm.RnnWasmError");

@@ -4,9 +4,16 @@
  */
 import type { BundleDtype } from "./format/bundle.js";
 import type { OnnxImportOptions } from "./import/onnx/build.js";
+import type { SourceOptions } from "./sources/limits.js";
 import type { TokenizerOptions } from "./text/tokenizer.js";
 
-export interface ExportOptions extends Pick<OnnxImportOptions, "inputs" | "constants" | "state"> {
+/** How a model source is read: shards only from the model's folder unless trusted; Keras files within a deadline. */
+export interface ReadOptions extends SourceOptions {
+  /** Deadline for reading a .h5 / .keras file, in milliseconds (default 60,000); past it: E_TIMEOUT. */
+  timeoutMs?: number;
+}
+
+export interface ExportOptions extends ReadOptions, Pick<OnnxImportOptions, "inputs" | "constants" | "state"> {
   /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
   dtype?: BundleDtype;
   /** Keras Tokenizer.to_json() document (object or its JSON text), plain {word: index} map, or a path to either. */

@@ -7,10 +7,26 @@ import { RnnWasmError } from "./errors.js";
 import { mulberry32 } from "./random.js";
 import { ACT_SOFTMAX } from "./wasm/abi.js";
 import type { Tensor } from "./model/inputs.js";
-import type { RnnModel } from "./model/model.js";
+import type { ModelSpec } from "./model/spec.js";
+import type { Tokenizer } from "./text/tokenizer.js";
+
+/** What generation needs of a model (RnnModel; loadModel hands this chunk to the models it fits). */
+export interface GenerateHost {
+  readonly spec: ModelSpec;
+  readonly tokenizer?: Tokenizer;
+  predict(x: Tensor): Tensor | Tensor[];
+  createSession(opts: { batchSize: number }): { run(x: Tensor): Tensor | Tensor[]; step(x: Tensor): Tensor | Tensor[]; dispose(): void };
+}
+
+/**
+ * One call generates at most this many tokens: a call blocks its thread until it ends (a
+ * few seconds at this bound for the shipped Aesop model), so longer texts are generated in
+ * parts, each continuing from the previous output.
+ */
+export const MAX_GENERATE_STEPS = 10_000;
 
 export interface GenerateOptions {
-  /** Tokens to produce (> 0). */
+  /** Tokens to produce (1 .. MAX_GENERATE_STEPS). */
   steps: number;
   /** 0 = greedy (default); > 0 samples from softmax(log p / temperature). */
   temperature?: number;
@@ -23,7 +39,7 @@ export interface GenerateOptions {
 
 type Encoding = { kind: "ids" } | { kind: "float-id" } | { kind: "one-hot"; V: number };
 
-function inputEncoding(model: RnnModel): { enc: Encoding; window: number | null } {
+function inputEncoding(model: GenerateHost): { enc: Encoding; window: number | null } {
   const inp = model.spec.inputs[0];
   if (model.spec.inputs.length !== 1) throw new RnnWasmError("E_ARGUMENT", "generate: the model must have a single token input");
   const T = inp.shape[0];
@@ -36,7 +52,7 @@ function inputEncoding(model: RnnModel): { enc: Encoding; window: number | null 
   throw new RnnWasmError("E_ARGUMENT", `generate: input ${inp.name} [batch, ${inp.shape.join(", ")}] is not a token sequence (ids, float ids [T, 1] or one-hot [T, V])`);
 }
 
-function outputInfo(model: RnnModel): { V: number; probs: boolean } {
+function outputInfo(model: GenerateHost): { V: number; probs: boolean } {
   const out = model.spec.outputs[0];
   const shape = model.spec.tensors[out.tensor].shape;
   const V = shape[shape.length - 1];
@@ -77,10 +93,12 @@ function pick(dist: Float32Array, probs: boolean, o: Required<Omit<GenerateOptio
   return order[order.length - 1];
 }
 
-export function generate(model: RnnModel, prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
+export function generate(model: GenerateHost, prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
   if (typeof opts !== "object" || opts === null) throw new RnnWasmError("E_ARGUMENT", "generate: options {steps} are required");
   const { steps } = opts;
-  if (!Number.isInteger(steps) || steps <= 0 || steps > 1_000_000) throw new RnnWasmError("E_ARGUMENT", `generate: steps must be a positive integer, received ${JSON.stringify(steps)}`);
+  if (!Number.isInteger(steps) || steps <= 0 || steps > MAX_GENERATE_STEPS) {
+    throw new RnnWasmError("E_ARGUMENT", `generate: steps must be a positive integer up to ${MAX_GENERATE_STEPS} (continue from the output for more), received ${JSON.stringify(steps)}`);
+  }
   const temperature = opts.temperature ?? 0;
   if (typeof temperature !== "number" || !(temperature >= 0) || !Number.isFinite(temperature)) throw new RnnWasmError("E_ARGUMENT", `generate: temperature must be >= 0, received ${JSON.stringify(opts.temperature)}`);
   const topK = opts.topK ?? 0;
@@ -99,7 +117,8 @@ export function generate(model: RnnModel, prompt: string | ArrayLike<number>, op
       throw new RnnWasmError("E_ARGUMENT", `generate: no word of the prompt ${JSON.stringify(prompt)} is in the vocabulary`);
     }
   } else {
-    if (prompt === null || typeof prompt !== "object" || typeof (prompt as ArrayLike<number>).length !== "number") {
+    // an array or a typed array: an object claiming a length holds no ids
+    if (!Array.isArray(prompt) && !(ArrayBuffer.isView(prompt) && !(prompt instanceof DataView))) {
       throw new RnnWasmError("E_ARGUMENT", "generate: prompt must be a string or an array of token ids");
     }
     ids = Array.from(prompt as ArrayLike<number>);

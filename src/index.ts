@@ -5,10 +5,12 @@
  */
 import { fail, RnnWasmError } from "./errors.js";
 import { parseBundleUnchecked, validateBundle } from "./format/reader.js";
-import { fetchOk } from "./io.js";
 import { prepareTensorOps } from "./model/executor.js";
-import { RnnModel, loadGenerate, looksGenerative } from "./model/model.js";
+import { RnnModel, looksGenerative } from "./model/model.js";
+import type { generate } from "./generate.js";
+import type { StatefulLayers } from "./model/stateful.js";
 import type { ModelSpec } from "./model/spec.js";
+import type { SourceOptions } from "./sources/limits.js";
 import type { Tokenizer } from "./text/tokenizer.js";
 import { getKernelModule, type SimdChoice, type WasmSource } from "./wasm/loader.js";
 import { KernelInstance } from "./wasm/kernels.js";
@@ -27,7 +29,7 @@ export type ModelSource =
   | string
   | URL;
 
-export interface LoadOptions {
+export interface LoadOptions extends SourceOptions {
   /** The kernel module: a compiled WebAssembly.Module (edge runtimes), bytes, or a URL. */
   wasm?: WasmSource;
   /** Which kernel build: "auto" (relaxed SIMD when the engine has it), "relaxed", "baseline". */
@@ -36,20 +38,13 @@ export interface LoadOptions {
 
 /** Resolves string/URL sources to artifacts or bundle bytes; Node registers file support. */
 export interface SourceResolver {
-  resolve(source: string | URL): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string } | null>;
+  resolve(source: string | URL, options: SourceOptions): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string } | null>;
 }
 
 const resolvers: SourceResolver[] = [];
 
 export function registerSourceResolver(r: SourceResolver): void {
   resolvers.unshift(r);
-}
-
-async function fetchSource(source: string | URL): Promise<Uint8Array | { modelJson: object; weights: ArrayBuffer[]; name: string }> {
-  const url = source instanceof URL ? source : new URL(source, (globalThis as { location?: { href: string } }).location?.href);
-  // model.json and its shards: with the tfjs importer, in its own chunk
-  if (url.pathname.endsWith(".json")) return (await import("./import/fetch-artifacts.js")).fetchArtifacts(url);
-  return new Uint8Array(await (await fetchOk(url)).arrayBuffer());
 }
 
 function isArtifactsObject(s: unknown): s is { modelJson: object; weights: unknown } {
@@ -64,18 +59,18 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
   if (typeof src === "string" || src instanceof URL) {
     let resolved: Awaited<ReturnType<SourceResolver["resolve"]>> = null;
     for (const r of resolvers) {
-      resolved = await r.resolve(src);
+      resolved = await r.resolve(src, options);
       if (resolved) break;
     }
-
-    src = resolved ?? (await fetchSource(src));
+    // URLs (bounded reads, shards from the model's folder) in their own chunk
+    src = resolved ?? (await (await import("./sources/fetch.js")).fetchSource(src, options));
   }
   if (isArtifactsObject(src)) {
     // the tfjs importer and model builder are a separate chunk: bundle users never load them
     const { buildFromArtifacts, modelIdOf } = await import("./model/from-artifacts.js");
     const { packed, metadata } = buildFromArtifacts(src);
-    const [kernels] = await Promise.all([instantiate(options), prepareExtras(packed.spec, undefined)]);
-    return new RnnModel(kernels, packed.spec, packed, { metadata, checksum: modelIdOf });
+    const [kernels, extras] = await Promise.all([instantiate(options), prepareExtras(packed.spec, undefined)]);
+    return new RnnModel(kernels, packed.spec, packed, { ...extras, metadata, checksum: modelIdOf });
   } else if (ArrayBuffer.isView(src) || Object.prototype.toString.call(src) === "[object ArrayBuffer]") {
     // (tags, not instanceof: bytes from another realm, e.g. an edge sandbox, still count)
     const v = src as ArrayBufferView;
@@ -85,12 +80,8 @@ export async function loadModel(source: ModelSource, options: LoadOptions = {}):
     // the checks of general tensor ops come with their chunk
     await prepareTensorOps(read.packed.spec);
     validateBundle(read);
-    const tokenizer = await prepareExtras(read.packed.spec, read.header.tokenizer);
-    return new RnnModel(kernels, read.packed.spec, read.packed, {
-      metadata: read.header.metadata ?? {},
-      tokenizer,
-      checksum: read.checksum,
-    });
+    const extras = await prepareExtras(read.packed.spec, read.header.tokenizer);
+    return new RnnModel(kernels, read.packed.spec, read.packed, { ...extras, metadata: read.header.metadata ?? {}, checksum: read.checksum });
   } else {
     fail(
       "E_ARGUMENT",
@@ -105,10 +96,12 @@ async function instantiate(options: LoadOptions): Promise<KernelInstance> {
 
 /**
  * Loads the optional chunks a model needs: the tokenizer when the bundle carries a
- * vocabulary, the generation code when the model reads token sequences.
+ * vocabulary, the generation code when the model reads token sequences, the state of
+ * stateful layers when it has any.
  */
-async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<Tokenizer | undefined> {
-  const gen = looksGenerative(spec) ? loadGenerate() : undefined;
+async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise<{ tokenizer?: Tokenizer; generate?: typeof generate; stateful?: typeof StatefulLayers }> {
+  const gen = looksGenerative(spec) ? import("./generate.js") : undefined;
+  const stateful = spec.ops.some((op) => op.op === "rnn" && op.stateful) ? import("./model/stateful.js") : undefined;
   const tensorOps = prepareTensorOps(spec);
   let tokenizer: Tokenizer | undefined;
   if (tokenizerConfig !== undefined) {
@@ -120,8 +113,8 @@ async function prepareExtras(spec: ModelSpec, tokenizerConfig: unknown): Promise
       fail("E_BUNDLE_CORRUPT", `the bundle's tokenizer is invalid: ${(e as Error).message}`, e);
     }
   }
-  await Promise.all([gen, tensorOps]);
-  return tokenizer;
+  await tensorOps;
+  return { tokenizer, generate: (await gen)?.generate, stateful: (await stateful)?.StatefulLayers };
 }
 
 export { LstmCell, GruCell, ready } from "./cells-api.js";

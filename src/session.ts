@@ -151,7 +151,7 @@ export class Session {
       // (or B ids for token inputs); nested arrays give their own shape
       const feat = inp.shape.slice(1);
       let t: { data: ArrayLike<number>; shape: number[] };
-      if (typeof raw === "number") t = { data: [raw], shape: [1] };
+      if (typeof raw === "number") t = { data: [raw], shape: [1, ...(feat as number[])] }; // batch 1, one value (E_SHAPE when the step needs more)
       else if (Array.isArray(raw)) {
         t = fromNested(raw, where);
         if (t.shape.length === 1 && feat.length) t.shape = [1, ...t.shape];
@@ -224,6 +224,8 @@ export class Session {
     if (word(2) !== this.host.modelId()) mismatch("snapshot of another model");
     if (word(3) !== this.batchSize) mismatch(`snapshot holds batch size ${word(3)}, this session has ${this.batchSize}`);
     if (word(4) !== this.layoutHash || bytes.length !== HEADER + this.bytes + 4) mismatch("snapshot state layout does not match this model");
+    // a state is checked like an input: every value finite (a valid CRC proves nothing about intent)
+    if (!new Float32Array(bytes.slice(HEADER, -4).buffer).every(isFinite)) corrupt("a state value is NaN or infinite");
     this.host.kernels.u8.set(bytes.subarray(HEADER, HEADER + this.bytes), this.block);
   }
 

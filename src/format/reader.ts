@@ -14,6 +14,13 @@ function corrupt(msg: string): never {
   fail("E_BUNDLE_CORRUPT", `not a valid .rnnb bundle: ${msg}`);
 }
 
+/** The header nests at most this deep (json.ts's MAX_JSON_DEPTH for any JSON from outside; real headers: 5). */
+export const MAX_HEADER_DEPTH = 256;
+
+/** Whether parsed JSON nests deeper than `depth` levels (the recursion stops there). */
+const nestsDeeper = (v: unknown, depth: number): boolean =>
+  depth < 0 || (typeof v === "object" && v !== null && Object.values(v).some((x) => nestsDeeper(x, depth - 1)));
+
 export function isBundle(bytes: Uint8Array): boolean {
   return bytes.length >= 4 && MAGIC.every((b, i) => bytes[i] === b);
 }
@@ -84,6 +91,8 @@ export function parseBundleUnchecked(input: Uint8Array | ArrayBuffer, checksum: 
   } catch (e) {
     corrupt(`header is not valid UTF-8 JSON (${(e as Error).message})`);
   }
+  // (nesting first: everything after may walk, format or serialise the header)
+  if (nestsDeeper(header, MAX_HEADER_DEPTH)) corrupt(`header nests deeper than ${MAX_HEADER_DEPTH} levels`);
   if (typeof header !== "object" || header === null || header.format !== "rnnb" || header.version !== version) corrupt("header does not describe an rnnb bundle of this version");
   if (!Array.isArray(header.sections)) corrupt("header has no section table");
   if (typeof header.model !== "object" || header.model === null || !Array.isArray(header.model.weights)) corrupt("header has no model spec");
@@ -96,7 +105,8 @@ export function parseBundleUnchecked(input: Uint8Array | ArrayBuffer, checksum: 
   const byName = new Map<string, SectionEntry>();
   for (const s of header.sections) {
     if (typeof s !== "object" || s === null || typeof s.name !== "string") corrupt("section entry is malformed");
-    if (!Object.hasOwn(DTYPE_BYTES, s.dtype)) { // own keys only: "toString" is not a dtype
+    // a string and an own key: "toString" is not a dtype, and neither is ["f32"] (a key once coerced)
+    if (typeof s.dtype !== "string" || !Object.hasOwn(DTYPE_BYTES, s.dtype)) {
       fail("E_BUNDLE_VERSION", `section ${s.name}: dtype ${JSON.stringify(s.dtype)} needs a newer rnn-wasm`);
     }
     if (![s.offset, s.bytes, s.length].every((v) => Number.isSafeInteger(v) && v >= 0)) corrupt(`section ${s.name} has a bad offset or length`);

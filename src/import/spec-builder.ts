@@ -49,7 +49,13 @@ export class SpecBuilder {
   /** Appends `op`, computing its output shapes; returns the output ids. */
   emit(op: Op, mask?: string): string[] {
     op.inputs = op.inputs.map((i) => this.resolve(i));
-    const shapes = opOutputShapes(op, op.inputs.map((i) => this.info(i).shape));
+    let shapes: ReturnType<typeof opOutputShapes>;
+    try {
+      shapes = opOutputShapes(op, op.inputs.map((i) => this.info(i).shape));
+    } catch (e) {
+      if (!(e instanceof RnnWasmError) || e.message.startsWith("layer ")) throw e;
+      throw new RnnWasmError(e.code, `layer ${op.layer}: ${e.message}`, { cause: e });
+    }
     op.outputs.forEach((o, k) => {
       this.tensors[o] = { shape: shapes[k] };
     });

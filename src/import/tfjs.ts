@@ -7,44 +7,14 @@
 import { RnnWasmError } from "../errors.js";
 import { halvesToFloats } from "../format/half.js";
 import type { ModelArtifacts, NamedWeight } from "./artifacts.js";
-
-export interface WeightEntrySpec {
-  name: string;
-  shape: number[];
-  dtype?: string;
-  quantization?: { dtype: string; scale?: number; min?: number; original_dtype?: string };
-}
+import { checkJsonTree } from "../json.js";
+import { SHARD_DTYPE_BYTES, shardGroups, storedDtype } from "../sources/manifest.js";
 
 type Json = Record<string, unknown>;
 
 function isObj(v: unknown): v is Json {
   return typeof v === "object" && v !== null && !Array.isArray(v);
 }
-
-const BYTES: Record<string, number> = { float32: 4, int32: 4, bool: 1, uint8: 1, uint16: 2, float16: 2 };
-
-/** Lists the manifest's weights in order, validating each entry. */
-export function manifestEntries(modelJson: Json, source: string): WeightEntrySpec[] {
-  const manifest = modelJson.weightsManifest;
-  if (!Array.isArray(manifest)) {
-    throw new RnnWasmError("E_MODEL_JSON", `${source}: weightsManifest is missing (expected a list of {paths, weights} groups)`);
-  }
-  const out: WeightEntrySpec[] = [];
-  manifest.forEach((group, gi) => {
-    if (!isObj(group) || !Array.isArray(group.weights)) {
-      throw new RnnWasmError("E_MODEL_JSON", `${source}: weightsManifest[${gi}] has no weights list`);
-    }
-    (group.weights as unknown[]).forEach((w, wi) => {
-      if (!isObj(w) || typeof w.name !== "string" || !Array.isArray(w.shape) || !(w.shape as unknown[]).every((d) => Number.isInteger(d) && (d as number) >= 0)) {
-        throw new RnnWasmError("E_MODEL_JSON", `${source}: weightsManifest[${gi}].weights[${wi}] is malformed (needs name, shape)`);
-      }
-      out.push(w as unknown as WeightEntrySpec);
-    });
-  });
-  return out;
-}
-
-export { manifestPaths } from "./manifest.js";
 
 /** Buffers (weight shards, in order) as one byte array: the first one itself when it is alone. */
 export function concat(buffers: ArrayBuffer[]): Uint8Array {
@@ -61,22 +31,28 @@ export function concat(buffers: ArrayBuffer[]): Uint8Array {
 
 function toBuffers(weights: unknown, source: string): ArrayBuffer[] {
   const one = (b: unknown, i: number): ArrayBuffer => {
-    if (b instanceof ArrayBuffer) return b;
-    if (ArrayBuffer.isView(b)) return b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer;
-    throw new RnnWasmError("E_WEIGHTS", `${source}: weights${i >= 0 ? `[${i}]` : ""} must be an ArrayBuffer or typed array, received ${b === null ? "null" : typeof b}`);
+    const what = `${source}: weights${i >= 0 ? `[${i}]` : ""}`;
+    if (!(b instanceof ArrayBuffer || ArrayBuffer.isView(b))) throw new RnnWasmError("E_WEIGHTS", `${what} must be an ArrayBuffer or typed array, received ${b === null ? "null" : typeof b}`);
+    try {
+      // (a view of the buffer: the engine refuses a detached one here, not later)
+      return b instanceof ArrayBuffer ? new Uint8Array(b).buffer : (b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer);
+    } catch (e) {
+      throw new RnnWasmError("E_WEIGHTS", `${what} cannot be read (a detached ArrayBuffer?)`, { cause: e });
+    }
   };
   if (Array.isArray(weights)) return weights.map(one);
   return [one(weights, -1)];
 }
 
 export function importTfjs(modelJson: unknown, weights: unknown, source = "model.json"): ModelArtifacts {
+  checkJsonTree(modelJson, source, "E_MODEL_JSON");
   if (!isObj(modelJson)) throw new RnnWasmError("E_MODEL_JSON", `${source}: expected a JSON object, received ${Array.isArray(modelJson) ? "an array" : typeof modelJson}`);
   if (modelJson.format === "graph-model") {
     throw new RnnWasmError("E_MODEL_JSON", `${source}: this is a tfjs graph model (converted from a SavedModel); rnn-wasm reads layers models (tfjs model.save() or a Keras .h5/.keras)`);
   }
   const topo = modelJson.modelTopology;
   if (!isObj(topo)) throw new RnnWasmError("E_MODEL_JSON", `${source}: modelTopology is missing`);
-  const entries = manifestEntries(modelJson, source);
+  const entries = shardGroups(modelJson, source).flatMap((g) => g.entries);
   const bytes = concat(toBuffers(weights, source));
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const out: NamedWeight[] = [];
@@ -84,10 +60,8 @@ export function importTfjs(modelJson: unknown, weights: unknown, source = "model
   for (const e of entries) {
     const count = e.shape.reduce((a, b) => a * b, 1);
     const q = e.quantization;
-    const dtype = q ? q.dtype : e.dtype ?? "float32";
-    const size = BYTES[dtype];
-    if (!size) throw new RnnWasmError("E_WEIGHTS", `${source}: weight ${e.name} has unsupported dtype ${dtype}`);
-    const need = count * size;
+    const dtype = storedDtype(e);
+    const need = count * SHARD_DTYPE_BYTES[dtype];
     if (off + need > bytes.byteLength) {
       throw new RnnWasmError(
         "E_WEIGHTS",

@@ -34,13 +34,14 @@ export const ACT = {
 
 export type ActivationName = keyof typeof ACT | "softmax" | "log_softmax";
 
-const ALIASES: Record<string, ActivationName> = {
+/** Null-prototype: a config's "__proto__" or "constructor" names no activation. */
+const ALIASES: Record<string, ActivationName> = Object.assign(Object.create(null), {
   linear: "linear", relu: "relu", relu6: "relu6", tanh: "tanh", sigmoid: "sigmoid",
   hard_sigmoid: "hard_sigmoid", hardsigmoid: "hard_sigmoid", elu: "elu", selu: "selu",
   softplus: "softplus", softsign: "softsign", exponential: "exponential", swish: "swish",
   silu: "swish", gelu: "gelu", gelu_new: "gelu_tanh", mish: "mish", hard_swish: "hard_swish",
   hard_silu: "hard_swish", softmax: "softmax", log_softmax: "log_softmax", logsoftmax: "log_softmax",
-};
+});
 
 /**
  * The activation a name stands for, in any spelling the runtime accepts ("hardSigmoid",

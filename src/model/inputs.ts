@@ -47,14 +47,20 @@ const kind = (v: unknown) => (v === null ? "null" : typeof v);
 /** Shape and flat data of a rectangular nested number array. */
 export function fromNested(x: unknown[], where: string): { data: number[]; shape: number[] } {
   const shape: number[] = [];
-  for (let cur: unknown = x; Array.isArray(cur); cur = cur[0]) shape.push(cur.length);
+  // (a bound on the rank: an array that contains itself would never end)
+  for (let cur: unknown = x; Array.isArray(cur); cur = cur[0]) if (shape.push(cur.length) > 32) fail("E_SHAPE", `${where}: nested arrays deeper than 32 levels`);
   const data = x.flat(shape.length - 1) as unknown[];
-  const bad = data.findIndex((v) => typeof v !== "number");
-  if (data.length !== shape.reduce((a, b) => a * b, 1) || (bad >= 0 && Array.isArray(data[bad]))) {
+  if (data.length !== shape.reduce((a, b) => a * b, 1) || data.some(Array.isArray)) {
     fail("E_SHAPE", `${where}: nested arrays are not rectangular (first lengths ${fmt(shape)})`);
   }
+  return { data: numbers(data, where), shape };
+}
+
+/** A plain array's elements, all numbers (E_DTYPE names the first that is not). */
+function numbers(data: unknown[], where: string): number[] {
+  const bad = data.findIndex((v) => typeof v !== "number");
   if (bad >= 0) fail("E_DTYPE", `${where}: element ${bad} (flat) is ${kind(data[bad])}, expected a number`);
-  return { data: data as number[], shape };
+  return data as number[];
 }
 
 /** Validates one input against the spec; converts dtype as tfjs would (ids truncated). */
@@ -68,7 +74,7 @@ export function checkInput(raw: unknown, inp: ModelSpec["inputs"][number], where
     if (!(Array.isArray(d) || (ArrayBuffer.isView(d) && !(d instanceof DataView) && typeof (d as unknown as unknown[])[0] !== "bigint"))) {
       fail("E_DTYPE", `${where}: data must be a Float32Array or Int32Array (or a number list), received ${(d as object)?.constructor?.name ?? kind(d)}`);
     }
-    data = d as ArrayLike<number>;
+    data = Array.isArray(d) ? numbers(d, where) : (d as unknown as ArrayLike<number>);
     shape = raw.shape as number[];
     const count = Array.isArray(shape) && shape.every((v) => Number.isInteger(v) && v >= 0) ? shape.reduce((a, b) => a * b, 1) : NaN;
     if (data.length !== count) fail("E_SHAPE", `${where}: shape ${JSON.stringify(raw.shape)} needs ${count} values, data holds ${data.length}`);
@@ -83,10 +89,11 @@ export function checkInput(raw: unknown, inp: ModelSpec["inputs"][number], where
   if (unbatched) shape = [1, ...shape];
   if (inp.dtype !== "int32") return { data: data instanceof Float32Array ? data : Float32Array.from(data), shape };
   if (data instanceof Int32Array) return { data, shape };
-  const ids = Int32Array.from(data, Math.trunc);
-  const nan = Array.prototype.findIndex.call(data, (v: number) => !Number.isFinite(v));
-  if (nan >= 0) fail("E_TOKEN_RANGE", `${where}: token id at flat index ${nan} is ${data[nan]}`);
-  return { data: ids, shape };
+  // NaN, infinities and ids past int32, which the conversion would wrap (2^32 to 0); negative
+  // ids and ids past the vocabulary are checked in kernel memory
+  const bad = Array.prototype.findIndex.call(data, (v: number) => !(Math.abs(v) < 2 ** 31));
+  if (bad >= 0) fail("E_TOKEN_RANGE", `${where}: token id at flat index ${bad} is ${data[bad]}`);
+  return { data: Int32Array.from(data, Math.trunc), shape };
 }
 
 /**

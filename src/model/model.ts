@@ -5,21 +5,13 @@
 import { fail, RnnWasmError } from "../errors.js";
 import { PTR_F16, PTR_INT8 } from "../wasm/abi.js";
 import { align, type KernelInstance } from "../wasm/kernels.js";
-import { Executor, type StateProvider, type StateSlot } from "./executor.js";
+import { Executor } from "./executor.js";
 import { callResult, checkInputs, type CallOptions, type ModelInputs, type Tensor } from "./inputs.js";
-import { padTo8 } from "./layout.js";
+import type { StatefulLayers } from "./stateful.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
 import type { Tokenizer } from "../text/tokenizer.js";
 import { Session } from "../session.js";
-import type { GenerateOptions } from "../generate.js";
-
-type GenerateModule = typeof import("../generate.js");
-let generateModule: GenerateModule | null = null;
-
-/** Loads the generation chunk (loadModel does it for models that read token sequences). */
-export async function loadGenerate(): Promise<void> {
-  generateModule ??= await import("../generate.js");
-}
+import type { GenerateOptions, generate } from "../generate.js";
 
 /**
  * Whether generate() can apply: one input of token ids ([T] int32 or [T, 1] float ids) or
@@ -78,8 +70,6 @@ export class RnnModel {
   readonly executor: Executor;
   /** @internal */
   readonly weightPtrs: Map<string, number>;
-  /** State of layers imported with stateful: true (tfjs semantics: carried across predict). */
-  private statefulSlots = new Map<number, StateSlot>();
   readonly weightBytes: number;
 
   private checksum: number | ((m: RnnModel) => number);
@@ -89,7 +79,15 @@ export class RnnModel {
     readonly kernels: KernelInstance,
     readonly spec: ModelSpec,
     packed: PackedModel,
-    extras: { metadata?: Record<string, unknown>; tokenizer?: Tokenizer; checksum: number | ((m: RnnModel) => number) },
+    extras: {
+      metadata?: Record<string, unknown>;
+      tokenizer?: Tokenizer;
+      checksum: number | ((m: RnnModel) => number);
+      /** The generation chunk's entry, handed over by loadModel when looksGenerative(spec). */
+      generate?: typeof generate;
+      /** The stateful-layers chunk, handed over by loadModel when a layer is stateful. */
+      stateful?: typeof StatefulLayers;
+    },
   ) {
     const placed = placeWeights(kernels, packed);
     this.weightPtrs = placed.ptrs;
@@ -101,7 +99,14 @@ export class RnnModel {
     this.metadata = extras.metadata ?? {};
     this.tokenizer = extras.tokenizer;
     this.checksum = extras.checksum;
+    this.generator = extras.generate;
+    this.stateful = extras.stateful && new extras.stateful(kernels, spec);
   }
+
+  /** State of layers imported with stateful: true (tfjs semantics: carried across predict). */
+  private readonly stateful?: StatefulLayers;
+
+  private readonly generator?: typeof generate;
 
   /** The bundle's vocabulary (Keras Tokenizer + pad_sequences), when it carries one. */
   readonly tokenizer?: Tokenizer;
@@ -132,28 +137,13 @@ export class RnnModel {
   predict(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
     this.live();
     const inputs = checkInputs(x, this.spec);
-    const hasStateful = this.spec.ops.some((op) => op.op === "rnn" && op.stateful);
-    const provider: StateProvider | null = hasStateful ? { slot: (idx, op, batch) => (op.stateful ? this.statefulSlot(idx, op.units, batch) : null) } : null;
-    return callResult(this.guard(() => this.executor.run(inputs, provider)) as Tensor[], this.spec, options);
-  }
-
-  /** h and c rows of a stateful layer, one block; tied to the first batch size seen. */
-  private statefulSlot(idx: number, units: number, batch: number): StateSlot {
-    let s = this.statefulSlots.get(idx);
-    if (s && s.batch !== batch) fail("E_SHAPE", `model ${this.spec.name}: stateful layers hold batch ${s.batch}, not ${batch} (resetStates() first)`);
-    if (!s) {
-      const bytes = batch * padTo8(units) * 4;
-      const h = this.kernels.alloc(2 * bytes, "stateful layer state");
-      this.statefulSlots.set(idx, (s = { batch, h, c: h + bytes }));
-    }
-    return s;
+    return callResult(this.guard(() => this.executor.run(inputs, this.stateful ?? null)) as Tensor[], this.spec, options);
   }
 
   /** Zeroes the state of stateful layers (tfjs model.resetStates()). */
   resetStates(): void {
     this.live();
-    for (const [idx, s] of this.statefulSlots) this.kernels.release(s.h, 2 * s.batch * padTo8((this.spec.ops[idx] as { units: number }).units) * 4);
-    this.statefulSlots.clear();
+    this.stateful?.reset();
   }
 
   /** @internal Runs `fn`, turning an engine trap into a typed error (the model stays usable). */
@@ -184,10 +174,8 @@ export class RnnModel {
    */
   generate(prompt: string | ArrayLike<number>, opts: GenerateOptions): string | number[] {
     this.live();
-    if (!generateModule) {
-      fail("E_ARGUMENT", `generate: model ${this.spec.name} does not read token sequences`);
-    }
-    return generateModule.generate(this, prompt, opts);
+    if (!this.generator) fail("E_ARGUMENT", `generate: model ${this.spec.name} does not read token sequences`);
+    return this.generator(this, prompt, opts);
   }
 
   /** A streaming session (one timestep at a time); see docs/ARCHITECTURE.md. */
@@ -202,7 +190,6 @@ export class RnnModel {
     if (this.disposed) return;
     this.disposed = true;
     this.executor.release();
-    this.statefulSlots.clear();
     this.weightPtrs.clear();
   }
 

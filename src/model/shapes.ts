@@ -27,7 +27,7 @@ export function convPadLeft(T: number, kernel: number, stride: number, dilation:
 
 function last(shape: Shape): number {
   const f = shape[shape.length - 1];
-  if (typeof f !== "number") throw new Error("feature axis unknown");
+  if (typeof f !== "number") fail("E_SHAPE", "the feature axis of its input is unknown");
   return f;
 }
 

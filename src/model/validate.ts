@@ -12,8 +12,12 @@ import { opOutputShapes, tensorOpHooks } from "./shapes.js";
 import { GATES, type ModelSpec, type Op, type Shape } from "./spec.js";
 
 const MAX = 1 << 30;
-/** Bound of window sizes, strides, dilations and repeats. */
-const WINDOW_MAX = 1 << 20;
+/**
+ * Bound of window sizes, strides, dilations and repeats: nothing in a bundle's weights
+ * justifies them, and a repeat of 2^20 made one predict of a [2, 3, 1] input take 7 s
+ * (docs/bundle-format.md, "Limits").
+ */
+const WINDOW_MAX = 1 << 16;
 
 function bad(msg: string): never {
   throw new RnnWasmError("E_BUNDLE_CORRUPT", `bundle model spec: ${msg}`);
@@ -40,7 +44,8 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
     case "dense":
       return [int(op.units) && op.inDim === F && isAct(op.activation), [[w.kernel, padTo8(op.units), F, true], [w.bias, padTo8(op.units), 1, false]]];
     case "rnn": {
-      const G = GATES[op.cell];
+      // (strictly one of the names: "constructor" is no cell, and neither is ["lstm"], which a lookup would coerce)
+      const G = oneOf(op.cell, ["lstm", "gru", "simple_rnn"]) ? GATES[op.cell] : 0;
       const U8 = padTo8(op.units);
       const nStates = op.cell === "lstm" ? 2 : 1;
       return [
@@ -63,7 +68,7 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
     case "scale_shift":
       return [true, [[w.scale, F, 1, true], [w.shift, F, 1, true]]];
     case "layer_norm":
-      return [typeof op.epsilon === "number", [[w.gamma, F, 1, false], [w.beta, F, 1, false]]];
+      return [op.epsilon >= 0, [[w.gamma, F, 1, false], [w.beta, F, 1, false]]];
     case "activation":
       return [isAct(op.activation), []];
     case "relu":
@@ -104,9 +109,15 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     }
     known.set(inp.tensor, inp.shape);
   }
+  // every size the runtime reads from `tensors` (sessions size their state by it) must be the
+  // derived one: an input's entry says what the input says, an op output's what its op gives
+  // (the runtime reads no entry of a tensor that is neither)
+  const entry = (id: string) => (Object.hasOwn(spec.tensors, id) ? spec.tensors[id].shape : []);
+  for (const inp of spec.inputs) if (!sameShape(entry(inp.tensor), inp.shape)) bad(`input ${inp.name}: tensor ${inp.tensor} has another shape`);
   if (spec.unbatched !== undefined && typeof spec.unbatched !== "boolean") bad("unbatched must be a boolean");
   tensorOpHooks.states?.(spec, known, false);
   for (const op of spec.ops) {
+    // (tensor ids that are not strings are never found: `known` is a Map, compared by identity)
     if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) bad("op entry is malformed");
     const L = `layer ${op.layer}`;
     // (a recurrence's activations and other options are checked by the kernels: rnnDescribe)
@@ -138,7 +149,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     const data = op.outputs.filter((o) => !o.endsWith("/mask"));
     if (data.length !== shapes.length) bad(`${L}: output count`);
     data.forEach((o, k) => {
-      if (!sameShape(spec.tensors[o]?.shape ?? [], shapes[k])) bad(`${L}: output ${o} shape does not follow from its inputs`);
+      if (!sameShape(entry(o), shapes[k])) bad(`${L}: output ${o} shape does not follow from its inputs`);
       known.set(o, shapes[k]);
     });
     const maskOut = op.outputs.filter((o) => o.endsWith("/mask"));

@@ -4,11 +4,18 @@
  * or a plain {word: index} map — and produces the compact config the bundle stores.
  *
  * encode(text) = pad_sequences(texts_to_sequences([text]), maxlen, padding, truncating)[0],
- * after optional regex replacements (e.g. the StockTwits pipeline's "$SPY" -> "xxticker").
+ * after optional pattern replacements (e.g. the StockTwits pipeline's "$SPY" -> "xxticker"),
+ * matched in linear time (pattern.ts: a bundle's patterns are untrusted).
  * decode(ids) = sequences_to_texts, except that padding ids (0, when no word has id 0) are
  * skipped rather than turned into the OOV token as Keras would.
  */
 import { RnnWasmError } from "../errors.js";
+import { compilePattern, type LinearPattern } from "./pattern.js";
+
+/** encode() pads or cuts to at most this many ids (a bundle could ask for gigabytes otherwise). */
+export const MAX_SEQUENCE_TOKENS = 1 << 16;
+/** At most this many replacement rules (the shipped StockTwits pipeline has ten). */
+export const MAX_REPLACEMENTS = 256;
 
 export const KERAS_DEFAULT_FILTERS = '!"#$%&()*+,-./:;<=>?@[\\]^_`{|}~\t\n';
 
@@ -127,19 +134,22 @@ function defined(o: TokenizerOptions): Partial<TokenizerConfig> {
 
 function checked(c: TokenizerConfig): TokenizerConfig {
   if (c.numWords !== null && !(Number.isInteger(c.numWords) && c.numWords > 0)) bad(`num_words must be a positive integer or null, received ${JSON.stringify(c.numWords)}`);
-  if (c.maxLen !== null && !(Number.isInteger(c.maxLen) && c.maxLen > 0)) bad(`maxLen must be a positive integer or null, received ${JSON.stringify(c.maxLen)}`);
+  if (c.maxLen !== null && !(Number.isInteger(c.maxLen) && c.maxLen > 0 && c.maxLen <= MAX_SEQUENCE_TOKENS)) {
+    bad(`maxLen must be a positive integer up to ${MAX_SEQUENCE_TOKENS} or null, received ${JSON.stringify(c.maxLen)}`);
+  }
   if (c.padding !== "pre" && c.padding !== "post") bad(`padding must be "pre" or "post", received ${JSON.stringify(c.padding)}`);
   if (c.truncating !== "pre" && c.truncating !== "post") bad(`truncating must be "pre" or "post", received ${JSON.stringify(c.truncating)}`);
   if (typeof c.filters !== "string" || typeof c.split !== "string" || typeof c.lower !== "boolean" || typeof c.charLevel !== "boolean") bad("filters/split must be strings and lower/char_level booleans");
   if (c.split.length === 0) bad("split must not be empty");
   if (c.oovToken !== null && typeof c.oovToken !== "string") bad("oov_token must be a string or null");
   if (!Array.isArray(c.replacements)) bad("replacements must be a list");
+  if (c.replacements.length > MAX_REPLACEMENTS) bad(`more than ${MAX_REPLACEMENTS} replacements`);
   for (const r of c.replacements) {
     if (typeof r !== "object" || r === null || typeof r.pattern !== "string" || typeof r.replacement !== "string") bad("each replacement needs pattern and replacement strings");
     try {
-      new RegExp(r.pattern, r.flags ?? "g");
+      compilePattern(r.pattern, r.flags ?? "g").checkReplacement(r.replacement);
     } catch (e) {
-      bad(`replacement pattern ${JSON.stringify(r.pattern)} is not a valid regular expression (${(e as Error).message})`);
+      bad(`replacement ${(e as Error).message}`);
     }
   }
   if (!Array.isArray(c.vocab) || !c.vocab.every((w) => typeof w === "string")) bad("vocab must be a list of strings");
@@ -150,7 +160,7 @@ export class Tokenizer {
   readonly config: TokenizerConfig;
   private readonly index = new Map<string, number>();
   private readonly filterSet: Set<string>;
-  private readonly regexes: { re: RegExp; replacement: string }[];
+  private readonly patterns: { pattern: LinearPattern; replacement: string }[];
   private readonly oovIndex: number | undefined;
 
   constructor(config: TokenizerConfig, modelLength: number | null = null) {
@@ -159,7 +169,7 @@ export class Tokenizer {
       if (w !== "" && !this.index.has(w)) this.index.set(w, i);
     });
     this.filterSet = new Set(Array.from(this.config.filters));
-    this.regexes = this.config.replacements.map((r) => ({ re: new RegExp(r.pattern, r.flags ?? "g"), replacement: r.replacement }));
+    this.patterns = this.config.replacements.map((r) => ({ pattern: compilePattern(r.pattern, r.flags ?? "g"), replacement: r.replacement }));
     this.oovIndex = this.config.oovToken !== null ? this.index.get(this.config.oovToken) : undefined;
   }
 
@@ -173,13 +183,23 @@ export class Tokenizer {
   words(text: string): string[] {
     if (typeof text !== "string") throw new RnnWasmError("E_ARGUMENT", `tokenizer.encode expects a string, received ${text === null ? "null" : typeof text}`);
     let t = text;
-    for (const r of this.regexes) t = t.replace(r.re, r.replacement);
+    for (const r of this.patterns) t = r.pattern.replace(t, r.replacement);
     const c = this.config;
     if (c.lower) t = t.toLowerCase();
     if (c.charLevel) return Array.from(t);
-    let mapped = "";
-    for (const ch of t) mapped += this.filterSet.has(ch) ? c.split : ch;
-    return mapped.split(c.split).filter((w) => w.length > 0);
+    // each filter character becomes the split string (by code point, as Keras iterates)
+    const parts: string[] = [];
+    let from = 0;
+    for (let i = 0; i < t.length; ) {
+      const n = t.codePointAt(i)! > 0xffff ? 2 : 1;
+      if (this.filterSet.has(n === 1 ? t[i] : t.slice(i, i + 2))) {
+        parts.push(t.slice(from, i), c.split);
+        from = i + n;
+      }
+      i += n;
+    }
+    parts.push(t.slice(from));
+    return parts.join("").split(c.split).filter((w) => w.length > 0);
   }
 
   /** Keras texts_to_sequences for one text (no padding). */
@@ -216,6 +236,7 @@ export class Tokenizer {
 
   /** The token of each non-padding id (OOV token for ids past num_words, as Keras). */
   tokens(ids: ArrayLike<number>): string[] {
+    if (typeof (ids as { length?: unknown } | null)?.length !== "number") throw new RnnWasmError("E_ARGUMENT", `tokenizer.decode expects an array of ids, received ${ids === null ? "null" : typeof ids}`);
     const out: string[] = [];
     const nw = this.config.numWords;
     for (let k = 0; k < ids.length; k++) {

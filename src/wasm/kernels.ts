@@ -34,13 +34,13 @@ export class KernelInstance {
   }
 
   static async create(module: WebAssembly.Module): Promise<KernelInstance> {
-    let ex: KernelExports;
-    try {
-      // the kernels import nothing (no runtime, no asserts: asconfig.json)
-      ex = (await WebAssembly.instantiate(module, {})).exports as unknown as KernelExports;
-    } catch (e) {
-      fail("E_WASM", `could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, e);
-    }
+    // the kernels import nothing (no runtime, no asserts: asconfig.json)
+    return KernelInstance.wrap(await WebAssembly.instantiate(module, {}).catch((e) => fail("E_WASM", `could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, e)));
+  }
+
+  /** An instance of the kernel module made elsewhere (standalone cells instantiate synchronously). */
+  static wrap(instance: WebAssembly.Instance): KernelInstance {
+    const ex = instance.exports as unknown as KernelExports;
     if (typeof ex.gemm !== "function" || !(ex.memory instanceof WebAssembly.Memory)) fail("E_WASM", "the wasm module is not an rnn-wasm kernel build");
     return new KernelInstance(ex);
   }

@@ -6,7 +6,6 @@
  * or a URL).
  */
 import { fail } from "../errors.js";
-import { fetchOk } from "../io.js";
 
 export type SimdChoice = "auto" | "relaxed" | "baseline";
 export type WasmSource = WebAssembly.Module | BufferSource | string | URL;
@@ -57,7 +56,8 @@ async function compile(src: WasmSource, what: string): Promise<WebAssembly.Modul
   if (isModule(src)) return src as WebAssembly.Module;
   try {
     if (typeof src === "string" || src instanceof URL) {
-      const res = await fetchOk(src);
+      const res = await fetch(src);
+      if (!res.ok) throw new Error(`HTTP ${res.status} for ${src}`);
       // compile while downloading when the server labels it as wasm
       return (res.headers.get("content-type") ?? "").includes("application/wasm") && WebAssembly.compileStreaming
         ? await WebAssembly.compileStreaming(res)

@@ -106,7 +106,7 @@ describe("runtime errors: exit 1, one line naming the file or layer", () => {
   it("a model file that is a directory", () => {
     const r = runCli(["inspect", dir]);
     expect(r.code).toBe(1);
-    expect(errorLine(r)).toBe(`rnn-wasm: E_IO: model file ${dir} is a directory, expected a file`);
+    expect(errorLine(r)).toBe(`rnn-wasm: E_IO: cannot read model file ${dir}: it is a directory`);
   });
 
   it("model.json whose weight shard is missing names the shard", () => {

@@ -8,6 +8,7 @@
  */
 import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import * as zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ES module of the example, without type declarations
 import { prepareWorkerd } from "../../examples/edge-worker/workerd-local.mjs";
@@ -62,6 +63,8 @@ describe("examples/edge-worker in workerd and Deno", () => {
   const engines: Engine[] = [];
   let foreignSnapshot = "";
   let damagedSnapshot = "";
+  /** A sine snapshot whose state is NaN, its CRC recomputed (was answered 200 {"output": null}). */
+  let nanSnapshot = "";
 
   beforeAll(async () => {
     dir = projectWithPackedPackage("edge-example").dir;
@@ -103,6 +106,10 @@ describe("examples/edge-worker in workerd and Deno", () => {
     const bytes = sine.getState();
     bytes[30] ^= 0x40;
     damagedSnapshot = toBase64(bytes);
+    const nan = sine.getState().slice();
+    new Float32Array(nan.buffer, 24, (nan.length - 28) / 4).fill(NaN);
+    new DataView(nan.buffer).setUint32(nan.length - 4, (zlib as unknown as { crc32: (b: Uint8Array) => number }).crc32(nan.subarray(0, -4)) >>> 0, true);
+    nanSnapshot = toBase64(nan);
     sine.dispose();
   });
 
@@ -248,11 +255,14 @@ describe("examples/edge-worker in workerd and Deno", () => {
         ["/step state not a string", () => post("/step", { input: 0.1, state: 12 }), 400, "E_FIELD"],
         ["/step state not base64", () => post("/step", { input: 0.1, state: "not base64!" }), 400, "E_STATE_CORRUPT"],
         ["/step damaged snapshot", () => post("/step", { input: 0.1, state: damagedSnapshot }), 400, "E_STATE_CORRUPT"],
+        ["/step snapshot with a NaN state and a valid CRC", () => post("/step", { input: 0.1, state: nanSnapshot }), 400, "E_STATE_CORRUPT"],
         ["/step snapshot of another model", () => post("/step", { input: 0.1, state: foreignSnapshot }), 409, "E_STATE_MISMATCH"],
       ];
       const text = "the food was great";
       const before = (await ok(e, "/predict", { text })) as { score: number };
       for (const [what, send, status, code] of cases) expectError(await send(), status, code, `${name}: ${what}`);
+      // the texts that were slow (the StockTwits rules, super-linear on digit runs): answered, at the length limit
+      for (const slow of ["1".repeat(LIMITS.textChars - 1) + "k", "9".repeat(LIMITS.textChars - 1) + "%"]) expect(((await ok(e, "/predict", { text: slow })) as { score: number }).score).toBeGreaterThanOrEqual(0);
       // the isolate is undisturbed: same answers as before, streaming still works
       expect(await ok(e, "/predict", { text })).toEqual(before);
       expect(((await ok(e, "/step", { input: 0.1 })) as { state: string }).state.length).toBeGreaterThan(0);

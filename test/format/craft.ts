@@ -43,6 +43,41 @@ export function withHeader(bytes: Uint8Array, mutate: (h: Json) => void, raw?: (
   return fixCrc(out);
 }
 
+/**
+ * Lays the bundle out again around a header of any size (the sections move by the change of
+ * the header field, rounded to 16, and the header's offsets with them) and fixes the CRC: a
+ * crafted header that would not fit in the old one's space is still a well-formed file.
+ */
+export function withNewHeader(bytes: Uint8Array, mutate: (h: Json) => void, raw: (text: string) => string = (t) => t): Uint8Array {
+  const { header, headerBytes } = headerOf(bytes);
+  const oldStart = Math.ceil((PREAMBLE + headerBytes) / 16) * 16;
+  mutate(header);
+  const sections = Array.isArray(header.sections) ? header.sections : [];
+  const offsets = sections.map((s: Json) => s?.offset);
+  // the header's length depends on its offsets: lay out with room, then pad to that room
+  let room = 0;
+  const text = () => new TextEncoder().encode(raw(JSON.stringify(header)));
+  for (let guess = text().length + 64; ; guess += 64) {
+    const start = Math.ceil((PREAMBLE + guess) / 16) * 16;
+    sections.forEach((sec: Json, i: number) => {
+      if (sec && typeof offsets[i] === "number") sec.offset = offsets[i] - oldStart + start;
+    });
+    if (text().length <= guess) {
+      room = guess;
+      break;
+    }
+  }
+  const start = Math.ceil((PREAMBLE + room) / 16) * 16;
+  const data = bytes.subarray(oldStart, bytes.length - 4);
+  const out = new Uint8Array(start + data.length + 4);
+  out.set(bytes.subarray(0, PREAMBLE));
+  new DataView(out.buffer).setUint32(8, room, true);
+  out.fill(0x20, PREAMBLE, PREAMBLE + room);
+  out.set(text(), PREAMBLE);
+  out.set(data, start);
+  return fixCrc(out);
+}
+
 /** Sets u32 preamble fields (4: version, 8: headerBytes) and fixes the CRC. */
 export function withU32(bytes: Uint8Array, at: number, value: number): Uint8Array {
   const out = bytes.slice();

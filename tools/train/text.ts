@@ -1,15 +1,17 @@
 /**
  * The text pipeline of the training tasks, written literally as the runtime will replay it:
  *
- *   replacements (JS regexes, in order) -> Keras text_to_word_sequence (lower, filters -> split
- *   char, split, drop empty) -> index (Keras Tokenizer.texts_to_sequences) -> pad_sequences
+ *   replacements (patterns in JS regex syntax, in order) -> Keras text_to_word_sequence (lower,
+ *   filters -> split char, split, drop empty) -> index (Keras Tokenizer.texts_to_sequences)
+ *   -> pad_sequences
  *
  * `tokenizer.json` is Keras `Tokenizer.to_json()` plus an `rnnwasm` object holding the
  * replacements, maxLen and padding, so training and inference agree by construction.
  */
+import { compilePattern, type LinearPattern } from "../../src/text/pattern.js";
 
 export interface Replacement {
-  /** JavaScript RegExp source. */
+  /** Pattern in JavaScript RegExp syntax, of the linear-time subset src/text/pattern.ts matches. */
   pattern: string;
   flags: string;
   replacement: string;
@@ -43,9 +45,17 @@ export const WHITESPACE_RULE: Replacement = {
   note: "whitespace runs (incl. \\r, U+0085, U+00A0) -> one space",
 };
 
+/** Compiled once per rule object. */
+const compiled = new WeakMap<Replacement, LinearPattern>();
+
+/** The rules in order, matched by the runtime tokenizer's own engine (src/text/pattern.ts), so training and inference agree by construction. */
 export function applyReplacements(text: string, rules: readonly Replacement[]): string {
   let out = text;
-  for (const r of rules) out = out.replace(new RegExp(r.pattern, r.flags), r.replacement);
+  for (const r of rules) {
+    let p = compiled.get(r);
+    if (!p) compiled.set(r, (p = compilePattern(r.pattern, r.flags)));
+    out = p.replace(out, r.replacement);
+  }
   return out;
 }
 

@@ -6,6 +6,7 @@
  */
 import { RnnWasmError } from "../../errors.js";
 import type { ModelSpec, PackedModel } from "../../model/spec.js";
+import { validateSpec } from "../../model/validate.js";
 import type { ModelArtifacts } from "../artifacts.js";
 import { contextFor, KerasBuilder, unsupported } from "./context.js";
 import { IDENTITY_LAYERS } from "./layers/core.js";
@@ -28,11 +29,88 @@ function translateCall(b: KerasBuilder, call: LayerCall, graphInputs: Set<string
   translator(contextFor(b, call, graphInputs, (inner) => translateCall(b, inner, graphInputs)));
 }
 
+/**
+ * Runs `run` on every call in dependency order: always the first call, in config order, whose
+ * inputs exist (configs list layers in creation order, usually but not always a valid order).
+ * `run` returns the tensors the call made. Each call waits on a count of missing inputs and
+ * ready calls sit in a heap by config position, so a config listed backwards costs
+ * O(n log n), not O(n^2).
+ */
+function inDependencyOrder(calls: LayerCall[], available: Set<string>, run: (call: LayerCall) => string[]): LayerCall[] {
+  const have = new Set(available);
+  const waiting = new Map<string, number[]>();
+  const missing = calls.map((call, i) => {
+    const need = new Set(call.inputs.filter((t) => !have.has(t)));
+    for (const t of need) {
+      const list = waiting.get(t);
+      if (list) list.push(i);
+      else waiting.set(t, [i]);
+    }
+    return need.size;
+  });
+  const ready = new MinHeap();
+  missing.forEach((m, i) => m === 0 && ready.push(i));
+  const order: LayerCall[] = [];
+  const done = new Uint8Array(calls.length);
+  while (order.length < calls.length) {
+    const i = ready.pop();
+    if (i === undefined) {
+      const call = calls[done.indexOf(0)];
+      const t = call.inputs.find((x) => !have.has(x))!;
+      const [layer, node, output] = t.split(":");
+      modelJsonError(`layer ${call.layer.name} consumes tensor ${layer} (node ${node}, output ${output}), which no layer produces`);
+    }
+    done[i] = 1;
+    order.push(calls[i]);
+    for (const t of run(calls[i])) {
+      if (have.has(t)) continue;
+      have.add(t);
+      for (const j of waiting.get(t) ?? []) if (--missing[j] === 0) ready.push(j);
+    }
+  }
+  return order;
+}
+
+/** A binary min-heap of call positions. */
+class MinHeap {
+  private a: number[] = [];
+  push(v: number): void {
+    const a = this.a;
+    let i = a.push(v) - 1;
+    while (i > 0 && a[(i - 1) >> 1] > a[i]) {
+      [a[i], a[(i - 1) >> 1]] = [a[(i - 1) >> 1], a[i]];
+      i = (i - 1) >> 1;
+    }
+  }
+  pop(): number | undefined {
+    const a = this.a;
+    const top = a[0];
+    const last = a.pop();
+    if (a.length && last !== undefined) {
+      a[0] = last;
+      for (let i = 0; ; ) {
+        const l = 2 * i + 1;
+        const m = l + 1 < a.length && a[l + 1] < a[l] ? l + 1 : l;
+        if (l >= a.length || a[m] >= a[i]) break;
+        [a[i], a[m]] = [a[m], a[i]];
+        i = m;
+      }
+    }
+    return top;
+  }
+}
+
 export function buildModel(art: ModelArtifacts): PackedModel {
   const g = parseTopology(art);
   const b = new KerasBuilder(art, new WeightIndex(art.weights));
   const consumers = new Map<string, string[]>();
-  for (const call of g.calls) for (const i of call.inputs) consumers.set(i, [...(consumers.get(i) ?? []), call.layer.className]);
+  for (const call of g.calls) {
+    for (const i of call.inputs) {
+      const list = consumers.get(i);
+      if (list) list.push(call.layer.className);
+      else consumers.set(i, [call.layer.className]);
+    }
+  }
   const inputs: ModelSpec["inputs"] = g.inputs.map((i) => {
     const cons = consumers.get(i.tensor) ?? [];
     const dtype: "float32" | "int32" = (cons.length > 0 && cons.every((cl) => cl === "Embedding")) || /^int/.test(i.dtype) ? "int32" : "float32";
@@ -40,28 +118,19 @@ export function buildModel(art: ModelArtifacts): PackedModel {
     return { name: i.name, tensor: i.tensor, shape: i.shape, dtype, ...(i.batch !== undefined ? { batch: i.batch } : {}) };
   });
   const graphInputs = new Set(inputs.map((i) => i.tensor));
-  // topological order by tensor availability (configs list layers in creation order,
-  // which is usually but not always a valid order for every node)
-  const pending = [...g.calls];
   const layers: NonNullable<ModelSpec["layers"]> = [];
-  const available = new Set(graphInputs);
-  const produced = (call: LayerCall) => call.inputs.every((i) => available.has(i));
-  while (pending.length) {
-    const idx = pending.findIndex(produced);
-    if (idx < 0) {
-      const call = pending[0];
-      const missing = call.inputs.find((i) => !available.has(i))!;
-      modelJsonError(`layer ${call.layer.name} consumes tensor ${missing.split(":")[0]} (node ${missing.split(":")[1]}, output ${missing.split(":")[2]}), which no layer produces`);
-    }
-    const call = pending.splice(idx, 1)[0];
+  for (const call of inDependencyOrder(g.calls, graphInputs, (call) => {
     translateCall(b, call, graphInputs);
+    const made: string[] = [];
+    for (let k = 0; k < 8; k++) {
+      const id = tensorId(call.layer.name, call.node, k);
+      if (b.tensors[b.resolve(id)]) made.push(id);
+    }
+    return made;
+  })) {
     if (call.node === 0) {
       const inner = (call.layer.config.layer as { class_name?: string } | undefined)?.class_name;
       layers.push({ name: call.layer.name, className: call.layer.className, ...(inner ? { inner } : {}) });
-    }
-    for (let k = 0; k < 8; k++) {
-      const id = tensorId(call.layer.name, call.node, k);
-      if (b.tensors[b.resolve(id)]) available.add(id);
     }
   }
   const outputs = g.outputs.map((o) => {
@@ -80,5 +149,13 @@ export function buildModel(art: ModelArtifacts): PackedModel {
     layers,
     source: { origin: art.origin, kerasVersion: art.kerasVersion, className: g.className },
   };
+  // the checks and limits a bundle's spec passes, so that nothing is built (or exported) that
+  // the runtime would refuse as a bundle: a config's kernel_size of 2^32 is as wrong as a header's
+  try {
+    validateSpec(spec, new Map(spec.weights.map((w) => [w.name, w.length])));
+  } catch (e) {
+    if (!(e instanceof RnnWasmError) || e.code !== "E_BUNDLE_CORRUPT") throw e;
+    throw new RnnWasmError("E_MODEL_JSON", e.message.replace(/^bundle model spec: /, "the model's "), { cause: e });
+  }
   return { spec, data: b.data };
 }

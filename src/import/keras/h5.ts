@@ -14,6 +14,7 @@
 import type { Group } from "h5wasm";
 import type { ModelArtifacts, NamedWeight } from "../artifacts.js";
 import { fail } from "../../errors.js";
+import { checkJsonTree } from "../../json.js";
 import {
   childGroup,
   getEntity,
@@ -101,12 +102,16 @@ function readKerasH5(session: H5Session, options: KerasH5Options): ModelArtifact
 }
 
 export function parseModelConfig(source: string | object, label: string): unknown {
-  if (typeof source !== "string") return source;
-  try {
-    return JSON.parse(source);
-  } catch (cause) {
-    fail("E_MODEL_JSON", `${label}: model_config is not valid JSON (${(cause as Error).message})`, cause);
+  let config: unknown = source;
+  if (typeof source === "string") {
+    try {
+      config = JSON.parse(source);
+    } catch (cause) {
+      fail("E_MODEL_JSON", `${label}: model_config is not valid JSON (${(cause as Error).message})`, cause);
+    }
   }
+  checkJsonTree(config, `${label}: model_config`, "E_MODEL_JSON");
+  return config;
 }
 
 /** Keras 2 configs go out exactly as written; only check they describe a model at all. */

@@ -146,10 +146,10 @@ function normaliseValue(v: Json): Json {
  * constant_initializers.py `IdentityInitializer`); Keras 2 and tfjs call them Orthogonal
  * and Identity. Initial values do not matter for inference; the names keep tfjs loading.
  */
-const KERAS2_INITIALIZER_NAMES: Record<string, string> = {
+const KERAS2_INITIALIZER_NAMES: Record<string, string> = Object.assign(Object.create(null), {
   OrthogonalInitializer: "Orthogonal",
   IdentityInitializer: "Identity",
-};
+});
 
 function normaliseInitializer(v: Json): Json {
   if (isJsonObject(v) && typeof v.class_name === "string" && v.class_name in KERAS2_INITIALIZER_NAMES) {

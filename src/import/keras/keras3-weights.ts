@@ -45,11 +45,11 @@ import { isJsonObject, isLayerEntry, type JsonObject, type KerasTopology } from 
 import { childGroup, getEntity, isDataset, numericKeys, readFloatDataset, type H5Session } from "./hdf5.js";
 
 /** RNN layers keep their weights on the cell; Keras 3 names the cell like this. */
-const RNN_CELL_NAMES: Record<string, string> = {
+const RNN_CELL_NAMES: Record<string, string> = Object.assign(Object.create(null), {
   LSTM: "lstm_cell",
   GRU: "gru_cell",
   SimpleRNN: "simple_rnn_cell",
-};
+});
 
 /** keras/src/utils/naming.py `to_snake_case`, regex for regex (JS and Python scan alike). */
 export function toSnakeCase(name: string): string {

@@ -43,19 +43,29 @@ export function layerDefOf(raw: unknown, where: string): LayerDef {
   return { name, className, config };
 }
 
-function batchSizeOf(config: Json): number | undefined {
-  const bs = config.batch_input_shape ?? config.batch_shape;
-  return Array.isArray(bs) && typeof bs[0] === "number" && bs[0] > 0 ? bs[0] : undefined;
+/** Input dimensions past this are no model's (a bundle's spec has the same bound). */
+const MAX_DIM = 1 << 30;
+
+/** A declared dimension: null (any size: Keras writes None as null) or a positive integer; anything else is refused at load. */
+function dim(d: unknown, where: string): number | null {
+  if (typeof d !== "number") return null;
+  if (!(Number.isInteger(d) && d >= 1 && d <= MAX_DIM)) modelJsonError(`${where}: input dimension ${d} is not a positive integer`);
+  return d;
 }
 
-function batchShapeOf(config: Json): Shape | null {
+function batchSizeOf(config: Json, where: string): number | undefined {
   const bs = config.batch_input_shape ?? config.batch_shape;
-  if (Array.isArray(bs)) return (bs as unknown[]).slice(1).map((d) => (typeof d === "number" ? d : null));
-  if (Array.isArray(config.input_shape)) return (config.input_shape as unknown[]).map((d) => (typeof d === "number" ? d : null));
+  return Array.isArray(bs) ? dim(bs[0], where) ?? undefined : undefined;
+}
+
+function batchShapeOf(config: Json, where: string): Shape | null {
+  const bs = config.batch_input_shape ?? config.batch_shape;
+  if (Array.isArray(bs)) return (bs as unknown[]).slice(1).map((d) => dim(d, where));
+  if (Array.isArray(config.input_shape)) return (config.input_shape as unknown[]).map((d) => dim(d, where));
   if (typeof config.input_dim === "number" && config.input_length === undefined && config.output_dim === undefined) {
-    return [config.input_dim];
+    return [dim(config.input_dim, where)];
   }
-  if (typeof config.input_length === "number") return [config.input_length];
+  if (typeof config.input_length === "number") return [dim(config.input_length, where)];
   return null;
 }
 
@@ -98,15 +108,17 @@ export function parseTopology(art: ModelArtifacts): ParsedGraph {
     let start = 0;
     let input: ParsedGraph["inputs"][number];
     if (defs[0].className === "InputLayer") {
-      const shape = batchShapeOf(defs[0].config);
-      if (!shape) modelJsonError(`InputLayer ${defs[0].name} has no batch_input_shape`);
-      input = { name: defs[0].name, tensor: tensorId(defs[0].name, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32"), batch: batchSizeOf(defs[0].config) };
+      const where = `InputLayer ${defs[0].name}`;
+      const shape = batchShapeOf(defs[0].config, where);
+      if (!shape) modelJsonError(`${where} has no batch_input_shape`);
+      input = { name: defs[0].name, tensor: tensorId(defs[0].name, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32"), batch: batchSizeOf(defs[0].config, where) };
       start = 1;
     } else {
-      const shape = batchShapeOf(defs[0].config);
+      const where = `layer ${defs[0].name}`;
+      const shape = batchShapeOf(defs[0].config, where);
       if (!shape) modelJsonError(`the first layer (${defs[0].name}) declares no input shape (batch_input_shape)`);
       const inName = `${defs[0].name}_input`;
-      input = { name: inName, tensor: tensorId(inName, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32"), batch: batchSizeOf(defs[0].config) };
+      input = { name: inName, tensor: tensorId(inName, 0, 0), shape, dtype: String(defs[0].config.dtype ?? "float32"), batch: batchSizeOf(defs[0].config, where) };
     }
     const calls: LayerCall[] = [];
     let prev = input.tensor;
@@ -124,9 +136,10 @@ export function parseTopology(art: ModelArtifacts): ParsedGraph {
     (cfg.layers as unknown[]).forEach((raw, i) => {
       const def = layerDefOf(raw, `layer ${i}`);
       if (def.className === "InputLayer") {
-        const shape = batchShapeOf(def.config);
-        if (!shape) modelJsonError(`InputLayer ${def.name} has no batch_input_shape`);
-        inputs.push({ name: def.name, tensor: tensorId(def.name, 0, 0), shape, dtype: String(def.config.dtype ?? "float32"), batch: batchSizeOf(def.config) });
+        const where = `InputLayer ${def.name}`;
+        const shape = batchShapeOf(def.config, where);
+        if (!shape) modelJsonError(`${where} has no batch_input_shape`);
+        inputs.push({ name: def.name, tensor: tensorId(def.name, 0, 0), shape, dtype: String(def.config.dtype ?? "float32"), batch: batchSizeOf(def.config, where) });
         return;
       }
       const nodes = (raw as Json).inbound_nodes;

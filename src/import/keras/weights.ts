@@ -11,18 +11,27 @@ interface WeightEntry { path: string[]; role: string; w: NamedWeight }
 
 export class WeightIndex {
   private entries: WeightEntry[];
+  /** Entries by their first path component, and by every component but the role (one pass, so a lookup per layer stays linear overall). */
+  private byFirst = new Map<string, WeightEntry[]>();
+  private byAny = new Map<string, WeightEntry[]>();
   constructor(weights: NamedWeight[]) {
+    const add = (m: Map<string, WeightEntry[]>, k: string, e: WeightEntry) => {
+      const list = m.get(k);
+      if (list) list.push(e);
+      else m.set(k, [e]);
+    };
     this.entries = weights.map((w) => {
       const path = w.name.replace(/:\d+$/, "").split("/");
-      return { path, role: path[path.length - 1], w };
+      const e = { path, role: path[path.length - 1], w };
+      if (path.length > 1) add(this.byFirst, path[0], e);
+      for (const c of new Set(path.slice(0, -1))) add(this.byAny, c, e);
+      return e;
     });
   }
 
   /** Weights belonging to `layer`: first path component equal to it, else any component. */
   forLayer(layer: string): WeightEntry[] {
-    const first = this.entries.filter((e) => e.path.length > 1 && e.path[0] === layer);
-    if (first.length) return first;
-    return this.entries.filter((e) => e.path.slice(0, -1).includes(layer));
+    return this.byFirst.get(layer) ?? this.byAny.get(layer) ?? [];
   }
 
   names(): string[] {

@@ -1,7 +1,6 @@
 /** `rnn-wasm export`: a tfjs model.json or a Keras .h5/.keras file -> one .rnnb bundle. */
-import { statSync } from "node:fs";
 import { createRequire } from "node:module";
-import { extname, resolve } from "node:path";
+import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RnnWasmError } from "../../../src/errors.js";
 import { exportBundle, type ExportOptions } from "../../../src/export.js";
@@ -11,7 +10,7 @@ import { normalizeTokenizerConfig, type TokenizerOptions } from "../../../src/te
 import { UsageError, withSource } from "../errors.js";
 import { writeAtomic } from "../files.js";
 import { dtypeOption, onnxBindings, onnxConstOption, onnxInputOption, onnxStateOption, positiveInt, type OnnxBindingFlags } from "../options.js";
-import { readBytes, readJson } from "../source.js";
+import { readJson, sourceWeightBytes } from "../source.js";
 import { formatBytes, hex32, summarize, thousands } from "../summary.js";
 
 /** Above this much weight data an interactive export shows a progress bar. */
@@ -29,20 +28,6 @@ interface ExportFlags extends OnnxBindingFlags {
   metadata?: string;
   progress?: boolean;
   quiet?: boolean;
-}
-
-/** Bytes of weight data a source holds (file sizes), to decide on a progress bar. */
-async function sourceWeightBytes(path: string): Promise<number> {
-  const bytes = await readBytes(path, "model file");
-  if (extname(path).toLowerCase() !== ".json") return bytes.length;
-  let total = 0;
-  try {
-    const mj = JSON.parse(new TextDecoder().decode(bytes)) as { weightsManifest?: { paths?: string[] }[] };
-    for (const g of mj.weightsManifest ?? []) for (const p of g.paths ?? []) total += statSync(resolve(path, "..", p), { throwIfNoEntry: false })?.size ?? 0;
-  } catch {
-    // the importer reports a malformed model.json with its own message
-  }
-  return total;
 }
 
 interface Bar {

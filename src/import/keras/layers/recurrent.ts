@@ -14,11 +14,11 @@ interface RnnConfig {
   G: number;
 }
 
-const RNN_CLASSES: Record<string, RnnConfig> = {
+const RNN_CLASSES: Record<string, RnnConfig> = Object.assign(Object.create(null), {
   LSTM: { cell: "lstm", G: 4 },
   GRU: { cell: "gru", G: 3 },
   SimpleRNN: { cell: "simple_rnn", G: 1 },
-};
+});
 
 function emitRnn(
   b: KerasBuilder, outer: LayerDef, inner: LayerDef, w: LayerWeights, input: string, initialStates: string[],
