@@ -305,7 +305,7 @@ export class VadStream {
     if (!this.probs.length) this.firstFrame = this.frames;
     this.probs.push(prob);
     this.frames++;
-    this.segmenter.frame(prob);
+    this.segmenter.frame(prob, this.frames * this.info.frameSamples > this.heard);
     this.collect();
     if (this.finished && !this.hasFrame()) this.finalize();
   }

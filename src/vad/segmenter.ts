@@ -59,8 +59,8 @@ export interface VadWebRules {
 export type SegmentRules = SileroRules | VadWebRules;
 
 export interface Segmenter {
-  /** Takes the next frame's speech probability. */
-  frame(prob: number): void;
+  /** Takes the next frame's speech probability; `padded`: the audio ends inside this frame (finish follows). */
+  frame(prob: number, padded?: boolean): void;
   /** The audio ended after `length` samples (its last frames already given). */
   finish(length: number): void;
   /** Events since the last call. */
@@ -164,9 +164,10 @@ class SileroSegmenter implements Segmenter {
     this.events = [];
   }
 
-  frame(prob: number): void {
+  frame(prob: number, padded = false): void {
     this.step(prob, this.w * this.s.i++);
-    this.settle();
+    // (settle reasons from the audio running to the end of this frame: a padded one does not)
+    if (!padded) this.settle();
   }
 
   /** One iteration of get_speech_timestamps' loop over the probabilities (the frame at `cur`). */
