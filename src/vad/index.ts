@@ -23,10 +23,10 @@ export { Resampler } from "./resample.js";
 export { normalizeRules } from "./segmenter.js";
 export type { SegmentRules, SileroRules, VadWebRules } from "./segmenter.js";
 
-export interface VadOptions extends Omit<VadStreamOptions, never> {
+export type VadOptions = VadStreamOptions & {
   /** The model's audio contract when its bundle does not say (legacy v4 bundles: { sampleRate }). */
   model?: Partial<VadModelInfo>;
-}
+};
 
 /** One stream with its own batch-1 pool: push audio, get what it completed, synchronously. */
 export class Vad {

@@ -37,9 +37,9 @@ export async function referenceProbabilities(onnx: Uint8Array, audio: Float32Arr
     const legacy = names.has("h");
     const { window, context } = sileroFraming(sampleRate, legacy);
     const sr = new ort.Tensor("int64", BigInt64Array.from([BigInt(sampleRate)]), []);
-    let state = new ort.Tensor("float32", new Float32Array(2 * 128), [2, 1, 128]);
-    let h = new ort.Tensor("float32", new Float32Array(2 * 64), [2, 1, 64]);
-    let c = new ort.Tensor("float32", new Float32Array(2 * 64), [2, 1, 64]);
+    let state: ort.Tensor = new ort.Tensor("float32", new Float32Array(2 * 128), [2, 1, 128]);
+    let h: ort.Tensor = new ort.Tensor("float32", new Float32Array(2 * 64), [2, 1, 64]);
+    let c: ort.Tensor = new ort.Tensor("float32", new Float32Array(2 * 64), [2, 1, 64]);
     let ctx = new Float32Array(context);
     const probs: number[] = [];
     for (let at = 0; at < audio.length; at += window) {

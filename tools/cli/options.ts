@@ -47,3 +47,12 @@ export function parseConst(name: string, v: string): number | number[] {
   if (values.some((x) => !Number.isFinite(x))) throw new InvalidArgumentError(`--const ${name}: expected a number or a comma-separated list, got ${JSON.stringify(v)}`);
   return values.length === 1 && !v.includes(",") ? values[0] : values;
 }
+
+/** A number from `lo` to `hi` (thresholds, durations). */
+export function numberIn(name: string, lo: number, hi: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === "" || !(n >= lo && n <= hi)) throw new InvalidArgumentError(`${name} must be a number from ${lo} to ${hi}`);
+    return n;
+  };
+}

@@ -1,6 +1,5 @@
 /** `rnn-wasm export`: a tfjs model.json or a Keras .h5/.keras file -> one .rnnb bundle. */
 import { statSync } from "node:fs";
-import { createRequire } from "node:module";
 import { extname, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RnnWasmError } from "../../../src/errors.js";
@@ -11,6 +10,7 @@ import { normalizeTokenizerConfig, type TokenizerOptions } from "../../../src/te
 import { UsageError, withSource } from "../errors.js";
 import { writeAtomic } from "../files.js";
 import { collect, dtypeOption, parseConst, parseDims, positiveInt } from "../options.js";
+import { progressBar, type Bar } from "../progress.js";
 import { readBytes, readJson } from "../source.js";
 import { formatBytes, hex32, summarize, thousands } from "../summary.js";
 
@@ -45,31 +45,6 @@ async function sourceWeightBytes(path: string): Promise<number> {
     // the importer reports a malformed model.json with its own message
   }
   return total;
-}
-
-interface Bar {
-  start(total: number, value: number, payload?: Record<string, unknown>): void;
-  update(value: number, payload?: Record<string, unknown>): void;
-  stop(): void;
-}
-
-function progressBar(): Bar {
-  // cli-progress ships no types; required at run time (the CLI build keeps packages external)
-  const cliProgress = createRequire(import.meta.url)("cli-progress") as {
-    SingleBar: new (opts: Record<string, unknown>, preset: unknown) => Bar;
-    Presets: Record<string, unknown>;
-  };
-  return new cliProgress.SingleBar(
-    {
-      format: "exporting |{bar}| {percentage}% | {value}/{total} sections | {name}",
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: false,
-      noTTYOutput: !process.stderr.isTTY,
-      notTTYSchedule: 200,
-    },
-    cliProgress.Presets.shades_classic,
-  );
 }
 
 /** --input / --const / --state as exportBundle's ONNX options (only when given). */
@@ -123,7 +98,7 @@ async function run(model: string, o: ExportFlags): Promise<void> {
       onProgress: showBar
         ? (done, total, name) => {
             if (!bar) {
-              bar = progressBar();
+              bar = progressBar("exporting |{bar}| {percentage}% | {value}/{total} sections | {name}");
               bar.start(total, 0, { name: "" });
             }
             bar.update(done, { name });
