@@ -86,6 +86,14 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
     }
     case "constant":
       return [op.shape.slice()];
+    case "stft_magnitude": {
+      // a one-channel signal [..., T, 1] -> [..., frames, bins] (leading axes: more signals)
+      if (!(x.length >= 2 && x[x.length - 1] === 1)) fail("E_SHAPE", `${where}: expects a signal [..., T, 1], input is [${x.join(", ")}]`);
+      const T = x[x.length - 2];
+      const frames = Math.floor((T + op.pads[0] + op.pads[1] - op.frameLength) / op.hop) + 1;
+      if (!(frames >= 1)) fail("E_SHAPE", `${where}: a signal of ${T} samples gives no frame of ${op.frameLength}`);
+      return [[...x.slice(0, -2), frames, op.bins]];
+    }
     default:
       return fail("E_BUNDLE_CORRUPT", `unknown op ${(op as { op: string }).op}`);
   }
@@ -95,6 +103,7 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
 const MAX = 1 << 30;
 const WINDOW_MAX = 1 << 20;
 const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
+const int = (v: unknown, max = MAX) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 /** A list of `n` integers (any length when n < 0) in [lo, hi]. */
 const ints = (v: unknown, n: number, lo: number, hi = MAX): v is number[] =>
   Array.isArray(v) && (n < 0 || v.length === n) && v.every((d) => Number.isInteger(d) && d >= lo && d <= hi);
@@ -128,6 +137,11 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
       return [ins.length === 2, []];
     case "constant":
       return [ints(op.shape, -1, 1) && op.shape.length >= 1, [[w.value, product(op.shape)!, 1, true]]];
+    case "stft_magnitude": {
+      const N = op.frameLength;
+      return [int(N, WINDOW_MAX) && N >= 4 && (N & (N - 1)) === 0 && int(op.hop, WINDOW_MAX) && ints(op.pads, 2, 0, WINDOW_MAX) &&
+        int(op.bins, N / 2 + 1), [[w.window, N, 1, true], [w.twiddles, N, 1, true]]];
+    }
     default:
       return fail("E_BUNDLE_CORRUPT", `bundle model spec: unknown op ${String((op as { op: unknown }).op)}`);
   }
@@ -318,6 +332,7 @@ function operandStrides(s: number[], out: number[], batchStride: number): number
 /** Scratch bytes of one op in a plan (descriptor blocks), given its input and output shapes. */
 export function tensorOpScratch(op: Op, ins: number[][], outs: number[][], batch: number): number {
   if (op.op === "binary") return 3 * 4 * (ins[0].length + 1);
+  if (op.op === "stft_magnitude") return 4 * (op.frameLength + 2);
   const { jobs } = copyJobs(op, ins, outs[0], batch);
   return jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0);
 }
@@ -397,6 +412,12 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const r = xs.length;
       const count = batch * prod(xs.slice(0, -2));
       return [() => ex.batchedMatmul(count, xs[r - 2], ys[r - 1], xs[r - 1], X, Y, O)];
+    }
+    case "stft_magnitude": {
+      const frames = outShape[outShape.length - 2];
+      const signals = batch * prod(xs.slice(0, -2));
+      const { window, twiddles } = env.weights;
+      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch)];
     }
     case "constant": {
       const n = prod(op.shape);

@@ -276,6 +276,12 @@ export interface KernelExports {
   softmaxAxis(outer: number, n: number, inner: number, x: number, log: number): void;
   /** out[b] = a[b] · c[b] for b < batch: a [M][K], c [K][N], out [M][N], all contiguous (runtime operands). */
   batchedMatmul(batch: number, M: number, N: number, K: number, a: number, c: number, out: number): void;
+  /**
+   * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
+   * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
+   * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+   */
+  stftMagnitude(B: number, Tin: number, x: number, frames: number, N: number, hop: number, padLeft: number, window: number, tw: number, bins: number, out: number, work: number): void;
 }
 
 /** Each exported function with its parameter count (test/kernels/abi.test.ts checks both builds). */
@@ -317,4 +323,5 @@ export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, numbe
   reduce: 6,
   softmaxAxis: 5,
   batchedMatmul: 7,
+  stftMagnitude: 12,
 };

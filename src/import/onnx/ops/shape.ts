@@ -6,6 +6,7 @@
  */
 import { B1, dimEq, divDim, isBatch, productDims, showShape, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
+import { dftPart } from "../fuse.js";
 import {
   count, dimsOf, intConst, isConst, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
 } from "../values.js";
@@ -219,6 +220,9 @@ function applySlices(ctx: NodeContext, x: Value, per: (AxisSlice | undefined)[])
   if (per.every((p, i) => !p || (p.start === 0 && p.step === 1 && p.size === s[i]))) return x;
   const phys = ctx.b.physical(x);
   const out = ctx.output(0, shape, x.batchAxis, x.order);
+  // the real or imaginary half of a DFT conv's channels (fuse.ts)
+  const sliced = per.flatMap((p, i) => (p ? [[i, p] as const] : []));
+  if (sliced.length === 1 && sliced[0][0] === 1) out.from = dftPart(x, 1, sliced[0][1].start, sliced[0][1].size, sliced[0][1].step);
   return ctx.b.emitValue({
     op: "slice", layer: ctx.node.name, inputs: [x.id], outputs: [],
     starts: x.order.map((a) => per[a]?.start ?? 0),
@@ -419,8 +423,10 @@ function expandConstToBatch(ctx: NodeContext, c: ConstValue, shape: Dim[]): RtVa
 function tile(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const reps = numbersOf(ctx.constInput(1, "repeats"), ctx.where);
+  if (reps.some((r) => !(Number.isInteger(r) && r >= 1))) ctx.fail(`repeats [${reps.join(", ")}] must be positive integers`, "E_ONNX");
   if (!isConst(x)) {
     if (reps.every((r) => r === 1)) return [x];
+    if (reps.some((r) => r > 1 << 16)) ctx.fail(`repeats [${reps.join(", ")}]: over 65536 copies of an axis`);
     let v: RtValue = x;
     reps.forEach((r, a) => {
       if (r === 1) return;
