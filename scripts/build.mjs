@@ -54,6 +54,19 @@ await buildEagerAndLazy(esbuild, {
     banner: { js: 'var __rnnwasm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   },
 });
+// rnn-wasm/vad: a client of the runtime's public API, which it imports as the package
+// ("rnn-wasm") so it shares the runtime the page or process already loaded. The audio-thread and
+// worker hosts are each one self-contained script (runtime included): a worklet may not import
+// or fetch at run time, and a worker's script need not know where the package lives.
+const runtimeAsPackage = {
+  name: "runtime-as-package",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/index\.js$/ }, (a) => (a.importer.includes(`${"/"}src${"/"}vad${"/"}`) ? { path: "rnn-wasm", external: true } : undefined));
+  },
+};
+await esbuild.build({ ...runtime, entryPoints: { vad: "src/vad/index.ts", "vad-browser": "src/vad/browser.ts" }, platform: "neutral", plugins: [runtimeAsPackage] });
+await esbuild.build({ ...runtime, entryPoints: { "vad-node": "src/vad/node.ts" }, platform: "node", plugins: [runtimeAsPackage] });
+await esbuild.build({ ...runtime, entryPoints: { "vad-worklet": "src/vad/worklet.ts", "vad-worker": "src/vad/worker.ts" }, platform: "browser", format: "esm" });
 // Node-only entries: the export function and the CLI (dependencies stay external)
 await esbuild.build({ ...common, entryPoints: { export: "src/export.ts" }, outdir: "dist", platform: "node", packages: "external" });
 if (existsSync(resolve(root, "tools/cli/main.ts"))) {

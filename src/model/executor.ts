@@ -96,11 +96,14 @@ const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_M
 export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant", "stft_magnitude"]);
 let tensorOps: typeof import("./tensor-ops.js") | undefined;
 
-/** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */
-export async function prepareTensorOps(spec: ModelSpec): Promise<void> {
+/**
+ * Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for
+ * it). Given the module (`loaded`), it installs it before returning: a synchronous load.
+ */
+export async function prepareTensorOps(spec: ModelSpec, loaded?: typeof import("./tensor-ops.js")): Promise<void> {
   // (a bundle's spec is not validated yet: it needs these ops' checks first)
   if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => TENSOR_OPS.has(op?.op))))) {
-    tensorOps = await import("./tensor-ops.js");
+    tensorOps = loaded ?? (await import("./tensor-ops.js"));
     tensorOps.installTensorOps();
   }
 }

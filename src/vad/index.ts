@@ -25,7 +25,7 @@ export type { SegmentRules, SileroRules, VadWebRules } from "./segmenter.js";
 
 export type VadOptions = VadStreamOptions & {
   /** The model's audio contract when its bundle does not say (legacy v4 bundles: { sampleRate }). */
-  model?: Partial<VadModelInfo>;
+  modelInfo?: Partial<VadModelInfo>;
 };
 
 /** One stream with its own batch-1 pool: push audio, get what it completed, synchronously. */
@@ -34,7 +34,7 @@ export class Vad {
   readonly stream: VadStream;
 
   constructor(model: Model, options: VadOptions = {}, snapshot?: Uint8Array) {
-    this.pool = new VadPool(model, options?.model);
+    this.pool = new VadPool(model, options?.modelInfo);
     try {
       this.stream = this.pool.open(options, snapshot);
     } catch (e) {
