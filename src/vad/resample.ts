@@ -178,7 +178,7 @@ export class Resampler {
 
   setState(s: ResamplerState): void {
     const ok = s.history instanceof Float32Array && s.history.length === this.f.taps && Number.isSafeInteger(s.consumed) && Number.isSafeInteger(s.produced)
-      && s.consumed >= 0 && s.produced >= 0 && Math.abs(s.produced - this.outputLength(s.consumed)) <= this.f.half + 2;
+      && s.consumed >= 0 && s.produced >= 0 && Math.abs(s.produced - this.outputLength(s.consumed)) <= Math.ceil((this.f.half * this.f.up) / this.f.down) + 2;
     if (!ok) throw new RangeError(`resampler state for ${this.inRate} -> ${this.outRate} Hz does not fit (a history of ${this.f.taps} samples and consistent counts)`);
     this.win.fill(0);
     this.win.set(s.history);
