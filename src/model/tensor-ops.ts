@@ -210,7 +210,8 @@ type Call = () => void;
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-function contiguous(dims: readonly number[]): number[] {
+/** Row-major strides of `dims`, in elements. */
+export function contiguous(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);
   let acc = 1;
   for (let i = dims.length - 1; i >= 0; i--) {

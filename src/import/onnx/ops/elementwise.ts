@@ -8,7 +8,7 @@
 import { RnnWasmError } from "../../../errors.js";
 import { ACT, ACT_SOFTMAX } from "../../../model/activations.js";
 import type { BinaryFn, UnaryFn } from "../../../model/tensor-codes.js";
-import { decide, isBatch, mulDim, type Dim } from "../dims.js";
+import { decide, isBatch, mulDim, type BatchDim, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext, type OnnxBuilder } from "../context.js";
 import { dftMagnitude, dftPower, dftSquare, fuseActivation } from "../fuse.js";
 import {
@@ -105,14 +105,13 @@ function intArith(fn: BinaryFn, x: Dim, y: Dim, ctx: NodeContext): Dim {
   if (fn === "sub" && isBatch(x) && isBatch(y) && x.k > y.k) return { k: x.k - y.k };
   if (fn === "div" && isBatch(x) && !isBatch(y) && x.k % y === 0) return { k: x.k / y };
   if (fn === "div" && isBatch(x) && isBatch(y)) return Math.trunc(x.k / y.k);
-  // max/min with a number: the batch is at least 1
-  if ((fn === "max" || fn === "min") && (isBatch(x) !== isBatch(y))) {
-    const [bd, n] = isBatch(x) ? [x, y as number] : [y as BatchLike, x as number];
-    if (n <= (bd as BatchLike).k) return fn === "max" ? bd : n;
+  // max/min with a number no larger than the batch's smallest value (k): the batch is at least 1
+  if (fn === "max" || fn === "min") {
+    const [bd, n] = isBatch(x) ? [x, y] : [y as BatchDim, x];
+    if (!isBatch(n) && n <= bd.k) return fn === "max" ? bd : n;
   }
   return decide(ctx.where, ctx.b.fixedBatch, (v) => intArith(fn, v(x), v(y), ctx) as number);
 }
-type BatchLike = { k: number };
 
 function floatArith(fn: BinaryFn, x: number, y: number): number {
   switch (fn) {
