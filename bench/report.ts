@@ -313,7 +313,7 @@ function renderSilero(results: SileroResult[]): string {
 }
 
 /** Real-time VAD streams one core serves, per number of concurrent streams. */
-function renderVadStreams(r: VadStreamsResult): string {
+export function renderVadStreams(r: VadStreamsResult): string {
   const out: string[] = ["", "## Voice activity: real-time streams per core", ""];
   out.push("Silero VAD v5, 32 ms frames at 16 kHz, N concurrent streams of real speech on one thread. rnn-wasm: one `VadPool` (one batched session call per round, whole server path: audio in, framing, model, segmentation, results out), f32 and int8 bundles. onnxruntime-node (1 thread): one session per stream (batch 1, silero-vad's loop per caller) and one batched session over all streams (the frames and the state [2, N, 128]); framing and model runs only. Streams per core = N · 32 ms / time per round; ratios per round.");
   out.push("");
@@ -326,7 +326,7 @@ function renderVadStreams(r: VadStreamsResult): string {
 }
 
 /** Bytes a VAD page fetches and the time to its first processed frame. */
-function renderVadPage(r: VadPageResult[]): string {
+export function renderVadPage(r: VadPageResult[]): string {
   const out: string[] = ["", "## Voice activity in a page", ""];
   out.push("examples/vad (rnn-wasm/vad, Silero v5 .rnnb in the audio thread) against the same job with @ricky0123/vad-web 0.0.31 + onnxruntime-web (its script-tag setup), headless Chromium, a fake microphone, fresh contexts. Bytes: every file the page fetched (worklet included), as served and gzip -9. First frame: ms from navigation start to the first speech probability the page received.");
   out.push("");
