@@ -85,6 +85,8 @@ interface Plan {
    */
   base?: number;
   calls?: ((states: StateProvider | null) => void)[];
+  /** Whether compiling wrote tensor ops' descriptors into the arena. */
+  desc?: boolean;
   inPtrs?: number[];
   /** Per output: its float index in kernel memory, its length, its shape and its one-step shape. */
   outs?: [number, number, number[], number[]][];
@@ -117,6 +119,8 @@ export class Executor {
    */
   private plans: Plan[] = [];
   private arena = 0;
+  /** The plan that ran last: tensor ops' descriptors live in the shared arena (see run). */
+  private last?: Plan;
   private arenaBytes = 0;
   /** Valid id range per int input: the smallest input_dim of the Embeddings it feeds. */
   private idLimits = new Map<string, { limit: number; layer: string }>();
@@ -232,7 +236,10 @@ export class Executor {
   run(inputs: InputTensor[], states: StateProvider | null, oneStep?: boolean): InputTensor[] {
     const plan = this.makePlan(inputs, !!states?.stream);
     this.ensureArena(plan.bytes);
-    if (plan.base !== this.arena) this.compile(plan);
+    // a plan with tensor ops wrote descriptor blocks into the arena when compiled: another
+    // plan's run since then may have overwritten them
+    if (plan.base !== this.arena || (plan.desc && this.last !== plan)) this.compile(plan);
+    this.last = plan;
     const k = this.k;
     const ex = k.exports;
     for (let i = 0; i < inputs.length; i++) {
@@ -405,6 +412,7 @@ export class Executor {
             }
           }];
         default:
+          plan.desc = true;
           return tensorOps!.compileTensorOp(op, { k, batch, ptr, shapeOf, scratch: scratch("desc"), weights: W });
       }
     });
