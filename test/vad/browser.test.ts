@@ -22,7 +22,7 @@ import { loadModel, type Model } from "../../src/index.ts";
 import { createVad, detectSpeech } from "../../src/vad/index.ts";
 import { decodeWav } from "../../tools/audio/wav.ts";
 import { VAD_PROB } from "../tolerance.ts";
-import { cleanup, freePort, ROOT, runProcess, scratchDir, ServerProcess } from "../runtimes/harness.ts";
+import { cleanup, ROOT, runProcess, scratchDir, serveOnFreePort, ServerProcess } from "../runtimes/harness.ts";
 import { dataFile } from "../util/data.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
@@ -58,18 +58,7 @@ describe("examples/vad in headless Chromium", () => {
     const site = join(outDir, "site");
     const built = await runProcess(process.execPath, [VITE, "build", EXAMPLE, "--outDir", site, "--emptyOutDir", "--logLevel", "warn"], { cwd: ROOT, timeoutMs: 120_000 });
     expect(built.code, `vite build failed:\n${built.stderr}\n${built.stdout}`).toBe(0);
-    for (let attempt = 1; ; attempt++) {
-      const port = await freePort();
-      server = new ServerProcess(process.execPath, [VITE, "preview", EXAMPLE, "--outDir", site, "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: ROOT });
-      base = `http://127.0.0.1:${port}`;
-      try {
-        await server.waitForHttp(base + "/", 30_000);
-        break;
-      } catch (e) {
-        await server.stop();
-        if (attempt === 3 || !/in use/i.test(server.output)) throw e;
-      }
-    }
+    ({ server, base } = await serveOnFreePort((port) => new ServerProcess(process.execPath, [VITE, "preview", EXAMPLE, "--outDir", site, "--host", "127.0.0.1", "--port", String(port), "--strictPort"], { cwd: ROOT }), 30_000));
     browser = await chromium.launch({
       executablePath: CHROMIUM,
       headless: true,
@@ -159,6 +148,21 @@ describe("examples/vad in headless Chromium", () => {
     await page.close();
   }, 120_000);
 
+  it("pause stops the frames, resume continues them", async () => {
+    const page = await open("?autostart=worklet");
+    const frames = () => page.evaluate(() => (window as unknown as { __vad: { probabilities: number[] } }).__vad.probabilities.length);
+    await page.waitForFunction(() => (window as unknown as { __vad: { probabilities: number[] } }).__vad.probabilities.length > 10, undefined, { timeout: 30_000 });
+    await page.click("#pause");
+    await page.waitForTimeout(300); // results already in flight
+    const paused = await frames();
+    await page.waitForTimeout(1000);
+    expect(await frames()).toBe(paused);
+    await page.click("#pause"); // now "Resume"
+    await page.waitForFunction((n) => (window as unknown as { __vad: { probabilities: number[] } }).__vad.probabilities.length > n + 10, paused, { timeout: 30_000 });
+    await page.evaluate(() => (window as unknown as { __vadStop(): Promise<void> }).__vadStop());
+    await page.close();
+  }, 60_000);
+
   it("a WAV through the file input (the same worklet host, offline) = Node's detectSpeech on the file", async () => {
     const page = await open("?keep=1");
     await page.setInputFiles("#file", wav);
@@ -227,9 +231,9 @@ describe("examples/vad in headless Chromium", () => {
   it("no page error, console error or failed request; the kernels and the model were fetched once, by the page", () => {
     expect(problems).toEqual([]);
     const count = (re: RegExp) => requests.filter((p) => re.test(p)).length;
-    // four page loads: each fetched the model and one kernel build once; the hosts fetched nothing
-    expect(count(/silero-vad-v5-16k\.rnnb$/)).toBe(4);
-    expect(count(/rnn-(relaxed|simd)-.*\.wasm$/)).toBe(4);
+    // five page loads: each fetched the model and one kernel build once; the hosts fetched nothing
+    expect(count(/silero-vad-v5-16k\.rnnb$/)).toBe(5);
+    expect(count(/rnn-(relaxed|simd)-.*\.wasm$/)).toBe(5);
     expect(requests.every((p) => /^\/($|assets\/|silero-vad-v5-16k\.rnnb$|favicon)/.test(p) || p === "/speech.wav")).toBe(true);
   });
 });

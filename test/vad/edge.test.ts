@@ -11,29 +11,14 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { prepareWorkerd } from "../../examples/edge-worker/workerd-local.mjs";
 import { LIMITS, VAD_MODEL } from "../../examples/edge-worker/config.ts";
 import { loadModel, type Model } from "../../src/index.ts";
-import { createVad, type VadEvent } from "../../src/vad/index.ts";
+import { createVad, type VadEvent, type VadOptions } from "../../src/vad/index.ts";
 import { exportSileroVad } from "../../src/export.ts";
-import { BIN, ROOT, ServerProcess, cleanup, freePort, projectWithPackedPackage } from "../runtimes/harness.ts";
+import { BIN, ROOT, ServerProcess, cleanup, projectWithPackedPackage, serveOnFreePort } from "../runtimes/harness.ts";
 import { fromBase64, request, toBase64 } from "../examples/shared.ts";
 import { sileroOnnx, speechAudio } from "./audio.ts";
 
 const EXAMPLE = join(ROOT, "examples/edge-worker");
 const SOURCES = ["handler.ts", "config.ts", "worker.ts", "deno.ts", "wrangler.toml"];
-
-async function startOnFreePort(start: (port: number) => Promise<ServerProcess>): Promise<{ server: ServerProcess; base: string }> {
-  for (let attempt = 1; ; attempt++) {
-    const port = await freePort();
-    const server = await start(port);
-    const base = `http://127.0.0.1:${port}`;
-    try {
-      await server.waitForHttp(`${base}/`, 60_000);
-      return { server, base };
-    } catch (e) {
-      await server.stop();
-      if (attempt === 3 || !/address already in use|EADDRINUSE|AddrInUse/i.test(server.output)) throw e;
-    }
-  }
-}
 
 const pcm16 = (x: Float32Array) => {
   const out = new Int16Array(x.length);
@@ -55,7 +40,7 @@ describe.each(["workerd", "Deno"])("POST /vad in %s", (engine) => {
     for (const f of SOURCES) copyFileSync(join(EXAMPLE, f), join(ex, f));
     mkdirSync(join(dir, "models"));
     copyFileSync(join(ROOT, "models", VAD_MODEL), join(dir, "models", VAD_MODEL));
-    const started = await startOnFreePort(async (port) => {
+    const started = await serveOnFreePort(async (port) => {
       if (engine === "workerd") {
         const out = join(dir!, `out-${port}`);
         const { command, args } = await prepareWorkerd({ exampleDir: ex, outDir: out, port, packageFrom: dir });
@@ -83,7 +68,7 @@ describe.each(["workerd", "Deno"])("POST /vad in %s", (engine) => {
     return a;
   }
 
-  it.each([
+  it.each<{ rate: number; options: VadOptions }>([
     { rate: 16000, options: {} },
     { rate: 8000, options: { threshold: 0.6, minSilenceMs: 250, speechPadMs: 60 } },
     { rate: 16000, options: { rules: "vad-web" } },

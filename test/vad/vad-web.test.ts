@@ -81,7 +81,7 @@ describe("vad-web rules = @ricky0123/vad-web", () => {
   }, 120_000);
 
   it.each(FILES)("%s: its NonRealTimeVAD (onnxruntime-web, legacy model, 1536-sample frames)", async (file) => {
-    const { NonRealTimeVAD } = require(`${VAD_WEB}index.js`) as { NonRealTimeVAD: { new(o: object): Promise<{ run(a: Float32Array, rate: number): AsyncIterable<{ audio: Float32Array; start: number; end: number }> }> } };
+    const { NonRealTimeVAD } = require(`${VAD_WEB}index.js`) as { NonRealTimeVAD: { new: (o: object) => Promise<{ run(a: Float32Array, rate: number): AsyncIterable<{ audio: Float32Array; start: number; end: number }> }> } };
     const audio = speechAudio(file, 16000);
     const nrt = await NonRealTimeVAD.new({ modelFetcher: async () => fileBytes("real-models/onnx-silero-vad/silero_vad_legacy.onnx"), ortConfig: (ort: { env: { wasm: { numThreads: number } } }) => (ort.env.wasm.numThreads = 1) });
     const want: string[] = [];
