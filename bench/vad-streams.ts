@@ -130,7 +130,7 @@ function streamAudio(n: number): Float32Array[] {
 }
 
 export async function benchVadStreams(s: VadStreamsSettings, log: (...a: unknown[]) => void): Promise<VadStreamsResult> {
-  const { exportSileroVad } = (await import(resolve(import.meta.dirname, "../dist/export.js"))) as typeof import("../src/export.ts");
+  const { exportSileroVad } = (await import(resolve(import.meta.dirname, "../tools/dist/export.js"))) as typeof import("../src/export.ts");
   const ort = (await import("onnxruntime-node")) as Ort;
   const onnx = new Uint8Array(readFileSync(requireData("real-models/onnx-silero-vad/silero_vad_v5.onnx", "Silero VAD v5")));
   const f32 = await exportSileroVad(onnx, { sampleRate: 16000, name: "silero_vad_v5.onnx" });

@@ -6,9 +6,10 @@
  * plan's scratch once, when the plan is compiled.
  */
 import { fail } from "../errors.js";
+import { BIN_ADD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_SUB, POOL_AVG, POOL_MAX, type KernelExports } from "../wasm/abi.js";
 import type { KernelInstance } from "../wasm/kernels.js";
 import type { StateProvider } from "./executor.js";
-import { product, tensorOpHooks } from "./shapes.js";
+import { convPadLeft, product, tensorOpHooks } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "./tensor-codes.js";
 
@@ -200,13 +201,23 @@ export interface TensorOpEnv {
   ptr(id: string): number;
   /** Shape of a tensor, batch excluded. */
   shapeOf(id: string): number[];
-  /** Pointer of this op's scratch block (scratchBytes of it). */
-  scratch: number;
+  /** Elements of a tensor, its rows (all axes but the last) and its last axis, batch included. */
+  n(id: string): number;
+  rows(id: string): number;
+  last(id: string): number;
+  /** Arena pointer of the mask travelling with a tensor, or 0. */
+  mask(id: string): number;
+  /** The op's index in the spec (sessions keep per-op stream state by it). */
+  opIndex: number;
+  /** Pointer of one of this op's scratch regions (opScratch named them). */
+  scratch(name: string): number;
   /** Kernel-memory pointers of the op's weights, by role. */
   weights: Record<string, number>;
+  /** A layer's output activation as a call (linear: a no-op). */
+  activate(code: number, p: number, rows: number, F: number): () => void;
 }
 
-type Call = () => void;
+type Call = (states?: StateProvider | null) => void;
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -330,16 +341,127 @@ function operandStrides(s: number[], out: number[], batchStride: number): number
   return [batchStride, ...s.map((d, i) => (d === 1 && out[i] !== 1 ? 0 : cs[i]))];
 }
 
-/** Scratch bytes of one op in a plan (descriptor blocks), given its input and output shapes. */
-export function tensorOpScratch(op: Op, ins: number[][], outs: number[][], batch: number): number {
-  if (op.op === "binary") return 3 * 4 * (ins[0].length + 1);
-  if (op.op === "stft_magnitude") return 4 * (op.frameLength + 2);
-  const { jobs } = copyJobs(op, ins, outs[0], batch);
-  return jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0);
+/**
+ * The scratch regions of one op in a plan, by name and bytes: descriptor blocks of strided
+ * copies, a convolution's im2col rows (and in sessions its window of history + chunk), what the
+ * kernels report for a product with int8 weights.
+ */
+export function opScratch(op: Op, ins: number[][], outs: number[][], batch: number, ex: KernelExports, W: Record<string, number>, streaming: boolean): [string, number][] {
+  switch (op.op) {
+    case "conv1d": {
+      const x = ins[0];
+      const rows = batch * prod(x.slice(0, -2)) * outs[0][outs[0].length - 2];
+      const regions: [string, number][] = [["cols", rows * op.kernelSize * op.inDim * 4], ["q", ex.gemmScratchBytes(rows, op.kernelSize * op.inDim, W.kernel)]];
+      if (streaming) regions.push(["window", batch * (op.dilation * (op.kernelSize - 1) + x[0]) * op.inDim * 4]);
+      return regions;
+    }
+    case "binary":
+      return [["desc", 3 * 4 * (ins[0].length + 1)]];
+    case "stft_magnitude":
+      return [["desc", 4 * (op.frameLength + 2)]];
+    default: {
+      const { jobs } = copyJobs(op, ins, outs[0], batch);
+      return jobs.length ? [["desc", jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0)]] : [];
+    }
+  }
+}
+
+const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_MIN, sub: BIN_SUB } as const;
+
+/** Keras' rarer layers: masking, pooling, Conv1D (causal ones stream), normalisation, repeats, merges. */
+function compileLayerOp(op: Op, env: TensorOpEnv): Call[] | undefined {
+  const { k, batch, ptr, shapeOf, n, rows, last } = env;
+  const ex = k.exports;
+  const x = op.inputs[0];
+  const out = op.outputs[0];
+  const X = ptr(x);
+  const O = ptr(out);
+  const W = env.weights;
+  const idx = env.opIndex;
+  switch (op.op) {
+    case "relu":
+      return [() => {
+        k.u8.copyWithin(O, X, X + n(out) * 4);
+        ex.reluGeneral(n(out), O, op.maxValue ?? Infinity, op.negativeSlope, op.threshold);
+      }];
+    case "masking":
+      return [() => ex.maskRows(rows(x), last(x), X, op.maskValue, O, ptr(op.outputs[1]))];
+    case "global_pool":
+      return [(st?: StateProvider | null) => {
+        const [T, F] = shapeOf(x);
+        const mask = op.maskAware === false ? 0 : env.mask(x);
+        const mode = op.mode === "max" ? POOL_MAX : POOL_AVG;
+        const s = st?.stream?.pool(idx);
+        if (s) ex.poolStream(batch, T, F, X, mask, s.acc, s.count, O, mode);
+        else ex.globalPool(batch, T, F, X, mask, O, mode);
+      }];
+    case "pool1d":
+      return [() => {
+        const [T, F] = shapeOf(x);
+        const padLeft = op.padding === "same" ? convPadLeft(T, op.poolSize, op.strides, 1, "same") : 0;
+        ex.pool1d(batch, T, F, X, shapeOf(out)[0], op.poolSize, op.strides, padLeft, op.mode === "max" ? POOL_MAX : POOL_AVG, O);
+      }];
+    case "conv1d":
+      return [(st?: StateProvider | null) => {
+        const sh = shapeOf(x);
+        const T = sh[sh.length - 2];
+        const Tout = shapeOf(out)[sh.length - 2];
+        const B = batch * prod(sh.slice(0, -2));
+        const cols = env.scratch("cols");
+        const C = op.inDim;
+        const stream = st?.stream;
+        if (stream) {
+          // causal: [history; chunk] with no padding gives exactly this chunk's outputs
+          const hist = op.dilation * (op.kernelSize - 1);
+          const win = env.scratch("window");
+          const h = stream.convHistory(idx);
+          const rowsIn = hist + T;
+          if (hist) ex.copyRows(batch, hist * C, h, hist * C, win, rowsIn * C);
+          ex.copyRows(batch, T * C, X, T * C, win + hist * C * 4, rowsIn * C);
+          if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
+          ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
+        } else {
+          ex.im2col1d(B, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
+        }
+        const K = op.kernelSize * C;
+        ex.gemm(B * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, env.scratch("q"));
+      }, env.activate(op.activation, O, rows(out), op.filters)];
+    case "scale_shift":
+      return [() => ex.scaleShift(rows(out), last(out), X, W.scale, W.shift, O)];
+    case "layer_norm":
+      return [() => ex.layerNorm(rows(out), last(out), X, W.gamma, W.beta, op.epsilon, O)];
+    case "repeat":
+      return [() => ex.repeatRows(batch, op.n, shapeOf(x)[0], X, O)];
+    case "merge":
+      return [() => {
+        if (op.mode === "concat") {
+          let off = 0;
+          for (const i of op.inputs) {
+            ex.copyRows(rows(out), last(i), ptr(i), last(i), O + off * 4, last(out));
+            off += last(i);
+          }
+        } else {
+          const code = BIN[op.mode];
+          ex.binary(code, n(out), X, ptr(op.inputs[1]), O);
+          for (let i = 2; i < op.inputs.length; i++) ex.binary(code, n(out), O, ptr(op.inputs[i]), O);
+          if (op.mode === "avg") ex.scale(n(out), O, 1 / op.inputs.length);
+        }
+        const m = op.outputs[1];
+        if (m) {
+          // Keras merges AND the masks of the inputs that have one
+          k.u8.fill(1, ptr(m), ptr(m) + batch * shapeOf(m)[0]);
+          for (const i of op.inputs) if (env.mask(i)) ex.andMask(batch * shapeOf(m)[0], env.mask(i), ptr(m));
+        }
+      }];
+    default:
+      return undefined;
+  }
 }
 
 /** The calls of one op for a compiled plan. */
 export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
+  const layer = compileLayerOp(op, env);
+  if (layer) return layer;
   const { k, batch } = env;
   const ex = k.exports;
   const x = op.inputs[0];
@@ -356,7 +478,7 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const ins = op.inputs.map((i) => env.shapeOf(i));
       const { jobs, fill } = copyJobs(op, ins, outShape, batch);
       const srcs = op.op === "concat" ? op.inputs.map((i) => env.ptr(i)) : jobs.map((_, j) => (op.op === "pad" && j > 0 ? O : X));
-      let at = env.scratch;
+      let at = env.scratch("desc");
       const calls: Call[] = [];
       if (fill !== undefined) calls.push(() => ex.fill(batch * prod(outShape), fill, O));
       jobs.forEach((job, j) => {
@@ -376,7 +498,7 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       if (op.weights?.b) operands.push([env.weights.b, op.constShape!, 0]);
       const [[A, as, an], [Bp, bs, bn]] = operands;
       const [dims, [sa, sb]] = coalesce([batch, ...outShape], [operandStrides(as, outShape, an), operandStrides(bs, outShape, bn)]);
-      const block = env.scratch;
+      const block = env.scratch("desc");
       const q = block >>> 2;
       const r = dims.length;
       dims.forEach((d, i) => {
@@ -418,7 +540,7 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const frames = outShape[outShape.length - 2];
       const signals = batch * prod(xs.slice(0, -2));
       const { window, twiddles } = env.weights;
-      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch)];
+      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch("desc"))];
     }
     case "constant": {
       const n = prod(op.shape);

@@ -4,7 +4,7 @@
  * updates out). docs/audio.md draws the threads and buffers.
  */
 import { RnnWasmError } from "../errors.js";
-import type { RnnModel } from "../model/model.js";
+import type { Model } from "../index.js";
 import { createVad, type Vad, type VadOptions, type VadUpdate } from "./index.js";
 import { loadModelSync } from "./load-sync.js";
 
@@ -49,7 +49,7 @@ export type Post = (m: HostMessage, transfer?: Transferable[]) => void;
 
 /** One VAD stream driven by messages: the same in the worklet and in the worker. */
 export class VadHost {
-  readonly model: RnnModel;
+  readonly model: Model;
   readonly vad: Vad;
   private paused = false;
   private disposed = false;

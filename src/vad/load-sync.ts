@@ -11,8 +11,9 @@ import { prepareTensorOps } from "../model/executor.js";
 import { looksGenerative, RnnModel } from "../model/model.js";
 import * as tensorOps from "../model/tensor-ops.js";
 import { KernelInstance } from "../wasm/kernels.js";
+import type { Model } from "../index.js";
 
-export function loadModelSync(bytes: Uint8Array, module: WebAssembly.Module): RnnModel {
+export function loadModelSync(bytes: Uint8Array, module: WebAssembly.Module): Model {
   const kernels = KernelInstance.create(module, true);
   const read = parseBundleUnchecked(bytes, (b) => kernels.crc32(b));
   void prepareTensorOps(read.packed.spec, tensorOps); // installs before it returns

@@ -6,25 +6,37 @@
 import { readFile } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { Transform, type TransformCallback } from "node:stream";
-import { fileURLToPath } from "node:url";
+import { createRequire } from "node:module";
+import { fileURLToPath, pathToFileURL } from "node:url";
 import { loadModel, RnnWasmError, type LoadOptions, type Model } from "../index.js";
 import { createVad, type Vad, type VadEvent, type VadOptions } from "./index.js";
 
 export * from "./index.js";
 
-/** The shipped bundles: Silero v5 (MIT) bound for 16 kHz and for 8 kHz. */
+/** The bundles rnn-wasm-tools ships: Silero v5 (MIT) bound for 16 kHz and for 8 kHz. */
 const SHIPPED: Record<number, string> = { 16000: "silero-vad-v5-16k.rnnb", 8000: "silero-vad-v5-8k.rnnb" };
 
 /** The rate of the shipped bundle that serves audio at `sampleRate` best: 8 kHz audio gets the 8 kHz model, all else 16 kHz. */
 export const sileroRateFor = (sampleRate: number): 8000 | 16000 => (sampleRate === 8000 ? 8000 : 16000);
 
-/** Bytes of the shipped Silero v5 bundle for 8000 or 16000 Hz. */
+/**
+ * Bytes of the Silero v5 bundle for 8000 or 16000 Hz that rnn-wasm-tools ships (its models/):
+ * from a checkout (models/), beside the tools' own build, or from the rnn-wasm-tools package
+ * next to rnn-wasm or in the working directory's project.
+ */
 export async function sileroBundle(modelRate: 8000 | 16000 = 16000): Promise<Uint8Array> {
   const file = SHIPPED[modelRate];
   if (!file) throw new RnnWasmError("E_ARGUMENT", `the shipped Silero bundles are for 8000 and 16000 Hz, not ${modelRate}`);
   const here = dirname(fileURLToPath(import.meta.url));
-  // dist/vad-node.js: ../models; src/vad/node.ts (sources, tests): ../../models
-  const places = [resolve(here, "..", "models", file), resolve(here, "..", "..", "models", file)];
+  // dist/vad-node.js in a checkout: ../models; src/vad/node.ts: ../../models; tools/dist/cli.js: ./models
+  const places = [resolve(here, "..", "models", file), resolve(here, "..", "..", "models", file), resolve(here, "models", file)];
+  for (const from of [import.meta.url, pathToFileURL(`${process.cwd()}/`).href]) {
+    try {
+      places.push(createRequire(from).resolve(`rnn-wasm-tools/models/${file}`));
+    } catch {
+      // not installed there
+    }
+  }
   for (const p of places) {
     try {
       return new Uint8Array(await readFile(p));
@@ -32,7 +44,7 @@ export async function sileroBundle(modelRate: 8000 | 16000 = 16000): Promise<Uin
       // the next place
     }
   }
-  throw new RnnWasmError("E_IO", `the shipped Silero bundle ${file} is missing (looked in ${places.join(", ")})`);
+  throw new RnnWasmError("E_IO", `the Silero bundle ${file} comes with the rnn-wasm-tools package (npm install rnn-wasm-tools), or pass your own bundle to loadModel; looked in ${places.join(", ")}`);
 }
 
 /** Loads the shipped Silero v5 model for audio at `sampleRate` (default 16000). */
