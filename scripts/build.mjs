@@ -120,16 +120,19 @@ say(`  done in ${took()}`);
 // ("rnn-wasm") so it shares the runtime the page or process already loaded. The audio-thread and
 // worker hosts are each one self-contained script (runtime included): a worklet may not import
 // or fetch at run time, and a worker's script need not know where the package lives.
-say("vad: rnn-wasm/vad (dist/vad.js, vad-node.js, vad-browser.js) and its hosts (vad-worklet.js, vad-worker.js) ...");
+say("vad: rnn-wasm/vad (dist/vad.js, vad-browser.js, vad-node.js, shared chunks) and its hosts (dist/vad-host.js) ...");
 const runtimeAsPackage = {
   name: "runtime-as-package",
   setup(b) {
     b.onResolve({ filter: /^\.\.\/index\.js$/ }, (a) => (a.importer.includes(`${"/"}src${"/"}vad${"/"}`) ? { path: "rnn-wasm", external: true } : undefined));
   },
 };
-await esbuild.build({ ...runtime, entryPoints: { vad: "src/vad/index.ts", "vad-browser": "src/vad/browser.ts" }, platform: "neutral", plugins: [runtimeAsPackage] });
-await esbuild.build({ ...runtime, ...readable, entryPoints: { "vad-node": "src/vad/node.ts" }, platform: "node", plugins: [runtimeAsPackage] });
-await esbuild.build({ ...runtime, entryPoints: { "vad-worklet": "src/vad/worklet.ts", "vad-worker": "src/vad/worker.ts" }, platform: "browser", format: "esm" });
+await esbuild.build({
+  ...runtime, entryPoints: { vad: "src/vad/index.ts", "vad-browser": "src/vad/browser.ts", "vad-node": "src/vad/node.ts" },
+  platform: "neutral", splitting: true, chunkNames: "chunks/vad-[hash]", external: ["node:*"], plugins: [runtimeAsPackage],
+});
+// (ignoreAnnotations: package.json's sideEffects lists dist/ files; the hosts' sources act when imported)
+await esbuild.build({ ...runtime, entryPoints: { "vad-host": "src/vad/hosts.ts" }, platform: "browser", format: "esm", ignoreAnnotations: true });
 say(`  done in ${took()}`);
 
 // Declarations: one bundled file for the API (dts-bundle-generator: a few files instead of one

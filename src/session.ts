@@ -216,7 +216,7 @@ export class Session {
     into.live();
     // (a non-integer or out-of-range row fails one of the comparisons)
     if (into.host !== this.host || !(from % 1 === 0 && from >= 0 && from < this.batchSize && to % 1 === 0 && to >= 0 && to < into.batchSize)) {
-      fail("E_ARGUMENT", `copyRow: no row ${from} -> ${to} between these sessions`);
+      fail("E_ARGUMENT", `copyRow: no rows ${from} -> ${to} in sessions of one model`);
     }
     this.rows.forEach(([at, n], i) => this.host.kernels.u8.copyWithin(into.block + into.rows[i][0] + to * n, this.block + at + from * n, this.block + at + from * n + n));
   }

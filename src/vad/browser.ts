@@ -1,6 +1,6 @@
 /**
- * rnn-wasm/vad in the browser: the page's side of the audio-thread host (dist/vad-worklet.js)
- * and the worker host (dist/vad-worker.js), and a one-call microphone helper.
+ * rnn-wasm/vad in the browser: the page's side of the audio-thread host and the worker host
+ * (both in dist/vad-host.js), and a one-call microphone helper.
  *
  * ```js
  * import { MicVad } from "rnn-wasm/vad";
@@ -104,7 +104,7 @@ export class VadNode {
     if (hostKind !== "worklet" && hostKind !== "worker") throw new RnnWasmError("E_ARGUMENT", `host must be "worklet" or "worker", received ${JSON.stringify(hostKind)}`);
     const { model, wasm, host, workletUrl, workerUrl, captureAudio, length, onUpdate, onSpeechStart, onSegment, onMisfire, onAudio, onGap, onLoad, onError, ...vadOptions } = options;
     void [model, wasm, host, onUpdate, onSpeechStart, onSegment, onMisfire, onAudio, onGap, onLoad, onError];
-    const [module, bundle] = await Promise.all([compileKernels(options.wasm), bytesOf(options.model), addWorklet(context, String(workletUrl ?? new URL("./vad-worklet.js", import.meta.url)))]);
+    const [module, bundle] = await Promise.all([compileKernels(options.wasm), bytesOf(options.model), addWorklet(context, String(workletUrl ?? new URL("./vad-host.js", import.meta.url)))]);
     const init: HostInit = { module, bundle, options: vadOptions, captureAudio, length };
     const inWorklet = hostKind === "worklet";
     const node = new AudioWorkletNode(context, "rnn-vad", {
@@ -124,7 +124,7 @@ export class VadNode {
     node.port.onmessage = onMessage;
     node.onprocessorerror = () => v.receive({ type: "error", code: "E_INTERNAL", message: "the VAD's audio worklet processor failed (see the console)" });
     if (!inWorklet) {
-      const worker = (v.worker = workerUrl ? new Worker(workerUrl, { type: "module" }) : new Worker(new URL("./vad-worker.js", import.meta.url), { type: "module" }));
+      const worker = (v.worker = workerUrl ? new Worker(workerUrl, { type: "module" }) : new Worker(new URL("./vad-host.js", import.meta.url), { type: "module" }));
       worker.onmessage = onMessage;
       worker.onerror = (e) => v.receive({ type: "error", code: "E_WASM", message: `the VAD worker failed: ${e.message}` });
       const channel = new MessageChannel();

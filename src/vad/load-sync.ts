@@ -10,11 +10,17 @@ import { parseBundleUnchecked, validateBundle } from "../format/reader.js";
 import { prepareTensorOps } from "../model/executor.js";
 import { looksGenerative, RnnModel } from "../model/model.js";
 import * as tensorOps from "../model/tensor-ops.js";
-import { KernelInstance } from "../wasm/kernels.js";
+import { KernelInstance, type KernelExports } from "../wasm/kernels.js";
 import type { Model } from "../index.js";
 
 export function loadModelSync(bytes: Uint8Array, module: WebAssembly.Module): Model {
-  const kernels = KernelInstance.create(module, true);
+  let exports: KernelExports;
+  try {
+    exports = new WebAssembly.Instance(module, {}).exports as unknown as KernelExports;
+  } catch (e) {
+    fail("E_WASM", `could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, e);
+  }
+  const kernels = new KernelInstance(exports);
   const read = parseBundleUnchecked(bytes, (b) => kernels.crc32(b));
   void prepareTensorOps(read.packed.spec, tensorOps); // installs before it returns
   validateBundle(read);

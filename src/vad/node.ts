@@ -1,6 +1,6 @@
 /**
- * rnn-wasm/vad in Node: everything of the platform-neutral module, plus the Silero v5 bundles the
- * package ships (models/) and a Node stream over PCM audio (a microphone, a file, an RTP
+ * rnn-wasm/vad in Node: everything of the platform-neutral module, plus the Silero v5 bundles
+ * rnn-wasm-tools ships (its models/) and a Node stream over PCM audio (a microphone, a file, an RTP
  * depacketiser's output): PCM in, VAD events out, as the stream API gives them.
  */
 import { readFile } from "node:fs/promises";

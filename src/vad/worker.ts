@@ -1,5 +1,5 @@
 /**
- * The worker host (dist/vad-worker.js, self-contained): the model runs in a Web Worker, the
+ * The worker host (in dist/vad-host.js, with the audio-thread host): the model runs in a Web Worker, the
  * audio comes from the forwarding worklet over a MessagePort (no hop through the page's thread),
  * and results go to the page. Messages: the page sends { type: "init", init, sampleRate, port }
  * once, then HostCommands; the worklet sends { type: "audio" | "gap" } and relays commands.
@@ -18,7 +18,8 @@ function command(c: HostCommand): void {
   if (c.type === "dispose") scope.close();
 }
 
-scope.onmessage = (e: MessageEvent) => {
+// (one script serves both hosts: only a worker scope takes these messages)
+if (typeof (globalThis as { registerProcessor?: unknown }).registerProcessor !== "function") scope.onmessage = (e: MessageEvent) => {
   const m = e.data as FromPage;
   if (m.type !== "init") return command(m);
   try {

@@ -1,6 +1,6 @@
 /**
- * The audio-thread host (dist/vad-worklet.js, one self-contained script: a worklet may not
- * fetch or import() at run time). Registers "rnn-vad": an AudioWorkletProcessor that either
+ * The audio-thread host (in dist/vad-host.js, one self-contained script with the worker host: a
+ * worklet may not fetch or import() at run time). Registers "rnn-vad": an AudioWorkletProcessor that either
  * runs the model itself in process() ("worklet" host), or forwards the audio to a Worker over a
  * MessagePort it is handed ("worker" host). docs/audio.md explains the threads, the buffers and
  * what happens when a render quantum misses its deadline.
@@ -14,9 +14,9 @@ installTextCodecs(); // the AudioWorkletGlobalScope has no TextDecoder; bundle h
 declare const sampleRate: number;
 declare const currentFrame: number;
 declare function registerProcessor(name: string, ctor: new (options: { processorOptions: ProcessorOptions }) => object): void;
-declare class AudioWorkletProcessor {
-  readonly port: MessagePort;
-}
+declare const AudioWorkletProcessor: { new (): { readonly port: MessagePort } };
+// a worker scope has neither: the class below must still be definable there
+const Base = (typeof AudioWorkletProcessor === "function" ? AudioWorkletProcessor : class {}) as typeof AudioWorkletProcessor;
 
 export interface ProcessorOptions {
   /** Run the model here; absent: forward audio to the port handed over in a "connect" message. */
@@ -30,7 +30,7 @@ const LOAD_EVERY = 375;
 /** A clock for process() times: the scope has no `performance` in some engines (Chromium before 135). */
 const now: () => number = typeof performance !== "undefined" ? () => performance.now() : () => Date.now();
 
-class RnnVadProcessor extends AudioWorkletProcessor {
+class RnnVadProcessor extends Base {
   private host: VadHost | null = null;
   private forward: MessagePort | null = null;
   private pending: Float32Array;
@@ -124,4 +124,5 @@ class RnnVadProcessor extends AudioWorkletProcessor {
   }
 }
 
-registerProcessor("rnn-vad", RnnVadProcessor);
+// (one script serves both hosts: in a worker scope there is no registerProcessor)
+if (typeof registerProcessor === "function") registerProcessor("rnn-vad", RnnVadProcessor);

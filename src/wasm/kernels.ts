@@ -28,27 +28,22 @@ export class KernelInstance {
   private views: [ArrayBuffer | null, Float32Array, Int32Array, Uint8Array] = [null, new Float32Array(0), new Int32Array(0), new Uint8Array(0)];
   usedBytes = 0;
 
-  private constructor(readonly exports: KernelExports) {
+  /** Wraps an instance's exports (KernelInstance.create instantiates; audio worklets, which may not wait, instantiate synchronously). */
+  constructor(readonly exports: KernelExports) {
+    if (typeof exports.gemm !== "function" || !(exports.memory instanceof WebAssembly.Memory)) fail("E_WASM", "the wasm module is not an rnn-wasm kernel build");
     this.relaxed = exports.relaxed_build() === 1;
     this.top = align(exports.heap_base());
   }
 
-  /** `module` instantiated asynchronously, or at once with `sync` (audio worklets, where nothing may wait). */
-  static create(module: WebAssembly.Module): Promise<KernelInstance>;
-  static create(module: WebAssembly.Module, sync: true): KernelInstance;
-  static create(module: WebAssembly.Module, sync?: true): KernelInstance | Promise<KernelInstance> {
-    const of = (make: () => WebAssembly.Instance) => {
-      let ex: KernelExports;
-      try {
-        // the kernels import nothing (no runtime, no asserts: asconfig.json)
-        ex = make().exports as unknown as KernelExports;
-      } catch (e) {
-        fail("E_WASM", `could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, e);
-      }
-      if (typeof ex.gemm !== "function" || !(ex.memory instanceof WebAssembly.Memory)) fail("E_WASM", "the wasm module is not an rnn-wasm kernel build");
-      return new KernelInstance(ex);
-    };
-    return sync ? of(() => new WebAssembly.Instance(module, {})) : WebAssembly.instantiate(module, {}).then((i) => of(() => i), (e) => of(() => { throw e; }));
+  static async create(module: WebAssembly.Module): Promise<KernelInstance> {
+    let ex: KernelExports;
+    try {
+      // the kernels import nothing (no runtime, no asserts: asconfig.json)
+      ex = (await WebAssembly.instantiate(module, {})).exports as unknown as KernelExports;
+    } catch (e) {
+      fail("E_WASM", `could not instantiate the rnn-wasm kernels: ${(e as Error)?.message ?? e}`, e);
+    }
+    return new KernelInstance(ex);
   }
 
   get memoryBytes(): number {

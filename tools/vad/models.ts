@@ -1,5 +1,5 @@
 /**
- * The Silero VAD bundles the package ships (models/): Silero v5 (MIT, snakers4/silero-vad as
+ * The Silero VAD bundles rnn-wasm-tools ships (models/, copied into tools/dist/models): Silero v5 (MIT, snakers4/silero-vad as
  * @ricky0123/vad-web 0.0.31 ships it) bound for 16 kHz and for 8 kHz, float32. `npx tsx
  * tools/vad/models.ts` writes them; test/vad/models.test.ts checks the files are what this makes.
  */
