@@ -49,8 +49,15 @@ export const ACT_GELU: i32 = 13;
 export const ACT_GELU_TANH: i32 = 14;
 export const ACT_MISH: i32 = 15;
 export const ACT_HARD_SWISH: i32 = 16;
-/** Elementwise codes are 0 .. ACT_COUNT - 1. */
+/** Elementwise codes without parameters are 0 .. ACT_COUNT - 1: valid wherever an activation is. */
 export const ACT_COUNT: i32 = 17;
+/**
+ * Codes from ACT_UNARY to ACT_UNARY + TU_COUNT - 1, in an activation slot only: the unary
+ * function TU_* (code − ACT_UNARY, tensor.ts) with the slot's alpha and beta. ONNX's
+ * recurrent activations with parameters are ACT_UNARY + TU_AFFINE, TU_LEAKY_RELU,
+ * TU_THRESHOLDED_RELU, TU_SCALED_TANH, TU_HARD_SIGMOID and TU_ELU.
+ */
+export const ACT_UNARY: i32 = 64;
 /** Softmax over the last axis: the runtime calls softmax(), never activate(), for it. */
 export const ACT_SOFTMAX: i32 = 100;
 /** log(softmax(x)): softmax(), then a log in the runtime. */
@@ -69,18 +76,29 @@ export const BIN_SUB: i32 = 4;
 export const POOL_AVG: i32 = 0;
 export const POOL_MAX: i32 = 1;
 
+// ---------------------------------------------------------------- activation slots
+// An activation with its parameters, where an op carries them: SLOT_BYTES bytes.
+
+/** Slot field: the activation code (ACT_* below ACT_COUNT, or ACT_UNARY + TU_*). */
+export const SLOT_CODE: i32 = 0;
+/** Slot field, f32: alpha (codes ACT_UNARY + TU_*; ignored by the others). */
+export const SLOT_ALPHA: i32 = 4;
+/** Slot field, f32: beta. */
+export const SLOT_BETA: i32 = 8;
+export const SLOT_BYTES: i32 = 12;
+
 // ---------------------------------------------------------------- recurrences
 // rnnSequence(desc, ...) reads what a recurrent layer is from a description block:
 // RNN_DESC_BYTES bytes the runtime allocates (BLOCK_ALIGN-aligned) and rnnDescribe fills once
 // per layer, fields at the byte offsets RNN_DESC_* below (i32 unless marked; pointers are byte
 // offsets into kernel memory, 0 = none).
 
-/** LSTM, gates i, f, c, o (Keras order). */
-export const CELL_LSTM: i32 = 0;
+/** LSTM, gates i, f, c, o (Keras order). A cell's code is its number of gates. */
+export const CELL_LSTM: i32 = 4;
 /** GRU, gates z, r, h (Keras order). */
-export const CELL_GRU: i32 = 1;
-/** SimpleRNN, one gate. */
-export const CELL_SIMPLE_RNN: i32 = 2;
+export const CELL_GRU: i32 = 3;
+/** SimpleRNN (ONNX RNN), one gate. */
+export const CELL_SIMPLE_RNN: i32 = 1;
 
 /** Field: CELL_LSTM, CELL_GRU or CELL_SIMPLE_RNN. */
 export const RNN_DESC_CELL: i32 = 0;
@@ -88,7 +106,7 @@ export const RNN_DESC_CELL: i32 = 0;
 export const RNN_DESC_UNITS: i32 = 4;
 /** Field: input features (K of the input projection). */
 export const RNN_DESC_INPUTS: i32 = 8;
-/** Field: RNN_GO_BACKWARDS | RNN_ALIGN_OUTPUT | RNN_ZERO_MASKED_OUTPUT | RNN_RESET_AFTER. */
+/** Field: RNN_GO_BACKWARDS | RNN_ALIGN_OUTPUT | RNN_ZERO_MASKED_OUTPUT | RNN_RESET_AFTER | RNN_INPUT_FORGET. */
 export const RNN_DESC_FLAGS: i32 = 12;
 /** Field, pointer: the input kernel's panels ([K, G·u] in [tile][gate] order; PTR_INT8 allowed). */
 export const RNN_DESC_KERNEL: i32 = 16;
@@ -98,21 +116,29 @@ export const RNN_DESC_BIAS: i32 = 20;
 export const RNN_DESC_RECURRENT_KERNEL: i32 = 24;
 /** Field, pointer: GRU reset_after's recurrent bias, 3·U8 floats [tile][z,r,h], or 0. */
 export const RNN_DESC_RECURRENT_BIAS: i32 = 28;
-/** Field: activation code of the gates (Keras recurrent_activation: LSTM i, f, o; GRU z, r). */
-export const RNN_DESC_ACT_GATE: i32 = 32;
-/** Field: activation code of the candidate (Keras activation: LSTM c and h, GRU h, SimpleRNN h). */
-export const RNN_DESC_ACT_CANDIDATE: i32 = 36;
+/** Field, pointer: LSTM peephole weights, 3·U8 floats [tile][i,f,o][8] (ONNX P), or 0. */
+export const RNN_DESC_PEEPHOLES: i32 = 32;
+/** Field, f32: every gate's pre-activation is clipped to [-clip, clip] before its activation (ONNX clip); 0 = none. */
+export const RNN_DESC_CLIP: i32 = 36;
+/** Slot: the gates' activation (Keras recurrent_activation, ONNX f): LSTM i, f, o; GRU z, r. */
+export const RNN_DESC_ACT_GATE: i32 = 40;
+/** Slot: the candidate's activation (Keras activation, ONNX g; SimpleRNN's only one, ONNX f): LSTM c̃, GRU h̃, SimpleRNN h. */
+export const RNN_DESC_ACT_CANDIDATE: i32 = 52;
+/** Slot: LSTM's cell output activation h in h = o·h(c) (ONNX h; Keras: the candidate's). */
+export const RNN_DESC_ACT_CELL: i32 = 64;
 /** Bytes of a description block. */
-export const RNN_DESC_BYTES: i32 = 48;
+export const RNN_DESC_BYTES: i32 = 80;
 
 /** Flag: read timesteps T-1 .. 0. */
 export const RNN_GO_BACKWARDS: i32 = 1;
-/** Flag: write each output at its input time index (Bidirectional's backward half), not in processing order. */
+/** Flag: write each output at its input time index (Bidirectional's backward half, ONNX reverse), not in processing order. */
 export const RNN_ALIGN_OUTPUT: i32 = 2;
-/** Flag: masked steps write zeros to the sequence output instead of repeating h (Keras zero_output_for_mask). */
+/** Flag: masked steps write zeros to the sequence output instead of repeating h (Keras zero_output_for_mask, ONNX sequence_lens). */
 export const RNN_ZERO_MASKED_OUTPUT: i32 = 4;
 /** Flag (GRU): the reset gate applies after the recurrent product (Keras reset_after=True, ONNX linear_before_reset). */
 export const RNN_RESET_AFTER: i32 = 8;
+/** Flag (LSTM): coupled gates, f = 1 − i (ONNX input_forget). */
+export const RNN_INPUT_FORGET: i32 = 16;
 
 // ---------------------------------------------------------------- general tensor ops (tensor.ts)
 // binaryStrided(op, ...): out = a op b with broadcasting. The codes are stored in bundles by

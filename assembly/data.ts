@@ -34,6 +34,19 @@ export function maskRows(rows: i32, F: i32, x: usize, maskValue: f32, out: usize
   }
 }
 
+/**
+ * mask[b][t] = t < lens[b] for B rows of T steps (ONNX sequence_lens, int32): the steps of a row
+ * past its length are masked. A length outside [0, T] is the caller's to refuse
+ * (firstIdOutOfRange with limit T + 1 finds one); here it masks all steps or none.
+ */
+export function lengthsToMask(B: i32, T: i32, lens: usize, mask: usize): void {
+  for (let b = 0; b < B; b++) {
+    const n = load<i32>(lens + (<usize>b << 2));
+    const row = mask + <usize>b * <usize>T;
+    for (let t = 0; t < T; t++) store<u8>(row + <usize>t, t < n ? 1 : 0);
+  }
+}
+
 /** out[i] &= m[i] over n bytes (merging masks). */
 export function andMask(n: i32, m: usize, out: usize): void {
   for (let i = 0; i < n; i++) store<u8>(out + <usize>i, load<u8>(out + <usize>i) & load<u8>(m + <usize>i));

@@ -22,7 +22,7 @@ import {
   f32_reduce_scalar, f32_softmax_axis, f32_softmax_axis_scalar, f32_unary, f32_unary_scalar,
 } from "./tensor";
 
-export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
+export { copyRows, maskFromIds, maskRows, andMask, lengthsToMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
 export {
   f32_pool1d as pool1d, f32_im2col_1d as im2col1d, f32_layer_norm as layerNorm,
   f32_scale as scale, f32_relu_general as reluGeneral,
@@ -176,8 +176,9 @@ export function batchedMatmul(batch: i32, M: i32, N: i32, K: i32, a: usize, c: u
 
 /**
  * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
- * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
- * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+ * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0), in float64; window N floats;
+ * tw N/2 entries (cos hi, cos lo, −sin hi, −sin lo)(2πj/N) as float32 pairs; work 8·N + 16
+ * bytes; N a power of 2 (spectral.ts).
  */
 export function stftMagnitude(
   B: i32, Tin: i32, x: usize, frames: i32, N: i32, hop: i32, padLeft: i32, window: usize, tw: usize, bins: i32, out: usize, work: usize,

@@ -3,6 +3,7 @@
  * artifacts, plus the reset_after=true variant of GRU models edited from the saved twin.
  */
 import * as tf from "@tensorflow/tfjs";
+import { modelArtifacts } from "../tools/train/artifacts.ts";
 import { buildTfjsLayers, seededRandom, seededWeights, type BenchModel, type LayerDef, type ModelDef, type ModelVariant, type NamedWeight, type TfjsArtifacts } from "./models.ts";
 
 export function concatWeights(weights: NamedWeight[]): ArrayBuffer {
@@ -16,26 +17,9 @@ export function concatWeights(weights: NamedWeight[]): ArrayBuffer {
   return all.buffer;
 }
 
-/** Save a live tfjs model into in-memory artifacts (model.json content + weights). */
-export async function saveArtifacts(model: tf.LayersModel): Promise<TfjsArtifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (artifacts) => {
-    saved = artifacts;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-  }));
-  if (!saved || !saved.weightSpecs || !saved.weightData) throw new Error("tfjs save handler received no weights");
-  const data = saved.weightData;
-  const weights = data instanceof ArrayBuffer ? data : tf.io.concatenateArrayBuffers(data as ArrayBuffer[]);
-  return {
-    modelJson: {
-      format: saved.format ?? "layers-model",
-      generatedBy: saved.generatedBy ?? "",
-      convertedBy: saved.convertedBy ?? null,
-      modelTopology: saved.modelTopology as TfjsArtifacts["modelJson"]["modelTopology"],
-      weightsManifest: [{ paths: ["weights.bin"], weights: saved.weightSpecs.map((s) => ({ name: s.name, shape: s.shape, dtype: s.dtype })) }],
-    },
-    weights,
-  };
+/** A live tfjs model as in-memory artifacts (model.json content + weights): tools/train/artifacts.ts. */
+async function saveArtifacts(model: tf.LayersModel): Promise<TfjsArtifacts> {
+  return (await modelArtifacts(model)) as unknown as TfjsArtifacts;
 }
 
 /**

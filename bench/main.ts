@@ -16,56 +16,28 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as tf from "@tensorflow/tfjs";
 import { buildBenchModel } from "./build.ts";
+import type { ColdStartResult } from "./coldstart.ts";
 import { createEngine, ENGINE_IDS, isEngineId, RNN_WASM_ENGINES } from "./engines/index.ts";
 import { prepareRnnWasmEntry, type RnnWasmEntry, type RnnWasmFrom } from "./engines/rnnwasm.ts";
 import { EngineUnavailable, type Engine, type EngineId, type LoadedModel, type Stream } from "./engines/types.ts";
 import { MODEL_DEFS, macsFormula, macsPerSequence, makeInput, modelDef, prefix, timestep, type BenchModel, type InputTensor, type ModelVariant } from "./models.ts";
 import { writeModelFiles } from "./model-files.ts";
-import { referenceModel } from "./reference.ts";
+import { float64Output } from "./oracle.ts";
 import { renderMarkdown, renderSvg } from "./report.ts";
+import { MODES, type BenchResults, type CellResult, type Mode, type PeakResult, type Settings } from "./results.ts";
 import { benchSilero, SILERO_MODELS, type SileroResult } from "./silero.ts";
-import { benchVadPage, type VadPageResult } from "./vad-page.ts";
-import { benchVadStreams, type VadStreamsResult } from "./vad-streams.ts";
+import { benchVadPage } from "./vad-page.ts";
+import { benchVadStreams } from "./vad-streams.ts";
 import { maxAbsDiff, pairedRatio, summarize, within, type Summary } from "./stats.ts";
 import { GATE, GATE_INT8 } from "./tolerance.ts";
 
 /** The correctness gate of an engine: int8 weights are held to their quantisation bound. */
 const gateFor = (eid: EngineId) => (eid === "rnn-wasm-int8" ? GATE_INT8 : GATE);
-import type { ColdStartResult } from "./coldstart.ts";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "..");
 
-export type Mode = "step" | "sequence" | "batch32" | "batch64";
-export const MODES: Mode[] = ["step", "sequence", "batch32", "batch64"];
 const BATCH: Record<Mode, number> = { step: 1, sequence: 1, batch32: 32, batch64: 64 };
-
-interface Settings {
-  quick: boolean;
-  models: string[];
-  modes: Mode[];
-  engines: EngineId[];
-  coldStart: boolean;
-  memory: boolean;
-  peak: boolean;
-  rounds: number;
-  runMs: number;
-  warmupMs: number;
-  firstWarmupMs: number;
-  budgetMs: number;
-  maxCallMs: number;
-  coldRuns: number;
-  coldModel: string;
-  rnnWasmFrom: RnnWasmFrom;
-  outDir: string;
-  relaxedFlag: boolean;
-  /** Silero VAD files timed per frame (bench/silero.ts). */
-  silero: string[];
-  /** Concurrent VAD streams served by one core (bench/vad-streams.ts). */
-  vadStreams: number[];
-  /** Page loads of each VAD page (bench/vad-page.ts); 0: none. */
-  vadPage: number;
-}
 
 const QUICK_MODELS = ["lstm-64", "stocktwits"];
 
@@ -125,7 +97,7 @@ const tfjsReferenceCache = new Map<ModelVariant, tf.LayersModel>();
 /** The reference output for a variant: tfjs cpu when tfjs can run it, else the float64 reference. */
 async function referenceOutput(model: BenchModel, variant: ModelVariant, x: InputTensor): Promise<{ data: ArrayLike<number>; by: string }> {
   if (!variant.tfjsRunnable) {
-    return { data: referenceModel(model.def, variant.layers, variant.weights).predict(x), by: "float64 reference" };
+    return { data: float64Output(variant, x), by: "float64 reference" };
   }
   const previous = tf.getBackend();
   await tf.setBackend("cpu");
@@ -234,75 +206,6 @@ async function timeCell(contenders: Contender[], s: Settings): Promise<Timed[]> 
     }
   }
   return plans.map((p) => p.timed);
-}
-
-// ---------------------------------------------------------------------------------------------
-// Results
-
-export interface CellResult {
-  model: string;
-  mode: Mode;
-  engine: EngineId;
-  status: "ok" | "too-slow" | "skipped" | "disagrees" | "unavailable" | "failed";
-  detail?: string;
-  /** Variant the engine ran: "keras" or "tfjs-twin" (GRU reset_after=false). */
-  variant: string;
-  gate?: { maxErr: number; reference: string; tolerance: string };
-  /** Seconds per call. */
-  perCall?: Summary;
-  callsPerRound?: number;
-  /** Sequences per second (sequence and batch modes) or steps per second (step). */
-  throughput?: Summary;
-  gmacs?: Summary;
-  pctPeak?: number;
-}
-
-export interface RatioResult {
-  model: string;
-  mode: Mode;
-  peer: EngineId;
-  /** peer time / rnn-wasm time per round: > 1 means rnn-wasm is faster. */
-  ratio: Summary;
-  /** Which rnn-wasm engine the ratio is to, when not the default f32 one ("rnn-wasm-int8"). */
-  ours?: EngineId;
-}
-
-export interface BenchResults {
-  meta: {
-    date: string;
-    node: string;
-    v8: string;
-    cpu: string;
-    cores: number;
-    memoryBytes: number;
-    platform: string;
-    quick: boolean;
-    settings: Omit<Settings, "outDir">;
-    durationSeconds: number;
-    notes: string[];
-  };
-  peak?: PeakResult;
-  engines: { id: EngineId; label: string; available: boolean; reason?: string; notes: string[] }[];
-  models: { id: string; title: string; seqLen: number; weightBytes: number; macsPerStep: number; macsPerSequence: number; formula: string; note?: string; tfjsTwin: boolean }[];
-  cells: CellResult[];
-  ratios: RatioResult[];
-  coldStart: { engine: EngineId; model: string; runs: number; ok: boolean; error?: string; firstMs?: Summary; initMs?: Summary; loadMs?: Summary }[];
-  memory: (ColdStartResult & { model: string })[];
-  streamHow: Record<string, string>;
-  silero?: SileroResult[];
-  vadStreams?: VadStreamsResult;
-  vadPage?: VadPageResult[];
-}
-
-export interface PeakResult {
-  baseline?: { variants: Record<string, Summary>; best: string; gmacs: number };
-  relaxed?: { variants: Record<string, Summary>; best: string; gmacs: number; flag: string } | { error: string };
-  /**
-   * GMAC/s every "% of peak" figure divides by: the fastest run of the best register-only
-   * baseline SIMD128 loop. Load from other processes only slows a loop down, so the fastest
-   * run is the closest to the machine's uncontended peak.
-   */
-  reference: number;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,5 +1,5 @@
 /** Renders bench results as a Markdown report and a hand-written SVG chart (log scales). */
-import type { BenchResults, CellResult, Mode } from "./main.ts";
+import type { BenchResults, CellResult, Mode } from "./results.ts";
 import type { SileroResult } from "./silero.ts";
 import type { VadPageResult } from "./vad-page.ts";
 import type { VadStreamsResult } from "./vad-streams.ts";

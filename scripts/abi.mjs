@@ -103,7 +103,8 @@ function exportedFunctions() {
     const params = decl.parameters.map((p) => {
       const type = p.type?.getText();
       if (!JS_TYPES[type] || type === "void") fail(file.fileName, p, `parameter ${p.name.getText()} of ${sym.name}: type ${type} cannot cross the boundary`);
-      return `${p.name.getText()}${p.initializer ? "?" : ""}: ${JS_TYPES[type]}`;
+      // a bool parameter takes what JS passes for a flag (true, false, or undefined for false)
+      return `${p.name.getText()}${p.initializer ? "?" : ""}: ${type === "bool" ? "boolean | undefined" : JS_TYPES[type]}`;
     });
     const ret = decl.type?.getText();
     if (!JS_TYPES[ret]) fail(file.fileName, decl, `${sym.name} returns ${ret}, which cannot cross the boundary`);

@@ -18,6 +18,14 @@ import { dirname, relative, resolve } from "node:path";
 
 const INTERNAL = "__rnnwasm_internal";
 
+/**
+ * Modules the lazy module copies instead of sharing: they hold no identity or state, and
+ * sharing one exports its whole namespace from the entry (every constant of the generated
+ * kernel ABI, ~2 KB), where a copy keeps only what the optional parts use (esbuild inlines
+ * the constants).
+ */
+const COPIED = ["src/wasm/abi.ts"];
+
 /** Source files named by dynamic imports: `import("./model/build.js")` -> src/model/build.ts. */
 function lazyTarget(args, lazy) {
   if (args.kind !== "dynamic-import" || !args.path.startsWith(".")) return null;
@@ -50,9 +58,10 @@ export async function buildEagerAndLazy(esbuild, { entry, name, ext = ".js", laz
   const eagerInputs = new Set(Object.keys(eagerProbe.metafile.inputs).map((f) => resolve(root, f)));
   const lazyProbe = await esbuild.build({ ...probe, entryPoints: undefined, stdin: { contents: lazySource, resolveDir: root, loader: "ts", sourcefile: `${name}-lazy.ts` } });
   const shared = new Set();
+  const copied = new Set(COPIED.map((f) => resolve(root, f)));
   for (const [file, input] of Object.entries(lazyProbe.metafile.inputs)) {
     if (eagerInputs.has(resolve(root, file))) continue;
-    for (const i of input.imports) if (!i.external && eagerInputs.has(resolve(root, i.path))) shared.add(resolve(root, i.path));
+    for (const i of input.imports) if (!i.external && eagerInputs.has(resolve(root, i.path)) && !copied.has(resolve(root, i.path))) shared.add(resolve(root, i.path));
   }
   const lazyExports = Object.values(lazyProbe.metafile.outputs)[0].exports;
   let declared = 0;

@@ -83,8 +83,8 @@ abstract class Cell {
   }
 
   /** Describes the cell to the kernels once its weights are in kernel memory. */
-  protected describe(op: Omit<RecurrenceFields, "units" | "inDim" | "activation" | "recurrentActivation">, w: { kernel: number; bias?: number; recurrentKernel: number; recurrentBias?: number }): void {
-    this.desc = describeRecurrence(this.k, { ...op, units: this.units, inDim: this.inputDim, activation: this.act, recurrentActivation: this.recAct }, w);
+  protected describe(op: Omit<RecurrenceFields, "layer" | "units" | "inDim" | "activation" | "recurrentActivation">, w: { kernel: number; bias?: number; recurrentKernel: number; recurrentBias?: number }): void {
+    this.desc = describeRecurrence(this.k, { ...op, layer: this.kind, units: this.units, inDim: this.inputDim, activation: this.act, recurrentActivation: this.recAct }, w);
   }
 
   protected buffersFor(B: number) {

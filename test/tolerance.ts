@@ -36,6 +36,33 @@ export const EXACT_F32: Tolerance = { name: "EXACT_F32", abs: 1e-5, rel: 1e-5 };
 export const APPROX: Tolerance = { name: "APPROX", abs: 1e-4, rel: 1e-4 };
 
 /**
+ * float64 reference vs onnxruntime-node (float32, its own sigmoid and tanh approximations) on
+ * ONNX's recurrent operators: the same reasoning as REF_VS_TFJS, float32 rounding accumulated
+ * over a few steps of small layers.
+ */
+export const REF_VS_ORT: Tolerance = { name: "REF_VS_ORT", abs: 1e-5, rel: 1e-5 };
+
+/**
+ * rnn-wasm vs onnxruntime-node (one thread, CPU provider) on the same ONNX graph and inputs: the
+ * issue's bound for imported ONNX models. Both run in float32 with their own approximations of
+ * tanh / sigmoid / exp (MLAS's and ours, each within ~1e-7, docs/kernels.md) and their own
+ * summation orders; over recurrences of a few hundred steps and Silero's convolutions the
+ * measured gap stays near 1e-6 (the ONNX tests print it), so 1e-4 is two orders of margin.
+ */
+export const ONNX_VS_ORT: Tolerance = { name: "ONNX_VS_ORT", abs: 1e-4, rel: 1e-4 };
+
+/**
+ * A recurrent state carried by the caller over thousands of steps (Silero's LSTM cell c over a
+ * whole recording, RNN_ONNX_FULL=1), rnn-wasm vs onnxruntime-node. c integrates each step's
+ * rounding with its forget gate (near 1 for long memories), so the two engines' float32
+ * differences (~1e-7 per step, from their tanh / sigmoid approximations and summation orders)
+ * add up over ~1/(1-f) steps: measured 5.5e-4 at |c| ~ 1.6 after 1678 frames of Silero v5, with
+ * the probability outputs still within ONNX_VS_ORT. Outputs keep ONNX_VS_ORT; windows of a few
+ * hundred steps compare states within ONNX_VS_ORT too.
+ */
+export const ONNX_LONG_STATE: Tolerance = { name: "ONNX_LONG_STATE", abs: 1e-3, rel: 1e-3 };
+
+/**
  * float64 reference vs values derived by hand from the Keras equations in float64 (single GRU
  * steps, activations at chosen points). Only rounding of a handful of float64 operations.
  */
@@ -117,11 +144,10 @@ export const KERNEL_RELAXED: Tolerance = { name: "KERNEL_RELAXED", abs: 2e-6, re
 export const KERNEL_F64: Tolerance = { name: "KERNEL_F64", abs: 5e-6, rel: 5e-6 };
 
 /**
- * stftMagnitude (a float32 radix-2 FFT of N <= 256 points) vs the float64 DFT, on unit-scale
- * signals: each of log2(N) stages rounds once per butterfly, so the error grows like
- * log2(N)·eps times the spectrum's scale (the sum of |x·window| over a frame, up to ~N/2).
+ * stftMagnitude (an FFT in float64, twiddles as float32 pairs) vs the float64 DFT: only the
+ * float32 rounding of the window and of each output remains.
  */
-export const STFT_F64: Tolerance = { name: "STFT_F64", abs: 2e-5, rel: 2e-6 };
+export const STFT_F64: Tolerance = { name: "STFT_F64", abs: 1e-6, rel: 2e-7 };
 
 /**
  * Vector activations vs the exact float64 functions, per activation (measured on a dense

@@ -3,9 +3,12 @@
 // steps. The driver (driver.ts) and the cells (lstm.ts, gru.ts, simple_rnn.ts) import it;
 // it imports neither.
 
-import { PANEL_WIDTH, PTR_INT8 } from "../abi";
+import { ACT_UNARY, SLOT_ALPHA, SLOT_BETA, SLOT_CODE, PANEL_WIDTH, PTR_INT8, RNN_DESC_CLIP } from "../abi";
 import { f32_gemm_tiles, f32_gemm_tiles_scalar } from "../gemm";
 import { evenK, i8_matmul, i8_matmul_scalar } from "../int8";
+import { activateBuffer, activateBufferScalar } from "../math";
+import { clampV } from "../simd";
+import { f32_unary, f32_unary_scalar } from "../tensor";
 
 /** Units rounded up to whole tiles: the length of a state row, in floats. */
 // @ts-ignore: decorator
@@ -86,4 +89,55 @@ export function addTilesScalar(dst: usize, dstStride: usize, a: usize, aStride: 
 @inline export function storeRowOutput(o: usize, hb: usize, u: i32, live: bool, zeroMasked: bool): void {
   if (!live && zeroMasked) memory.fill(o, 0, <usize>u << 2);
   else memory.copy(o, hb, <usize>u << 2);
+}
+
+/** The code of the activation slot at `slot` (abi.ts, SLOT_*) of a description. */
+// @ts-ignore: decorator
+@inline export function slotCode(desc: usize, slot: i32): i32 {
+  return load<i32>(desc + <usize>slot, SLOT_CODE);
+}
+
+/**
+ * The activation of a description's slot over n floats at p, in place (SIMD or twin): an
+ * ACT_* code, or ACT_UNARY + a unary function of tensor.ts with the slot's alpha and beta.
+ */
+// @ts-ignore: decorator
+@inline export function activateSlot(scalar: bool, desc: usize, slot: i32, p: usize, n: i32): void {
+  const s = desc + <usize>slot;
+  const code = load<i32>(s, SLOT_CODE);
+  if (code >= ACT_UNARY) {
+    if (scalar) f32_unary_scalar(code - ACT_UNARY, n, p, p, load<f32>(s, SLOT_ALPHA), load<f32>(s, SLOT_BETA));
+    else f32_unary(code - ACT_UNARY, n, p, p, load<f32>(s, SLOT_ALPHA), load<f32>(s, SLOT_BETA));
+  } else if (scalar) activateBufferScalar(code, p, n);
+  else activateBuffer(code, p, n);
+}
+
+/** The clip threshold of a description, 0 for none. */
+// @ts-ignore: decorator
+@inline export function clipOf(desc: usize): f32 {
+  return load<f32>(desc, RNN_DESC_CLIP);
+}
+
+/** n floats at p (n a multiple of 4) clipped to [-c, c] in place (ONNX clip: pre-activations). */
+export function clipBuffer(p: usize, n: i32, c: f32): void {
+  const hi = f32x4.splat(c), lo = f32x4.neg(hi);
+  const end = p + (<usize>n << 2);
+  for (let q = p; q < end; q += 16) v128.store(q, clampV(v128.load(q), lo, hi));
+}
+
+/** Scalar twin of clipBuffer. */
+export function clipBufferScalar(p: usize, n: i32, c: f32): void {
+  for (let i = 0; i < n; i++) {
+    const q = p + (<usize>i << 2);
+    store<f32>(q, min(max(load<f32>(q), -c), c));
+  }
+}
+
+/** clipBuffer or its twin, when the description clips (c > 0). */
+// @ts-ignore: decorator
+@inline export function clipIf(scalar: bool, c: f32, p: usize, n: i32): void {
+  if (c > 0) {
+    if (scalar) clipBufferScalar(p, n, c);
+    else clipBuffer(p, n, c);
+  }
 }

@@ -17,9 +17,10 @@
 // rnn(): output = mask ? h' : h_prev), or zeros under RNN_ZERO_MASKED_OUTPUT.
 
 import {
-  CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, PTR_INT8, RNN_DESC_ACT_CANDIDATE, RNN_DESC_ACT_GATE, RNN_ALIGN_OUTPUT, RNN_DESC_BIAS, RNN_DESC_CELL,
-  RNN_DESC_FLAGS, RNN_GO_BACKWARDS, RNN_DESC_INPUTS, RNN_DESC_KERNEL, RNN_DESC_RECURRENT_BIAS, RNN_DESC_RECURRENT_KERNEL, RNN_RESET_AFTER,
-  RNN_DESC_UNITS, RNN_ZERO_MASKED_OUTPUT,
+  ACT_COUNT, ACT_UNARY, TU_COUNT, SLOT_ALPHA, SLOT_BETA, SLOT_CODE, CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN, PTR_INT8, RNN_ALIGN_OUTPUT, RNN_DESC_ACT_CANDIDATE,
+  RNN_DESC_ACT_CELL, RNN_DESC_ACT_GATE, RNN_DESC_BIAS, RNN_DESC_CELL, RNN_DESC_CLIP, RNN_DESC_FLAGS, RNN_DESC_INPUTS, RNN_DESC_KERNEL,
+  RNN_DESC_PEEPHOLES, RNN_DESC_RECURRENT_BIAS, RNN_DESC_RECURRENT_KERNEL, RNN_DESC_UNITS, RNN_GO_BACKWARDS, RNN_RESET_AFTER,
+  RNN_ZERO_MASKED_OUTPUT, RNN_INPUT_FORGET,
 } from "../abi";
 import { matmul, matmulScratchBytes } from "../matmul";
 import { padUnits, rowLive, storeRowOutput, untagged } from "./common";
@@ -44,10 +45,10 @@ const BATCH_MIN: i32 = 4;
   return B >= 2 && B * u >= 384;
 }
 
-/** Gates per cell: LSTM 4, GRU 3, SimpleRNN 1. */
+/** Gates per cell: LSTM 4, GRU 3, SimpleRNN 1 (a cell's code, abi.ts). */
 // @ts-ignore: decorator
 @inline function gatesOf(cell: i32): i32 {
-  return cell == CELL_LSTM ? 4 : cell == CELL_GRU ? 3 : 1;
+  return cell;
 }
 
 /** The one place a recurrence's path is chosen. */
@@ -93,25 +94,66 @@ export function rnnScratchBytes(scalar: bool, desc: usize, B: i32, T: i32): f64 
   return align16f(bytes);
 }
 
+/** Stores an activation slot (abi.ts, SLOT_*) at desc + slot. */
+// @ts-ignore: decorator
+@inline function storeSlot(desc: usize, slot: i32, code: i32, alpha: f32, beta: f32): void {
+  const s = desc + <usize>slot;
+  store<i32>(s, code, SLOT_CODE);
+  store<f32>(s, alpha, SLOT_ALPHA);
+  store<f32>(s, beta, SLOT_BETA);
+}
+
+/** An absent clip, alpha or beta (NaN: what JS passes for a missing argument) is 0. */
+// @ts-ignore: decorator
+@inline function param(v: f32): f32 {
+  return isNaN(v) ? 0 : v;
+}
+
 /**
- * Writes the description of a recurrent layer (abi.ts, RNN_DESC_*) into the RNN_DESC_BYTES at desc:
- * its cell (CELL_*), units, input features, flags (RNN_GO_BACKWARDS ...), weight pointers
- * (0 = none; PTR_INT8 allowed on the kernels) and activation codes.
+ * Whether an activation slot's values are ones the kernels run: an elementwise ACT_* code or
+ * ACT_UNARY + a unary function (abi.ts), finite alpha and beta.
+ */
+// @ts-ignore: decorator
+@inline function validSlot(code: i32, alpha: f32, beta: f32): bool {
+  return ((code >= 0 && code < ACT_COUNT) || (code >= ACT_UNARY && code < ACT_UNARY + TU_COUNT)) && isFinite(param(alpha)) && isFinite(param(beta));
+}
+
+/**
+ * Writes the description of a recurrent layer (abi.ts, RNN_DESC_*) into the RNN_DESC_BYTES at
+ * desc: its cell (CELL_*), units, input features, the flags' booleans (RNN_GO_BACKWARDS ...
+ * RNN_INPUT_FORGET, in that order), weight pointers (0 = none; PTR_INT8 allowed on the kernels), LSTM peepholes (3·U8 floats
+ * [tile][i,f,o][8], or 0), the clip (0 or NaN = none), the codes of the three activation slots (the
+ * gates', the candidate's and LSTM's cell output's), then their alphas and betas (slot by
+ * slot, alpha first; absent ones, NaN, are 0: JS may pass fewer). Returns 0, or, for
+ * values the kernels do not run (an unknown cell or activation code, a non-finite alpha or
+ * beta, a negative or non-finite clip), the position of the first such parameter (desc = 1),
+ * leaving the block unusable: the runtime refuses the model.
  */
 export function rnnDescribe(
-  desc: usize, cell: i32, units: i32, inputs: i32, flags: i32, kernel: usize, bias: usize, recurrentKernel: usize, recurrentBias: usize,
-  gateAct: i32, candidateAct: i32,
-): void {
+  desc: usize, cell: i32, units: i32, inputs: i32, goBackwards: bool, alignOutput: bool, zeroMaskedOutput: bool, resetAfter: bool,
+  inputForget: bool, kernel: usize, bias: usize, recurrentKernel: usize, recurrentBias: usize, peepholes: usize, clip: f32,
+  gateAct: i32, candidateAct: i32, cellAct: i32, gateAlpha: f32, gateBeta: f32, candidateAlpha: f32, candidateBeta: f32, cellAlpha: f32, cellBeta: f32,
+): i32 {
+  if (cell != CELL_LSTM && cell != CELL_GRU && cell != CELL_SIMPLE_RNN) return 2;
+  if (!(param(clip) >= 0 && param(clip) < Infinity)) return 15;
+  if (!validSlot(gateAct, gateAlpha, gateBeta)) return 16;
+  if (!validSlot(candidateAct, candidateAlpha, candidateBeta)) return 17;
+  if (!validSlot(cellAct, cellAlpha, cellBeta)) return 18;
   store<i32>(desc, cell, RNN_DESC_CELL);
   store<i32>(desc, units, RNN_DESC_UNITS);
   store<i32>(desc, inputs, RNN_DESC_INPUTS);
-  store<i32>(desc, flags, RNN_DESC_FLAGS);
+  store<i32>(desc, (goBackwards ? RNN_GO_BACKWARDS : 0) | (alignOutput ? RNN_ALIGN_OUTPUT : 0) | (zeroMaskedOutput ? RNN_ZERO_MASKED_OUTPUT : 0) |
+    (resetAfter ? RNN_RESET_AFTER : 0) | (inputForget ? RNN_INPUT_FORGET : 0), RNN_DESC_FLAGS);
   store<usize>(desc, kernel, RNN_DESC_KERNEL);
   store<usize>(desc, bias, RNN_DESC_BIAS);
   store<usize>(desc, recurrentKernel, RNN_DESC_RECURRENT_KERNEL);
   store<usize>(desc, recurrentBias, RNN_DESC_RECURRENT_BIAS);
-  store<i32>(desc, gateAct, RNN_DESC_ACT_GATE);
-  store<i32>(desc, candidateAct, RNN_DESC_ACT_CANDIDATE);
+  store<usize>(desc, peepholes, RNN_DESC_PEEPHOLES);
+  store<f32>(desc, param(clip), RNN_DESC_CLIP);
+  storeSlot(desc, RNN_DESC_ACT_GATE, gateAct, param(gateAlpha), param(gateBeta));
+  storeSlot(desc, RNN_DESC_ACT_CANDIDATE, candidateAct, param(candidateAlpha), param(candidateBeta));
+  storeSlot(desc, RNN_DESC_ACT_CELL, cellAct, param(cellAlpha), param(cellBeta));
+  return 0;
 }
 
 /**
@@ -129,8 +171,6 @@ export function rnnSequence(scalar: bool, desc: usize, B: i32, T: i32, x: usize,
   const bias = load<usize>(desc, RNN_DESC_BIAS);
   const wRecTagged = load<usize>(desc, RNN_DESC_RECURRENT_KERNEL);
   const bRec = load<usize>(desc, RNN_DESC_RECURRENT_BIAS);
-  const act = load<i32>(desc, RNN_DESC_ACT_CANDIDATE);
-  const recAct = load<i32>(desc, RNN_DESC_ACT_GATE);
   const int8 = (wRecTagged & PTR_INT8) != 0;
   const wRec = untagged(wRecTagged);
   const resetAfter = (flags & RNN_RESET_AFTER) != 0;
@@ -154,19 +194,19 @@ export function rnnSequence(scalar: bool, desc: usize, B: i32, T: i32, x: usize,
   for (let s = 0; s < T; s++) {
     const tIn = back ? T - 1 - s : s;
     if (path == PATH_BATCHED) {
-      if (cell == CELL_LSTM) lstmBatch(scalar, int8, B, T, tIn, u, xp, wRec, h, c, work, mask, act, recAct);
-      else if (cell == CELL_GRU) gruBatch(scalar, int8, resetAfter, B, T, tIn, u, xp, wRec, bRec, h, work, mask, act, recAct);
-      else simpleRnnBatch(scalar, int8, B, T, tIn, u, xp, wRec, h, work, mask, act);
+      if (cell == CELL_LSTM) lstmBatch(scalar, int8, B, T, tIn, u, xp, wRec, h, c, work, mask, desc);
+      else if (cell == CELL_GRU) gruBatch(scalar, int8, resetAfter, B, T, tIn, u, xp, wRec, bRec, h, work, mask, desc);
+      else simpleRnnBatch(scalar, int8, B, T, tIn, u, xp, wRec, h, work, mask, desc);
     } else {
       for (let b = 0; b < B; b++) {
         if (!rowLive(mask, T, b, tIn)) continue;
         const hb = h + <usize>b * rowBytes;
         const xr = xp + (<usize>b * <usize>T + <usize>tIn) * xpRow;
         if (path == PATH_FUSED_STEP) {
-          lstmFusedRow(u, x + <usize>b * (<usize>K << 2), K, W, bias, wRec, hb, c + <usize>b * rowBytes, work, act, recAct);
-        } else if (cell == CELL_LSTM) lstmRow(scalar, u, xr, wRec, hb, c + <usize>b * rowBytes, work, act, recAct);
-        else if (cell == CELL_GRU) gruRow(scalar, resetAfter, u, xr, wRec, bRec, hb, work, act, recAct);
-        else simpleRnnRow(scalar, u, xr, wRec, hb, work, act);
+          lstmFusedRow(u, x + <usize>b * (<usize>K << 2), K, W, bias, wRec, hb, c + <usize>b * rowBytes, work, desc);
+        } else if (cell == CELL_LSTM) lstmRow(scalar, u, xr, wRec, hb, c + <usize>b * rowBytes, work, desc);
+        else if (cell == CELL_GRU) gruRow(scalar, resetAfter, u, xr, wRec, bRec, hb, work, desc);
+        else simpleRnnRow(scalar, u, xr, wRec, hb, work, desc);
       }
     }
     if (out != 0) {

@@ -8,7 +8,9 @@
 //   z = ra(xz + h·Uz);  r = ra(xr + h·Ur);  hh = act(xh + (r*h)·Uh)
 //   r*h is needed for every unit before any hh, so two products: z, r panels [tile][z,r][k][8]
 //   for all tiles, then h panels [tile][k][8] for all tiles.
-// h' = z*h + (1-z)*hh.
+// h' = z*h + (1-z)*hh. ra and act are the description's gate and candidate activation slots
+// (abi.ts; ONNX f and g, with alpha and beta); with a clip, every pre-activation (z, r, and hh's)
+// is clipped to [-clip, clip] first (ONNX, as onnxruntime does it).
 //
 // xp rows (the input projection, x·W + b_input) are [tile][z,r,h][8]. As for LSTM (lstm.ts),
 // a step runs a row at a time (gruRow) or all rows at once (gruBatch), and both end in the
@@ -16,8 +18,10 @@
 
 import { fmadd, fmaddScalar } from "../simd";
 import { f32_dot_panels, f32_gemm_tiles_scalar } from "../gemm";
-import { activateBuffer, activateBufferScalar } from "../math";
-import { addTiles, addTilesScalar, padUnits, recurrentProduct, recurrentProductScratch, recurrentTileBytes, rowLive } from "./common";
+import { RNN_DESC_ACT_CANDIDATE, RNN_DESC_ACT_GATE } from "../abi";
+import {
+  activateSlot, addTiles, addTilesScalar, clipIf, clipOf, padUnits, recurrentProduct, recurrentProductScratch, recurrentTileBytes, rowLive,
+} from "./common";
 
 // @ts-ignore: decorator
 @inline function blend(z: v128, hPrev: v128, hh: v128): v128 {
@@ -35,16 +39,19 @@ import { addTiles, addTilesScalar, padUnits, recurrentProduct, recurrentProductS
  * pre-activations complete, q = the recurrent part of the candidate, rec_h) and its xp row
  * (for xh). Overwrites the gates.
  */
-export function gruUpdateResetAfter(gates: usize, xr: usize, h: usize, tiles: i32, act: i32, recAct: i32): void {
+export function gruUpdateResetAfter(gates: usize, xr: usize, h: usize, tiles: i32, desc: usize): void {
+  const clip = clipOf(desc);
   for (let tile = 0; tile < tiles; tile++) {
     const gt = gates + <usize>tile * 96;
     const xt = xr + <usize>tile * 96;
     const q0 = v128.load(gt, 64), q1 = v128.load(gt, 80);
-    activateBuffer(recAct, gt, 16);
+    clipIf(false, clip, gt, 16);
+    activateSlot(false, desc, RNN_DESC_ACT_GATE, gt, 16);
     // hh = act(xh + r * q)
     v128.store(gt, fmadd(v128.load(gt, 32), q0, v128.load(xt, 64)), 64);
     v128.store(gt, fmadd(v128.load(gt, 48), q1, v128.load(xt, 80)), 80);
-    activateBuffer(act, gt + 64, 8);
+    clipIf(false, clip, gt + 64, 8);
+    activateSlot(false, desc, RNN_DESC_ACT_CANDIDATE, gt + 64, 8);
     const hp = h + (<usize>tile << 5);
     v128.store(hp, blend(v128.load(gt), v128.load(hp), v128.load(gt, 64)));
     v128.store(hp, blend(v128.load(gt, 16), v128.load(hp, 16), v128.load(gt, 80)), 16);
@@ -52,16 +59,19 @@ export function gruUpdateResetAfter(gates: usize, xr: usize, h: usize, tiles: i3
 }
 
 /** Scalar twin of gruUpdateResetAfter. */
-export function gruUpdateResetAfterScalar(gates: usize, xr: usize, h: usize, tiles: i32, act: i32, recAct: i32): void {
+export function gruUpdateResetAfterScalar(gates: usize, xr: usize, h: usize, tiles: i32, desc: usize): void {
+  const clip = clipOf(desc);
   for (let tile = 0; tile < tiles; tile++) {
     const gt = gates + <usize>tile * 96;
     const xt = xr + <usize>tile * 96;
-    activateBufferScalar(recAct, gt, 16);
+    clipIf(true, clip, gt, 16);
+    activateSlot(true, desc, RNN_DESC_ACT_GATE, gt, 16);
     for (let l = 0; l < 8; l++) {
       const o = <usize>l << 2;
       store<f32>(gt + 64 + o, fmaddScalar(load<f32>(gt + 32 + o), load<f32>(gt + 64 + o), load<f32>(xt + 64 + o)));
     }
-    activateBufferScalar(act, gt + 64, 8);
+    clipIf(true, clip, gt + 64, 8);
+    activateSlot(true, desc, RNN_DESC_ACT_CANDIDATE, gt + 64, 8);
     for (let l = 0; l < 8; l++) {
       const o = <usize>l << 2;
       const hp = h + (<usize>tile << 5) + o;
@@ -74,8 +84,9 @@ export function gruUpdateResetAfterScalar(gates: usize, xr: usize, h: usize, til
  * reset_after = false, first half: the z and r pre-activations of a row (zr, [tile][z,r][8])
  * activated in place, and r*h into rh ([tiles][8]).
  */
-export function gruGates(zr: usize, h: usize, rh: usize, tiles: i32, recAct: i32): void {
-  activateBuffer(recAct, zr, tiles << 4);
+export function gruGates(zr: usize, h: usize, rh: usize, tiles: i32, desc: usize): void {
+  clipIf(false, clipOf(desc), zr, tiles << 4);
+  activateSlot(false, desc, RNN_DESC_ACT_GATE, zr, tiles << 4);
   for (let tile = 0; tile < tiles; tile++) {
     const off = <usize>tile << 5;
     const zt = zr + (<usize>tile << 6);
@@ -85,8 +96,9 @@ export function gruGates(zr: usize, h: usize, rh: usize, tiles: i32, recAct: i32
 }
 
 /** Scalar twin of gruGates. */
-export function gruGatesScalar(zr: usize, h: usize, rh: usize, tiles: i32, recAct: i32): void {
-  activateBufferScalar(recAct, zr, tiles << 4);
+export function gruGatesScalar(zr: usize, h: usize, rh: usize, tiles: i32, desc: usize): void {
+  clipIf(true, clipOf(desc), zr, tiles << 4);
+  activateSlot(true, desc, RNN_DESC_ACT_GATE, zr, tiles << 4);
   for (let j = 0; j < tiles << 3; j++) {
     const off = <usize>j << 2;
     store<f32>(rh + off, load<f32>(zr + (<usize>(j >> 3) << 6) + 32 + (<usize>(j & 7) << 2)) * load<f32>(h + off));
@@ -97,8 +109,9 @@ export function gruGatesScalar(zr: usize, h: usize, rh: usize, tiles: i32, recAc
  * reset_after = false, second half: the candidate pre-activations hh ([tiles][8]) activated in
  * place, then h (in place) blended with the z of zr (gruGates' output).
  */
-export function gruCandidate(hh: usize, zr: usize, h: usize, tiles: i32, act: i32): void {
-  activateBuffer(act, hh, tiles << 3);
+export function gruCandidate(hh: usize, zr: usize, h: usize, tiles: i32, desc: usize): void {
+  clipIf(false, clipOf(desc), hh, tiles << 3);
+  activateSlot(false, desc, RNN_DESC_ACT_CANDIDATE, hh, tiles << 3);
   for (let tile = 0; tile < tiles; tile++) {
     const off = <usize>tile << 5;
     const zt = zr + (<usize>tile << 6);
@@ -108,8 +121,9 @@ export function gruCandidate(hh: usize, zr: usize, h: usize, tiles: i32, act: i3
 }
 
 /** Scalar twin of gruCandidate. */
-export function gruCandidateScalar(hh: usize, zr: usize, h: usize, tiles: i32, act: i32): void {
-  activateBufferScalar(act, hh, tiles << 3);
+export function gruCandidateScalar(hh: usize, zr: usize, h: usize, tiles: i32, desc: usize): void {
+  clipIf(true, clipOf(desc), hh, tiles << 3);
+  activateSlot(true, desc, RNN_DESC_ACT_CANDIDATE, hh, tiles << 3);
   for (let j = 0; j < tiles << 3; j++) {
     const off = <usize>j << 2;
     const z = load<f32>(zr + (<usize>(j >> 3) << 6) + (<usize>(j & 7) << 2));
@@ -130,7 +144,7 @@ export function gruCandidateScalar(hh: usize, zr: usize, h: usize, tiles: i32, a
  * work: gruRowWork(u) bytes.
  */
 export function gruRow(
-  scalar: bool, resetAfter: bool, u: i32, xr: usize, wRec: usize, bRec: usize, h: usize, work: usize, act: i32, recAct: i32,
+  scalar: bool, resetAfter: bool, u: i32, xr: usize, wRec: usize, bRec: usize, h: usize, work: usize, desc: usize,
 ): void {
   const U8 = padUnits(u);
   const tiles = U8 >> 3;
@@ -166,10 +180,10 @@ export function gruRow(
     }
     if (scalar) {
       f32_gemm_tiles_scalar(1, tiles * 3, u, h, u, wRec, row, row, tiles * 24, tiles * 24);
-      gruUpdateResetAfterScalar(row, xr, h, tiles, act, recAct);
+      gruUpdateResetAfterScalar(row, xr, h, tiles, desc);
     } else {
       f32_dot_panels(row, wRec, panelBytes, h, u, row, tiles * 3);
-      gruUpdateResetAfter(row, xr, h, tiles, act, recAct);
+      gruUpdateResetAfter(row, xr, h, tiles, desc);
     }
     return;
   }
@@ -185,14 +199,14 @@ export function gruRow(
   }
   if (scalar) {
     f32_gemm_tiles_scalar(1, tiles << 1, u, h, u, wRec, zr, zr, tiles << 4, tiles << 4);
-    gruGatesScalar(zr, h, rh, tiles, recAct);
+    gruGatesScalar(zr, h, rh, tiles, desc);
     f32_gemm_tiles_scalar(1, tiles, u, rh, u, hBlock, hh, hh, tiles << 3, tiles << 3);
-    gruCandidateScalar(hh, zr, h, tiles, act);
+    gruCandidateScalar(hh, zr, h, tiles, desc);
   } else {
     f32_dot_panels(zr, wRec, panelBytes, h, u, zr, tiles << 1);
-    gruGates(zr, h, rh, tiles, recAct);
+    gruGates(zr, h, rh, tiles, desc);
     f32_dot_panels(hh, hBlock, panelBytes, rh, u, hh, tiles);
-    gruCandidate(hh, zr, h, tiles, act);
+    gruCandidate(hh, zr, h, tiles, desc);
   }
 }
 
@@ -212,7 +226,7 @@ export function gruRow(
  */
 export function gruBatch(
   scalar: bool, int8: bool, resetAfter: bool, B: i32, T: i32, tIn: i32, u: i32, xp: usize, wRec: usize, bRec: usize, h: usize,
-  work: usize, mask: usize, act: i32, recAct: i32,
+  work: usize, mask: usize, desc: usize,
 ): void {
   const U8 = padUnits(u);
   const tiles = U8 >> 3;
@@ -229,10 +243,10 @@ export function gruBatch(
       const hb = h + <usize>b * rowBytes;
       if (scalar) {
         addTilesScalar(g, 96, xr, 96, tiles, 16);
-        gruUpdateResetAfterScalar(g, xr, hb, tiles, act, recAct);
+        gruUpdateResetAfterScalar(g, xr, hb, tiles, desc);
       } else {
         addTiles(g, 96, xr, 96, tiles, 16);
-        gruUpdateResetAfter(g, xr, hb, tiles, act, recAct);
+        gruUpdateResetAfter(g, xr, hb, tiles, desc);
       }
     }
     return;
@@ -249,10 +263,10 @@ export function gruBatch(
     const hb = h + <usize>b * rowBytes;
     if (scalar) {
       addTilesScalar(g, 64, xr, 96, tiles, 16);
-      gruGatesScalar(g, hb, rh + <usize>b * rowBytes, tiles, recAct);
+      gruGatesScalar(g, hb, rh + <usize>b * rowBytes, tiles, desc);
     } else {
       addTiles(g, 64, xr, 96, tiles, 16);
-      gruGates(g, hb, rh + <usize>b * rowBytes, tiles, recAct);
+      gruGates(g, hb, rh + <usize>b * rowBytes, tiles, desc);
     }
   }
   recurrentProduct(scalar, int8, B, tiles, u, rh, wRec + recurrentTileBytes(int8, 2, u), ws + (rowBytes << 1), 0, hh, U8, q);
@@ -262,10 +276,10 @@ export function gruBatch(
     const xr = xp + (<usize>b * <usize>T + <usize>tIn) * xpRow;
     if (scalar) {
       addTilesScalar(hr, 32, xr + 64, 96, tiles, 8);
-      gruCandidateScalar(hr, work + <usize>b * zrRow, h + <usize>b * rowBytes, tiles, act);
+      gruCandidateScalar(hr, work + <usize>b * zrRow, h + <usize>b * rowBytes, tiles, desc);
     } else {
       addTiles(hr, 32, xr + 64, 96, tiles, 8);
-      gruCandidate(hr, work + <usize>b * zrRow, h + <usize>b * rowBytes, tiles, act);
+      gruCandidate(hr, work + <usize>b * zrRow, h + <usize>b * rowBytes, tiles, desc);
     }
   }
 }

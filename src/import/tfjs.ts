@@ -46,7 +46,8 @@ export function manifestEntries(modelJson: Json, source: string): WeightEntrySpe
 
 export { manifestPaths } from "./manifest.js";
 
-function concat(buffers: ArrayBuffer[]): Uint8Array {
+/** Buffers (weight shards, in order) as one byte array: the first one itself when it is alone. */
+export function concat(buffers: ArrayBuffer[]): Uint8Array {
   if (buffers.length === 1) return new Uint8Array(buffers[0]);
   const total = buffers.reduce((s, b) => s + b.byteLength, 0);
   const out = new Uint8Array(total);

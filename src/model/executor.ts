@@ -196,9 +196,7 @@ export class Executor {
       // rnn and conv1d read [T, features]: axes before T are more rows (graphs whose batch is an axis of their own)
       const rowsB = batch * product(ins[0].slice(0, -2))!;
       if (op.op === "rnn") {
-        const U8 = padTo8(op.units);
-        take("h", rowsB * U8 * 4, idx);
-        take("c", rowsB * U8 * 4, idx);
+        take("state", rowsB * padTo8(op.units) * 8, idx); // h, then c: [rows][U8] floats each
         take("scratch", ex.rnnScratchBytes(W.desc, rowsB, ins[0][ins[0].length - 2]), idx);
       } else if (op.op === "dense") take("q", ex.gemmScratchBytes(batch * product(ins[0])! / op.inDim, op.inDim, W.kernel), idx);
       else if (!CORE_OPS.has(op.op)) {
@@ -309,23 +307,24 @@ export class Executor {
           const B = batch * product(sh.slice(0, -2))!;
           const u = op.units;
           const U8 = padTo8(u);
-          const [sc, ownH, ownC] = [scratch("scratch"), scratch("h"), scratch("c")];
+          const sc = scratch("scratch");
+          const own = scratch("state");
           const initial = op.inputs.slice(1).map(ptr); // initial_state inputs: h (and c)
           const mask = maskPtr(x);
           const outs = op.outputs.map(ptr); // sequence or last h, then h and c with return_state
           const seqOut = op.returnSequences ? O : 0;
           return [(states) => {
             const slot = states?.slot(idx, op, batch);
-            const h = slot ? slot.h : ownH;
-            const c = slot ? slot.c : ownC;
-            if (!slot) k.u8.fill(0, h, h + B * U8 * 8); // h then c, adjacent in the plan
+            const h = slot ? slot.h : own;
+            const c = slot ? slot.c : own + B * U8 * 4;
+            if (!slot) k.u8.fill(0, h, h + B * U8 * 8);
             // initial_state inputs overwrite the state rows
             initial.forEach((p, i) => ex.copyRows(B, u, p, u, i ? c : h, U8));
             ex.rnnSequence(W.desc, B, T, X, h, c, mask, seqOut, sc);
             if (!seqOut) ex.copyRows(B, u, h, U8, O, u);
             if (op.returnState) {
               ex.copyRows(B, u, h, U8, outs[1], u);
-              if (op.cell === "lstm") ex.copyRows(B, u, c, U8, outs[2], u);
+              if (outs[2]) ex.copyRows(B, u, c, U8, outs[2], u); // LSTM's c
             }
           }];
         }

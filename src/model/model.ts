@@ -3,6 +3,7 @@
  * executor. Public behaviour follows docs/ARCHITECTURE.md.
  */
 import { fail, RnnWasmError } from "../errors.js";
+import { PTR_F16, PTR_INT8 } from "../wasm/abi.js";
 import { align, type KernelInstance } from "../wasm/kernels.js";
 import { Executor, type StateProvider, type StateSlot } from "./executor.js";
 import { callResult, checkInputs, type CallOptions, type ModelInputs, type Tensor } from "./inputs.js";
@@ -41,16 +42,16 @@ export interface ModelIO {
 
 /**
  * Copies every packed weight into one block of kernel memory; returns name -> pointer. The low
- * bits of a pointer tell the kernels how a weight is stored (docs/kernels.md): bit 0 an int8
- * weight (its int8 values, then its f32 scales), bit 1 an f16 embedding table, kept as halves
- * and widened per gathered row. Other f16 weights are widened to f32 here, once.
+ * bits of a pointer tell the kernels how a weight is stored (docs/kernels.md): PTR_INT8 an
+ * int8 weight (its int8 values, then its f32 scales), PTR_F16 an f16 embedding table, kept as
+ * halves and widened per gathered row. Other f16 weights are widened to f32 here, once.
  */
 export function placeWeights(k: KernelInstance, { spec, data }: PackedModel): { ptrs: Map<string, number>; bytes: number } {
   const tables = spec.ops.map((op) => op.op === "embedding" && op.weights.table);
   let bytes = 0;
   const slots = spec.weights.map((w) => {
     const d = data.get(w.name)!;
-    const tag = d instanceof Uint8Array ? 1 : d instanceof Uint16Array && tables.includes(w.name) ? 2 : 0;
+    const tag = d instanceof Uint8Array ? PTR_INT8 : d instanceof Uint16Array && tables.includes(w.name) ? PTR_F16 : 0;
     const slot = [w, d, tag, bytes] as const;
     bytes += align(tag ? d.byteLength : w.length * 4);
     return slot;

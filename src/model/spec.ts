@@ -4,13 +4,14 @@
  * bundle's header describes, and what the runtime executes. Shapes exclude the batch axis;
  * `null` is a time axis fixed only when the input arrives.
  */
+import { CELL_GRU, CELL_LSTM, CELL_SIMPLE_RNN } from "../wasm/abi.js";
 
 import type { BinaryFn, ReduceFn, UnaryFn } from "./tensor-codes.js";
 
 export type Shape = (number | null)[];
 
-/** Gates per recurrent cell: LSTM i, f, c, o; GRU z, r, h; SimpleRNN one. */
-export const GATES = { lstm: 4, gru: 3, simple_rnn: 1 } as const;
+/** Gates per recurrent cell: LSTM i, f, c, o; GRU z, r, h; SimpleRNN one: the kernels' cell codes (a cell's code is its gate count). */
+export const GATES = { lstm: CELL_LSTM, gru: CELL_GRU, simple_rnn: CELL_SIMPLE_RNN } as const;
 
 export interface TensorInfo {
   shape: Shape;
@@ -21,7 +22,7 @@ export interface TensorInfo {
 /** A packed weight: logical shape for reporting, kernel layout for the runtime. */
 export interface WeightSpec {
   name: string;
-  /** Layout tag, see docs/kernels.md: "rows" (row-major), "panels", "lstm_rec", "gru_rec", "rnn_rec", "vector". */
+  /** Layout tag, see docs/kernels.md: "rows" (row-major), "panels", "lstm_rec", "gru_rec", "rnn_rec", "gate_vector", "vector". */
   layout: string;
   /** Values stored (after packing and padding; int8 matrices count K rounded up to even). */
   length: number;
@@ -57,7 +58,23 @@ export type Op =
       zeroOutputForMask?: boolean;
       resetAfter: boolean;
       stateful: boolean;
-      weights: { kernel: string; bias?: string; recurrentKernel: string; recurrentBias?: string };
+      /** ONNX: LSTM's cell output activation h in h = o·h(c), when not `activation` (Keras: always `activation`). */
+      cellActivation?: number;
+      /**
+       * ONNX: alpha and beta of activations that take them (codes ACT_UNARY + TU_*,
+       * src/wasm/abi.ts): [recurrentActivation's alpha, its beta, activation's alpha, its beta,
+       * cellActivation's alpha, its beta]; absent values are 0.
+       */
+      activationParams?: number[];
+      /** ONNX clip: every gate's pre-activation clipped to [-clip, clip] before its activation. */
+      clip?: number;
+      /** ONNX input_forget (LSTM): coupled gates, f = 1 − i. */
+      inputForget?: boolean;
+      /**
+       * peepholes (ONNX P, LSTM): i, f, o weights [3u] in that order, packed as a gate vector
+       * (packGateVector(P, 3, u): [tile][i,f,o][8], docs/kernels.md).
+       */
+      weights: { kernel: string; bias?: string; recurrentKernel: string; recurrentBias?: string; peepholes?: string };
     })
   | (OpBase & { op: "activation"; activation: number })
   | (OpBase & { op: "relu"; maxValue: number | null; negativeSlope: number; threshold: number })
@@ -110,9 +127,15 @@ export type Op =
   /**
    * Magnitudes of the short-time Fourier transform of a signal [T] (or [T, 1]) -> [frames, bins]:
    * |Σ window[n]·x[f·hop + n − padLeft]·e^(−2πikn/N)|, samples outside the signal 0; N = the
-   * window's length (a power of 2). `twiddles` holds (cos, −sin)(2πj/N) for j < N/2.
+   * window's length (a power of 2). `twiddles` holds (cos, −sin)(2πj/N) for j < N/2, each as a
+   * float32 pair hi + lo (the FFT runs in float64).
    */
   | (OpBase & { op: "stft_magnitude"; frameLength: number; hop: number; pads: [number, number]; bins: number; weights: { window: string; twiddles: string } })
+  /**
+   * ONNX sequence_lens: inputs [x, lengths] (x [T, ...], lengths one int32 per batch row),
+   * output the mask `<id>/mask` over x's time axis, a step live while t < its row's length.
+   */
+  | (OpBase & { op: "lengths_mask" })
   /** A weight shaped `shape`, repeated for every batch row of the input (whose values are not read). */
   | (OpBase & { op: "constant"; shape: number[]; weights: { value: string } });
 

@@ -87,6 +87,8 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
     }
     case "constant":
       return [op.shape.slice()];
+    case "lengths_mask":
+      return []; // its one output is the mask
     case "stft_magnitude": {
       // a one-channel signal [..., T, 1] -> [..., frames, bins] (leading axes: more signals)
       if (!(x.length >= 2 && x[x.length - 1] === 1)) fail("E_SHAPE", `${where}: expects a signal [..., T, 1], input is [${x.join(", ")}]`);
@@ -138,10 +140,12 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
       return [ins.length === 2, []];
     case "constant":
       return [ints(op.shape, -1, 1) && op.shape.length >= 1, [[w.value, product(op.shape)!, 1, true]]];
+    case "lengths_mask":
+      return [ins.length === 2 && ins[0].length >= 1 && ins[1].length === 0 && op.outputs.length === 1, []];
     case "stft_magnitude": {
       const N = op.frameLength;
       return [int(N, WINDOW_MAX) && N >= 4 && (N & (N - 1)) === 0 && int(op.hop, WINDOW_MAX) && ints(op.pads, 2, 0, WINDOW_MAX) &&
-        int(op.bins, N / 2 + 1), [[w.window, N, 1, true], [w.twiddles, N, 1, true]]];
+        int(op.bins, N / 2 + 1), [[w.window, N, 1, true], [w.twiddles, 2 * N, 1, true]]];
     }
     default:
       return fail("E_BUNDLE_CORRUPT", `bundle model spec: unknown op ${String((op as { op: unknown }).op)}`);
@@ -358,7 +362,7 @@ export function opScratch(op: Op, ins: number[][], outs: number[][], batch: numb
     case "binary":
       return [["desc", 3 * 4 * (ins[0].length + 1)]];
     case "stft_magnitude":
-      return [["desc", 4 * (op.frameLength + 2)]];
+      return [["work", 8 * (op.frameLength + 2)]];
     default: {
       const { jobs } = copyJobs(op, ins, outs[0], batch);
       return jobs.length ? [["desc", jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0)]] : [];
@@ -540,7 +544,16 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const frames = outShape[outShape.length - 2];
       const signals = batch * prod(xs.slice(0, -2));
       const { window, twiddles } = env.weights;
-      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch("desc"))];
+      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch("work"))];
+    }
+    case "lengths_mask": {
+      const T = xs[0];
+      const L = env.ptr(op.inputs[1]);
+      return [() => {
+        const bad = ex.firstIdOutOfRange(batch, L, T + 1);
+        if (bad >= 0) fail("E_VALUE", `layer ${op.layer}: sequence length ${k.i32[(L >>> 2) + bad]} of batch row ${bad} is outside [0, ${T}]`);
+        ex.lengthsToMask(batch, T, L, O);
+      }];
     }
     case "constant": {
       const n = prod(op.shape);

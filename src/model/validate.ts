@@ -44,10 +44,13 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
       const U8 = padTo8(op.units);
       const nStates = op.cell === "lstm" ? 2 : 1;
       return [
-        !!G && int(op.units) && ins[0].length >= 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
-          op.activation < ACT_SOFTMAX && op.recurrentActivation < ACT_SOFTMAX && (!w.recurrentBias || (op.cell === "gru" && op.resetAfter)) &&
+        !!G && int(op.units) && ins[0].length >= 2 && op.inDim === F && (!w.recurrentBias || (op.cell === "gru" && op.resetAfter)) &&
+          // the kernels check the codes' range and the values' (rnnDescribe); here, their types
+          [op.activation, op.recurrentActivation, op.cellActivation ?? 0].every(Number.isInteger) && typeof (op.clip ?? 0) === "number" &&
+          (op.activationParams ?? []).every?.((v) => typeof v === "number") && typeof (op.inputForget ?? false) === "boolean" &&
+          (op.cell === "lstm" || !(w.peepholes || op.inputForget || op.cellActivation !== undefined)) &&
           (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [...ins[0].slice(0, -2), op.units])),
-        [[w.kernel, G * U8, F, true], [w.bias, G * U8, 1, false], [w.recurrentKernel, G * U8, op.units, true], [w.recurrentBias, 3 * U8, 1, false]],
+        [[w.kernel, G * U8, F, true], [w.bias, G * U8, 1, false], [w.recurrentKernel, G * U8, op.units, true], [w.recurrentBias, 3 * U8, 1, false], [w.peepholes, 3 * U8, 1, false]],
       ];
     }
     case "conv1d":
@@ -106,9 +109,10 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
   for (const op of spec.ops) {
     if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) bad("op entry is malformed");
     const L = `layer ${op.layer}`;
+    // (a recurrence's activations and other options are checked by the kernels: rnnDescribe)
     for (const key of ["activation", "recurrentActivation"] as const) {
       const code = (op as unknown as Record<string, unknown>)[key];
-      if (code !== undefined && !isAct(code)) bad(`${L}: unknown activation code ${code}`);
+      if (code !== undefined && op.op !== "rnn" && !isAct(code)) bad(`${L}: unknown activation code ${code}`);
     }
     const ins = op.inputs.map((i) => known.get(i) ?? bad(`${L}: input ${i} is not produced before it is used`));
     if (!ins.length) bad(`${L}: no inputs`);
@@ -138,7 +142,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
       known.set(o, shapes[k]);
     });
     const maskOut = op.outputs.filter((o) => o.endsWith("/mask"));
-    if (maskOut.length && (!oneOf(op.op, ["embedding", "masking", "merge"]) || op.outputs[op.outputs.length - 1] !== maskOut[0] || maskOut.length > 1)) {
+    if (maskOut.length && (!oneOf(op.op, ["embedding", "masking", "merge", "lengths_mask"]) || op.outputs[op.outputs.length - 1] !== maskOut[0] || maskOut.length > 1)) {
       bad(`${L}: unexpected mask output`);
     }
     for (const m of maskOut) {

@@ -39,8 +39,15 @@ export const ACT_GELU = 13;
 export const ACT_GELU_TANH = 14;
 export const ACT_MISH = 15;
 export const ACT_HARD_SWISH = 16;
-/** Elementwise codes are 0 .. ACT_COUNT - 1. */
+/** Elementwise codes without parameters are 0 .. ACT_COUNT - 1: valid wherever an activation is. */
 export const ACT_COUNT = 17;
+/**
+ * Codes from ACT_UNARY to ACT_UNARY + TU_COUNT - 1, in an activation slot only: the unary
+ * function TU_* (code − ACT_UNARY, tensor.ts) with the slot's alpha and beta. ONNX's
+ * recurrent activations with parameters are ACT_UNARY + TU_AFFINE, TU_LEAKY_RELU,
+ * TU_THRESHOLDED_RELU, TU_SCALED_TANH, TU_HARD_SIGMOID and TU_ELU.
+ */
+export const ACT_UNARY = 64;
 /** Softmax over the last axis: the runtime calls softmax(), never activate(), for it. */
 export const ACT_SOFTMAX = 100;
 /** log(softmax(x)): softmax(), then a log in the runtime. */
@@ -57,24 +64,34 @@ export const BIN_SUB = 4;
 export const POOL_AVG = 0;
 export const POOL_MAX = 1;
 
+// ---------------------------------------------------------------- activation slots
+// An activation with its parameters, where an op carries them: SLOT_BYTES bytes.
+/** Slot field: the activation code (ACT_* below ACT_COUNT, or ACT_UNARY + TU_*). */
+export const SLOT_CODE = 0;
+/** Slot field, f32: alpha (codes ACT_UNARY + TU_*; ignored by the others). */
+export const SLOT_ALPHA = 4;
+/** Slot field, f32: beta. */
+export const SLOT_BETA = 8;
+export const SLOT_BYTES = 12;
+
 // ---------------------------------------------------------------- recurrences
 // rnnSequence(desc, ...) reads what a recurrent layer is from a description block:
 // RNN_DESC_BYTES bytes the runtime allocates (BLOCK_ALIGN-aligned) and rnnDescribe fills once
 // per layer, fields at the byte offsets RNN_DESC_* below (i32 unless marked; pointers are byte
 // offsets into kernel memory, 0 = none).
-/** LSTM, gates i, f, c, o (Keras order). */
-export const CELL_LSTM = 0;
+/** LSTM, gates i, f, c, o (Keras order). A cell's code is its number of gates. */
+export const CELL_LSTM = 4;
 /** GRU, gates z, r, h (Keras order). */
-export const CELL_GRU = 1;
-/** SimpleRNN, one gate. */
-export const CELL_SIMPLE_RNN = 2;
+export const CELL_GRU = 3;
+/** SimpleRNN (ONNX RNN), one gate. */
+export const CELL_SIMPLE_RNN = 1;
 /** Field: CELL_LSTM, CELL_GRU or CELL_SIMPLE_RNN. */
 export const RNN_DESC_CELL = 0;
 /** Field: units. */
 export const RNN_DESC_UNITS = 4;
 /** Field: input features (K of the input projection). */
 export const RNN_DESC_INPUTS = 8;
-/** Field: RNN_GO_BACKWARDS | RNN_ALIGN_OUTPUT | RNN_ZERO_MASKED_OUTPUT | RNN_RESET_AFTER. */
+/** Field: RNN_GO_BACKWARDS | RNN_ALIGN_OUTPUT | RNN_ZERO_MASKED_OUTPUT | RNN_RESET_AFTER | RNN_INPUT_FORGET. */
 export const RNN_DESC_FLAGS = 12;
 /** Field, pointer: the input kernel's panels ([K, G·u] in [tile][gate] order; PTR_INT8 allowed). */
 export const RNN_DESC_KERNEL = 16;
@@ -84,20 +101,28 @@ export const RNN_DESC_BIAS = 20;
 export const RNN_DESC_RECURRENT_KERNEL = 24;
 /** Field, pointer: GRU reset_after's recurrent bias, 3·U8 floats [tile][z,r,h], or 0. */
 export const RNN_DESC_RECURRENT_BIAS = 28;
-/** Field: activation code of the gates (Keras recurrent_activation: LSTM i, f, o; GRU z, r). */
-export const RNN_DESC_ACT_GATE = 32;
-/** Field: activation code of the candidate (Keras activation: LSTM c and h, GRU h, SimpleRNN h). */
-export const RNN_DESC_ACT_CANDIDATE = 36;
+/** Field, pointer: LSTM peephole weights, 3·U8 floats [tile][i,f,o][8] (ONNX P), or 0. */
+export const RNN_DESC_PEEPHOLES = 32;
+/** Field, f32: every gate's pre-activation is clipped to [-clip, clip] before its activation (ONNX clip); 0 = none. */
+export const RNN_DESC_CLIP = 36;
+/** Slot: the gates' activation (Keras recurrent_activation, ONNX f): LSTM i, f, o; GRU z, r. */
+export const RNN_DESC_ACT_GATE = 40;
+/** Slot: the candidate's activation (Keras activation, ONNX g; SimpleRNN's only one, ONNX f): LSTM c̃, GRU h̃, SimpleRNN h. */
+export const RNN_DESC_ACT_CANDIDATE = 52;
+/** Slot: LSTM's cell output activation h in h = o·h(c) (ONNX h; Keras: the candidate's). */
+export const RNN_DESC_ACT_CELL = 64;
 /** Bytes of a description block. */
-export const RNN_DESC_BYTES = 48;
+export const RNN_DESC_BYTES = 80;
 /** Flag: read timesteps T-1 .. 0. */
 export const RNN_GO_BACKWARDS = 1;
-/** Flag: write each output at its input time index (Bidirectional's backward half), not in processing order. */
+/** Flag: write each output at its input time index (Bidirectional's backward half, ONNX reverse), not in processing order. */
 export const RNN_ALIGN_OUTPUT = 2;
-/** Flag: masked steps write zeros to the sequence output instead of repeating h (Keras zero_output_for_mask). */
+/** Flag: masked steps write zeros to the sequence output instead of repeating h (Keras zero_output_for_mask, ONNX sequence_lens). */
 export const RNN_ZERO_MASKED_OUTPUT = 4;
 /** Flag (GRU): the reset gate applies after the recurrent product (Keras reset_after=True, ONNX linear_before_reset). */
 export const RNN_RESET_AFTER = 8;
+/** Flag (LSTM): coupled gates, f = 1 − i (ONNX input_forget). */
+export const RNN_INPUT_FORGET = 16;
 
 // ---------------------------------------------------------------- general tensor ops (tensor.ts)
 // binaryStrided(op, ...): out = a op b with broadcasting. The codes are stored in bundles by
@@ -160,11 +185,17 @@ export const TR_LOG_SUM_EXP = 9;
 export interface KernelExports {
   memory: WebAssembly.Memory;
   /**
-   * Writes the description of a recurrent layer (abi.ts, RNN_DESC_*) into the RNN_DESC_BYTES at desc:
-   * its cell (CELL_*), units, input features, flags (RNN_GO_BACKWARDS ...), weight pointers
-   * (0 = none; PTR_INT8 allowed on the kernels) and activation codes.
+   * Writes the description of a recurrent layer (abi.ts, RNN_DESC_*) into the RNN_DESC_BYTES at
+   * desc: its cell (CELL_*), units, input features, the flags' booleans (RNN_GO_BACKWARDS ...
+   * RNN_INPUT_FORGET, in that order), weight pointers (0 = none; PTR_INT8 allowed on the kernels), LSTM peepholes (3·U8 floats
+   * [tile][i,f,o][8], or 0), the clip (0 or NaN = none), the codes of the three activation slots (the
+   * gates', the candidate's and LSTM's cell output's), then their alphas and betas (slot by
+   * slot, alpha first; absent ones, NaN, are 0: JS may pass fewer). Returns 0, or, for
+   * values the kernels do not run (an unknown cell or activation code, a non-finite alpha or
+   * beta, a negative or non-finite clip), the position of the first such parameter (desc = 1),
+   * leaving the block unusable: the runtime refuses the model.
    */
-  rnnDescribe(desc: number, cell: number, units: number, inputs: number, flags: number, kernel: number, bias: number, recurrentKernel: number, recurrentBias: number, gateAct: number, candidateAct: number): void;
+  rnnDescribe(desc: number, cell: number, units: number, inputs: number, goBackwards: boolean | undefined, alignOutput: boolean | undefined, zeroMaskedOutput: boolean | undefined, resetAfter: boolean | undefined, inputForget: boolean | undefined, kernel: number, bias: number, recurrentKernel: number, recurrentBias: number, peepholes: number, clip: number, gateAct: number, candidateAct: number, cellAct: number, gateAlpha: number, gateBeta: number, candidateAlpha: number, candidateBeta: number, cellAlpha: number, cellBeta: number): number;
   /** Copies `rows` rows of `n` floats from src (stride srcStride floats) to dst (stride dstStride). */
   copyRows(rows: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
   /** mask[i] = ids[i] != 0 (Embedding mask_zero). */
@@ -173,6 +204,12 @@ export interface KernelExports {
   maskRows(rows: number, F: number, x: number, maskValue: number, out: number, mask: number): void;
   /** out[i] &= m[i] over n bytes (merging masks). */
   andMask(n: number, m: number, out: number): void;
+  /**
+   * mask[b][t] = t < lens[b] for B rows of T steps (ONNX sequence_lens, int32): the steps of a row
+   * past its length are masked. A length outside [0, T] is the caller's to refuse
+   * (firstIdOutOfRange with limit T + 1 finds one); here it masks all steps or none.
+   */
+  lengthsToMask(B: number, T: number, lens: number, mask: number): void;
   /** RepeatVector: x [B][F] -> out [B][n][F]. */
   repeatRows(B: number, n: number, F: number, x: number, out: number): void;
   /** Index of the first NaN or infinity among n floats, or -1. */
@@ -278,19 +315,21 @@ export interface KernelExports {
   batchedMatmul(batch: number, M: number, N: number, K: number, a: number, c: number, out: number): void;
   /**
    * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
-   * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
-   * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+   * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0), in float64; window N floats;
+   * tw N/2 entries (cos hi, cos lo, −sin hi, −sin lo)(2πj/N) as float32 pairs; work 8·N + 16
+   * bytes; N a power of 2 (spectral.ts).
    */
   stftMagnitude(B: number, Tin: number, x: number, frames: number, N: number, hop: number, padLeft: number, window: number, tw: number, bins: number, out: number, work: number): void;
 }
 
 /** Each exported function with its parameter count (test/kernels/abi.test.ts checks both builds). */
 export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, number> = {
-  rnnDescribe: 11,
+  rnnDescribe: 24,
   copyRows: 6,
   maskFromIds: 3,
   maskRows: 6,
   andMask: 3,
+  lengthsToMask: 4,
   repeatRows: 5,
   firstNonFinite: 2,
   firstIdOutOfRange: 3,

@@ -10,7 +10,7 @@ import * as ort from "onnxruntime-node";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MODEL_DEFS, makeInput, prefix, timestep, type BenchModel, type InputTensor, type ModelVariant } from "../../bench/models.ts";
 import { exportOnnx, type OnnxModel } from "../../bench/onnx.ts";
-import { referenceModel } from "../../bench/reference.ts";
+import { float64Output } from "../../bench/oracle.ts";
 import { EXACT_F32 } from "../tolerance.ts";
 import { benchModel, expectClose } from "./helpers.ts";
 
@@ -26,7 +26,7 @@ function ortTensor(x: InputTensor): ort.Tensor {
 
 /** Oracle: tfjs cpu where it runs the variant, else the float64 reference (checked against tfjs in reference.test.ts). */
 async function expected(model: BenchModel, variant: ModelVariant, x: InputTensor): Promise<ArrayLike<number>> {
-  if (!variant.tfjsRunnable) return referenceModel(model.def, variant.layers, variant.weights).predict(x);
+  if (!variant.tfjsRunnable) return float64Output(variant, x);
   const { modelJson, weights } = variant.artifacts;
   const m = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: modelJson.modelTopology, weightSpecs: modelJson.weightsManifest[0].weights as tf.io.WeightsManifestEntry[], weightData: weights }));
   const input = tf.tensor(x.data, x.shape, x.data instanceof Int32Array ? "int32" : "float32");

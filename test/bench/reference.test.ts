@@ -1,12 +1,14 @@
 /**
- * The float64 reference (bench/reference.ts) against tfjs (cpu backend) on every benchmark
- * model tfjs can run, whole sequences and step by step. The harness uses the reference as the
- * oracle for GRU reset_after=true, which tfjs cannot run; this is what earns it that role.
+ * The benchmark gate's float64 oracle (bench/oracle.ts: the suite's one float64 reference,
+ * test/reference, on each variant's artifacts) against tfjs (cpu backend) on every benchmark
+ * model tfjs can run, whole sequences and every prefix (what the streaming gate compares).
+ * The harness trusts it for GRU reset_after=true, which tfjs cannot run; this is what earns it
+ * that role there.
  */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { MODEL_DEFS, makeInput, prefix, tfjsVariant, type BenchModel, type InputTensor, type ModelVariant } from "../../bench/models.ts";
-import { referenceModel } from "../../bench/reference.ts";
+import { float64Output } from "../../bench/oracle.ts";
 import { REF_VS_TFJS } from "../tolerance.ts";
 import { benchModel, expectClose } from "./helpers.ts";
 
@@ -38,19 +40,15 @@ describe.each(MODEL_DEFS.map((d) => d.id))("float64 reference vs tfjs cpu: %s", 
     const variant = tfjsVariant(model);
     const seed = model.def.seed + 11;
     const x = makeInput(model.def, 3, Math.min(STEPS, model.def.seqLen), seed);
-    const expected = await tfjsPredict(variant, x);
-    const actual = referenceModel(model.def, variant.layers, variant.weights).predict(x);
-    expectClose(actual, expected, REF_VS_TFJS, `${id} predict`, seed);
+    expectClose(float64Output(variant, x), await tfjsPredict(variant, x), REF_VS_TFJS, `${id} predict`, seed);
   });
 
-  it("streaming outputs equal predictions on prefixes", async () => {
+  it("every prefix of a batch-1 sequence (the streaming gate)", async () => {
     const variant = tfjsVariant(model);
     const seed = model.def.seed + 12;
     const S = Math.min(4, model.def.seqLen);
     const x = makeInput(model.def, 1, S, seed);
-    const stream = referenceModel(model.def, variant.layers, variant.weights).stream(x);
-    expect(stream).toHaveLength(S);
-    for (let t = 0; t < S; t++) expectClose(stream[t], await tfjsPredict(variant, prefix(x, t + 1)), REF_VS_TFJS, `${id} step ${t}`, seed);
+    for (let t = 0; t < S; t++) expectClose(float64Output(variant, prefix(x, t + 1)), await tfjsPredict(variant, prefix(x, t + 1)), REF_VS_TFJS, `${id} step ${t}`, seed);
   });
 });
 
@@ -59,8 +57,8 @@ describe("reset_after=true really differs from its twin", () => {
   it("imdb-gru: same kernels, different outputs", async () => {
     const model = await benchModel("imdb-gru");
     const x = makeInput(model.def, 2, STEPS, 5);
-    const keras = referenceModel(model.def, model.main.layers, model.main.weights).predict(x);
-    const twin = referenceModel(model.def, model.tfjsTwin!.layers, model.tfjsTwin!.weights).predict(x);
+    const keras = float64Output(model.main, x);
+    const twin = float64Output(model.tfjsTwin!, x);
     let diff = 0;
     for (let i = 0; i < keras.length; i++) diff = Math.max(diff, Math.abs(keras[i] - twin[i]));
     expect(diff).toBeGreaterThan(1e-3);

@@ -5,7 +5,7 @@
  * so that the damage gets past the checksum and reaches the validation behind it.
  */
 import * as zlib from "node:zlib";
-import { RnnWasmError } from "../../src/errors.ts";
+import { attempt } from "../util/errors.ts";
 import { loadModel } from "../../src/index.ts";
 
 const zcrc = (zlib as unknown as { crc32: (data: Uint8Array, value?: number) => number }).crc32;
@@ -54,10 +54,6 @@ export type LoadOutcome = { ok: true; model: Awaited<ReturnType<typeof loadModel
 
 /** Loads bytes; a thrown value that is not an RnnWasmError is rethrown (a test failure). */
 export async function tryLoad(bytes: Uint8Array): Promise<LoadOutcome> {
-  try {
-    return { ok: true, model: await loadModel(bytes) };
-  } catch (e) {
-    if (e instanceof RnnWasmError) return { ok: false, code: e.code, message: e.message };
-    throw e;
-  }
+  const r = await attempt(() => loadModel(bytes));
+  return r.ok ? { ok: true, model: r.value } : { ok: false, code: r.error.code, message: r.error.message };
 }

@@ -9,6 +9,7 @@ import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { imdbSizedModel, initTfjs, saveArtifacts } from "../util/tfjs.ts";
 import { fixCrc, headerOf, type Json, tryLoad, withHeader, withU32 } from "./craft.ts";
+import { expectError } from "../util/errors.ts";
 
 let imdb: Uint8Array; // f32, tokenizer, metadata
 let masked: Uint8Array; // Masking -> LSTM (a masking op with its mask output)
@@ -24,13 +25,7 @@ beforeAll(async () => {
 
 async function expectCode(bytes: Uint8Array, code: "E_BUNDLE_CORRUPT" | "E_BUNDLE_VERSION", message?: RegExp): Promise<void> {
   const before = process.memoryUsage().arrayBuffers;
-  const r = await tryLoad(bytes);
-  if (r.ok) {
-    r.model.dispose();
-    throw new Error(`expected ${code}, the bundle loaded`);
-  }
-  expect(`${r.code}: ${r.message}`).toMatch(new RegExp(`^${code}: `));
-  if (message) expect(r.message).toMatch(message);
+  await expectError(() => loadModel(bytes), code, { message });
   // refusing a bundle allocates nothing out of proportion to it
   expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(4 * bytes.length + (1 << 20));
 }

@@ -9,7 +9,8 @@ import { fileURLToPath } from "node:url";
 import { beforeAll, describe, expect, it } from "vitest";
 import { RnnWasmError } from "../../src/errors.js";
 import { importKeras3, importKerasFile, importKerasH5 } from "../../src/import/keras/index.js";
-import { fixture, h5wasmRootEntries, haveRealH5, realH5, rejection, withRawH5 } from "./helpers.js";
+import { expectError as expectCodedError } from "../util/errors.ts";
+import { fixture, h5wasmRootEntries, haveRealH5, realH5, withRawH5 } from "./helpers.js";
 import { seededRandom } from "./reference-keras.js";
 import { kerasFixtures, writeFixture } from "../fixtures/keras/make-fixtures.js";
 import { unzipSync } from "fflate";
@@ -40,13 +41,9 @@ async function expectError(
   label: string,
   pattern?: RegExp,
 ): Promise<RnnWasmError> {
-  const e = await rejection(run);
-  expect(e).toBeInstanceOf(RnnWasmError);
-  expect(e.code, e.message).toBe(code);
-  expect(e.message.startsWith(`${label}:`), e.message).toBe(true);
+  const e = await expectCodedError(run, code, { prefix: label, message: pattern });
   expect(e.message).not.toMatch(/HDF5-DIAG|#\d{3}:/); // HDF5's raw error stack stays out
-  if (pattern) expect(e.message).toMatch(pattern);
-  return e;
+  return e as RnnWasmError;
 }
 
 describe("unreadable files -> E_HDF5", () => {

@@ -2,7 +2,6 @@
 import h5wasm from "h5wasm";
 import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { RnnWasmError } from "../../src/errors.js";
 
 import { optionalData } from "../util/data.ts";
 
@@ -44,17 +43,6 @@ export async function withRawH5<T>(bytes: Uint8Array | null, use: (file: H5File)
 export async function h5wasmRootEntries(): Promise<string[]> {
   const { FS } = await h5wasm.ready;
   return (FS.readdir("/") as string[]).filter((e) => e !== "." && e !== "..").sort();
-}
-
-/** Runs `fn`, expecting an RnnWasmError; returns it. */
-export async function rejection(fn: () => Promise<unknown>): Promise<RnnWasmError> {
-  try {
-    await fn();
-  } catch (e) {
-    if (e instanceof RnnWasmError) return e;
-    throw new Error(`expected an RnnWasmError, got ${String(e)}`, { cause: e });
-  }
-  throw new Error("expected an RnnWasmError, the call succeeded");
 }
 
 /** Number of positions where two float arrays differ (0 = identical). */

@@ -7,7 +7,8 @@
 import { describe, expect, it } from "vitest";
 import { importKeras3, importKerasFile, importKerasH5 } from "../../src/import/keras/index.js";
 import type { ModelArtifacts } from "../../src/import/artifacts.js";
-import { fixture, haveRealH5, mismatches, realH5, rejection, withRawH5 } from "./helpers.js";
+import { thrown } from "../util/errors.ts";
+import { fixture, haveRealH5, mismatches, realH5, withRawH5 } from "./helpers.js";
 import { unzipSync } from "fflate";
 
 interface RealCase {
@@ -145,7 +146,7 @@ describe.skipIf(!haveRealH5)("Keras 2 .h5 written by Keras (real files)", () => 
       }
     });
 
-    const missing = await rejection(() => importKerasH5(weightsOnly, "weights.h5"));
+    const missing = await thrown(() => importKerasH5(weightsOnly, "weights.h5"));
     expect(missing.code).toBe("E_MODEL_JSON");
     expect(missing.message).toMatch(/^weights\.h5: .*weights-only/);
 
@@ -170,7 +171,7 @@ describe("Keras 3 weights-only .weights.h5 with the model JSON", () => {
     expect(a.weights.map((w) => [w.name, w.shape])).toEqual(fromArchive.weights.map((w) => [w.name, w.shape]));
     a.weights.forEach((w, i) => expect(mismatches(w.data, fromArchive.weights[i]!.data), w.name).toBe(0));
 
-    const missing = await rejection(() => importKerasH5(members["model.weights.h5"]!, "model.weights.h5"));
+    const missing = await thrown(() => importKerasH5(members["model.weights.h5"]!, "model.weights.h5"));
     expect(missing.code).toBe("E_MODEL_JSON");
     expect(missing.message).toMatch(/Keras 3 weights-only/);
   });

@@ -1,5 +1,5 @@
 /**
- * The float64 Keras reference (reference-keras.ts) on imported models, against tfjs as an
+ * The float64 reference (test/reference, through reference-keras.ts) on imported models, against tfjs as an
  * independent implementation: the real Keras 2 files on IMDB-style inputs, and the Keras 3
  * fixture tfjs can run. Agreement checks three things at once: the importer's weights and
  * roles, the normalised topology (tfjs must load it), and the reference equations that later
@@ -7,12 +7,14 @@
  */
 import * as tf from "@tensorflow/tfjs";
 import { describe, expect, it } from "vitest";
-import type { ModelArtifacts, NamedWeight } from "../../src/import/artifacts.js";
+import type { ModelArtifacts } from "../../src/import/artifacts.js";
 import { importKerasFile } from "../../src/import/keras/index.js";
 import { REF_VS_TFJS } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
 import { fixture, haveRealH5, realH5 } from "./helpers.js";
-import { gru, imdbStyleSequences, runReference, seededRandom, tensor, type RefTensor } from "./reference-keras.js";
+import { recurrence } from "../reference/recurrent.ts";
+import { sigmoid } from "../reference/activations.ts";
+import { imdbStyleSequences, runReference, seededRandom, tensor, type RefTensor } from "./reference-keras.js";
 import { tfjsModelFromArtifacts, tfjsPredict } from "./tfjs-oracle.js";
 
 const SEED = 20240917;
@@ -104,19 +106,12 @@ describe("float64 GRU reset_after=true", () => {
     const inputBias = values(3 * units);
     const recurrentBias = values(3 * units);
     recurrentBias.fill(0, 2 * units);
-    const w = (name: string, shape: number[], data: Float32Array): NamedWeight => ({ name, shape, data });
     const x: RefTensor = tensor([steps, inDim], values(steps * inDim));
 
-    const ours = gru(
-      x,
-      {
-        kernel: w("g/kernel", [inDim, 3 * units], kernel),
-        recurrent_kernel: w("g/recurrent_kernel", [units, 3 * units], recurrent),
-        bias: w("g/bias", [2, 3 * units], Float32Array.from([...inputBias, ...recurrentBias])),
-      },
-      { units, reset_after: true, return_sequences: true, recurrent_activation: "sigmoid" },
-      3,
-    );
+    const ours = recurrence(
+      { cell: "gru", units, kernel, recurrentKernel: recurrent, bias: Float32Array.from([...inputBias, ...recurrentBias]), resetAfter: true, gate: sigmoid, candidate: Math.tanh },
+      { x: x.data, B: 1, T: steps },
+    ).sequence;
 
     await tf.setBackend("cpu");
     const folded = inputBias.map((b, j) => b + recurrentBias[j]!);
@@ -127,6 +122,6 @@ describe("float64 GRU reset_after=true", () => {
       layer.setWeights([tf.tensor(kernel, [inDim, 3 * units]), tf.tensor(recurrent, [units, 3 * units]), tf.tensor(folded, [3 * units])]);
       return (layer.apply(input) as tf.Tensor).dataSync();
     });
-    assertClose({ data: y, shape: [steps, units] }, ours, REF_VS_TFJS, `GRU reset_after (seed ${SEED + 2})`);
+    assertClose({ data: y, shape: [steps, units] }, { data: ours, shape: [steps, units] }, REF_VS_TFJS, `GRU reset_after (seed ${SEED + 2})`);
   });
 });

@@ -18,6 +18,7 @@ import { fixCrc, headerOf, type Json, tryLoad, withHeader } from "../format/craf
 import { INT8_WEIGHTS } from "../tolerance.ts";
 import { parityCases, runLabel } from "../util/cases.ts";
 import { assertAllClose } from "../util/compare.ts";
+import { expectError } from "../util/errors.ts";
 import { copyArtifacts, prepareCase } from "../util/harness.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
 import { type Artifacts, imdbSizedModel, initTfjs, saveArtifacts } from "../util/tfjs.ts";
@@ -176,15 +177,7 @@ describe("crafted int8 sections (valid CRC)", () => {
     i8 = await exportBundle(await imdbSizedModel(), { dtype: "int8" });
   });
 
-  async function expectCode(bytes: Uint8Array, code: "E_BUNDLE_CORRUPT" | "E_BUNDLE_VERSION", message: RegExp): Promise<void> {
-    const r = await tryLoad(bytes);
-    if (r.ok) {
-      r.model.dispose();
-      throw new Error(`expected ${code}, the bundle loaded`);
-    }
-    expect(`${r.code}: ${r.message}`).toMatch(new RegExp(`^${code}: `));
-    expect(r.message).toMatch(message);
-  }
+  const expectCode = (bytes: Uint8Array, code: "E_BUNDLE_CORRUPT" | "E_BUNDLE_VERSION", message: RegExp) => expectError(() => loadModel(bytes), code, { message });
   const find = (h: Json, name: string) => h.sections.find((s: Json) => s.name === name);
 
   it("the int8 bundle itself loads, and the imdb LSTM's matrices are i8", async () => {

@@ -10,6 +10,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { packGatePanels, packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padTo8, padVector } from "../../src/model/pack.ts";
 import { dequantizePanels, int8Image, quantizePanels, quantizeRows, quantizeWeight, recurrentBlocks, type Int8Layout } from "../../src/model/quantize.ts";
+import { PTR_INT8 } from "../../src/wasm/abi.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import {
   allVariants, check, gatesOf, get, inputPanels, put, RECURRENT_KINDS, RECURRENT_UNITS, RECURRENT_VARIANTS, recurrentCase, runRecurrent, unit, VARIANTS, zeros, type Variant,
@@ -28,7 +29,7 @@ beforeAll(async () => {
 function putInt8(k: KernelInstance, image: Uint8Array): number {
   const p = k.alloc(image.length, "int8 weights");
   k.u8.set(image, p);
-  return p + 1;
+  return p + PTR_INT8;
 }
 
 /**

@@ -12,7 +12,7 @@
  * float32 inputs the oracle picks the same integers as the kernels; only the last few float32
  * roundings of the dequantised sum differ.
  */
-import { recurrent64, type RecurrentCase } from "../kernels/reference64.ts";
+import { caseReference, type RecurrentCase } from "../kernels/harness.ts";
 
 export interface ColumnQuantized {
   q: Int8Array; // [K, N]
@@ -83,18 +83,19 @@ export function gemmInt8Ref(M: number, N: number, K: number, x: ArrayLike<number
 }
 
 /**
- * The Keras recurrences of reference64.ts' recurrent64 with int8 W and U (per column) and the
- * kernels' activation quantisation: x rows for the input projection, h for h·U, and r*h (as
- * the float32 product the kernel forms) for the h gate of GRU reset_after=false.
+ * The float64 recurrence (test/reference/recurrent.ts, through the kernel tests' caseReference)
+ * with int8 W and U (per column) and the kernels' activation quantisation: x rows for the input
+ * projection, h for h·U, and r*h (as the float32 product the kernel forms) for the h gate of
+ * GRU reset_after=false.
  */
 export function recurrentInt8Ref(cs: RecurrentCase): { seq: Float64Array; h: Float64Array; c: Float64Array } {
   const { inDim, u, cell } = cs;
   const N = (cell === "lstm" ? 4 : cell === "gru" ? 3 : 1) * u;
   const Wq = quantizeColumns(cs.W, inDim, N);
   const Uq = quantizeColumns(cs.U, u, N);
-  return recurrent64(cs, {
+  return caseReference(cs, () => ({
     input: (x) => int8Dot(x, inDim, Wq, N, 0, N),
     hidden: (h, from, n) => int8Dot(h, u, Uq, N, from, n),
     resetHidden: (r, h) => Array.from(r, (rj, j) => Math.fround(rj * h[j])),
-  });
+  }));
 }

@@ -1,6 +1,7 @@
 /** The data kernels and the kernel-memory allocator. */
 import { describe, expect, it } from "vitest";
 import { halvesToFloats } from "../../src/format/half.ts";
+import { PTR_F16 } from "../../src/wasm/abi.ts";
 import { kernel } from "./harness.ts";
 
 /** Index of the first float whose bits differ (kernel output bytes vs expected), or -1. */
@@ -48,7 +49,7 @@ describe.each([["SIMD", 0], ["scalar twin", 1]])("gatherRows from an f16 table (
       const idp = k.alloc(ids.byteLength, "ids");
       k.u8.set(new Uint8Array(ids.buffer), idp);
       const out = k.alloc(ids.length * dim * 4, "out");
-      k.exports.gatherRows(ids.length, idp, table | 2, dim, out, rows);
+      k.exports.gatherRows(ids.length, idp, table | PTR_F16, dim, out, rows);
       const expected = new Float32Array(ids.length * dim);
       ids.forEach((id, i) => halvesToFloats(halves.subarray(id * dim, (id + 1) * dim), expected.subarray(i * dim, (i + 1) * dim)));
       const mismatch = firstMismatch(k.u8.slice(out, out + 4 * ids.length * dim), expected);

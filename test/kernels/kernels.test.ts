@@ -6,13 +6,14 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { packGruRecurrent, packLstmRecurrent, packPanels, packSimpleRnnRecurrent, padVector } from "../../src/model/pack.ts";
+import { ACT_COUNT } from "../../src/wasm/abi.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import { KERNEL_F64, KERNEL_RELAXED, KERNEL_REORDER, KERNEL_TWIN, type Tolerance } from "../tolerance.ts";
 import { rngFor, type Rng } from "../util/prng.ts";
 import {
-  allVariants, check, get, inputPanels, put, putBytes, RECURRENT_KINDS, RECURRENT_UNITS, RECURRENT_VARIANTS, recurrentCase, runRecurrent, unit, VARIANTS, zeros, type Variant,
+  ACT64, allVariants, caseReference, check, gemm64, get, inputPanels, put, putBytes, RECURRENT_KINDS, RECURRENT_UNITS, RECURRENT_VARIANTS, recurrentCase,
+  runRecurrent, unit, VARIANTS, zeros, type Variant,
 } from "./harness.ts";
-import { ACT64, gemm64, recurrent64 } from "./reference64.ts";
 
 let K: Record<Variant, KernelInstance>;
 
@@ -88,7 +89,7 @@ describe.each(RECURRENT_KINDS)("%s sequence kernel", (kind) => {
   it.each(cases)("units=$u $name", ({ u, v }) => {
     const rng = rngFor(`${kind} u=${u} B=${v.B} T=${v.T} masked=${v.masked} back=${v.back}`);
     const cs = recurrentCase(kind, u, v, rng);
-    const ref = recurrent64(cs);
+    const ref = caseReference(cs);
     const recurrent = cs.cell === "lstm" ? packLstmRecurrent(cs.U, u) : cs.cell === "gru" ? packGruRecurrent(cs.U, u, cs.resetAfter) : packSimpleRnnRecurrent(cs.U, u);
     const run = (k: KernelInstance, which: "seq" | "h" | "c") => runRecurrent(k, cs, which, { input: put(k, inputPanels(cs)), recurrent: put(k, recurrent) });
     crossCheck(`${kind} sequence output`, rng, (k) => run(k, "seq"), ref.seq);
@@ -100,6 +101,9 @@ describe.each(RECURRENT_KINDS)("%s sequence kernel", (kind) => {
 describe("activations", () => {
   const sizes = [1, 2, 3, 4, 5, 7, 8, 9, 67];
   const codes = Object.keys(ACT64).map(Number);
+  it("every elementwise code of the ABI has a float64 form", () => {
+    expect(codes.sort((a, b) => a - b)).toEqual(Array.from({ length: ACT_COUNT }, (_, i) => i));
+  });
   it.each(codes.flatMap((code) => sizes.map((n) => [code, n])))("code %i on %i values", (code, n) => {
     const rng = rngFor(`activation ${code} n=${n}`);
     const x = rng.float32Array(n, (r) => r.uniform(-6, 6));
@@ -111,6 +115,20 @@ describe("activations", () => {
       expect(k.f32[(p >>> 2) + n]).toBe(777);
       return get(k, p, n);
     }, ref, KERNEL_TWIN, { name: "ACT_KERNEL_F64", abs: 2e-6, rel: 2e-6 });
+  });
+});
+
+describe("lengthsToMask (ONNX sequence_lens)", () => {
+  it("masks each row's steps past its length; lengths outside [0, T] mask all steps or none", () => {
+    const k = K.simd;
+    const lens = [0, 1, 3, 5, 7, -2];
+    const T = 5;
+    const lp = k.alloc(lens.length * 4, "lens");
+    k.i32.set(lens, lp >>> 2);
+    const m = k.alloc(lens.length * T, "mask");
+    k.u8.fill(9, m, m + lens.length * T);
+    k.exports.lengthsToMask(lens.length, T, lp, m);
+    expect(Array.from(k.u8.subarray(m, m + lens.length * T))).toEqual(lens.flatMap((n) => Array.from({ length: T }, (_, t) => (t < n ? 1 : 0))));
   });
 });
 

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "../../src/model/tensor-codes.ts";
+import { ONNX_ACTIVATIONS } from "../reference/activations.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import { KERNEL_F64, KERNEL_RELAXED, KERNEL_TWIN, STFT_F64, type Tolerance } from "../tolerance.ts";
 import { rngFor, type Rng } from "../util/prng.ts";
@@ -141,12 +142,13 @@ const erf64 = (x: number) => {
   return Math.sign(x) * (1 - Math.exp(-t * t) / (t * Math.sqrt(Math.PI)));
 };
 
+// (ONNX's activations with parameters: the float64 forms the recurrences are checked against)
 const UNARY64: Record<(typeof UNARY_FNS)[number], (x: number, a: number, b: number) => number> = {
-  neg: (x) => -x, abs: Math.abs, sqrt: Math.sqrt, reciprocal: (x) => 1 / x, square: (x) => x * x, affine: (x, a, b) => a * x + b,
-  clip: (x, a, b) => Math.min(Math.max(x, a), b), hard_sigmoid: (x, a, b) => Math.max(0, Math.min(1, a * x + b)),
-  leaky_relu: (x, a) => (x >= 0 ? x : a * x), log: Math.log, elu: (x, a) => (x >= 0 ? x : a * Math.expm1(x)),
-  selu: (x, a, b) => b * (x > 0 ? x : a * Math.expm1(x)), thresholded_relu: (x, a) => (x > a ? x : 0),
-  scaled_tanh: (x, a, b) => a * Math.tanh(b * x), floor: Math.floor, ceil: Math.ceil,
+  neg: (x) => -x, abs: Math.abs, sqrt: Math.sqrt, reciprocal: (x) => 1 / x, square: (x) => x * x, affine: ONNX_ACTIVATIONS.Affine,
+  clip: (x, a, b) => Math.min(Math.max(x, a), b), hard_sigmoid: ONNX_ACTIVATIONS.HardSigmoid,
+  leaky_relu: ONNX_ACTIVATIONS.LeakyRelu, log: Math.log, elu: ONNX_ACTIVATIONS.Elu,
+  selu: (x, a, b) => b * (x > 0 ? x : a * Math.expm1(x)), thresholded_relu: ONNX_ACTIVATIONS.ThresholdedRelu,
+  scaled_tanh: ONNX_ACTIVATIONS.ScaledTanh, floor: Math.floor, ceil: Math.ceil,
   round: (x) => (Math.abs(x % 1) === 0.5 ? 2 * Math.round(x / 2) : Math.round(x)), sign: Math.sign, erf: erf64, pow: (x, a) => x ** a,
 };
 
@@ -255,8 +257,13 @@ describe("stftMagnitude (a real FFT per frame) against the float64 DFT", () => {
     const B = 2;
     const x = rng.float32Array(B * Tin, unit);
     const window = Float32Array.from({ length: N }, (_, n) => 0.5 - 0.5 * Math.cos((2 * Math.PI * n) / N));
-    const tw = new Float32Array(N);
-    for (let j = 0; j < N / 2; j++) [tw[2 * j], tw[2 * j + 1]] = [Math.cos((2 * Math.PI * j) / N), -Math.sin((2 * Math.PI * j) / N)];
+    const tw = new Float32Array(2 * N);
+    for (let j = 0; j < N / 2; j++) {
+      [Math.cos((2 * Math.PI * j) / N), -Math.sin((2 * Math.PI * j) / N)].forEach((v, i) => {
+        tw[4 * j + 2 * i] = Math.fround(v);
+        tw[4 * j + 2 * i + 1] = v - Math.fround(v);
+      });
+    }
     const frames = Math.floor((Tin + padLeft - N) / hop) + 1;
     const ref: number[] = [];
     for (let b = 0; b < B; b++) {
@@ -275,7 +282,7 @@ describe("stftMagnitude (a real FFT per frame) against the float64 DFT", () => {
     }
     crossCheck(`stft N=${N}`, rng, (k) => {
       const dst = zeros(k, B * frames * bins);
-      k.exports.stftMagnitude(B, Tin, put(k, x), frames, N, hop, padLeft, put(k, window), put(k, tw), bins, dst, zeros(k, N + 2));
+      k.exports.stftMagnitude(B, Tin, put(k, x), frames, N, hop, padLeft, put(k, window), put(k, tw), bins, dst, zeros(k, 2 * N + 4));
       return get(k, dst, B * frames * bins);
     }, ref, STFT_F64);
   });

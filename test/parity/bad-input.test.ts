@@ -14,6 +14,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { APPROX } from "../tolerance.ts";
 import { assertAllClose } from "../util/compare.ts";
+import { expectError, type CodedErrorClass } from "../util/errors.ts";
 import { copyArtifacts } from "../util/harness.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
 import { NIETZSCHE_DIR } from "../util/real-models.ts";
@@ -33,33 +34,9 @@ const runtime = await loadRuntime();
 const tf = withCheapInitializers(await initTfjs());
 const rng = rngFor("bad input");
 
-const norm = (s: string) => s.replace(/[\s[\]()]/g, "").toLowerCase();
-
-/**
- * Runs `f`, expects an RnnWasmError with `code` whose message mentions every token (an array
- * token is a set of alternatives: any one of them will do).
- */
-async function expectRnnError(f: () => unknown, code: string, mentions: (string | number | (string | number)[])[]): Promise<Error & { code: string }> {
-  let caught: unknown;
-  try {
-    await f();
-  } catch (e) {
-    caught = e;
-  }
-  expect(caught, `expected an RnnWasmError ${code}, nothing was thrown`).toBeDefined();
-  const err = caught as Error & { code?: string };
-  expect(err instanceof runtime.RnnWasmError, `expected an RnnWasmError, got ${err?.constructor?.name}: ${err?.message}`).toBe(true);
-  expect(err.code, `message: ${err.message}`).toBe(code);
-  expect(err.message.length).toBeGreaterThan(0);
-  for (const m of mentions) {
-    const alternatives = (Array.isArray(m) ? m : [m]).map((a) => norm(String(a)));
-    expect(
-      alternatives.some((a) => norm(err.message).includes(a)),
-      `the message should mention ${alternatives.map((a) => JSON.stringify(a)).join(" or ")}: ${err.message}`,
-    ).toBe(true);
-  }
-  return err as Error & { code: string };
-}
+/** An RnnWasmError of the runtime under test (or of the reference, RNN_PARITY_TARGET=reference). */
+const expectRnnError = (f: () => unknown, code: string, mentions: (string | number | (string | number)[])[]) =>
+  expectError(f, code, { mentions, cls: runtime.RnnWasmError as CodedErrorClass });
 
 // ------------------------------------------------------------------ subjects
 

@@ -121,6 +121,9 @@ const SCALAR: Record<string, ((x: number) => number) | undefined> = {
   gelu,
   gelunew: geluTanh,
   mish: (x) => x * Math.tanh(softplus(x)),
+  // Keras 3 hard_silu / hard_swish: x · relu6(x + 3) / 6
+  hardswish: (x) => x * hardSigmoidKeras3(x),
+  hardsilu: (x) => x * hardSigmoidKeras3(x),
 };
 
 export const SUPPORTED_ACTIVATIONS = [...Object.keys(SCALAR), "hardsigmoid", "softmax", "logsoftmax"];
@@ -173,3 +176,22 @@ export function checkActivation(name: unknown, where: string): void {
     );
   }
 }
+
+// ---------------------------------------------------------------- ONNX's recurrent activations
+// The activation functions of ONNX's LSTM / GRU / RNN operators (onnx/docs/Operators.md, with
+// onnxruntime's comparisons: ThresholdedRelu x > alpha, Elu and LeakyRelu at x >= 0), by their
+// ONNX names, with alpha and beta.
+
+export const ONNX_ACTIVATIONS: Record<string, (x: number, alpha: number, beta: number) => number> = {
+  Relu: (x) => Math.max(0, x),
+  Tanh: (x) => Math.tanh(x),
+  Sigmoid: (x) => sigmoid(x),
+  Affine: (x, a, b) => a * x + b,
+  LeakyRelu: (x, a) => (x >= 0 ? x : a * x),
+  ThresholdedRelu: (x, a) => (x > a ? x : 0),
+  ScaledTanh: (x, a, b) => a * Math.tanh(b * x),
+  HardSigmoid: (x, a, b) => Math.min(Math.max(a * x + b, 0), 1),
+  Elu: (x, a) => (x >= 0 ? x : a * Math.expm1(x)),
+  Softsign: (x) => x / (1 + Math.abs(x)),
+  Softplus: (x) => softplus(x),
+};

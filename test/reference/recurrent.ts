@@ -40,25 +40,178 @@ import { concat, type Mask, reverseTime, type Tensor64, zip } from "./tensor.ts"
 type Config = Record<string, any>;
 type Direction = "forward" | "backward" | null;
 
-interface CellWeights {
-  kernel: Tensor64;
-  recurrent: Tensor64;
-  /** [g*u], or [2, 3u] for GRU reset_after. */
-  bias: Tensor64 | null;
-}
-
 const GATES: Record<string, number> = { LSTM: 4, GRU: 3, SimpleRNN: 1 };
+const CELLS: Record<string, RecurrentCell> = { LSTM: "lstm", GRU: "gru", SimpleRNN: "simple_rnn" };
 
-/** y[u] = sum_k v[k] * M[k, col0 + u] for u < n: one row-vector times a column block. */
-function rowTimes(v: Float64Array, m: Tensor64, col0: number, n: number, out: Float64Array): void {
-  const cols = m.shape[1];
-  const k = m.shape[0];
-  for (let u = 0; u < n; u++) {
-    let s = 0;
-    for (let i = 0; i < k; i++) s += v[i] * m.data[i * cols + col0 + u];
-    out[u] = s;
-  }
+// ---------------------------------------------------------------- the recurrence itself
+// Every float64 recurrence of the test suite runs here: the layers of this reference (below),
+// the kernel tests (test/kernels/harness.ts), the int8 oracle (test/int8/reference.ts, which
+// replaces the products), the benchmark's gate and the importers' tests (through the model).
+
+export type RecurrentCell = "lstm" | "gru" | "simple_rnn";
+
+/** What one recurrent layer computes, independent of any file format. */
+export interface CellSpec {
+  cell: RecurrentCell;
+  units: number;
+  /** Input kernel [in, G·u], row-major, gate-major columns (LSTM i, f, c, o; GRU z, r, h). */
+  kernel: ArrayLike<number>;
+  /** Recurrent kernel [u, G·u], same column order. */
+  recurrentKernel: ArrayLike<number>;
+  /** [G·u]; GRU reset_after: [2·3u] = input bias, then recurrent bias. null: no bias. */
+  bias: ArrayLike<number> | null;
+  /** GRU: the reset gate applies after the recurrent product (Keras reset_after=True). */
+  resetAfter: boolean;
+  /** The gates' activation (Keras recurrent_activation): LSTM i, f, o; GRU z, r. */
+  gate: (x: number) => number;
+  /** The candidate's activation (Keras activation): LSTM c̃, GRU h̃, SimpleRNN h. */
+  candidate: (x: number) => number;
+  /** LSTM: the activation of c in h = o·act(c) (Keras: the same as candidate; ONNX h). */
+  cellOutput?: (x: number) => number;
+  /** ONNX clip: every gate's pre-activation clipped to [-clip, clip] (onnxruntime: c itself before h is not). */
+  clip?: number;
+  /** ONNX LSTM input_forget: f = 1 − i. */
+  inputForget?: boolean;
+  /** ONNX LSTM peepholes P, [3u] in the order i, f, o: i and f add P ⊙ c_{t-1}, o adds P ⊙ c_t. */
+  peepholes?: ArrayLike<number> | null;
 }
+
+/** The matrix products of a step, replaceable (the int8 oracle quantises them). */
+export interface RecurrentProducts {
+  /** x_t · W over all G·u columns (bias not included). */
+  input(x: ArrayLike<number>): Float64Array;
+  /** h · U over the columns [from, from + n). */
+  hidden(h: ArrayLike<number>, from: number, n: number): Float64Array;
+  /** r ⊙ h, the vector GRU reset_after=false multiplies by its h-gate columns of U. */
+  resetHidden(r: ArrayLike<number>, h: ArrayLike<number>): ArrayLike<number>;
+}
+
+export const gatesOf = (cell: RecurrentCell): number => (cell === "lstm" ? 4 : cell === "gru" ? 3 : 1);
+
+/** y[c] = Σ_k v[k] · M[k, from + c] for c < n, M row-major with `cols` columns. */
+function rowTimes(v: ArrayLike<number>, m: ArrayLike<number>, cols: number, from: number, n: number): Float64Array {
+  const out = new Float64Array(n);
+  for (let c = 0; c < n; c++) {
+    let s = 0;
+    for (let k = 0; k < v.length; k++) s += v[k] * m[k * cols + from + c];
+    out[c] = s;
+  }
+  return out;
+}
+
+/** The products in float64 on the spec's weights. */
+export function float64Products(spec: CellSpec): RecurrentProducts {
+  const N = gatesOf(spec.cell) * spec.units;
+  return {
+    input: (x) => rowTimes(x, spec.kernel, N, 0, N),
+    hidden: (h, from, n) => rowTimes(h, spec.recurrentKernel, N, from, n),
+    resetHidden: (r, h) => Float64Array.from(r, (rj, j) => rj * h[j]),
+  };
+}
+
+/** One step of one row: the new states ([h] or [h, c]) from x_t and the previous states. */
+export function cellStep(spec: CellSpec, x: ArrayLike<number>, states: Float64Array[], products: RecurrentProducts): Float64Array[] {
+  const { cell, units: u, bias } = spec;
+  const G = gatesOf(cell);
+  const clip = spec.clip ? (v: number) => Math.min(Math.max(v, -spec.clip!), spec.clip!) : (v: number) => v;
+  const f = (v: number) => spec.gate(clip(v));
+  const g = (v: number) => spec.candidate(clip(v));
+  const P = spec.peepholes;
+  const xz = products.input(x);
+  if (bias) for (let n = 0; n < G * u; n++) xz[n] += bias[n];
+  const h = states[0];
+  const hNew = new Float64Array(u);
+  if (cell === "lstm") {
+    const hz = products.hidden(h, 0, 4 * u);
+    const c = states[1];
+    const cNew = new Float64Array(u);
+    const out = spec.cellOutput ?? spec.candidate; // (c itself is not clipped)
+    for (let j = 0; j < u; j++) {
+      const i = f(xz[j] + hz[j] + (P ? P[j] * c[j] : 0));
+      const fg = spec.inputForget ? 1 - i : f(xz[u + j] + hz[u + j] + (P ? P[u + j] * c[j] : 0));
+      cNew[j] = fg * c[j] + i * g(xz[2 * u + j] + hz[2 * u + j]);
+      const o = f(xz[3 * u + j] + hz[3 * u + j] + (P ? P[2 * u + j] * cNew[j] : 0));
+      hNew[j] = o * out(cNew[j]);
+    }
+    return [hNew, cNew];
+  }
+  if (cell === "gru") {
+    // reset_after=false applies r before its h-gate product: only the z and r columns here
+    const hz = products.hidden(h, 0, spec.resetAfter ? 3 * u : 2 * u);
+    if (spec.resetAfter && bias) for (let n = 0; n < 3 * u; n++) hz[n] += bias[3 * u + n];
+    const z = Float64Array.from({ length: u }, (_, j) => f(xz[j] + hz[j]));
+    const r = Float64Array.from({ length: u }, (_, j) => f(xz[u + j] + hz[u + j]));
+    const rhU = spec.resetAfter ? null : products.hidden(products.resetHidden(r, h), 2 * u, u);
+    for (let j = 0; j < u; j++) {
+      const hh = g(xz[2 * u + j] + (rhU ? rhU[j] : r[j] * hz[2 * u + j]));
+      hNew[j] = z[j] * h[j] + (1 - z[j]) * hh;
+    }
+    return [hNew];
+  }
+  const hz = products.hidden(h, 0, u);
+  for (let j = 0; j < u; j++) hNew[j] = g(xz[j] + hz[j]);
+  return [hNew];
+}
+
+export interface RecurrenceInput {
+  /** [B, T, in] values, row-major. */
+  x: ArrayLike<number>;
+  B: number;
+  T: number;
+  /** [B, T]: 0 = masked step. */
+  mask?: ArrayLike<number> | null;
+  goBackwards?: boolean;
+  /** Masked steps output zeros (Keras zero_output_for_mask) instead of the previous output. */
+  zeroOutputForMask?: boolean;
+  /** Initial h (and c), each [B, u]; zeros when absent. */
+  initialStates?: ArrayLike<number>[] | null;
+  /**
+   * Keras' rnn() starts the "previous output" at zeros; tfjs' at the initial h. They differ
+   * only for a masked first step with a non-zero initial state.
+   */
+  prevOutputStartsAtZero?: boolean;
+}
+
+/**
+ * The time loop (tfjs' backend rnn() / Keras' backend rnn()): at a masked step every state keeps
+ * its value and the output is the previous output (or zeros); go_backwards reverses the input
+ * in time, the sequence output stays in processing order. Returns the sequence [B, T, u], the
+ * last output [B, u] and the final states ([B, u] each).
+ */
+export function recurrence(spec: CellSpec, input: RecurrenceInput, products: RecurrentProducts = float64Products(spec)): { sequence: Float64Array; last: Float64Array; states: Float64Array[] } {
+  const { B, T, x, mask } = input;
+  const u = spec.units;
+  const d = x.length / (B * T);
+  const nStates = spec.cell === "lstm" ? 2 : 1;
+  const sequence = new Float64Array(B * T * u);
+  const last = new Float64Array(B * u);
+  const finals = Array.from({ length: nStates }, () => new Float64Array(B * u));
+  for (let b = 0; b < B; b++) {
+    let states: Float64Array[] = Array.from({ length: nStates }, (_, k) => {
+      const init = input.initialStates?.[k];
+      return init ? Float64Array.from({ length: u }, (_, j) => init[b * u + j]) : new Float64Array(u);
+    });
+    let prevOut: Float64Array = input.prevOutputStartsAtZero ? new Float64Array(u) : states[0];
+    for (let s = 0; s < T; s++) {
+      const t = input.goBackwards ? T - 1 - s : s;
+      let out: Float64Array;
+      if (!mask || mask[b * T + t] !== 0) {
+        const row = Array.from({ length: d }, (_, k) => x[(b * T + t) * d + k]);
+        states = cellStep(spec, row, states, products);
+        out = states[0];
+      } else {
+        out = input.zeroOutputForMask ? new Float64Array(u) : prevOut;
+      }
+      sequence.set(out, (b * T + s) * u);
+      prevOut = out;
+    }
+    last.set(prevOut, b * u);
+    states.forEach((st, k) => finals[k].set(st, b * u));
+  }
+  return { sequence, last, states: finals };
+}
+
+// ---------------------------------------------------------------- layers
 
 /**
  * One recurrent layer (LSTM, GRU, SimpleRNN). Holds the config and weights of one direction;
@@ -68,9 +221,7 @@ export class RnnCore {
   readonly units: number;
   readonly cell: string;
   readonly resetAfter: boolean;
-  private w!: CellWeights;
-  private act: (x: number) => number = Math.tanh;
-  private rec: (x: number) => number = Math.tanh;
+  private spec!: CellSpec;
 
   constructor(
     readonly layerName: string,
@@ -97,11 +248,11 @@ export class RnnCore {
     const u = this.units;
     const activation = this.config.activation === undefined ? "tanh" : this.config.activation;
     checkActivation(activation, `layer ${this.layerName}`);
-    this.act = scalarActivation(activation, ctx.hardSigmoid);
+    let gate: (x: number) => number = Math.tanh;
     if (this.cell !== "SimpleRNN") {
       const ra = this.config.recurrent_activation === undefined ? this.defaultRecurrentActivation : this.config.recurrent_activation;
       checkActivation(ra, `layer ${this.layerName}`);
-      this.rec = scalarActivation(ra, ctx.hardSigmoid);
+      gate = scalarActivation(ra, ctx.hardSigmoid);
     }
     const kernel = bag.take("kernel", [inputDim, g * u], direction);
     const recurrent = bag.take("recurrent_kernel", [u, g * u], direction);
@@ -115,72 +266,10 @@ export class RnnCore {
       }
       bias = bag.take("bias", this.resetAfter ? [2, 3 * u] : [g * u], direction);
     }
-    this.w = { kernel, recurrent, bias };
-  }
-
-  /** One step for one batch row; returns the new states (output = states[0]). */
-  private step(x: Float64Array, states: Float64Array[]): Float64Array[] {
-    const u = this.units;
-    const { kernel, recurrent, bias } = this.w;
-    const g = GATES[this.cell];
-    const xw = new Float64Array(g * u);
-    rowTimes(x, kernel, 0, g * u, xw);
-    const h = states[0];
-    if (this.cell === "SimpleRNN") {
-      const hu = new Float64Array(u);
-      rowTimes(h, recurrent, 0, u, hu);
-      const out = new Float64Array(u);
-      for (let j = 0; j < u; j++) out[j] = this.act(xw[j] + (bias ? bias.data[j] : 0) + hu[j]);
-      return [out];
-    }
-    if (this.cell === "LSTM") {
-      const hu = new Float64Array(4 * u);
-      rowTimes(h, recurrent, 0, 4 * u, hu);
-      const c = states[1];
-      const hNew = new Float64Array(u);
-      const cNew = new Float64Array(u);
-      for (let j = 0; j < u; j++) {
-        const z = (gate: number) => xw[gate * u + j] + hu[gate * u + j] + (bias ? bias.data[gate * u + j] : 0);
-        const i = this.rec(z(0));
-        const f = this.rec(z(1));
-        const cc = f * c[j] + i * this.act(z(2));
-        const o = this.rec(z(3));
-        cNew[j] = cc;
-        hNew[j] = o * this.act(cc);
-      }
-      return [hNew, cNew];
-    }
-    // GRU
-    const hNew = new Float64Array(u);
-    const bIn = (k: number) => (bias ? bias.data[k] : 0);
-    const bRec = (k: number) => (bias && this.resetAfter ? bias.data[3 * u + k] : 0);
-    if (this.resetAfter) {
-      const hu = new Float64Array(3 * u);
-      rowTimes(h, recurrent, 0, 3 * u, hu);
-      for (let j = 0; j < u; j++) {
-        const z = this.rec(xw[j] + bIn(j) + hu[j] + bRec(j));
-        const r = this.rec(xw[u + j] + bIn(u + j) + hu[u + j] + bRec(u + j));
-        const hh = this.act(xw[2 * u + j] + bIn(2 * u + j) + r * (hu[2 * u + j] + bRec(2 * u + j)));
-        hNew[j] = z * h[j] + (1 - z) * hh;
-      }
-    } else {
-      const hu = new Float64Array(2 * u);
-      rowTimes(h, recurrent, 0, 2 * u, hu);
-      const z = new Float64Array(u);
-      const rh = new Float64Array(u);
-      for (let j = 0; j < u; j++) {
-        z[j] = this.rec(xw[j] + bIn(j) + hu[j]);
-        const r = this.rec(xw[u + j] + bIn(u + j) + hu[u + j]);
-        rh[j] = r * h[j];
-      }
-      const hc = new Float64Array(u);
-      rowTimes(rh, recurrent, 2 * u, u, hc);
-      for (let j = 0; j < u; j++) {
-        const hh = this.act(xw[2 * u + j] + bIn(2 * u + j) + hc[j]);
-        hNew[j] = z[j] * h[j] + (1 - z[j]) * hh;
-      }
-    }
-    return [hNew];
+    this.spec = {
+      cell: CELLS[this.cell], units: u, kernel: kernel.data, recurrentKernel: recurrent.data, bias: bias?.data ?? null,
+      resetAfter: this.resetAfter, gate, candidate: scalarActivation(activation, ctx.hardSigmoid),
+    };
   }
 
   /**
@@ -195,7 +284,7 @@ export class RnnCore {
     initialStates: Tensor64[] | null,
     prevOutputStartsAtZero = false,
   ): { sequence: Tensor64; last: Tensor64; states: Tensor64[] } {
-    const [b, t, d] = x.shape;
+    const [b, t] = x.shape;
     const u = this.units;
     if (mask !== null && (mask.shape[0] !== b || mask.shape[1] !== t)) {
       throw new RefError(
@@ -203,36 +292,14 @@ export class RnnCore {
         `layer ${this.layerName}: mask of shape [${mask.shape.join(", ")}] for input [${x.shape.join(", ")}]`,
       );
     }
-    const seq = new Float64Array(b * t * u);
-    const last = new Float64Array(b * u);
-    const finals = Array.from({ length: this.stateCount }, () => new Float64Array(b * u));
-    for (let n = 0; n < b; n++) {
-      let states: Float64Array[] = Array.from({ length: this.stateCount }, (_, k) =>
-        initialStates ? initialStates[k].data.slice(n * u, (n + 1) * u) : new Float64Array(u),
-      );
-      // tfjs uses states[0] as "previous output" (h0 when an initial state is given); Keras'
-      // rnn() starts prev_output at zeros. Only differs for a masked first step with h0 != 0.
-      let prevOut: Float64Array = prevOutputStartsAtZero ? new Float64Array(u) : states[0];
-      for (let s = 0; s < t; s++) {
-        const src = goBackwards ? t - 1 - s : s;
-        const keep = mask === null || mask.data[n * t + src] !== 0;
-        let out: Float64Array;
-        if (keep) {
-          states = this.step(x.data.subarray((n * t + src) * d, (n * t + src + 1) * d), states);
-          out = states[0];
-        } else {
-          out = zeroOutputForMask ? new Float64Array(u) : prevOut;
-        }
-        seq.set(out, (n * t + s) * u);
-        prevOut = out;
-      }
-      last.set(prevOut, n * u);
-      states.forEach((st, k) => finals[k].set(st, n * u));
-    }
+    const r = recurrence(this.spec, {
+      x: x.data, B: b, T: t, mask: mask?.data ?? null, goBackwards, zeroOutputForMask,
+      initialStates: initialStates?.map((s) => s.data) ?? null, prevOutputStartsAtZero,
+    });
     return {
-      sequence: { shape: [b, t, u], data: seq },
-      last: { shape: [b, u], data: last },
-      states: finals.map((data) => ({ shape: [b, u], data })),
+      sequence: { shape: [b, t, u], data: r.sequence },
+      last: { shape: [b, u], data: r.last },
+      states: r.states.map((data) => ({ shape: [b, u], data })),
     };
   }
 }

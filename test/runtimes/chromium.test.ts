@@ -8,10 +8,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { extname, join, relative, resolve, sep } from "node:path";
 import { chromium, type Browser } from "playwright-core";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "./engine/probe.ts";
-import { checkAgainstNode, cleanup, logSummary, nodeReference, probeCases, projectWithPackedPackage, resolveEntry, writeProbeModule } from "./harness.ts";
-import { runtimeCases, type RuntimeCase } from "./models.ts";
+import { checkAgainstNode, logSummary, resolveEntry, useEngineProject } from "./harness.ts";
 
 const CHROMIUM = "/usr/bin/chromium";
 const ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
@@ -65,35 +64,20 @@ function serve(root: string, requests: string[]): Promise<{ server: Server; base
 }
 
 describe("headless Chromium runs the packed package", () => {
-  let dir: string | undefined;
   let http: Server | undefined;
   let browser: Browser | undefined;
-  let cases: RuntimeCase[];
-  let node: ProbeResult;
   const requests: string[] = [];
-  const timings: Record<string, number> = {};
-
-  beforeAll(async () => {
-    cases = await runtimeCases();
-    node = await nodeReference(cases);
-    const t0 = performance.now();
-    dir = projectWithPackedPackage("chromium").dir;
-    timings.pack = performance.now() - t0;
-  });
-  afterAll(async () => {
+  const p = useEngineProject("chromium", async () => {
     await browser?.close();
     await new Promise((r) => (http ? http.close(r) : r(undefined)));
-    cleanup(dir);
   });
 
   it("loads the browser entry and predicts what Node predicts, relaxed and baseline builds agreeing", async () => {
-    const entry = await resolveEntry(dir!, ["browser"]);
-    expect(entry).toBe(join(dir!, "node_modules/rnn-wasm/dist/browser.js"));
-    await writeProbeModule(dir!);
-    writeFileSync(join(dir!, "cases.json"), JSON.stringify(probeCases(cases)));
-    cases.forEach((c, i) => writeFileSync(join(dir!, `model-${i}.rnnb`), c.bundle));
-    writeFileSync(join(dir!, "index.html"), page("/" + relative(dir!, entry).split(sep).join("/")));
-    const served = await serve(dir!, requests);
+    const { dir, cases, node, timings } = p;
+    const entry = await resolveEntry(dir, ["browser"]);
+    expect(entry).toBe(join(dir, "node_modules/rnn-wasm/dist/browser.js"));
+    writeFileSync(join(dir, "index.html"), page("/" + relative(dir, entry).split(sep).join("/")));
+    const served = await serve(dir, requests);
     http = served.server;
 
     let t0 = performance.now();

@@ -4,10 +4,9 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "./engine/probe.ts";
-import { BIN, checkAgainstNode, cleanup, logSummary, nodeReference, probeCases, projectWithPackedPackage, runProcess, writeProbeModule } from "./harness.ts";
-import { runtimeCases, type RuntimeCase } from "./models.ts";
+import { BIN, checkAgainstNode, logSummary, runProcess, useEngineProject } from "./harness.ts";
 
 const MAIN = `
 import * as api from "rnn-wasm";
@@ -19,34 +18,20 @@ console.log(JSON.stringify({ entry: import.meta.resolve("rnn-wasm"), version: De
 `;
 
 describe("Deno runs the packed package", () => {
-  let dir: string | undefined;
-  let cases: RuntimeCase[];
-  let node: ProbeResult;
-  const timings: Record<string, number> = {};
-
-  beforeAll(async () => {
-    cases = await runtimeCases();
-    node = await nodeReference(cases);
-    const t0 = performance.now();
-    dir = projectWithPackedPackage("deno").dir;
-    timings.pack = performance.now() - t0;
-    await writeProbeModule(dir);
-    writeFileSync(join(dir, "cases.json"), JSON.stringify(probeCases(cases)));
-    cases.forEach((c, i) => writeFileSync(join(dir!, `model-${i}.rnnb`), c.bundle));
-    writeFileSync(join(dir, "main.mjs"), MAIN);
-  });
-  afterAll(() => cleanup(dir));
+  const p = useEngineProject("deno");
 
   it("imports the deno entry by package name and predicts what Node predicts", async () => {
+    const { dir, cases, node, timings } = p;
+    writeFileSync(join(dir, "main.mjs"), MAIN);
     const r = await runProcess(
       BIN("deno"),
       ["run", "--quiet", "--no-prompt", "--node-modules-dir=manual", `--allow-read=${dir}`, "main.mjs"],
-      { cwd: dir, env: { ...process.env, DENO_DIR: join(dir!, ".deno-cache"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" }, timeoutMs: 90_000 },
+      { cwd: dir, env: { ...process.env, DENO_DIR: join(dir, ".deno-cache"), DENO_NO_UPDATE_CHECK: "1", NO_COLOR: "1" }, timeoutMs: 90_000 },
     );
     timings.deno = r.ms;
     expect(r.code, `deno exited with ${r.code}; stderr:\n${r.stderr}`).toBe(0);
     const out = JSON.parse(r.stdout.trim().split("\n").pop()!) as { entry: string; version: { deno: string; v8: string }; result: ProbeResult };
-    expect(out.entry).toBe(`file://${join(dir!, "node_modules/rnn-wasm/dist/deno.js")}`);
+    expect(out.entry).toBe(`file://${join(dir, "node_modules/rnn-wasm/dist/deno.js")}`);
     const s = checkAgainstNode(`Deno ${out.version.deno} (V8 ${out.version.v8})`, out.result, node, cases);
     logSummary(s, timings);
   });

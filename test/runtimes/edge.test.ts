@@ -8,10 +8,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { EdgeRuntime, runServer } from "edge-runtime";
 import * as esbuild from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import type { ProbeResult } from "./engine/probe.ts";
-import { checkAgainstNode, cleanup, logSummary, nodeReference, probeCases, projectWithPackedPackage, resolveEntry, writeProbeModule } from "./harness.ts";
-import { runtimeCases, type RuntimeCase } from "./models.ts";
+import { checkAgainstNode, logSummary, probeCases, resolveEntry, useEngineProject } from "./harness.ts";
 
 const FUNCTION = `
 import * as api from "rnn-wasm";
@@ -70,32 +69,17 @@ function base64(bytes: Uint8Array): string {
 }
 
 describe("Vercel Edge Runtime (edge-runtime) runs the packed package", () => {
-  let dir: string | undefined;
   let server: Awaited<ReturnType<typeof runServer>> | undefined;
-  let cases: RuntimeCase[];
-  let node: ProbeResult;
-  const timings: Record<string, number> = {};
-
-  beforeAll(async () => {
-    cases = await runtimeCases();
-    node = await nodeReference(cases);
-    const t0 = performance.now();
-    dir = projectWithPackedPackage("edge").dir;
-    timings.pack = performance.now() - t0;
-  });
-  afterAll(async () => {
-    await server?.close();
-    cleanup(dir);
-  });
+  const p = useEngineProject("edge", () => server?.close());
 
   it("bundles the edge-light entry, whose kernels are wasm module bindings", async () => {
-    expect(await resolveEntry(dir!, ["edge-light", "worker", "browser"])).toBe(join(dir!, "node_modules/rnn-wasm/dist/edge.js"));
+    expect(await resolveEntry(p.dir, ["edge-light", "worker", "browser"])).toBe(join(p.dir, "node_modules/rnn-wasm/dist/edge.js"));
   });
 
   it("answers HTTP requests with Node's predictions for every build", async () => {
-    await writeProbeModule(dir!);
-    writeFileSync(join(dir!, "function.mjs"), FUNCTION);
-    const { code, wasm } = await bundleEdgeFunction(dir!);
+    const { dir, cases, node, timings } = p;
+    writeFileSync(join(dir, "function.mjs"), FUNCTION);
+    const { code, wasm } = await bundleEdgeFunction(dir);
     expect([...wasm.keys()].sort()).toEqual(["wasm_rnn_relaxed_wasm", "wasm_rnn_simd_wasm"]);
     let t0 = performance.now();
     const runtime = new EdgeRuntime();

@@ -11,14 +11,14 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
-import { expect } from "vitest";
+import { afterAll, beforeAll, expect } from "vitest";
 import * as api from "../../src/index.ts";
 import { APPROX, EXACT_F32, type Tolerance } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
 import type { ProbeApi, ProbeCaseResult, ProbeOutput, ProbeResult, ProbeRun } from "./engine/probe.ts";
 import { runProbe } from "./engine/probe.ts";
-import type { RuntimeCase } from "./models.ts";
+import { runtimeCases, type RuntimeCase } from "./models.ts";
 
 export const ROOT = resolve(fileURLToPath(new URL("../..", import.meta.url)));
 export const BIN = (name: string) => join(ROOT, "node_modules", ".bin", name);
@@ -336,4 +336,37 @@ export function listFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile())
     .map((d) => join(d.parentPath, d.name));
+}
+
+/**
+ * What every engine test starts from, registered as its describe block's hooks: the runtime
+ * cases, Node's own probe results on them (what the engine must reproduce), and a fresh folder
+ * with the packed package installed, the probe module, cases.json and model-<i>.rnnb (removed
+ * after the tests). Fields are filled when the block's tests run; `timings.pack` is the
+ * packing time, and the test adds its own.
+ */
+export interface EngineProject {
+  dir: string;
+  cases: RuntimeCase[];
+  node: ProbeResult;
+  timings: Record<string, number>;
+}
+
+export function useEngineProject(label: string, teardown?: () => Promise<void> | void): EngineProject {
+  const p = { timings: {} } as EngineProject;
+  beforeAll(async () => {
+    p.cases = await runtimeCases();
+    p.node = await nodeReference(p.cases);
+    const t0 = performance.now();
+    p.dir = projectWithPackedPackage(label).dir;
+    p.timings.pack = performance.now() - t0;
+    await writeProbeModule(p.dir);
+    writeFileSync(join(p.dir, "cases.json"), JSON.stringify(probeCases(p.cases)));
+    p.cases.forEach((c, i) => writeFileSync(join(p.dir, `model-${i}.rnnb`), c.bundle));
+  });
+  afterAll(async () => {
+    await teardown?.();
+    cleanup(p.dir);
+  });
+  return p;
 }

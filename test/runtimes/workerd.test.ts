@@ -6,13 +6,9 @@
 import { copyFileSync, mkdirSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import * as esbuild from "esbuild";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import type { ProbeResult, ProbeRun } from "./engine/probe.ts";
-import {
-  BIN, ServerProcess, checkAgainstNode, cleanup, freePort, logSummary, nodeReference, probeCases, projectWithPackedPackage,
-  resolveEntry, writeProbeModule,
-} from "./harness.ts";
-import { runtimeCases, type RuntimeCase } from "./models.ts";
+import { BIN, ServerProcess, checkAgainstNode, freePort, logSummary, resolveEntry, useEngineProject } from "./harness.ts";
 
 const WORKER = `
 import * as api from "rnn-wasm";
@@ -94,33 +90,23 @@ const probeWorker :Workerd.Worker = (
 }
 
 describe("workerd serves the packed package", () => {
-  let dir: string | undefined;
   let server: ServerProcess | undefined;
   let base = "";
-  let cases: RuntimeCase[];
-  let node: ProbeResult;
   let probe: ProbeResult;
-  const timings: Record<string, number> = {};
+  const p = useEngineProject("workerd", () => server?.stop());
 
   beforeAll(async () => {
-    cases = await runtimeCases();
-    node = await nodeReference(cases);
-    let t0 = performance.now();
-    dir = projectWithPackedPackage("workerd").dir;
-    timings.pack = performance.now() - t0;
+    const { dir, cases, timings } = p;
     expect(await resolveEntry(dir, ["workerd", "worker", "browser"])).toBe(join(dir, "node_modules/rnn-wasm/dist/workerd.js"));
-    await writeProbeModule(dir);
     writeFileSync(join(dir, "worker.mjs"), WORKER);
     mkdirSync(join(dir, "out"), { recursive: true });
     const wasmModules = await bundleWorker(dir);
     expect(wasmModules.sort()).toEqual(["rnn-relaxed.wasm", "rnn-simd.wasm"]);
-    writeFileSync(join(dir, "cases.json"), JSON.stringify(probeCases(cases)));
-    cases.forEach((c, i) => writeFileSync(join(dir!, `model-${i}.rnnb`), c.bundle));
     // the port is free when picked; if another process takes it first, workerd exits and we retry
     for (let attempt = 1; ; attempt++) {
       const port = await freePort();
       writeFileSync(join(dir, "config.capnp"), capnpConfig(port, wasmModules, cases.length));
-      t0 = performance.now();
+      const t0 = performance.now();
       server = new ServerProcess(BIN("workerd"), ["serve", "config.capnp"], { cwd: dir });
       try {
         base = `http://127.0.0.1:${port}`;
@@ -133,25 +119,21 @@ describe("workerd serves the packed package", () => {
       }
     }
   });
-  afterAll(async () => {
-    await server?.stop();
-    cleanup(dir);
-  });
 
   it("answers /probe with Node's predictions for every build", async () => {
     const t0 = performance.now();
     const res = await fetch(`${base}/probe`, { signal: AbortSignal.timeout(60_000) });
     const text = await res.text();
-    timings.probe = performance.now() - t0;
+    p.timings.probe = performance.now() - t0;
     expect(res.status, `workerd answered ${res.status}: ${text}\nworkerd output:\n${server!.output}`).toBe(200);
     probe = JSON.parse(text) as ProbeResult;
-    const s = checkAgainstNode("workerd", probe, node, cases);
-    logSummary(s, timings);
+    const s = checkAgainstNode("workerd", probe, p.node, p.cases);
+    logSummary(s, p.timings);
   });
 
   it("answers concurrent /predict requests from one cached model per bundle", async () => {
     expect(probe, "the /probe test must pass first").toBeDefined();
-    const requests = cases.flatMap((c, i) => Array.from({ length: 4 }, () => ({ i, c })));
+    const requests = p.cases.flatMap((c, i) => Array.from({ length: 4 }, () => ({ i, c })));
     const answers = await Promise.all(
       requests.map(async ({ i, c }) => {
         const res = await fetch(`${base}/predict`, {

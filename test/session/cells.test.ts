@@ -1,11 +1,13 @@
 /** Standalone LstmCell / GruCell against tfjs' cells and the float64 recurrence reference. */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { GruCell, LstmCell, ready, RnnWasmError } from "../../src/index.ts";
-import { recurrent64 } from "../kernels/reference64.ts";
+import { GruCell, LstmCell, ready } from "../../src/index.ts";
+import { recurrence } from "../reference/recurrent.ts";
+import { sigmoid } from "../reference/activations.ts";
 import { APPROX, KERNEL_F64 } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
 import { rngFor } from "../util/prng.ts";
+import { codeOf } from "../util/errors.ts";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -47,24 +49,17 @@ describe.each([1, 5, 9])("cells with %i units", (u) => {
     const h0 = rng.float32Array(B * u, (r) => r.uniform(-1, 1));
     const x = rng.float32Array(B * inDim, (r) => r.uniform(-1, 1));
     const [out] = cell.call({ data: x, shape: [B, inDim] }, [{ data: h0, shape: [B, u] }]);
-    const ref = recurrent64({
-      cell: "gru", B, T: 1, inDim, u, x, W: kernel, U: rec, bias, resetAfter, mask: null,
-      goBackwards: false, align: false, act: 3, recAct: 4, h0, c0: null,
-    });
-    assertClose(out, { data: ref.h, shape: [B, u] }, KERNEL_F64, `GruCell reset_after=${resetAfter}`);
+    const ref = recurrence(
+      { cell: "gru", units: u, kernel, recurrentKernel: rec, bias, resetAfter, gate: sigmoid, candidate: Math.tanh },
+      { x, B, T: 1, initialStates: [h0] },
+    );
+    assertClose(out, { data: ref.states[0], shape: [B, u] }, KERNEL_F64, `GruCell reset_after=${resetAfter}`);
   });
 });
 
 it("cells reject wrong shapes and batch mismatches with typed errors", async () => {
   const cell = await LstmCell.create({ units: 2, kernel: new Float32Array(3 * 8), recurrentKernel: new Float32Array(2 * 8), bias: new Float32Array(8) });
-  const code = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (e) {
-      return (e as RnnWasmError).code;
-    }
-    return "none";
-  };
+  const code = codeOf;
   const z = (b: number, n: number) => ({ data: new Float32Array(b * n), shape: [b, n] });
   expect(code(() => cell.call(z(1, 4), [z(1, 2), z(1, 2)]))).toBe("E_SHAPE");
   expect(code(() => cell.call(z(2, 3), [z(1, 2), z(1, 2)]))).toBe("E_SHAPE");

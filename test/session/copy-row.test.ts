@@ -9,7 +9,7 @@ import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
 import { exportSileroVad } from "../../src/export.ts";
 import { loadModel, type Model, type Session } from "../../src/index.ts";
-import { codeOf } from "../vad/errors.ts";
+import { codeOf } from "../util/errors.ts";
 import { sileroOnnx } from "../vad/audio.ts";
 import { EXACT_F32 } from "../tolerance.ts";
 import { rngFor } from "../util/prng.ts";

@@ -1,10 +1,11 @@
 /** generate(): windowed and session models, greedy vs seeded sampling, ids and text, bad input. */
 import * as tf from "@tensorflow/tfjs";
 import { beforeAll, describe, expect, it } from "vitest";
-import { loadModel, RnnWasmError, type Model } from "../../src/index.ts";
+import { loadModel, type Model } from "../../src/index.ts";
 import { exportBundle } from "../../src/export.ts";
 import { rngFor } from "../util/prng.ts";
 import { artifactsOf, randomizeWeights } from "./helpers.ts";
+import { codeOf } from "../util/errors.ts";
 
 const V = 11;
 let windowed: Model;
@@ -72,15 +73,7 @@ describe("sampling", () => {
 });
 
 describe("bad input", () => {
-  const code = (fn: () => unknown) => {
-    try {
-      fn();
-    } catch (e) {
-      expect(e).toBeInstanceOf(RnnWasmError);
-      return (e as RnnWasmError).code;
-    }
-    return "none";
-  };
+  const code = codeOf;
   it("names what is wrong", () => {
     expect(code(() => variable.generate([], { steps: 3 }))).toBe("E_ARGUMENT");
     expect(code(() => variable.generate([1], { steps: 0 }))).toBe("E_ARGUMENT");

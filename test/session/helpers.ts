@@ -1,16 +1,10 @@
 /** tfjs models -> in-memory artifacts for session tests (same format as model.save()). */
 import * as tf from "@tensorflow/tfjs";
 import type { Rng } from "../util/prng.ts";
+import { saveArtifacts } from "../util/tfjs.ts";
 
-export async function artifactsOf(model: tf.LayersModel): Promise<{ modelJson: object; weights: ArrayBuffer }> {
-  let art: tf.io.ModelArtifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    art = a;
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-  }));
-  const modelJson = { modelTopology: art!.modelTopology, weightsManifest: [{ paths: ["weights.bin"], weights: art!.weightSpecs }], format: "layers-model" };
-  return { modelJson, weights: art!.weightData as ArrayBuffer };
-}
+/** A tfjs model as in-memory artifacts (what `loadModel({ modelJson, weights })` takes). */
+export const artifactsOf = saveArtifacts;
 
 /** Replaces every weight (biases included) with seeded non-zero values. */
 export function randomizeWeights(model: tf.LayersModel, rng: Rng, scale = 0.5): void {

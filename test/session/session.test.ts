@@ -15,6 +15,7 @@ import { KERNEL_TWIN } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
 import { rngFor } from "../util/prng.ts";
 import { artifactsOf, randomizeWeights } from "./helpers.ts";
+import { codeOf, expectError } from "../util/errors.ts";
 
 beforeAll(async () => {
   await tf.setBackend("cpu");
@@ -123,14 +124,7 @@ describe.each(Object.entries(STREAMABLE))("%s", (name, { build, ids }) => {
     }
     // the fast path's checks: a right value count in the wrong shape, a NaN, a wrong batch
     const s = sessions.fast;
-    const code = (v: unknown) => {
-      try {
-        s.step(v as never);
-        return "no error";
-      } catch (e) {
-        return e instanceof RnnWasmError ? e.code : String(e);
-      }
-    };
+    const code = (v: unknown) => codeOf(() => s.step(v as never));
     const xt = forms.fast(prefix(x, 1));
     if (!ids) {
       expect(code({ data: xt.data, shape: [B * per] })).toBe("E_SHAPE");
@@ -290,15 +284,7 @@ describe("refusals and bad input", () => {
     ];
     for (const [label, build, why] of cases) {
       const model = await load(build, label);
-      let err: unknown;
-      try {
-        model.createSession();
-      } catch (e) {
-        err = e;
-      }
-      expect(err, label).toBeInstanceOf(RnnWasmError);
-      expect((err as RnnWasmError).code, label).toBe("E_NOT_STREAMABLE");
-      expect((err as Error).message, label).toMatch(why);
+      await expectError(() => model.createSession(), "E_NOT_STREAMABLE", { message: why });
     }
   });
 

@@ -46,7 +46,7 @@ describe(`model files without tfjs-node (seed ${SEED})`, () => {
     let captured: tfTypes.io.ModelArtifacts | undefined;
     await m.save(tf.io.withSaveHandler(async (a) => ((captured = a), { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } })));
     const dir = path.join(tmp, "format");
-    await saveModelFiles(tf, m, dir);
+    await saveModelFiles(m, dir);
     const written = JSON.parse(await readFile(path.join(dir, "model.json"), "utf8"));
     const expected = getModelJSONForModelArtifacts(captured!, [{ paths: ["weights.bin"], weights: captured!.weightSpecs! }]);
     expect(written).toEqual(JSON.parse(JSON.stringify(expected)));
@@ -60,7 +60,7 @@ describe(`model files without tfjs-node (seed ${SEED})`, () => {
     const x = tf.tensor2d(Int32Array.from({ length: 3 * 5 }, (_, i) => (i * 7 + SEED) % 40), [3, 5], "int32");
     await m.trainOnBatch(x, tf.tensor2d([[1], [0], [1]]));
     const dir = path.join(tmp, "roundtrip");
-    await saveModelFiles(tf, m, dir);
+    await saveModelFiles(m, dir);
     const back = await loadModelFiles(tf, dir);
     expect(back.layers.map((l) => l.getClassName())).toEqual(m.layers.map((l) => l.getClassName()));
     const w0 = m.getWeights();
@@ -78,7 +78,7 @@ describe(`model files without tfjs-node (seed ${SEED})`, () => {
     const y = tf.tensor2d([[1], [0], [0], [1]]);
     await m.trainOnBatch(x, y);
     const dir = path.join(tmp, "optimizer");
-    await saveModelFiles(tf, m, dir, { includeOptimizer: true });
+    await saveModelFiles(m, dir, { includeOptimizer: true });
     const back = await loadModelFiles(tf, dir);
     const o0 = await m.optimizer.getWeights();
     const o1 = await back.optimizer.getWeights();

@@ -50,7 +50,7 @@ export async function prepareCase(c: ParityCase, refOptions: ReferenceOptions = 
   const rng = rngFor(c.id);
   const model = c.build(withCheapInitializers(tf));
   randomizeWeights(model, rng.fork("weights"));
-  let artifacts = await saveArtifacts(model);
+  let artifacts: Artifacts = await saveArtifacts(model);
   if (c.transform) artifacts = c.transform(artifacts, rng.fork("transform"));
   const runInputs = (run: Run) => makeInputs(c, run, rng.fork(`run b${run.batch} t${run.time}`));
   if (c.oracle === "tfjs") {

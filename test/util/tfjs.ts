@@ -3,6 +3,7 @@
  * them, loading artifacts back through a custom IOHandler, and prediction to plain arrays.
  */
 import * as tf from "@tensorflow/tfjs";
+import { joinWeightData, modelArtifacts } from "../../tools/train/artifacts.ts";
 import { rngFor, type Rng } from "./prng.ts";
 
 export type Tf = typeof tf;
@@ -103,39 +104,14 @@ export function randomizeWeights(model: tf.LayersModel, rng: Rng): void {
   }
 }
 
-function toArrayBuffer(data: ArrayBuffer | ArrayBuffer[]): ArrayBuffer {
-  if (!Array.isArray(data)) return data;
-  const total = data.reduce((a, b) => a + b.byteLength, 0);
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const b of data) {
-    out.set(new Uint8Array(b), off);
-    off += b.byteLength;
-  }
-  return out.buffer;
-}
-
 /**
  * The artifacts `model.save()` produces, in model.json form: modelTopology, format,
- * generatedBy, convertedBy and one weightsManifest group; weights as one ArrayBuffer.
+ * generatedBy, convertedBy and one weightsManifest group; weights as one ArrayBuffer
+ * (tools/train/artifacts.ts, the one place a model becomes artifacts).
  */
-export async function saveArtifacts(model: tf.LayersModel): Promise<Artifacts> {
-  let saved: tf.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      saved = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-  );
-  if (!saved || !saved.weightSpecs || saved.weightData === undefined) throw new Error("tfjs save produced no weights");
-  const modelJson: Artifacts["modelJson"] = {
-    modelTopology: saved.modelTopology as Record<string, unknown>,
-    format: saved.format,
-    generatedBy: saved.generatedBy,
-    convertedBy: saved.convertedBy ?? null,
-    weightsManifest: [{ paths: ["weights.bin"], weights: saved.weightSpecs as WeightManifestEntry[] }],
-  };
-  return { modelJson: JSON.parse(JSON.stringify(modelJson)), weights: toArrayBuffer(saved.weightData as ArrayBuffer | ArrayBuffer[]) };
+export async function saveArtifacts(model: tf.LayersModel): Promise<Artifacts & { weights: ArrayBuffer }> {
+  const { modelJson, weights } = await modelArtifacts(model);
+  return { modelJson: modelJson as Artifacts["modelJson"], weights };
 }
 
 /** Loads artifacts in tfjs through a custom IOHandler (shards concatenated in manifest order). */
@@ -146,7 +122,7 @@ export async function loadTfjsModel(art: Artifacts): Promise<tf.LayersModel> {
     load: async () => ({
       modelTopology: mj.modelTopology as object,
       weightSpecs: specs as tf.io.WeightsManifestEntry[],
-      weightData: toArrayBuffer(art.weights),
+      weightData: joinWeightData(art.weights),
       format: mj.format,
       generatedBy: mj.generatedBy,
       convertedBy: mj.convertedBy ?? undefined,

@@ -14,7 +14,7 @@ import { createVadStream, loadSileroVad, type VadRecord } from "../../src/vad/no
 import { makeShippedModel, SHIPPED_VAD_MODELS } from "../../tools/vad/models.ts";
 import { REPO_ROOT } from "../util/data.ts";
 import { dataFile } from "../util/data.ts";
-import { codeOf } from "./errors.ts";
+import { codeOf } from "../util/errors.ts";
 
 describe("shipped Silero bundles", () => {
   it.each(SHIPPED_VAD_MODELS.map((m) => [m.file, m.sampleRate]))("models/%s is the export of silero_vad_v5.onnx at %i Hz", async (file, rate) => {

@@ -8,7 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { exportSileroVad } from "../../src/export.ts";
 import { loadModel, type Model } from "../../src/index.ts";
 import { createVad, VadPool, type VadStream, type VadUpdate } from "../../src/vad/index.ts";
-import { codeOf } from "./errors.ts";
+import { codeOf } from "../util/errors.ts";
 import { sileroOnnx, speechAudio } from "./audio.ts";
 
 let bundle: Uint8Array;

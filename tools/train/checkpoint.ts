@@ -16,52 +16,22 @@
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
 import type * as tfTypes from "@tensorflow/tfjs";
+import { joinWeightData, modelArtifacts, WEIGHTS_BIN } from "./artifacts.js";
 import type { Tf } from "./backend.js";
 
 export const MODEL_JSON = "model.json";
-export const WEIGHTS_BIN = "weights.bin";
-
-function joinWeightData(data: tfTypes.io.WeightData): Uint8Array {
-  if (data instanceof ArrayBuffer) return new Uint8Array(data);
-  const total = data.reduce((n, b) => n + b.byteLength, 0);
-  const out = new Uint8Array(total);
-  let off = 0;
-  for (const b of data) {
-    out.set(new Uint8Array(b), off);
-    off += b.byteLength;
-  }
-  return out;
-}
+export { WEIGHTS_BIN };
 
 /** Writes dir/model.json and dir/weights.bin; each file is written to a temp name then renamed. */
 export async function saveModelFiles(
-  tf: Tf,
   model: tfTypes.LayersModel,
   dir: string,
   opts: { includeOptimizer?: boolean } = {},
 ): Promise<{ modelJsonPath: string; weightsPath: string; weightBytes: number }> {
   await mkdir(dir, { recursive: true });
-  let artifacts: tfTypes.io.ModelArtifacts | undefined;
-  await model.save(
-    tf.io.withSaveHandler(async (a) => {
-      artifacts = a;
-      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: "JSON" } };
-    }),
-    { includeOptimizer: opts.includeOptimizer ?? false },
-  );
-  if (!artifacts) throw new Error("tfjs did not hand the model artifacts to the save handler");
-  const weights = artifacts.weightData ? joinWeightData(artifacts.weightData) : new Uint8Array(0);
-  const modelJson: Record<string, unknown> = {
-    modelTopology: artifacts.modelTopology,
-    format: artifacts.format,
-    generatedBy: artifacts.generatedBy,
-    convertedBy: artifacts.convertedBy,
-    weightsManifest: [{ paths: [WEIGHTS_BIN], weights: artifacts.weightSpecs ?? [] }],
-  };
-  if (artifacts.signature != null) modelJson.signature = artifacts.signature;
-  if (artifacts.userDefinedMetadata != null) modelJson.userDefinedMetadata = artifacts.userDefinedMetadata;
-  if (artifacts.modelInitializer != null) modelJson.modelInitializer = artifacts.modelInitializer;
-  if (artifacts.trainingConfig != null) modelJson.trainingConfig = artifacts.trainingConfig;
+  const saved = await modelArtifacts(model, opts);
+  const weights = new Uint8Array(saved.weights);
+  const modelJson = saved.modelJson;
 
   const modelJsonPath = path.join(dir, MODEL_JSON);
   const weightsPath = path.join(dir, WEIGHTS_BIN);
@@ -83,8 +53,7 @@ export async function readModelArtifacts(tf: Tf, dir: string): Promise<tfTypes.i
       for (const p of group.paths) buffers.push(new Uint8Array(await readFile(path.join(dir, p))));
       specs.push(...group.weights);
     }
-    const data = joinWeightData(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer));
-    return [specs, data.buffer as ArrayBuffer];
+    return [specs, joinWeightData(buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer))];
   });
 }
 
@@ -126,7 +95,7 @@ export async function saveCheckpoint(tf: Tf, model: tfTypes.LayersModel, outDir:
   const fresh = path.join(outDir, "checkpoint.new");
   const old = path.join(outDir, "checkpoint.old");
   await rm(fresh, { recursive: true, force: true });
-  await saveModelFiles(tf, model, fresh, { includeOptimizer: true });
+  await saveModelFiles(model, fresh, { includeOptimizer: true });
   await writeFile(path.join(fresh, STATE_JSON), JSON.stringify(state, null, 1));
   await rm(old, { recursive: true, force: true });
   await rename(final, old).catch((e: NodeJS.ErrnoException) => {

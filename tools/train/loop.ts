@@ -158,7 +158,7 @@ export async function runTrainingLoop(o: LoopOptions): Promise<LoopResult> {
     if (!o.selectBy || best === undefined || (value !== undefined && value > best.value)) {
       if (o.selectBy && value !== undefined) state.extra.best = { epoch: epoch + 1, value };
       const exported = o.exportModel ? o.exportModel(model) : model;
-      await saveModelFiles(tf, exported, o.outDir);
+      await saveModelFiles(exported, o.outDir);
       if (exported !== model) exported.dispose();
     }
     await saveCheckpoint(tf, model, o.outDir, state);

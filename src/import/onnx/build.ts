@@ -9,10 +9,11 @@
 import { RnnWasmError } from "../../errors.js";
 import type { ModelSpec, PackedModel } from "../../model/spec.js";
 import { installTensorOps } from "../../model/tensor-ops.js";
+import { validateSpec } from "../../model/validate.js";
 import { B1, BatchDependent, type Dim } from "./dims.js";
 import { BatchLayout, NodeContext, OnnxBuilder } from "./context.js";
 import { OPS } from "./ops/index.js";
-import { readOnnx, type OnnxGraph, type OnnxModel, type OnnxNode } from "./proto.js";
+import { OTHER_TYPES, readOnnx, type OnnxGraph, type OnnxModel, type OnnxNode, type OnnxValueInfo } from "./proto.js";
 import { fromTensor, intConst, isConst, type ConstValue, type RtValue, type Value } from "./values.js";
 
 export interface OnnxImportOptions {
@@ -81,23 +82,80 @@ function useCounts(graph: OnnxGraph, into = new Map<string, number>()): Map<stri
 export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): { packed: PackedModel; report: OnnxImportReport } {
   installTensorOps(); // the shapes of the ops this importer emits
   const model = readOnnx(bytes, options.sourceName ?? "model.onnx");
+  checkBindings(model, options);
+  let result: { packed: PackedModel; report: OnnxImportReport };
   try {
-    return translateModel(model, options, undefined);
+    result = translateModel(model, options, undefined);
   } catch (e) {
     if (!(e instanceof BatchDependent)) throw e;
     // the graph decides on the batch size, or mixes it with other axes: export it for the
     // batch size its inputs are bound to (1 when unbound), the batch then an axis like others
-    const result = translateModel(model, options, exampleBatch(model, options));
+    result = translateModel(model, options, exampleBatch(model, options));
     result.report.fixedBecause = e.message;
-    return result;
+  }
+  checkWritten(result.packed, options.sourceName ?? "model.onnx");
+  return result;
+}
+
+/**
+ * The bundle validator's bounds hold for what the translators wrote (a Pad of 2^21 is inside
+ * the runtime's tensor bound but over the spec's window bound): refused here, at export, not
+ * by loadModel later as a corrupt bundle.
+ */
+function checkWritten(packed: PackedModel, source: string): void {
+  const lengths = new Map([...packed.data].map(([k, v]) => [k, v.length]));
+  try {
+    validateSpec(packed.spec, lengths);
+  } catch (e) {
+    const why = e instanceof Error ? e.message.replace(/^bundle is corrupt: (model spec is malformed )?/, "") : String(e);
+    throw new RnnWasmError("E_UNSUPPORTED_OPTION", `${source}: the translated graph is over a bound of the bundle format: ${why}`, { cause: e });
   }
 }
 
-/** The batch size the caller bound (the first runtime input's first dim), else 1. */
+/** Flags that contradict one another or the graph, before any of it is walked. */
+function checkBindings(model: OnnxModel, opts: OnnxImportOptions): void {
+  const g = model.graph;
+  for (const name of Object.keys(opts.inputs ?? {})) if (!g.inputs.some((i) => i.name === name)) usage(`--input ${name}: the graph has no input ${name}`);
+  for (const [inName, outName] of Object.entries(opts.state ?? {})) {
+    if (!g.inputs.some((i) => i.name === inName)) usage(`--state ${inName}=${outName}: the graph has no input ${inName}`);
+    if (!g.outputs.some((o) => o.name === outName)) usage(`--state ${inName}=${outName}: the graph has no output ${outName}`);
+    if (opts.constants && Object.hasOwn(opts.constants, inName)) usage(`--state ${inName}=${outName}: ${inName} is also bound with --const (a state is read and written at run time)`);
+    if (g.initializers.has(inName)) usage(`--state ${inName}=${outName}: ${inName} is an initializer of the graph (a constant), not a runtime input`);
+  }
+}
+
+/** The runtime graph inputs: neither initializers nor bound with --const. */
+function runtimeInputs(model: OnnxModel, opts: OnnxImportOptions): OnnxValueInfo[] {
+  const g = model.graph;
+  return g.inputs.filter((i) => !g.initializers.has(i.name) && !(opts.constants && Object.hasOwn(opts.constants, i.name)));
+}
+
+/**
+ * The batch axis of a graph's first data input, where no dim is named like a batch: an input
+ * read by an LSTM / GRU / RNN as its X carries the batch where the op's layout says (axis 1 for
+ * the default [T, B, K]), any other its first axis.
+ */
+function leadingBatchAxis(model: OnnxModel, name: string): number {
+  for (const n of model.graph.nodes) {
+    if ((n.opType === "LSTM" || n.opType === "GRU" || n.opType === "RNN") && n.inputs[0] === name) return n.attrs.get("layout")?.i === 1 ? 0 : 1;
+  }
+  return 0;
+}
+
+/** The graph's first runtime input that is not a state: its batch axis decides the others'. */
+function firstData(model: OnnxModel, opts: OnnxImportOptions): OnnxValueInfo | undefined {
+  const runtime = runtimeInputs(model, opts);
+  return runtime.find((i) => !(opts.state && Object.hasOwn(opts.state, i.name))) ?? runtime[0];
+}
+
+/** The batch size the caller bound (on the first data input's batch axis), else 1. */
 function exampleBatch(model: OnnxModel, opts: OnnxImportOptions): number {
-  const first = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name) && !(opts.constants && Object.hasOwn(opts.constants, i.name)) && !(opts.state && Object.hasOwn(opts.state, i.name)));
-  const bound = first && opts.inputs && Object.hasOwn(opts.inputs, first.name) ? opts.inputs[first.name][0] : undefined;
-  return typeof bound === "number" ? bound : 1;
+  const first = firstData(model, opts);
+  if (!first) return 1;
+  const axis = leadingBatchAxis(model, first.name);
+  const bound = opts.inputs && Object.hasOwn(opts.inputs, first.name) ? opts.inputs[first.name][axis] : undefined;
+  const declared = first.dims?.[axis];
+  return typeof bound === "number" ? bound : typeof declared === "number" ? declared : 1;
 }
 
 interface InputPlan {
@@ -109,13 +167,15 @@ interface InputPlan {
 
 /** Shapes of the runtime graph inputs, the batch symbolic. */
 function planInputs(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: number | undefined): InputPlan[] {
-  const g = model.graph;
-  const runtime = g.inputs.filter((i) => !g.initializers.has(i.name) && !(opts.constants && Object.hasOwn(opts.constants, i.name)));
+  const runtime = runtimeInputs(model, opts);
   const declaredParams = runtime.flatMap((i) => (i.dims ?? []).filter((d): d is string => typeof d === "string"));
   const batchParam = declaredParams.find((p) => BATCH_NAME.test(p));
-  const stateIns = new Set(Object.keys(opts.state ?? {}));
-  const firstData = runtime.find((i) => !stateIns.has(i.name)) ?? runtime[0];
+  const first = firstData(model, opts);
   return runtime.map((inp) => {
+    const dtype = inp.dtype === "int64" || inp.dtype === "int32" ? "int32"
+      : inp.dtype === "float32" || inp.dtype === "float16" || (inp.dtype === null && inp.elemType === 0) ? "float32"
+      : usage(`input ${inp.name} has type ${inp.dtype ?? OTHER_TYPES[inp.elemType] ?? `code ${inp.elemType}`}; runtime inputs must be float or integer ids` +
+        " (bind it with --const if the graph only reads it to decide something)");
     const bound = opts.inputs && Object.hasOwn(opts.inputs, inp.name) ? opts.inputs[inp.name] : undefined;
     const declared = inp.dims;
     if (!declared && !bound) usage(`input ${inp.name} has no declared shape: give it with --input ${inp.name}=D1xD2x...`);
@@ -124,7 +184,7 @@ function planInputs(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: numbe
     let batchAxis: number | null = null;
     if (batchParam !== undefined && declared) batchAxis = declared.indexOf(batchParam);
     if (batchAxis === -1 || batchAxis === null) {
-      if (inp === firstData) batchAxis = rank > 0 ? 0 : null;
+      if (inp === first) batchAxis = rank > 0 ? Math.min(leadingBatchAxis(model, inp.name), rank - 1) : null;
       else {
         const unknown = (declared ?? []).flatMap((d, i) => (typeof d !== "number" && (bound?.[i] === undefined || bound[i] === "?") ? [i] : []));
         batchAxis = unknown.length === 1 ? unknown[0] : null;
@@ -132,20 +192,23 @@ function planInputs(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: numbe
       }
     }
     const dims: Dim[] = Array.from({ length: rank }, (_, i) => {
-      // with a fixed batch, the batch axis is a dim like the others: bound or declared, else the example size
-      if (i === batchAxis && (fixedBatch === undefined || (typeof bound?.[i] !== "number" && typeof declared?.[i] !== "number"))) return fixedBatch ?? B1;
       const b = bound?.[i];
+      const d = declared?.[i];
       if (typeof b === "number") {
         if (!(Number.isInteger(b) && b >= 1)) usage(`--input ${inp.name}: dim ${i} must be a positive integer, got ${b}`);
-        return b;
+        // a size the graph fixes is not the caller's to change (onnxruntime refuses it too);
+        // the batch of a batch-agnostic export is symbolic whatever either says
+        if (typeof d === "number" && d !== b && !(i === batchAxis && fixedBatch === undefined)) {
+          usage(`--input ${inp.name}: dim ${i} is ${d} in the graph, bound to ${b}`);
+        }
       }
-      const d = declared?.[i];
+      // with a fixed batch, the batch axis is a dim like the others: bound or declared, else the example size
+      if (i === batchAxis && (fixedBatch === undefined || (typeof b !== "number" && typeof d !== "number"))) return fixedBatch ?? B1;
+      if (typeof b === "number") return b;
       if (typeof d === "number") return d;
       usage(`input ${inp.name}: dim ${i}${typeof d === "string" ? ` (${d})` : ""} is not fixed by the graph; give it with --input ${inp.name}=${Array.from({ length: rank }, (_, k) => (k === i ? "N" : k === batchAxis ? "1" : String(declared?.[k] ?? "?"))).join("x")}` +
         (b === "?" ? " (dynamic dims other than the batch are not supported yet)" : ""));
     });
-    const dtype = inp.dtype === "int64" || inp.dtype === "int32" ? "int32" : inp.dtype === "float32" || inp.dtype === "float16" || inp.dtype === null ? "float32"
-      : usage(`input ${inp.name} has type ${inp.dtype}; runtime inputs must be float or integer ids`);
     return { name: inp.name, dims, batchAxis, dtype };
   });
 }
@@ -170,11 +233,6 @@ function translateModel(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: n
   const scope = new Scope();
   const report: OnnxImportReport = { opset: model.opset, producer: model.producer, inputs: [], folded: {}, translated: {}, batch: fixedBatch ?? "any" };
   const state = opts.state ?? {};
-  for (const [inName, outName] of Object.entries(state)) {
-    if (!g.inputs.some((i) => i.name === inName)) usage(`--state ${inName}=${outName}: the graph has no input ${inName}`);
-    if (!g.outputs.some((o) => o.name === outName)) usage(`--state ${inName}=${outName}: the graph has no output ${outName}`);
-  }
-  for (const name of Object.keys(opts.inputs ?? {})) if (!g.inputs.some((i) => i.name === name)) usage(`--input ${name}: the graph has no input ${name}`);
   b.uses = useCounts(g);
 
   for (const [name, v] of Object.entries(opts.constants ?? {})) scope.set(name, bindConstant(model, name, v));

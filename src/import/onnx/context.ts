@@ -16,7 +16,12 @@ import { floatData, foldable, isConst, isRt, transposeConst, type ConstValue, ty
 const RUNTIME_LIMIT = 1 << 28;
 
 /** Thrown where a graph mixes the batch with other axes in a way batch-first tensors cannot hold. */
-export class BatchLayout extends BatchDependent {}
+export class BatchLayout extends BatchDependent {
+  constructor(where: string) {
+    super(where);
+    this.message = `${where}: the batch is not where batch-first tensors keep it`;
+  }
+}
 
 export class OnnxBuilder extends SpecBuilder {
   private counter = 0;

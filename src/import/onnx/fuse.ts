@@ -95,17 +95,21 @@ export function dftMagnitude(ctx: NodeContext, x: RtValue): RtValue | undefined 
   const b = ctx.b;
   const layer = ctx.node.name;
   const N = dft.frameLength;
-  const twiddles = new Float32Array(N);
+  // (cos, −sin)(2πj/N) as float32 pairs hi + lo: the kernel's FFT runs in float64
+  const twiddles = new Float32Array(2 * N);
   for (let j = 0; j < N / 2; j++) {
-    twiddles[2 * j] = Math.cos((2 * Math.PI * j) / N);
-    twiddles[2 * j + 1] = -Math.sin((2 * Math.PI * j) / N);
+    [Math.cos((2 * Math.PI * j) / N), -Math.sin((2 * Math.PI * j) / N)].forEach((v, i) => {
+      const hi = Math.fround(v);
+      twiddles[4 * j + 2 * i] = hi;
+      twiddles[4 * j + 2 * i + 1] = v - hi;
+    });
   }
   const out = ctx.output(0, x.shape, x.batchAxis, x.order);
   return b.emitValue({
     op: "stft_magnitude", layer, inputs: [dft.input.id], outputs: [], frameLength: N, hop: dft.hop, pads: dft.pads, bins: dft.bins,
     weights: {
       window: b.addWeight(b.newId(`${layer}/window`), "vector", dft.window, [N], 0),
-      twiddles: b.addWeight(b.newId(`${layer}/twiddles`), "vector", twiddles, [N / 2, 2], 0),
+      twiddles: b.addWeight(b.newId(`${layer}/twiddles`), "vector", twiddles, [N / 2, 4], 0),
     },
   }, out);
 }

@@ -75,6 +75,11 @@ export const DTYPE = {
   12: "uint32", 13: "uint64",
 } as const;
 export type OnnxDtype = (typeof DTYPE)[keyof typeof DTYPE];
+/** Names of the element types rnn-wasm does not read, for messages. */
+export const OTHER_TYPES: Record<number, string> = {
+  8: "string", 14: "complex64", 15: "complex128", 16: "bfloat16", 17: "float8e4m3fn", 18: "float8e4m3fnuz", 19: "float8e5m2",
+  20: "float8e5m2fnuz", 21: "uint4", 22: "int4", 23: "float4e2m1",
+};
 export const isFloatType = (t: OnnxDtype) => t === "float32" || t === "float16" || t === "float64";
 
 /** A tensor of an initializer or a Constant: floats as Float32Array (float16 widened), integers and bools as numbers. */
@@ -110,7 +115,10 @@ export type DeclaredDim = number | string | null;
 
 export interface OnnxValueInfo {
   name: string;
+  /** null when the type is undeclared (elemType 0) or one rnn-wasm does not read (elemType names it). */
   dtype: OnnxDtype | null;
+  /** TensorProto.DataType as declared (0: undeclared). */
+  elemType: number;
   dims: DeclaredDim[] | null;
 }
 
@@ -230,6 +238,7 @@ function readValueInfo(v: Msg): OnnxValueInfo {
   return {
     name: String(v.name ?? ""),
     dtype: (DTYPE as Record<number, OnnxDtype>)[code] ?? null,
+    elemType: code,
     dims: shape
       ? ((shape.dim as Msg[]) ?? []).map((d) => (d.dimValue !== undefined && d.dimValue !== null && toNum(d.dimValue) > 0 ? toNum(d.dimValue)
         : typeof d.dimParam === "string" && d.dimParam ? d.dimParam : null))

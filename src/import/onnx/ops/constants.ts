@@ -5,7 +5,7 @@
  */
 import { isBatch, productDims, type Dim } from "../dims.js";
 import type { NodeContext } from "../context.js";
-import { foldable, fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
+import { dimsOf, foldable, fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
 import type { OnnxOpTable } from "./registry.js";
 
 function constant(ctx: NodeContext): Value[] {
@@ -97,14 +97,14 @@ function range(ctx: NodeContext): Value[] {
  * tensor (every batch row the same), made from the graph's first input's batch.
  */
 function constantOfShape(ctx: NodeContext): Value[] {
-  const dims = ctx.constInput(0, "shape").data as Dim[];
+  const dims = dimsOf(ctx.constInput(0, "shape"), ctx.where);
   const t = ctx.attr("value")?.t;
   const value = t ? Number((t.data as ArrayLike<number>)[0] ?? 0) : 0;
   const dtype = t?.dtype ?? "float32";
   const batchAxes = dims.flatMap((d, i) => (isBatch(d) ? [i] : []));
   if (!batchAxes.length) {
-    const n = (dims as number[]).reduce((p, d) => p * d, 1);
-    foldable([n], ctx.where);
+    if (!dims.every((d) => Number.isInteger(d) && (d as number) >= 0)) ctx.fail(`shape [${dims.join(", ")}] holds a dim that is no size`, "E_ONNX");
+    const n = foldable(dims as number[], ctx.where);
     const isFloat = dtype === "float32" || dtype === "float16" || dtype === "float64";
     return [isFloat ? { kind: "const", dtype: dtype === "float64" ? "float64" : "float32", dims: dims as number[], data: new Float32Array(n).fill(value) } : intConst(dims as number[], new Array(n).fill(value), dtype)];
   }

@@ -193,10 +193,17 @@ function variadic(fn: BinaryFn, mean = false): OnnxOp {
 
 // ------------------------------------------------------------------ comparisons and logic (fold only)
 
+/** Why a fold-only op did not fold: which of its inputs are computed at run time, and how to bind them. */
+function notFolded(ctx: NodeContext, what: string): never {
+  const runtime = ctx.node.inputs.filter((n, i) => n && ctx.inputs[i] && !isConst(ctx.inputs[i]));
+  ctx.fail(`${what} at export, but ${runtime.join(", ")} ${runtime.length > 1 ? "are" : "is"} computed at run time ` +
+    "(bind the graph inputs it depends on with --input / --const)", "E_UNSUPPORTED_LAYER");
+}
+
 function compare(f: (x: number, y: number) => boolean): OnnxOp {
   return (ctx: NodeContext) => {
     const [a, b] = [ctx.input(0), ctx.input(1)];
-    if (!isConst(a) || !isConst(b)) ctx.fail("compares runtime tensors; rnn-wasm folds comparisons at export (they steer shapes and If), and this one depends on the input values", "E_UNSUPPORTED_LAYER");
+    if (!isConst(a) || !isConst(b)) notFolded(ctx, "rnn-wasm folds comparisons (they steer shapes and If)");
     return [mapConsts([a, b], "bool", (x, y) => {
       if (!isBatch(x) && !isBatch(y)) return f(x, y) ? 1 : 0;
       return decide(ctx.where, ctx.b.fixedBatch, (v) => (f(v(x), v(y)) ? 1 : 0));
@@ -207,14 +214,14 @@ function compare(f: (x: number, y: number) => boolean): OnnxOp {
 function logic(f: (...xs: number[]) => number, arity: number): OnnxOp {
   return (ctx: NodeContext) => {
     const xs = Array.from({ length: arity }, (_, i) => ctx.input(i));
-    if (!xs.every(isConst)) ctx.fail("runs on runtime tensors; rnn-wasm folds logic ops at export", "E_UNSUPPORTED_LAYER");
+    if (!xs.every(isConst)) notFolded(ctx, "rnn-wasm folds logic ops");
     return [mapConsts(xs as ConstValue[], "bool", (...v) => f(...v.map((d) => (isBatch(d) ? 1 : d))), ctx.where)];
   };
 }
 
 function where(ctx: NodeContext): Value[] {
   const [c, x, y] = [ctx.input(0), ctx.input(1), ctx.input(2)];
-  if (!isConst(c)) ctx.fail("its condition is computed at run time; rnn-wasm folds Where at export", "E_UNSUPPORTED_LAYER");
+  if (!isConst(c)) notFolded(ctx, "rnn-wasm folds Where's condition");
   if (isConst(x) && isConst(y)) {
     const dtype = isFloat(x) ? x.dtype : y.dtype;
     return [mapConsts([c, x, y], dtype, (cv, xv, yv) => (cv !== 0 ? xv : yv), ctx.where)];

@@ -4,9 +4,9 @@
  * product of two runtime tensors the batched matmul op.
  */
 import { packPanels, padVector } from "../../../model/pack.js";
-import { isBatch } from "../dims.js";
+import { isBatch, showShape } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
-import { floatData, isConst, mapConsts, transposeConst, type ConstValue, type RtValue, type Value } from "../values.js";
+import { floatData, foldable, isConst, mapConsts, transposeConst, type ConstValue, type RtValue, type Value } from "../values.js";
 import { runtimeBinary } from "./elementwise.js";
 import type { OnnxOpTable } from "./registry.js";
 
@@ -16,7 +16,7 @@ export function dense(ctx: NodeContext, x: RtValue, w: ConstValue, bias: ConstVa
   const layer = ctx.node.name;
   const r = x.shape.length;
   const [K, N] = w.dims;
-  if (x.shape[r - 1] !== K) ctx.fail(`cannot multiply ${x.shape.join("x")} by a [${w.dims.join(", ")}] matrix`, "E_ONNX");
+  if (x.shape[r - 1] !== K) ctx.fail(`cannot multiply ${showShape(x.shape)} by a [${w.dims.join(", ")}] matrix`, "E_ONNX");
   if (x.batchAxis === r - 1) throw new BatchLayout(`${ctx.where}: contracts the batch axis`);
   const rows = b.arrange(x, [...x.order.filter((a) => a !== r - 1), r - 1], layer);
   const weights: { kernel: string; bias?: string } = {
@@ -40,6 +40,7 @@ function constMatmul(a: ConstValue, c: ConstValue, ctx: NodeContext): ConstValue
   if (a.dims.length !== 2 || c.dims.length !== 2 || a.dims[1] !== c.dims[0]) ctx.fail(`folds only 2-D constant products, found [${a.dims}] x [${c.dims}]`, "E_UNSUPPORTED_LAYER");
   const [M, K] = a.dims;
   const N = c.dims[1];
+  foldable([M, N], ctx.where);
   const A = floatData(a, ctx.where), C = floatData(c, ctx.where);
   const out = new Float32Array(M * N);
   for (let m = 0; m < M; m++) for (let n = 0; n < N; n++) {
@@ -89,6 +90,8 @@ function runtimeMatmul(ctx: NodeContext, x: RtValue, y: RtValue): RtValue {
 function gemm(ctx: NodeContext): Value[] {
   let [a, w] = [ctx.input(0), ctx.input(1)];
   const c = ctx.inputs[2];
+  const rank = (v: Value) => (isConst(v) ? v.dims : v.shape).length;
+  if (rank(a) !== 2 || rank(w) !== 2) ctx.fail(`multiplies a ${rank(a)}-D A by a ${rank(w)}-D B: Gemm takes matrices (2-D)`, "E_ONNX");
   const alpha = ctx.float("alpha", 1);
   const beta = ctx.float("beta", 1);
   if (ctx.int("transA", 0)) a = isConst(a) ? transposeConst(a, [1, 0]) : swapLast(ctx, a);

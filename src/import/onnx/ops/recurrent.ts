@@ -10,7 +10,7 @@ import {
   packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, packSimpleRnnRecurrent,
 } from "../../../model/pack.js";
 import type { Op } from "../../../model/spec.js";
-import { isBatch } from "../dims.js";
+import { dimEq, isBatch, showShape, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
 import { floatData, isConst, type ConstValue, type RtValue, type Value } from "../values.js";
 import type { OnnxOpTable } from "./registry.js";
@@ -36,6 +36,19 @@ const CELLS: Record<string, CellDef> = {
 const ACTIVATIONS: Record<string, number> = Object.assign(Object.create(null), {
   sigmoid: ACT.sigmoid, tanh: ACT.tanh, relu: ACT.relu, softsign: ACT.softsign, softplus: ACT.softplus,
   hardsigmoid: ACT.hard_sigmoid, elu: ACT.elu,
+});
+
+/**
+ * The ONNX recurrent activations that take an alpha and / or a beta, with ONNX's defaults
+ * (affine and scaled_tanh have none: the file must give them).
+ */
+const ACTIVATION_PARAMS: Record<string, { alpha?: number; beta?: number }> = Object.assign(Object.create(null), {
+  hardsigmoid: { alpha: 0.2, beta: 0.5 },
+  elu: { alpha: 1 },
+  leakyrelu: { alpha: 0.01 },
+  thresholdedrelu: { alpha: 1 },
+  affine: { alpha: Number.NaN, beta: Number.NaN },
+  scaledtanh: { alpha: Number.NaN, beta: Number.NaN },
 });
 
 /**
@@ -112,11 +125,20 @@ function recurrent(kind: keyof typeof CELLS) {
     const alphas = ctx.attr("activation_alpha")?.floats;
     const betas = ctx.attr("activation_beta")?.floats;
     if (names.length !== def.defaults.length * D) ctx.fail(`expected ${def.defaults.length * D} activations, found ${names.length}`, "E_ONNX");
+    // alphas and betas are consumed in the order of the functions that take one; values left
+    // over are ignored (as onnxruntime does)
+    let nextAlpha = 0, nextBeta = 0;
+    const params = names.map((n) => {
+      const takes = ACTIVATION_PARAMS[n.toLowerCase()];
+      return { alpha: takes?.alpha ? alphas?.[nextAlpha++] : undefined, beta: takes?.beta ? betas?.[nextBeta++] : undefined };
+    });
     const actCode = (i: number): number => {
       const name = names[i].toLowerCase();
       const code = ACTIVATIONS[name];
-      const params = (alphas?.[i] !== undefined || betas?.[i] !== undefined) && !(name === "hardsigmoid" && Math.fround(alphas?.[i] ?? 0.2) === Math.fround(0.2) && (betas?.[i] ?? 0.5) === 0.5) && !(name === "elu" && (alphas?.[i] ?? 1) === 1);
-      if (code === undefined || params) ctx.fail(`activation ${names[i]}${params ? " with alpha/beta" : ""} is not supported yet`);
+      const { alpha, beta } = params[i];
+      const defaults = ACTIVATION_PARAMS[name];
+      const given = (alpha !== undefined && Math.fround(alpha) !== Math.fround(defaults!.alpha!)) || (beta !== undefined && Math.fround(beta) !== Math.fround(defaults!.beta!));
+      if (code === undefined || given) ctx.fail(`activation ${names[i]}${given ? ` with alpha/beta ${alpha ?? defaults!.alpha}, ${beta ?? defaults?.beta ?? "-"}` : ""} is not supported yet`);
       return code;
     };
 
@@ -130,13 +152,23 @@ function recurrent(kind: keyof typeof CELLS) {
     const wantC = kind === "LSTM" && b.isUsed(ctx.node.outputs[2]);
     const returnState = wantH || wantC;
     const states = [5, 6].slice(0, kind === "LSTM" ? 2 : 1).map((i) => ctx.inputs[i]);
+    // initial_h / initial_c: [D, batch, H] (layout 1: [batch, D, H])
+    const initialShape = layout === 0 ? [D, x.shape[batchAxis], H] : [x.shape[batchAxis], D, H];
+    states.forEach((st, k) => {
+      const have = st === undefined ? undefined : isConst(st) ? st.dims : st.shape;
+      // (a constant has 1 where the batch is: the same state for every row)
+      const fits = (dim: Dim, i: number) => dimEq(dim, initialShape[i]) || (isConst(st!) && dim === 1 && isBatch(initialShape[i]));
+      if (have && !(have.length === 3 && have.every(fits))) {
+        ctx.fail(`${k ? "initial_c" : "initial_h"} ${showShape(have)} does not fit ${showShape(initialShape)}`, "E_ONNX");
+      }
+    });
     const dirAxis = layout === 0 ? 1 : 2;
 
     const perDir = dirs.map((backwards, d) => {
       const per = def.defaults.length;
-      const activation = actCode(d * per + 1);
+      // ONNX lists per direction LSTM f, g, h; GRU f, g; RNN f alone (its one activation)
+      const activation = def.cell === "simple_rnn" ? actCode(d * per) : actCode(d * per + 1);
       const recurrentActivation = def.cell === "simple_rnn" ? ACT.linear : actCode(d * per);
-      if (def.cell === "simple_rnn" && activation !== actCode(d * per)) ctx.fail("internal", "E_ONNX");
       if (kind === "LSTM" && actCode(d * per + 2) !== activation) ctx.fail(`LSTM with cell activation ${names[d * per + 1]} and output activation ${names[d * per + 2]} (they must be the same for now)`);
       const name = `${layer}/${backwards ? "reverse" : "forward"}`;
       const kernel = gateColumns(w, d, def, H, K);

@@ -7,7 +7,8 @@
 import type { ReduceFn } from "../../../model/tensor-codes.js";
 import { isBatch, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
-import { isConst, numbersOf, stridesOf, type ConstValue, type RtValue } from "../values.js";
+import { isConst, stridesOf, type ConstValue, type RtValue } from "../values.js";
+import { constInts } from "./args.js";
 import type { OnnxOp, OnnxOpTable } from "./registry.js";
 
 function foldReduce(fn: ReduceFn, x: ConstValue, axes: number[], keep: boolean, ctx: NodeContext): ConstValue {
@@ -56,7 +57,7 @@ function reduce(fn: ReduceFn): OnnxOp {
     const s = isConst(x) ? x.dims : x.shape;
     const keep = ctx.int("keepdims", 1) === 1;
     // axes: an attribute until opset 18 (ReduceSum: 13), then an optional input
-    let axes = ctx.ints("axes") ?? (ctx.inputs[1] ? numbersOf(ctx.constInput(1, "axes"), ctx.where) : undefined);
+    let axes = ctx.ints("axes") ?? (ctx.inputs[1] ? constInts(ctx, 1, "axes") : undefined);
     if (!axes || axes.length === 0) {
       if (ctx.int("noop_with_empty_axes", 0) === 1) return [x];
       axes = s.map((_, i) => i);

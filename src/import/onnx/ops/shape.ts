@@ -8,8 +8,9 @@ import { B1, dimEq, divDim, isBatch, productDims, showShape, type Dim } from "..
 import { BatchLayout, type NodeContext } from "../context.js";
 import { dftPart } from "../fuse.js";
 import {
-  count, dimsOf, intConst, isConst, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
+  count, dimsOf, foldable, intConst, isConst, isFloat, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
 } from "../values.js";
+import { constInts } from "./args.js";
 import { shapeOf } from "./constants.js";
 import type { OnnxOpTable } from "./registry.js";
 
@@ -19,15 +20,16 @@ function axesOf(ctx: NodeContext, i: number, attr = "axes"): number[] | undefine
   const fromAttr = ctx.ints(attr);
   if (fromAttr) return fromAttr;
   const v = ctx.inputs[i];
-  return v === undefined ? undefined : numbersOf(ctx.constInput(i, attr), ctx.where);
+  return v === undefined ? undefined : constInts(ctx, i, attr);
 }
 
 // ------------------------------------------------------------------ views (reshape and friends)
 
 /**
  * A runtime tensor under a new logical shape with the same row-major element order. Batch-first
- * memory holds that order only when every axis before the batch has size 1, in the input and in
- * the output, and the batch keeps its size.
+ * memory holds that order when the batch keeps its size and the axes before it are the same in
+ * the input and the output (the reshape then only regroups the axes after the batch: a
+ * bidirectional Y [T, B, 2, H] -> [T, B, 2H]) or all have size 1.
  */
 function view(ctx: NodeContext, x: RtValue, shape: Dim[]): RtValue {
   const b = ctx.b;
@@ -35,8 +37,10 @@ function view(ctx: NodeContext, x: RtValue, shape: Dim[]): RtValue {
   let batchAxis: number | null = null;
   if (x.batchAxis !== null) {
     const axes = shape.flatMap((d, i) => (isBatch(d) ? [i] : []));
-    const ok = axes.length === 1 && dimEq(shape[axes[0]], B1) &&
-      shape.slice(0, axes[0]).every((d) => d === 1) && x.shape.slice(0, x.batchAxis).every((d) => d === 1);
+    const before = x.shape.slice(0, x.batchAxis);
+    const samePrefix = axes[0] === x.batchAxis && before.every((d, i) => d === shape[i]);
+    const onesPrefix = shape.slice(0, axes[0]).every((d) => d === 1) && before.every((d) => d === 1);
+    const ok = axes.length === 1 && dimEq(shape[axes[0]], B1) && (samePrefix || onesPrefix);
     if (!ok) throw new BatchLayout(`${ctx.where}: reshapes ${showShape(x.shape)} to ${showShape(shape)}`);
     batchAxis = axes[0];
   }
@@ -139,6 +143,7 @@ function transpose(ctx: NodeContext): Value[] {
 function concatConsts(ctx: NodeContext, vs: ConstValue[], axis: number): ConstValue {
   const dims = vs[0].dims.slice();
   dims[axis] = vs.reduce((a, v) => a + v.dims[axis], 0);
+  foldable(dims, ctx.where);
   const outer = count(dims.slice(0, axis));
   const isF = vs[0].data instanceof Float32Array || vs[0].data instanceof Float64Array;
   const data: Dim[] = [];
@@ -153,9 +158,16 @@ function concatConsts(ctx: NodeContext, vs: ConstValue[], axis: number): ConstVa
 }
 
 function concat(ctx: NodeContext): Value[] {
-  const vs = ctx.inputs.filter((v): v is Value => v !== undefined && shapeOf(v).every((d) => d !== 0));
-  const r = shapeOf(vs[0]).length;
+  const given = ctx.inputs.filter((v): v is Value => v !== undefined);
+  if (!given.length) ctx.fail("has no inputs", "E_ONNX");
+  const shapes = given.map(shapeOf);
+  const r = shapes[0].length;
   const axis = ctx.axis(ctx.int("axis", 0), r);
+  // the same rank, the same dims off the axis (a constant's 1 meets the batch: its rows repeat)
+  const fits = (s: Dim[]) => s.length === r && s.every((d, i) => i === axis || dimEq(d, shapes[0][i]) || (isBatch(d) ? shapes[0][i] === 1 : d === 1 && isBatch(shapes[0][i])));
+  if (!shapes.every(fits)) ctx.fail(`inputs of shapes ${shapes.map(showShape).join(", ")} do not concatenate on axis ${axis}`, "E_ONNX");
+  const vs = given.filter((v) => shapeOf(v).every((d) => d !== 0));
+  if (!vs.length) ctx.fail(`gives an empty tensor (every input is empty)`);
   if (vs.every(isConst)) return [concatConsts(ctx, vs as ConstValue[], axis)];
   const first = vs.find((v): v is RtValue => !isConst(v))!;
   if (first.batchAxis === axis) throw new BatchLayout(`${ctx.where}: concatenates along the batch`);
@@ -240,10 +252,10 @@ function slice(ctx: NodeContext): Value[] {
     ends = ctx.ints("ends") ?? [];
     axes = ctx.ints("axes");
   } else {
-    starts = numbersOf(ctx.constInput(1, "starts"), ctx.where);
-    ends = numbersOf(ctx.constInput(2, "ends"), ctx.where);
-    axes = ctx.inputs[3] ? numbersOf(ctx.constInput(3, "axes"), ctx.where) : undefined;
-    steps = ctx.inputs[4] ? numbersOf(ctx.constInput(4, "steps"), ctx.where) : undefined;
+    starts = constInts(ctx, 1, "starts");
+    ends = constInts(ctx, 2, "ends");
+    axes = ctx.inputs[3] ? constInts(ctx, 3, "axes") : undefined;
+    steps = ctx.inputs[4] ? constInts(ctx, 4, "steps") : undefined;
   }
   const per: (AxisSlice | undefined)[] = s.map(() => undefined);
   starts.forEach((st, k) => {
@@ -268,7 +280,7 @@ function split(ctx: NodeContext): Value[] {
   const d = s[a];
   if (isBatch(d)) throw new BatchLayout(`${ctx.where}: splits the batch`);
   const n = ctx.node.outputs.length;
-  let sizes = ctx.ints("split") ?? (ctx.inputs[1] ? numbersOf(ctx.constInput(1, "split"), ctx.where) : undefined);
+  let sizes = ctx.ints("split") ?? (ctx.inputs[1] ? constInts(ctx, 1, "split") : undefined);
   if (!sizes) {
     const part = Math.ceil(d / n);
     sizes = Array.from({ length: n }, (_, i) => Math.max(0, Math.min(part, d - i * part)));
@@ -290,6 +302,7 @@ function gather(ctx: NodeContext): Value[] {
   const a = ctx.axis(ctx.int("axis", 0), s.length);
   if (!isConst(idx)) return [ctx.b.embeddingLookup(ctx, x, idx as RtValue, a)];
   const d = s[a];
+  if (isFloat(idx)) ctx.fail(`indices of type ${idx.dtype} (Gather takes integer indices)`, "E_ONNX");
   const ids = numbersOf(idx, ctx.where).map((i) => {
     if (isBatch(d)) throw new BatchLayout(`${ctx.where}: gathers along the batch axis`);
     const j = i < 0 ? i + d : i;
@@ -298,6 +311,7 @@ function gather(ctx: NodeContext): Value[] {
   });
   const outShape: Dim[] = [...s.slice(0, a), ...idx.dims, ...s.slice(a + 1)];
   if (isConst(x)) {
+    foldable(outShape as number[], ctx.where);
     const inner = stridesOf(x.dims)[a];
     const k = ids.length;
     return [pickConst(x, outShape as number[], (flat) => {
@@ -352,10 +366,10 @@ function pad(ctx: NodeContext): Value[] {
     pads = ctx.ints("pads") ?? [];
     value = ctx.float("value", 0);
   } else {
-    pads = numbersOf(ctx.constInput(1, "pads"), ctx.where);
+    pads = constInts(ctx, 1, "pads");
     if (ctx.inputs[2]) value = numbersOf(ctx.constInput(2, "constant_value"), ctx.where)[0] ?? 0;
   }
-  const axes = ctx.inputs[3] ? numbersOf(ctx.constInput(3, "axes"), ctx.where).map((a) => ctx.axis(a, s.length)) : s.map((_, i) => i);
+  const axes = ctx.inputs[3] ? constInts(ctx, 3, "axes").map((a) => ctx.axis(a, s.length)) : s.map((_, i) => i);
   if (pads.length !== 2 * axes.length) ctx.fail(`pads has ${pads.length} values for ${axes.length} axes`, "E_ONNX");
   const before = s.map(() => 0);
   const after = s.map(() => 0);
@@ -391,6 +405,7 @@ function expand(ctx: NodeContext): Value[] {
   const t = [...new Array(r - target.length).fill(1), ...target];
   const shape = full.map((d, i) => (d === 1 ? t[i] : d));
   if (isConst(x)) {
+    foldable(shape.map((d) => (isBatch(d) ? 1 : d)), ctx.where);
     if (shape.some(isBatch)) return [expandConstToBatch(ctx, x, shape)];
     const dims = shape as number[];
     const lifted = { ...x, dims: full as number[] };
@@ -422,7 +437,7 @@ function expandConstToBatch(ctx: NodeContext, c: ConstValue, shape: Dim[]): RtVa
 
 function tile(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const reps = numbersOf(ctx.constInput(1, "repeats"), ctx.where);
+  const reps = constInts(ctx, 1, "repeats");
   if (reps.some((r) => !(Number.isInteger(r) && r >= 1))) ctx.fail(`repeats [${reps.join(", ")}] must be positive integers`, "E_ONNX");
   if (!isConst(x)) {
     if (reps.every((r) => r === 1)) return [x];
@@ -439,6 +454,7 @@ function tile(ctx: NodeContext): Value[] {
     return [v];
   }
   const dims = x.dims.map((d, i) => d * reps[i]);
+  foldable(dims, ctx.where);
   const inStrides = stridesOf(x.dims);
   const outStrides = stridesOf(dims);
   return [pickConst(x, dims, (flat) => dims.reduce((acc, d, i) => acc + ((Math.floor(flat / outStrides[i]) % d) % x.dims[i]) * inStrides[i], 0))];
