@@ -26,6 +26,8 @@ import { float64Output } from "./oracle.ts";
 import { renderMarkdown, renderSvg } from "./report.ts";
 import { MODES, type BenchResults, type CellResult, type Mode, type PeakResult, type Settings } from "./results.ts";
 import { benchSilero, SILERO_MODELS, type SileroResult } from "./silero.ts";
+import { benchVadPage } from "./vad-page.ts";
+import { benchVadStreams } from "./vad-streams.ts";
 import { maxAbsDiff, pairedRatio, summarize, within, type Summary } from "./stats.ts";
 import { GATE, GATE_INT8 } from "./tolerance.ts";
 
@@ -49,7 +51,7 @@ function parseArgs(argv: string[]): Settings {
     else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) flags.set(k, argv[++i]);
     else flags.set(k, "true");
   }
-  const known = ["render", "quick", "models", "modes", "engines", "no-cold-start", "no-memory", "no-peak", "rounds", "run-ms", "budget-ms", "cold-runs", "cold-model", "rnn-wasm-from", "out", "relaxed-flag", "silero", "help"];
+  const known = ["render", "quick", "models", "modes", "engines", "no-cold-start", "no-memory", "no-peak", "rounds", "run-ms", "budget-ms", "cold-runs", "cold-model", "rnn-wasm-from", "out", "relaxed-flag", "silero", "vad-streams", "vad-page", "help"];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k} (known: ${known.map((s) => `--${s}`).join(" ")})`);
   const quick = flags.has("quick");
   const list = (k: string, all: string[], dflt: string[]) => {
@@ -80,6 +82,8 @@ function parseArgs(argv: string[]): Settings {
     outDir: resolve(root, flags.get("out") ?? "bench/results"),
     relaxedFlag: flags.has("relaxed-flag"),
     silero: flags.get("silero") === "none" ? [] : list("silero", [...SILERO_MODELS], quick ? ["silero_vad_v5"] : ["silero_vad_v5", "silero_vad_v6"]),
+    vadStreams: flags.get("vad-streams") === "none" ? [] : (flags.get("vad-streams")?.split(",").map(Number) ?? (quick ? [1, 64] : [1, 8, 64, 256])),
+    vadPage: flags.get("vad-page") === "none" ? 0 : Number(flags.get("vad-page") ?? (quick ? 2 : 5)),
   };
 }
 
@@ -533,6 +537,14 @@ async function main(): Promise<void> {
     log(`\n== Silero VAD per frame: ${s.silero.join(", ")}`);
     results.silero = await benchSilero({ rounds: s.rounds, runMs: s.runMs * 10, coldRuns: Math.max(3, s.coldRuns), models: s.silero }, log);
   }
+  if (s.vadStreams.length) {
+    log(`\n== VAD streams per core (Silero v5, 32 ms frames): ${s.vadStreams.join(", ")} streams`);
+    results.vadStreams = await benchVadStreams({ counts: s.vadStreams, rounds: s.rounds, runMs: s.runMs * 20 }, log);
+  }
+  if (s.vadPage) {
+    log(`\n== VAD in a page (examples/vad vs vad-web + onnxruntime-web), ${s.vadPage} loads each`);
+    results.vadPage = await benchVadPage(s.vadPage, log);
+  }
 
   // an engine's label can name what it chose at load (rnn-wasm: its SIMD build)
   for (const e of engines) e.label = live.get(e.id)?.label ?? e.label;
@@ -566,6 +578,8 @@ const HELP = `node bench/run.mjs [flags]
   --rnn-wasm-from dist|src|auto
   --relaxed-flag          run with --experimental-wasm-relaxed-simd (rnn-wasm then picks its relaxed build)
   --silero a,b|all|none   Silero VAD files timed per frame (default silero_vad_v5,silero_vad_v6; quick: v5): ${SILERO_MODELS.join(", ")}
+  --vad-streams 1,8,..|none  concurrent VAD streams served by one core (default 1,8,64,256; quick: 1,64)
+  --vad-page N|none       page loads of examples/vad and of a vad-web page (bytes, first frame; default 5, quick 2)
   --no-peak --no-cold-start --no-memory
   --out DIR               default bench/results
   --render FILE.json      only rewrite latest.md and latest.svg next to FILE.json from it`;

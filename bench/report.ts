@@ -1,6 +1,8 @@
 /** Renders bench results as a Markdown report and a hand-written SVG chart (log scales). */
 import type { BenchResults, CellResult, Mode } from "./results.ts";
 import type { SileroResult } from "./silero.ts";
+import type { VadPageResult } from "./vad-page.ts";
+import type { VadStreamsResult } from "./vad-streams.ts";
 import type { Summary } from "./stats.ts";
 
 const MODE_TITLE: Record<Mode, string> = {
@@ -186,6 +188,8 @@ export function renderMarkdown(r: BenchResults): string {
     `${r.cells.some((c) => c.engine === "rnn-wasm-int8") ? "; rnn-wasm-int8: GATE_INT8 (|err| ≤ 5e-2 + 5e-2·|ref|, the int8 quantisation bound)" : ""}.`);
   out.push("");
   if (r.silero?.length) out.push(renderSilero(r.silero));
+  if (r.vadStreams) out.push(renderVadStreams(r.vadStreams));
+  if (r.vadPage?.length) out.push(renderVadPage(r.vadPage));
   return out.join("\n");
 }
 
@@ -304,6 +308,31 @@ function renderSilero(results: SileroResult[]): string {
   out.push(table(["model", "engine", "µs / frame", "peer / rnn-wasm", "first frame after load (ms)", "with import (ms)", "max |p − ort-node|"], rows));
   out.push("");
   out.push(table(["model", ".onnx bytes", "bundle bytes (gzip)", "export (ms)"], results.map((m) => [m.model, m.onnxBytes.toLocaleString("en-US"), `${m.bundleBytes.toLocaleString("en-US")} (${m.bundleGzipBytes.toLocaleString("en-US")})`, range(m.exportMs)])));
+  out.push("");
+  return out.join("\n");
+}
+
+/** Real-time VAD streams one core serves, per number of concurrent streams. */
+export function renderVadStreams(r: VadStreamsResult): string {
+  const out: string[] = ["", "## Voice activity: real-time streams per core", ""];
+  out.push("Silero VAD v5, 32 ms frames at 16 kHz, N concurrent streams of real speech on one thread. rnn-wasm: one `VadPool` (one batched session call per round, whole server path: audio in, framing, model, segmentation, results out), f32 and int8 bundles. onnxruntime-node (1 thread): one session per stream (batch 1, silero-vad's loop per caller) and one batched session over all streams (the frames and the state [2, N, 128]); framing and model runs only. Streams per core = N · 32 ms / time per round; ratios per round.");
+  out.push("");
+  const rows = r.counts.flatMap((c) => c.engines.map((e) => [String(c.streams), e.engine, range(e.msPerRound), sig(e.streamsPerCore), e.vsPerStream ? `${sig(e.vsPerStream.median)}x` : "–", e.vsBatched ? `${sig(e.vsBatched.median)}x` : "–"]));
+  out.push(table(["streams", "engine", "ms / round", "streams per core", "vs ort per stream", "vs ort batched"], rows));
+  out.push("");
+  out.push(`Gate (max |p − onnxruntime-node per stream| over the streams' frames): ${r.gate.map((g) => `${g.engine} ${g.maxErr.toExponential(1)}`).join(", ")}.`);
+  out.push("");
+  return out.join("\n");
+}
+
+/** Bytes a VAD page fetches and the time to its first processed frame. */
+export function renderVadPage(r: VadPageResult[]): string {
+  const out: string[] = ["", "## Voice activity in a page", ""];
+  out.push("examples/vad (rnn-wasm/vad, Silero v5 .rnnb in the audio thread) against the same job with @ricky0123/vad-web 0.0.31 + onnxruntime-web (its script-tag setup), headless Chromium, a fake microphone, fresh contexts. Bytes: every file the page fetched (worklet included), as served and gzip -9. First frame: ms from navigation start to the first speech probability the page received.");
+  out.push("");
+  out.push(table(["page", "files", "bytes", "gzip", "first frame (ms)"], r.map((p) => [p.page, String(p.resources.length), p.bytes.toLocaleString("en-US"), p.gzip.toLocaleString("en-US"), p.firstFrameMs ? range(p.firstFrameMs) : p.error ?? "–"])));
+  out.push("");
+  for (const p of r) out.push(`- ${p.page}: ${p.resources.map((x) => `${x.path} ${x.gzip.toLocaleString("en-US")}`).join(", ")}`);
   out.push("");
   return out.join("\n");
 }

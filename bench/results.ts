@@ -6,6 +6,8 @@ import type { ColdStartResult } from "./coldstart.ts";
 import type { RnnWasmFrom } from "./engines/rnnwasm.ts";
 import type { EngineId } from "./engines/types.ts";
 import type { SileroResult } from "./silero.ts";
+import type { VadPageResult } from "./vad-page.ts";
+import type { VadStreamsResult } from "./vad-streams.ts";
 import type { Summary } from "./stats.ts";
 
 export type Mode = "step" | "sequence" | "batch32" | "batch64";
@@ -33,6 +35,10 @@ export interface Settings {
   relaxedFlag: boolean;
   /** Silero VAD files timed per frame (bench/silero.ts). */
   silero: string[];
+  /** Concurrent VAD streams served by one core (bench/vad-streams.ts). */
+  vadStreams: number[];
+  /** Page loads of each VAD page (bench/vad-page.ts); 0: none. */
+  vadPage: number;
 }
 
 export interface CellResult {
@@ -86,6 +92,8 @@ export interface BenchResults {
   memory: (ColdStartResult & { model: string })[];
   streamHow: Record<string, string>;
   silero?: SileroResult[];
+  vadStreams?: VadStreamsResult;
+  vadPage?: VadPageResult[];
 }
 
 export interface PeakResult {

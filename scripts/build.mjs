@@ -26,7 +26,7 @@ const say = (what) => {
 const took = () => `${((performance.now() - stepStarted) / 1000).toFixed(1)} s`;
 
 /** Demo models the tools package carries: the StockTwits model is trained on messages without a licence, so no package does. */
-const SHIPPED_MODELS = ["aesop-next-word.rnnb", "uci-sentiment.rnnb", "uci-gru-sentiment.rnnb", "sine.rnnb"];
+const SHIPPED_MODELS = ["aesop-next-word.rnnb", "uci-sentiment.rnnb", "uci-gru-sentiment.rnnb", "sine.rnnb", "silero-vad-v5-16k.rnnb", "silero-vad-v5-8k.rnnb", "LICENSE-silero-vad"];
 const TOOLS_DIST = resolve(root, "tools/dist");
 
 /** Newest modification time under the given files and folders (sources of the build). */
@@ -44,7 +44,7 @@ function newest(paths) {
 }
 
 if (args.includes("--if-stale")) {
-  const outputs = ["dist/node.js", "dist/browser.js", "tools/dist/cli.js", "tools/dist/export.js"].map((f) => resolve(root, f));
+  const outputs = ["dist/node.js", "dist/browser.js", "dist/vad-node.js", "tools/dist/cli.js", "tools/dist/export.js"].map((f) => resolve(root, f));
   const sources = newest(["assembly", "src", "tools/cli", "tools/package.json", "scripts", "models", "package.json", "asconfig.json", "tsconfig.build.json"]);
   if (outputs.every(existsSync) && Math.min(...outputs.map((f) => statSync(f).mtimeMs)) > sources) {
     say("dist/ and tools/dist/ are newer than their sources: nothing to do (npm run build rebuilds)");
@@ -119,6 +119,25 @@ await buildEagerAndLazy(esbuild, {
 await esbuild.build({ ...common, ...readable, minify: true, entryPoints: { export: "src/export-forward.ts" }, outdir: "dist", platform: "node", external: ["rnn-wasm-tools/export"] });
 say(`  done in ${took()}`);
 
+// rnn-wasm/vad: a client of the runtime's public API, which it imports as the package
+// ("rnn-wasm") so it shares the runtime the page or process already loaded. The audio-thread and
+// worker hosts are each one self-contained script (runtime included): a worklet may not import
+// or fetch at run time, and a worker's script need not know where the package lives.
+say("vad: rnn-wasm/vad (dist/vad.js, vad-browser.js, vad-node.js, shared chunks) and its hosts (dist/vad-host.js) ...");
+const runtimeAsPackage = {
+  name: "runtime-as-package",
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/index\.js$/ }, (a) => (a.importer.includes(`${"/"}src${"/"}vad${"/"}`) ? { path: "rnn-wasm", external: true } : undefined));
+  },
+};
+await esbuild.build({
+  ...runtime, entryPoints: { vad: "src/vad/index.ts", "vad-browser": "src/vad/browser.ts", "vad-node": "src/vad/node.ts" },
+  platform: "neutral", splitting: true, chunkNames: "chunks/vad-[hash]", external: ["node:*"], plugins: [runtimeAsPackage],
+});
+// (ignoreAnnotations: package.json's sideEffects lists dist/ files; the hosts' sources act when imported)
+await esbuild.build({ ...runtime, entryPoints: { "vad-host": "src/vad/hosts.ts" }, platform: "browser", format: "esm", ignoreAnnotations: true });
+say(`  done in ${took()}`);
+
 // Declarations: one bundled file for the API (dts-bundle-generator: a few files instead of one
 // per source module keeps the installed package small) and one per entry re-exporting it.
 say("declarations: dist/types, dist/types-cjs, tools/dist/types (dts-bundle-generator) ...");
@@ -135,6 +154,17 @@ for (const [dir, extra] of [["dist/types", {}], ["dist/types-cjs", { "package.js
   mkdirSync(resolve(root, dir), { recursive: true });
   for (const [f, text] of Object.entries({ ...declarations, ...extra })) writeFileSync(resolve(root, dir, f), text);
 }
+// rnn-wasm/vad's declarations: per module (tsc), in dist/types/vad/, importing the API's
+// bundled declarations as ../index.js, so its Model and Session are the runtime's own types
+const vadTypes = resolve(root, "build", "vad-types");
+writeFileSync(resolve(root, "build", "tsconfig.vad.json"), JSON.stringify({
+  extends: "../tsconfig.build.json",
+  compilerOptions: { outDir: vadTypes, rootDir: "../src" },
+  include: [], files: ["../src/wasm-modules.d.ts", "../src/vad/index.ts", "../src/vad/node.ts", "../src/vad/browser.ts"],
+}));
+rmSync(vadTypes, { recursive: true, force: true });
+run(bin("tsc"), ["-p", resolve(root, "build", "tsconfig.vad.json")]);
+cpSync(resolve(vadTypes, "vad"), resolve(root, "dist/types/vad"), { recursive: true });
 say(`  done in ${took()}`);
 
 // rnn-wasm-tools: the exporter and the CLI carry their own copy of the runtime (src/) and the

@@ -35,6 +35,9 @@ export { importKerasFile, DEFAULT_KERAS_TIMEOUT_MS, type KerasFileOptions } from
 export { importOnnx } from "./import/onnx/build.js";
 export { normalizeTokenizerConfig } from "./text/tokenizer.js";
 
+export { exportSileroVad, sileroInterface } from "./vad/export.js";
+export type { SileroExportOptions } from "./vad/export.js";
+
 /** How an ONNX graph is bound (ignored for other formats); see src/import/onnx/build.ts. */
 export type { OnnxImportOptions } from "./import/onnx/build.js";
 

@@ -47,25 +47,31 @@ export function notStreamableReason(spec: ModelSpec): string | null {
   return null;
 }
 
-/** The session block: one entry per piece of state, in op order (also the snapshot layout). */
-function layoutFor(spec: ModelSpec, batch: number): Map<string, number> & { bytes?: number } {
-  const at = new Map<string, number>() as Map<string, number> & { bytes?: number };
+/**
+ * The session block: one entry per piece of state, in op order (also the snapshot layout).
+ * Every entry is [batch][per-row floats], so `rows` ([offset, row bytes] per entry) locates
+ * one batch row's state: copyRow moves a stream between rows and sessions.
+ */
+function layoutFor(spec: ModelSpec, batch: number): Map<string, number> & { bytes?: number; rows?: number[][] } {
+  const at = new Map<string, number>() as Map<string, number> & { bytes?: number; rows?: number[][] };
+  const rows: number[][] = (at.rows = []);
   let bytes = 0;
   const add = (key: string, floats: number) => {
     at.set(key, bytes);
-    bytes += align(floats * 4);
+    rows.push([bytes, floats * 4]);
+    bytes += align(batch * floats * 4);
   };
   // a graph with state pairs: its states are all the session carries
-  spec.states?.forEach((st, i) => add(`pair${i}`, batch * product(spec.tensors[st.input].shape)!));
+  spec.states?.forEach((st, i) => add(`pair${i}`, product(spec.tensors[st.input].shape)!));
   if (!spec.states) spec.ops.forEach((op, i) => {
     if (op.op === "rnn") {
-      add(`${i}h`, batch * padTo8(op.units));
-      if (op.cell === "lstm") add(`${i}c`, batch * padTo8(op.units));
+      add(`${i}h`, padTo8(op.units));
+      if (op.cell === "lstm") add(`${i}c`, padTo8(op.units));
     } else if (op.op === "global_pool") {
-      add(`${i}acc`, batch * (spec.tensors[op.inputs[0]].shape[1] as number));
-      add(`${i}count`, batch);
+      add(`${i}acc`, spec.tensors[op.inputs[0]].shape[1] as number);
+      add(`${i}count`, 1);
     } else if (op.op === "conv1d" && op.kernelSize > 1) {
-      add(`${i}hist`, batch * op.dilation * (op.kernelSize - 1) * op.inDim);
+      add(`${i}hist`, op.dilation * (op.kernelSize - 1) * op.inDim);
     }
   });
   at.bytes = Math.max(16, bytes);
@@ -90,6 +96,7 @@ export class Session {
   readonly batchSize: number;
   private block: number;
   private readonly bytes: number;
+  private readonly rows: number[][];
   private readonly provider: StateProvider;
   private readonly layoutHash: number;
   /** Per input: its spec with any sequence length (a session takes chunks), and its name for errors. */
@@ -110,6 +117,7 @@ export class Session {
     this.batchSize = batchSize;
     const at = layoutFor(spec, batchSize);
     this.bytes = at.bytes!;
+    this.rows = at.rows!;
     this.layoutHash = host.kernels.crc32(new TextEncoder().encode(JSON.stringify([...at])));
     const block = (this.block = host.kernels.alloc(this.bytes, "session state"));
     const p = (key: string) => (at.has(key) ? block + at.get(key)! : 0);
@@ -196,6 +204,21 @@ export class Session {
   reset(): void {
     this.live();
     this.host.kernels.u8.fill(0, this.block, this.block + this.bytes);
+  }
+
+  /**
+   * Copies the state of batch row `from` into row `to` of `into`, a session of the same model
+   * (this one or another of any batch size). With a batch-1 session on either side it takes or
+   * restores one stream's snapshot; a stream pool uses it to move streams between rows.
+   */
+  copyRow(from: number, into: Session, to: number): void {
+    this.live();
+    into.live();
+    // (a non-integer or out-of-range row fails one of the comparisons)
+    if (into.host !== this.host || !(from % 1 === 0 && from >= 0 && from < this.batchSize && to % 1 === 0 && to >= 0 && to < into.batchSize)) {
+      fail("E_ARGUMENT", `copyRow: no rows ${from} -> ${to} in sessions of one model`);
+    }
+    this.rows.forEach(([at, n], i) => this.host.kernels.u8.copyWithin(into.block + into.rows[i][0] + to * n, this.block + at + from * n, this.block + at + from * n + n));
   }
 
   /**

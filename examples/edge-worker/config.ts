@@ -29,6 +29,9 @@ export const GENERATE_MODEL = "aesop-next-word.rnnb";
 /** POST /step: streaming regression, one float in and one float out per step. */
 export const STREAM_MODEL = "sine.rnnb";
 
+/** POST /vad: Silero VAD v5 bound for 16 kHz (other rates are resampled in the stream). */
+export const VAD_MODEL = "silero-vad-v5-16k.rnnb";
+
 export const LIMITS = {
   /** Request body bytes; larger bodies get 413 before parsing. */
   bodyBytes: 16 * 1024,
@@ -42,4 +45,8 @@ export const LIMITS = {
   temperature: 5,
   /** /step: values per request when `input` is an array. */
   stepInputs: 256,
+  /** /vad request body bytes: ~5 s of 16 kHz 16-bit audio in base64, and the stream's state. */
+  vadBodyBytes: 256 * 1024,
+  /** /vad audio per request, seconds at its sample rate. */
+  vadSeconds: 10,
 } as const;

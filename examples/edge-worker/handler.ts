@@ -6,6 +6,8 @@
  *   POST /predict  {text}                                     -> {score, label}
  *   POST /generate {prompt, steps, temperature?, topK?, seed?} -> {text}
  *   POST /step     {state?, input}                            -> {output, state}
+ *   POST /vad      {audio, encoding?, sampleRate?, options?, state?, end?}
+ *                                      -> {probabilities, firstFrame, events, state}
  *   GET  /                                                    -> what this service runs
  *
  * Models are loaded on first use and kept for the life of the isolate. Every malformed request
@@ -13,7 +15,8 @@
  * (a model that cannot load, a kernel trap) is a 5xx.
  */
 import { loadModel, type Model, type Session, type Tensor } from "rnn-wasm";
-import { GENERATE_MODEL, LIMITS, SENTIMENT_MODEL, STREAM_MODEL, sentimentLabels } from "./config.ts";
+import { createVad, type VadOptions } from "rnn-wasm/vad";
+import { GENERATE_MODEL, LIMITS, SENTIMENT_MODEL, STREAM_MODEL, VAD_MODEL, sentimentLabels } from "./config.ts";
 
 /** Reads a model bundle by file name (a static asset, a file, an object store...). */
 export type BundleSource = (name: string) => Promise<Uint8Array | ArrayBuffer>;
@@ -80,15 +83,15 @@ async function discardBody(reader: ReadableStreamDefaultReader<Uint8Array>, alre
 }
 
 /** The body as JSON, with the checks a public endpoint needs before it parses anything. */
-async function readJsonObject(request: Request): Promise<Record<string, unknown>> {
+async function readJsonObject(request: Request, maxBytes: number = LIMITS.bodyBytes): Promise<Record<string, unknown>> {
   const type = (request.headers.get("content-type") ?? "").split(";")[0].trim().toLowerCase();
   if (type !== "application/json") {
     throw new HttpError(415, "E_CONTENT_TYPE", `send the body as application/json, received content-type ${JSON.stringify(type || "(none)")}`);
   }
   const declared = request.headers.get("content-length");
-  if (declared !== null && Number(declared) > LIMITS.bodyBytes) {
+  if (declared !== null && Number(declared) > maxBytes) {
     if (request.body) await discardBody(request.body.getReader(), 0);
-    throw new HttpError(413, "E_TOO_LARGE", `the body is ${declared} bytes; the limit is ${LIMITS.bodyBytes}`);
+    throw new HttpError(413, "E_TOO_LARGE", `the body is ${declared} bytes; the limit is ${maxBytes}`);
   }
   // read at most the limit, also when no content-length was sent (chunked bodies)
   const chunks: Uint8Array[] = [];
@@ -99,9 +102,9 @@ async function readJsonObject(request: Request): Promise<Record<string, unknown>
       const { done, value } = await reader.read();
       if (done) break;
       bytes += value.byteLength;
-      if (bytes > LIMITS.bodyBytes) {
+      if (bytes > maxBytes) {
         await discardBody(reader, bytes);
-        throw new HttpError(413, "E_TOO_LARGE", `the body exceeds the limit of ${LIMITS.bodyBytes} bytes`);
+        throw new HttpError(413, "E_TOO_LARGE", `the body exceeds the limit of ${maxBytes} bytes`);
       }
       chunks.push(value);
     }
@@ -129,7 +132,7 @@ async function readJsonObject(request: Request): Promise<Record<string, unknown>
 
 const show = (v: unknown) => (v === undefined ? "nothing" : JSON.stringify(v));
 
-function field(body: Record<string, unknown>, name: string, type: "string" | "number", required: boolean): unknown {
+function field(body: Record<string, unknown>, name: string, type: "string" | "number" | "boolean", required: boolean): unknown {
   const v = body[name];
   if (v === undefined || v === null) {
     if (required) throw new HttpError(400, "E_FIELD", `field "${name}" (${type}) is required`);
@@ -154,9 +157,9 @@ function integer(body: Record<string, unknown>, name: string, min: number, max: 
   return v;
 }
 
-function fromBase64(s: string): Uint8Array {
+function fromBase64(s: string, what = `field "state" must be the base64 snapshot returned by /step`, code = "E_STATE_CORRUPT"): Uint8Array {
   if (s.length % 4 !== 0 || !/^[A-Za-z0-9+/]*={0,2}$/.test(s)) {
-    throw new HttpError(400, "E_STATE_CORRUPT", `field "state" must be the base64 snapshot returned by /step`);
+    throw new HttpError(400, code, what);
   }
   const bin = atob(s);
   const out = new Uint8Array(bin.length);
@@ -169,6 +172,12 @@ function toBase64(bytes: Uint8Array): string {
   for (let i = 0; i < bytes.length; i++) bin += String.fromCharCode(bytes[i]);
   return btoa(bin);
 }
+
+/** The segmentation settings a /vad caller may choose (rnn-wasm/vad's rules, silero or vad-web). */
+const VAD_OPTIONS = new Set([
+  "rules", "threshold", "negThreshold", "minSpeechMs", "minSilenceMs", "speechPadMs", "maxSpeechMs", "minSilenceAtMaxSpeechMs", "useMaxPossibleSilenceAtMaxSpeech",
+  "positiveSpeechThreshold", "negativeSpeechThreshold", "redemptionMs", "preSpeechPadMs",
+]);
 
 // ------------------------------------------------------------------------------- models
 
@@ -201,6 +210,7 @@ export function createHandler(readBundle: BundleSource): (request: Request) => P
     const model = await load(STREAM_MODEL)();
     return { model, session: model.createSession() };
   });
+  const vadModel = once(load(VAD_MODEL));
   const simdHeader = (m: Model) => ({ "x-rnn-wasm-simd": m.simd });
 
   async function predict(body: Record<string, unknown>): Promise<Response> {
@@ -250,10 +260,53 @@ export function createHandler(readBundle: BundleSource): (request: Request) => P
     return json(200, { output, state: toBase64(session.getState()) }, simdHeader(model));
   }
 
+  /**
+   * One chunk of a stream whose state travels with the caller: restore the snapshot (or start a
+   * stream with the given options), run the audio, answer the frames' probabilities, the events
+   * and the next snapshot. Nothing is kept between requests (any isolate serves any chunk).
+   */
+  async function vad(body: Record<string, unknown>): Promise<Response> {
+    const encoding = field(body, "encoding", "string", false) ?? "s16le";
+    if (encoding !== "s16le" && encoding !== "f32le") throw new HttpError(400, "E_FIELD", `field "encoding" must be "s16le" or "f32le", received ${show(encoding)}`);
+    const pcm = fromBase64(field(body, "audio", "string", true) as string, `field "audio" must be base64 PCM (${encoding})`, "E_FIELD");
+    const width = encoding === "s16le" ? 2 : 4;
+    if (pcm.length % width) throw new HttpError(400, "E_FIELD", `field "audio" holds ${pcm.length} bytes, not whole ${encoding} samples`);
+    const state = field(body, "state", "string", false) as string | undefined;
+    const options = body.options;
+    if (options !== undefined && (typeof options !== "object" || options === null || Array.isArray(options))) throw new HttpError(400, "E_FIELD", `field "options" must be an object, received ${show(options)}`);
+    const unknown = Object.keys(options ?? {}).filter((k) => !VAD_OPTIONS.has(k));
+    if (unknown.length) throw new HttpError(400, "E_FIELD", `field "options" may set ${[...VAD_OPTIONS].join(", ")}; not ${unknown.join(", ")}`);
+    const sampleRate = integer(body, "sampleRate", 8000, 48000, false);
+    if (state !== undefined && (options !== undefined || sampleRate !== undefined)) {
+      throw new HttpError(400, "E_FIELD", "a stream's options and sampleRate are set by its first chunk; later chunks send only the state");
+    }
+    const end = field(body, "end", "boolean", false) as boolean | undefined;
+    const samples = width === 2 ? new Int16Array(pcm.buffer, pcm.byteOffset, pcm.length / 2) : new Float32Array(pcm.buffer.slice(pcm.byteOffset, pcm.byteOffset + pcm.length));
+    const model = await vadModel();
+    // synchronous from here on: a stream is created, fed and snapshotted within one turn
+    const stream = createVad(model, { ...(options as VadOptions), ...(sampleRate ? { sampleRate } : {}), segmentAudio: false }, state === undefined ? undefined : fromBase64(state, `field "state" must be the base64 state returned by /vad`));
+    try {
+      const rate = stream.stream.sampleRate;
+      if (samples.length > rate * LIMITS.vadSeconds) throw new HttpError(400, "E_RANGE", `field "audio" holds ${samples.length} samples; the limit is ${LIMITS.vadSeconds} s (${rate * LIMITS.vadSeconds} at ${rate} Hz)`);
+      const u = stream.push(samples);
+      const probabilities = Array.from(u.probabilities);
+      const events = [...u.events];
+      if (end) {
+        const last = stream.end();
+        probabilities.push(...last.probabilities);
+        events.push(...last.events);
+      }
+      return json(200, { probabilities, firstFrame: u.firstFrame, events, state: end ? null : toBase64(stream.snapshot()) }, simdHeader(model));
+    } finally {
+      stream.dispose();
+    }
+  }
+
   const routes: Record<string, (body: Record<string, unknown>) => Promise<Response>> = {
     "/predict": predict,
     "/generate": generate,
     "/step": step,
+    "/vad": vad,
   };
 
   return async (request: Request): Promise<Response> => {
@@ -262,13 +315,13 @@ export function createHandler(readBundle: BundleSource): (request: Request) => P
       if (pathname === "/" && (request.method === "GET" || request.method === "HEAD")) {
         return json(200, {
           service: "rnn-wasm edge example",
-          routes: ["POST /predict {text}", "POST /generate {prompt, steps, temperature?, topK?, seed?}", "POST /step {state?, input}"],
-          models: { predict: SENTIMENT_MODEL, generate: GENERATE_MODEL, step: STREAM_MODEL },
+          routes: ["POST /predict {text}", "POST /generate {prompt, steps, temperature?, topK?, seed?}", "POST /step {state?, input}", "POST /vad {audio, encoding?, sampleRate?, options?, state?, end?}"],
+          models: { predict: SENTIMENT_MODEL, generate: GENERATE_MODEL, step: STREAM_MODEL, vad: VAD_MODEL },
           limits: LIMITS,
         });
       }
       const route = routes[pathname];
-      if (!route) throw new HttpError(404, "E_NOT_FOUND", `no route ${pathname}; try POST /predict, /generate or /step`);
+      if (!route) throw new HttpError(404, "E_NOT_FOUND", `no route ${pathname}; try POST /predict, /generate, /step or /vad`);
       if (request.method === "OPTIONS") {
         return new Response(null, {
           status: 204,
@@ -276,7 +329,7 @@ export function createHandler(readBundle: BundleSource): (request: Request) => P
         });
       }
       if (request.method !== "POST") throw new HttpError(405, "E_METHOD", `${pathname} answers POST, received ${request.method}`);
-      return await route(await readJsonObject(request));
+      return await route(await readJsonObject(request, pathname === "/vad" ? LIMITS.vadBodyBytes : LIMITS.bodyBytes));
     } catch (e) {
       return errorResponse(e);
     }

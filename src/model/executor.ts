@@ -93,10 +93,11 @@ const CORE_OPS = new Set(["embedding", "dense", "rnn", "activation", "reshape"])
 let tensorOps: typeof import("./tensor-ops.js") | undefined;
 
 /** Loads the tensor-ops chunk when a spec needs it (before an Executor is built for it). */
-export async function prepareTensorOps(spec: ModelSpec): Promise<void> {
-  // (a bundle's spec is not validated yet: it needs these ops' checks first)
+export async function prepareTensorOps(spec: ModelSpec, loaded?: typeof import("./tensor-ops.js")): Promise<void> {
+  // (a bundle's spec is not validated yet: it needs these ops' checks first; given the module,
+  // `loaded`, it is installed before this returns: a synchronous load)
   if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => !CORE_OPS.has(op?.op))))) {
-    tensorOps = await import("./tensor-ops.js");
+    tensorOps = loaded ?? (await import("./tensor-ops.js"));
     tensorOps.installTensorOps();
   }
 }

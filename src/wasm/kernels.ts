@@ -28,7 +28,9 @@ export class KernelInstance {
   private views: [ArrayBuffer | null, Float32Array, Int32Array, Uint8Array] = [null, new Float32Array(0), new Int32Array(0), new Uint8Array(0)];
   usedBytes = 0;
 
-  private constructor(readonly exports: KernelExports) {
+  /** Wraps an instance's exports (KernelInstance.create instantiates; audio worklets, which may not wait, instantiate synchronously). */
+  constructor(readonly exports: KernelExports) {
+    if (typeof exports.gemm !== "function" || !(exports.memory instanceof WebAssembly.Memory)) fail("E_WASM", "the wasm module is not an rnn-wasm kernel build");
     this.relaxed = exports.relaxed_build() === 1;
     this.top = align(exports.heap_base());
   }

@@ -12,7 +12,7 @@ import * as zlib from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 // @ts-expect-error: a plain ES module of the example, without type declarations
 import { prepareWorkerd } from "../../examples/edge-worker/workerd-local.mjs";
-import { LIMITS, sentimentLabels } from "../../examples/edge-worker/config.ts";
+import { LIMITS, VAD_MODEL, sentimentLabels } from "../../examples/edge-worker/config.ts";
 import type { Session, Tensor } from "../../src/index.ts";
 import { ROOT, BIN, ServerProcess, cleanup, freePort, projectWithPackedPackage, resolveEntry, runProcess } from "../runtimes/harness.ts";
 import { APPROX, EXACT_F32 } from "../tolerance.ts";
@@ -140,7 +140,7 @@ describe("examples/edge-worker in workerd and Deno", () => {
     it("GET / names the models of examples/edge-worker/config.ts", async () => {
       const a = await request(engine(name).base + "/");
       expect(a.status).toBe(200);
-      expect((a.json as { models: unknown }).models).toEqual({ predict: SENTIMENT_MODEL, generate: GENERATE_MODEL, step: STREAM_MODEL });
+      expect((a.json as { models: unknown }).models).toEqual({ predict: SENTIMENT_MODEL, generate: GENERATE_MODEL, step: STREAM_MODEL, vad: VAD_MODEL });
     });
 
     it.skipIf(!stocktwitsFile)("POST /predict gives Node's score and label for real messages and sentences", async () => {

@@ -127,6 +127,25 @@ export function freePort(): Promise<number> {
   });
 }
 
+/**
+ * A server started on a free loopback port and answering HTTP at `/`; started again on another
+ * port (three tries) when the port was taken between choosing it and binding it.
+ */
+export async function serveOnFreePort(start: (port: number) => ServerProcess | Promise<ServerProcess>, timeoutMs = 60_000): Promise<{ server: ServerProcess; base: string }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    const server = await start(port);
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await server.waitForHttp(`${base}/`, timeoutMs);
+      return { server, base };
+    } catch (e) {
+      await server.stop();
+      if (attempt === 3 || !/in use|EADDRINUSE|AddrInUse/i.test(server.output)) throw e;
+    }
+  }
+}
+
 export interface RunResult {
   code: number | null;
   signal: NodeJS.Signals | null;

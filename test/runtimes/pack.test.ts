@@ -164,7 +164,7 @@ describe("npm pack: the runtime and the tools, installed from their tarballs", (
     const listing = tarListing(toolsTgz);
     for (const f of ["./bin/rnn-wasm.js", "./dist/cli.js", "./dist/export.js", "./dist/types/export.d.ts", "./dist/rnn-simd.wasm", "./dist/LICENSE", "./README.md"]) expect(listing.has(f), f).toBe(true);
     const models = [...listing].filter((f) => f.endsWith(".rnnb")).sort();
-    expect(models).toEqual(["./dist/models/aesop-next-word.rnnb", "./dist/models/sine.rnnb", "./dist/models/uci-gru-sentiment.rnnb", "./dist/models/uci-sentiment.rnnb"]);
+    expect(models).toEqual(["./dist/models/aesop-next-word.rnnb", "./dist/models/silero-vad-v5-16k.rnnb", "./dist/models/silero-vad-v5-8k.rnnb", "./dist/models/sine.rnnb", "./dist/models/uci-gru-sentiment.rnnb", "./dist/models/uci-sentiment.rnnb"]);
     expect([...listing].filter((f) => /^\.\/(src|test|cli|train|commands)\//.test(f) || /stocktwits/i.test(f))).toEqual([]);
   });
 

@@ -70,3 +70,12 @@ export function onnxBindings(o: OnnxBindingFlags): Pick<OnnxImportOptions, "inpu
   if (o.state) out.state = Object.fromEntries(o.state);
   return out;
 }
+
+/** A number from `lo` to `hi` (thresholds, durations). */
+export function numberIn(name: string, lo: number, hi: number): (v: string) => number {
+  return (v) => {
+    const n = Number(v);
+    if (v.trim() === "" || !(n >= lo && n <= hi)) throw new InvalidArgumentError(`${name} must be a number from ${lo} to ${hi}`);
+    return n;
+  };
+}

@@ -11,11 +11,12 @@ import * as inspect from "./commands/inspect.js";
 import * as predict from "./commands/predict.js";
 import * as train from "./commands/train.js";
 import * as upgrade from "./commands/upgrade.js";
+import * as vad from "./commands/vad.js";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors.js";
 import { version } from "../package.json";
 
 /** Every command, in the order `rnn-wasm --help` lists them. */
-const COMMANDS: { register(program: Command): void }[] = [exportCommand, upgrade, inspect, predict, generate, bench, train];
+const COMMANDS: { register(program: Command): void }[] = [exportCommand, upgrade, inspect, predict, generate, bench, train, vad];
 
 export function buildProgram(): Command {
   const program = new Command()

@@ -1,5 +1,4 @@
-/** `rnn-wasm export`: a tfjs model.json or a Keras .h5/.keras file -> one .rnnb bundle. */
-import { createRequire } from "node:module";
+/** `rnn-wasm export`: a tfjs model.json, a Keras .h5/.keras file or an ONNX model -> one .rnnb bundle. */
 import { resolve } from "node:path";
 import { type Command, Option } from "commander";
 import { RnnWasmError } from "../../../src/errors.js";
@@ -10,6 +9,7 @@ import { normalizeTokenizerConfig, type TokenizerOptions } from "../../../src/te
 import { UsageError, withSource } from "../errors.js";
 import { writeAtomic } from "../files.js";
 import { dtypeOption, onnxBindings, onnxConstOption, onnxInputOption, onnxStateOption, positiveInt, type OnnxBindingFlags } from "../options.js";
+import { progressBar, type Bar } from "../progress.js";
 import { readJson, sourceWeightBytes } from "../source.js";
 import { formatBytes, hex32, summarize, thousands } from "../summary.js";
 
@@ -28,31 +28,6 @@ interface ExportFlags extends OnnxBindingFlags {
   metadata?: string;
   progress?: boolean;
   quiet?: boolean;
-}
-
-interface Bar {
-  start(total: number, value: number, payload?: Record<string, unknown>): void;
-  update(value: number, payload?: Record<string, unknown>): void;
-  stop(): void;
-}
-
-function progressBar(): Bar {
-  // cli-progress ships no types; required at run time (the CLI build keeps packages external)
-  const cliProgress = createRequire(import.meta.url)("cli-progress") as {
-    SingleBar: new (opts: Record<string, unknown>, preset: unknown) => Bar;
-    Presets: Record<string, unknown>;
-  };
-  return new cliProgress.SingleBar(
-    {
-      format: "exporting |{bar}| {percentage}% | {value}/{total} sections | {name}",
-      stream: process.stderr,
-      hideCursor: true,
-      clearOnComplete: false,
-      noTTYOutput: !process.stderr.isTTY,
-      notTTYSchedule: 200,
-    },
-    cliProgress.Presets.shades_classic,
-  );
 }
 
 async function run(model: string, o: ExportFlags): Promise<void> {
@@ -98,7 +73,7 @@ async function run(model: string, o: ExportFlags): Promise<void> {
       onProgress: showBar
         ? (done, total, name) => {
             if (!bar) {
-              bar = progressBar();
+              bar = progressBar("exporting |{bar}| {percentage}% | {value}/{total} sections | {name}");
               bar.start(total, 0, { name: "" });
             }
             bar.update(done, { name });
