@@ -55,12 +55,12 @@ export function buildModel(art: ModelArtifacts): PackedModel {
     }
     const call = pending.splice(idx, 1)[0];
     translateCall(b, call, graphInputs);
-    if (call.node === 0) {
+    if (!layers.some((l) => l.name === call.layer.name)) {
       const inner = (call.layer.config.layer as { class_name?: string } | undefined)?.class_name;
       layers.push({ name: call.layer.name, className: call.layer.className, ...(inner ? { inner } : {}) });
     }
     for (let k = 0; k < 8; k++) {
-      const id = tensorId(call.layer.name, call.node, k);
+      const id = tensorId(call.layer.name, call.node, k, call.scope);
       if (b.tensors[b.resolve(id)]) available.add(id);
     }
   }

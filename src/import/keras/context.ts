@@ -70,7 +70,7 @@ export function contextFor(b: KerasBuilder, call: LayerCall, graphInputs: Set<st
     c: layer.config,
     x: call.inputs[0],
     where: `layer ${layer.name} (${layer.className})`,
-    outId: (k) => tensorId(layer.name, call.node, k),
+    outId: (k) => tensorId(layer.name, call.node, k, call.scope),
   };
 }
 
