@@ -42,9 +42,27 @@ export function notStreamableReason(spec: ModelSpec): string | null {
     } else if (op.op === "merge" && inSeq.some((v) => v !== inSeq[0])) {
       return `${L} merges a sequence with a non-sequence tensor`;
     } else if (op.op === "global_pool") outSeq = false;
+    else if (op.op === "attention" && any) {
+      if (!op.causal || !inSeq.every(Boolean)) return `${L} attends to later steps: only causal self-attention (use_causal_mask) streams`;
+      if (op.returnScores) return `${L} returns its attention scores, which grow with every step`;
+    } else if (any && acrossTime(op, inSeq, spec.tensors[op.inputs[0]]?.shape.length ?? 0)) return `${L} (${op.op}) mixes timesteps`;
     op.outputs.forEach((o, k) => seq.set(o, outSeq && !(op.op === "rnn" && k > 0)));
   }
   return null;
+}
+
+/** Whether a general tensor op on a sequence reads or moves across its time axis (axis 0). */
+function acrossTime(op: ModelSpec["ops"][number], inSeq: boolean[], rank: number): boolean {
+  switch (op.op) {
+    case "transpose": return op.perm[0] !== 0;
+    // only the whole time axis, whatever its length (a slice by Python bounds)
+    case "slice": return !(op.bounds && op.steps[0] === 1 && !op.bounds[0][0] && op.bounds[0][1] === null);
+    case "concat": case "reduce": case "softmax": return op.axis === 0;
+    case "pad": return op.before[0] + op.after[0] > 0;
+    // time as the rows of x [T, K], or as a leading axis of both operands
+    case "matmul": return inSeq[1] && (rank === 2 || !inSeq[0]);
+    default: return false;
+  }
 }
 
 /** The session block: one entry per piece of state, in op order (also the snapshot layout). */
@@ -98,6 +116,8 @@ export class Session {
   private readonly stepFast: [number[], number[], number | null] | null;
   /** Graphs with state pairs: step and run are one call of the graph, its inputs as the model takes them. */
   private readonly graphSteps: boolean;
+  /** Causal attention's keys and values of every step so far (tensor-ops.ts), or null. */
+  private readonly caches: ReturnType<Executor["streamCaches"]>;
   private disposed = false;
 
   constructor(private readonly host: SessionHost, batchSize: number) {
@@ -120,9 +140,14 @@ export class Session {
     this.anyTime = spec.inputs.map((inp) => [graph ? inp : { ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
     const dims = [batchSize, ...(spec.inputs[0].shape.slice(1) as number[])];
     this.stepFast = spec.inputs.length === 1 ? [dims, graph ? dims : [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
+    const caches = (this.caches = graph ? null : host.executor.streamCaches(batchSize));
     this.provider = graph ? { slot: () => null, pair: (i) => p(`pair${i}`) } : {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
-      stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
+      stream: {
+        pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }),
+        convHistory: (op) => p(`${op}hist`),
+        attention: (op, more) => caches!.attention(op, more),
+      },
     };
   }
 
@@ -193,6 +218,7 @@ export class Session {
   reset(): void {
     this.live();
     this.host.kernels.u8.fill(0, this.block, this.block + this.bytes);
+    this.caches?.reset();
   }
 
   /**
@@ -201,10 +227,13 @@ export class Session {
    */
   getState(): Uint8Array {
     this.live();
-    const out = new Uint8Array(HEADER + this.bytes + 4);
+    // the state block, then the attention caches (whose size grows with the steps taken)
+    const tail = this.caches?.save() ?? new Uint8Array(0);
+    const out = new Uint8Array(HEADER + this.bytes + tail.length + 4);
     const v = new DataView(out.buffer);
-    [MAGIC, VERSION, this.host.modelId(), this.batchSize, this.layoutHash, this.bytes].forEach((n, i) => v.setUint32(4 * i, n, true));
+    [MAGIC, VERSION, this.host.modelId(), this.batchSize, this.layoutHash, this.bytes + tail.length].forEach((n, i) => v.setUint32(4 * i, n, true));
     out.set(this.host.kernels.u8.subarray(this.block, this.block + this.bytes), HEADER);
+    out.set(tail, HEADER + this.bytes);
     v.setUint32(out.length - 4, this.host.kernels.crc32(out.subarray(0, -4)), true);
     return out;
   }
@@ -220,7 +249,9 @@ export class Session {
     const mismatch = (why: string) => fail("E_STATE_MISMATCH", `setState: ${why}`);
     if (word(2) !== this.host.modelId()) mismatch("snapshot of another model");
     if (word(3) !== this.batchSize) mismatch(`snapshot holds batch size ${word(3)}, this session has ${this.batchSize}`);
-    if (word(4) !== this.layoutHash || bytes.length !== HEADER + this.bytes + 4) mismatch("snapshot state layout does not match this model");
+    const tail = bytes.length - HEADER - 4 - this.bytes;
+    if (word(4) !== this.layoutHash || word(5) !== this.bytes + tail || tail < 0 || (tail > 0 && !this.caches)) mismatch("snapshot state layout does not match this model");
+    this.caches?.load(bytes.subarray(HEADER + this.bytes, bytes.length - 4));
     this.host.kernels.u8.set(bytes.subarray(HEADER, HEADER + this.bytes), this.block);
   }
 
@@ -231,6 +262,7 @@ export class Session {
     try {
       this.host.live();
       this.host.kernels.release(this.block, this.bytes);
+      this.caches?.dispose();
     } catch {
       // the model is gone, and its memory with it
     }

@@ -53,6 +53,8 @@ export interface StreamState {
   pool(opIndex: number): { acc: number; count: number };
   /** Causal Conv1D: the last span-1 input rows per batch row, [B][span-1][Cin] floats. */
   convHistory(opIndex: number): number;
+  /** Causal attention: the keys and values of every step so far, with room for `more` (tensor-ops.ts). */
+  attention?(opIndex: number, more: number): import("./tensor-ops.js").AttentionCache;
 }
 
 /** Gives the executor the state buffers of stateful ops (sessions, stateful layers). */
@@ -93,7 +95,7 @@ interface Plan {
 const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_MIN, sub: BIN_SUB } as const;
 
 /** The ops of general tensor graphs (ONNX), planned and compiled by model/tensor-ops.ts. */
-export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant"]);
+export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant", "attention"]);
 let tensorOps: typeof import("./tensor-ops.js") | undefined;
 
 /** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */
@@ -140,6 +142,11 @@ export class Executor {
       const cur = this.idLimits.get(op.inputs[0]);
       if (!cur || op.inputDim < cur.limit) this.idLimits.set(op.inputs[0], { limit: op.inputDim, layer: op.layer });
     }
+  }
+
+  /** A session's attention caches (tensor-ops.ts), or null when the model has no attention. */
+  streamCaches(batch: number): import("./tensor-ops.js").AttentionCaches | null {
+    return this.spec.ops.some((op) => op.op === "attention") ? new tensorOps!.AttentionCaches(this.k, this.spec, batch) : null;
   }
 
   /** Releases the arena (the model is being disposed, or a larger arena replaces it). */
@@ -396,7 +403,7 @@ export class Executor {
             }
           }];
         default:
-          return tensorOps!.compileTensorOp(op, { k, batch, ptr, shapeOf, scratch: scratch("desc"), weights: W });
+          return tensorOps!.compileTensorOp(op, { k, batch, ptr, shapeOf, scratch: scratch("desc"), weights: W, index: idx, streaming: plan.streaming, maskOf: maskPtr });
       }
     });
     if (this.spec.states) {

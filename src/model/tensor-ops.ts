@@ -11,61 +11,97 @@ import type { StateProvider } from "./executor.js";
 import { product, tensorOpHooks } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "./tensor-codes.js";
+import { align } from "../wasm/kernels.js";
+import {
+  ATTN_ADDITIVE, ATTN_BATCH, ATTN_CAUSAL, ATTN_DESC_BYTES, ATTN_FLAGS, ATTN_HEADS, ATTN_KEEP_WEIGHTS, ATTN_KEY_DIM, ATTN_KM_BATCH,
+  ATTN_KM_STEP, ATTN_K_BATCH, ATTN_K_STEP, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_O_BATCH, ATTN_O_STEP, ATTN_QM_BATCH,
+  ATTN_QM_STEP, ATTN_QUERIES, ATTN_Q_BATCH, ATTN_Q_STEP, ATTN_SCORE_SCALE, ATTN_TANH_SCALE, ATTN_VALUE_DIM, ATTN_V_BATCH, ATTN_V_STEP,
+  ATTN_ZERO_MASKED,
+} from "../wasm/abi.js";
 
-const known = (shape: Shape, where: string): number[] => {
-  if (shape.some((d) => d === null)) fail("E_SHAPE", `${where}: needs every dimension of its inputs known`);
-  return shape as number[];
-};
+/** Two dims that must agree: equal, or either not known until the input arrives (checked then). */
+const agree = (a: number | null, b: number | null) => a === null || b === null || a === b;
 
-/** Output shapes of the general tensor ops (ONNX graphs): every dim known. */
+/**
+ * Python's slice of an axis of size n (numpy, TF strided_slice): the first index read and the
+ * count read from [start, stop) by step; negative bounds count from the end, null ones are the
+ * ends, out-of-range ones are clamped.
+ */
+export function pythonSlice(n: number, start: number | null, stop: number | null, step: number): [number, number] {
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  const at = (v: number | null, fallback: number, lo: number, hi: number) => (v === null ? fallback : clamp(v < 0 ? v + n : v, lo, hi));
+  const first = step > 0 ? at(start, 0, 0, n) : at(start, n - 1, -1, n - 1);
+  const end = step > 0 ? at(stop, n, 0, n) : at(stop, -1, -1, n - 1);
+  return [first, Math.max(0, Math.ceil((end - first) / step))];
+}
+
+/** A slice's starts and sizes for an input of shape x (the fixed ones, or its bounds resolved). */
+function sliceExtent(op: Extract<Op, { op: "slice" }>, x: number[]): { starts: number[]; sizes: number[] } {
+  if (!op.bounds) return op;
+  const r = x.map((n, i) => pythonSlice(n, op.bounds![i][0], op.bounds![i][1], op.steps[i]));
+  return { starts: r.map((v) => v[0]), sizes: r.map((v) => v[1]) };
+}
+
+/**
+ * Output shapes of the general tensor ops. A dim may be null while a Keras model is imported
+ * (a time axis of any length): what follows from it is null too, and the executor, which calls
+ * this again with every dim known, checks what could not be checked before.
+ */
 function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
   const where = `layer ${op.layer} (${op.op})`;
-  const x = known(ins[0], where);
+  const x = ins[0];
   const rankIs = (n: number) => n === x.length || fail("E_SHAPE", `${where}: expects ${n} axes after the batch, input has ${x.length}`);
   switch (op.op) {
     case "transpose":
       rankIs(op.perm.length);
       if ([...op.perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail("E_SHAPE", `${where}: perm [${op.perm.join(", ")}] is not a permutation`);
       return [op.perm.map((p) => x[p])];
-    case "slice":
-      rankIs(op.starts.length);
+    case "slice": {
+      rankIs(op.steps.length);
+      if (op.bounds) {
+        if (x.some((d) => d === null)) return [x.map((d, i) => (d === null ? null : pythonSlice(d, op.bounds![i][0], op.bounds![i][1], op.steps[i])[1]))];
+      }
+      const { starts, sizes } = x.some((d) => d === null) ? op : sliceExtent(op, x as number[]);
       x.forEach((d, i) => {
-        const first = op.starts[i];
-        const lastRead = first + (op.sizes[i] - 1) * op.steps[i];
-        if (!(op.sizes[i] >= 1) || op.steps[i] === 0 || first < 0 || first >= d || lastRead < 0 || lastRead >= d) {
-          fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot give ${op.sizes[i]} elements from ${first} by ${op.steps[i]}`);
+        const first = starts[i];
+        const lastRead = first + (sizes[i] - 1) * op.steps[i];
+        if (!(sizes[i] >= 1) || op.steps[i] === 0 || (d !== null && (first < 0 || first >= d || lastRead < 0 || lastRead >= d))) {
+          fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot give ${sizes[i]} elements from ${first} by ${op.steps[i]}`);
         }
       });
-      return [op.sizes.slice()];
+      return [sizes.slice()];
+    }
     case "concat": {
       const a = op.axis;
       if (!(a >= 0 && a < x.length)) fail("E_SHAPE", `${where}: axis ${a} is outside rank ${x.length}`);
-      let total = 0;
-      for (const s of ins) {
-        const k = known(s, where);
-        if (k.length !== x.length || k.some((d, i) => i !== a && d !== x[i])) fail("E_SHAPE", `${where}: inputs [${ins.map((t) => t.join(", ")).join("], [")}] differ off axis ${a}`);
-        total += k[a];
+      let total: number | null = 0;
+      for (const k of ins) {
+        if (k.length !== x.length || k.some((d, i) => i !== a && !agree(d, x[i]))) fail("E_SHAPE", `${where}: inputs [${ins.map((t) => t.join(", ")).join("], [")}] differ off axis ${a}`);
+        total = total === null || k[a] === null ? null : total + k[a]!;
       }
-      return [x.map((d, i) => (i === a ? total : d))];
+      return [x.map((d, i) => (i === a ? total : d ?? ins.find((k) => k[i] !== null)?.[i] ?? null))];
     }
     case "pad":
       rankIs(op.before.length);
       return [x.map((d, i) => {
         const b = op.before[i], e = op.after[i];
-        if (!(b >= 0 && e >= 0) || (op.mode === "reflect" && (b >= d || e >= d)) || (op.mode === "edge" && d < 1)) {
+        if (!(b >= 0 && e >= 0) || (d !== null && ((op.mode === "reflect" && (b >= d || e >= d)) || (op.mode === "edge" && d < 1)))) {
           fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot be padded ${op.mode} by ${b} and ${e}`);
         }
-        return d + b + e;
+        return d === null ? null : d + b + e;
       })];
     case "binary": {
-      const operands = [...ins.map((s) => known(s, where))];
+      const operands: Shape[] = [...ins];
       if (op.weights?.a) operands.unshift(op.constShape!);
       else if (op.weights?.b) operands.push(op.constShape!);
       if (operands.length !== 2 || operands[1].length !== operands[0].length) fail("E_SHAPE", `${where}: needs two operands of the same rank`);
       const [a, b] = operands;
       return [a.map((d, i) => {
-        if (d !== b[i] && d !== 1 && b[i] !== 1) fail("E_SHAPE", `${where}: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
-        return Math.max(d, b[i]);
+        const e = b[i];
+        if (d === 1) return e;
+        if (e === 1) return d;
+        if (!agree(d, e)) fail("E_SHAPE", `${where}: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
+        return d ?? e;
       })];
     }
     case "unary":
@@ -77,24 +113,41 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
       return [op.keepDims ? x.map((d, i) => (i === op.axis ? 1 : d)) : x.filter((_, i) => i !== op.axis)];
     }
     case "matmul": {
-      const y = known(ins[1], where);
+      const y = ins[1];
       const r = x.length;
-      if (r < 2 || y.length !== r || x[r - 1] !== y[r - 2] || x.slice(0, -2).some((d, i) => d !== y[i])) {
+      if (r < 2 || y.length !== r || !agree(x[r - 1], y[r - 2]) || x.slice(0, -2).some((d, i) => !agree(d, y[i]))) {
         fail("E_SHAPE", `${where}: cannot multiply [${x.join(", ")}] by [${y.join(", ")}]`);
       }
-      return [[...x.slice(0, -1), y[r - 1]]];
+      return [[...x.slice(0, -2).map((d, i) => d ?? y[i]), x[r - 2], y[r - 1]]];
     }
     case "constant":
       return [op.shape.slice()];
+    case "attention":
+      return attentionShapes(op, ins, where);
     default:
       return fail("E_BUNDLE_CORRUPT", `unknown op ${(op as { op: string }).op}`);
   }
 }
 
+/** Query [Tq, H·Dk], value [Tv, H·Dv], key [Tv, H·Dk]: the result [Tq, H·Dv] and the weights. */
+function attentionShapes(op: Extract<Op, { op: "attention" }>, ins: Shape[], where: string): Shape[] {
+  const [q, v, k = v] = ins;
+  const H = op.heads;
+  if (q.length !== 2 || v.length !== 2 || k.length !== 2) fail("E_SHAPE", `${where}: expects query, value and key of shape [batch, time, features]`);
+  const [Fq, Fv, Fk] = [q[1], v[1], k[1]];
+  if (Fq === null || Fv === null || Fk === null || Fq % H || Fv % H || Fk !== Fq || !agree(v[0], k[0])) {
+    fail("E_SHAPE", `${where}: query [${q.join(", ")}], value [${v.join(", ")}] and key [${k.join(", ")}] do not fit ${H} heads`);
+  }
+  const Tv = v[0] ?? k[0];
+  const out: Shape[] = [[q[0], Fv]];
+  if (op.returnScores) out.push(op.headAxis ? [H, q[0], Tv] : [q[0], Tv]);
+  return out;
+}
 
 const MAX = 1 << 30;
 const WINDOW_MAX = 1 << 20;
 const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
+const int = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX;
 /** A list of `n` integers (any length when n < 0) in [lo, hi]. */
 const ints = (v: unknown, n: number, lo: number, hi = MAX): v is number[] =>
   Array.isArray(v) && (n < 0 || v.length === n) && v.every((d) => Number.isInteger(d) && d >= lo && d <= hi);
@@ -104,9 +157,14 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
   switch (op.op) {
     case "transpose":
       return [ints(op.perm, ins[0].length, 0), []];
-    case "slice":
-      return [ints(op.starts, ins[0].length, 0) && ints(op.sizes, ins[0].length, 1) && Array.isArray(op.steps) &&
-        op.steps.length === ins[0].length && op.steps.every((v) => Number.isInteger(v) && v !== 0 && Math.abs(v) <= MAX), []];
+    case "slice": {
+      const r = ins[0].length;
+      const bound = (v: unknown) => v === null || (Number.isInteger(v) && Math.abs(v as number) <= MAX);
+      const fixed = ints(op.starts, r, 0) && ints(op.sizes, r, 1);
+      const bounds = op.bounds === undefined || (Array.isArray(op.bounds) && op.bounds.length === r &&
+        op.bounds.every((p) => Array.isArray(p) && p.length === 2 && bound(p[0]) && bound(p[1])));
+      return [fixed && bounds && Array.isArray(op.steps) && op.steps.length === r && op.steps.every((v) => Number.isInteger(v) && v !== 0 && Math.abs(v) <= MAX), []];
+    }
     case "concat":
       return [Number.isInteger(op.axis), []];
     case "pad":
@@ -128,6 +186,11 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
       return [ins.length === 2, []];
     case "constant":
       return [ints(op.shape, -1, 1) && op.shape.length >= 1, [[w.value, product(op.shape)!, 1, true]]];
+    case "attention":
+      return [int(op.heads) && oneOf(op.score, ["dot", "additive"]) && Number.isFinite(op.scoreScale) && Number.isFinite(op.tanhScale) &&
+        oneOf(op.queryMask, ["none", "rows", "output"]) && [op.causal, op.keyMask, op.zeroMasked, op.returnScores, op.headAxis].every((v) => typeof v === "boolean") &&
+        (ins.length === 2 || ins.length === 3) && op.outputs.length === (op.returnScores ? 2 : 1) && (!w.factors || op.score === "additive"),
+      [[w.factors, ins[0][1] as number, 1, false]]];
     default:
       return fail("E_BUNDLE_CORRUPT", `bundle model spec: unknown op ${String((op as { op: unknown }).op)}`);
   }
@@ -182,6 +245,11 @@ export function statePairCalls(k: KernelInstance, pairs: [number, number, number
 export interface TensorOpEnv {
   k: KernelInstance;
   batch: number;
+  /** The op's index in the spec (its state in a session), and whether the plan streams (a session's). */
+  index: number;
+  streaming: boolean;
+  /** Arena pointer of a tensor's mask, or 0 when it has none. */
+  maskOf(id: string): number;
   /** Arena pointer of a tensor. */
   ptr(id: string): number;
   /** Shape of a tensor, batch excluded. */
@@ -192,7 +260,7 @@ export interface TensorOpEnv {
   weights: Record<string, number>;
 }
 
-type Call = () => void;
+type Call = (states: StateProvider | null) => void;
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
@@ -253,7 +321,7 @@ function copyJobs(op: Op, ins: number[][], out: number[], batch: number): { jobs
     }
     case "slice": {
       const xs = contiguous(x);
-      const srcAt = op.starts.reduce((a, s, i) => a + s * xs[i], 0);
+      const srcAt = sliceExtent(op, x).starts.reduce((a, s, i) => a + s * xs[i], 0);
       return { jobs: [{ dims: [batch, ...out], src: [N, ...op.steps.map((st, i) => st * xs[i])], dst: [O, ...os], srcAt, dstAt: 0 }] };
     }
     case "concat": {
@@ -318,6 +386,8 @@ function operandStrides(s: number[], out: number[], batchStride: number): number
 /** Scratch bytes of one op in a plan (descriptor blocks), given its input and output shapes. */
 export function tensorOpScratch(op: Op, ins: number[][], outs: number[][], batch: number): number {
   if (op.op === "binary") return 3 * 4 * (ins[0].length + 1);
+  // the description, the value and key masks combined, a row of weights
+  if (op.op === "attention") return ATTN_DESC_BYTES + align(batch * ins[1][0]) + 4 * ins[1][0];
   const { jobs } = copyJobs(op, ins, outs[0], batch);
   return jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0);
 }
@@ -403,7 +473,186 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const W = env.weights.value;
       return [() => ex.copyRows(batch, n, W, 0, O, n)];
     }
+    case "attention":
+      return compileAttention(op, env);
     default:
       throw new Error(`no tensor op ${op.op}`);
+  }
+}
+
+/**
+ * An attention op's calls: its description written once (abi.ts, ATTN_*), then one kernel call.
+ * In a session (causal attention only: notStreamableReason), each call appends this chunk's keys,
+ * values and key mask to the session's cache ([step][batch][features], so that growing it is
+ * one copy) and attends over every step so far.
+ */
+function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv): Call[] {
+  const { k, batch: B } = env;
+  const ex = k.exports;
+  const [qId, vId, kId = vId] = op.inputs;
+  const [Tq, Fq] = env.shapeOf(qId);
+  const [Tv, Fv] = env.shapeOf(vId);
+  const H = op.heads;
+  const desc = env.scratch;
+  const mixed = desc + ATTN_DESC_BYTES;
+  const row = mixed + align(B * Tv);
+  const put = (at: number, v: number) => (k.i32[(desc + at) >>> 2] = v);
+  const flags = (op.score === "additive" ? ATTN_ADDITIVE : 0) | (op.causal ? ATTN_CAUSAL : 0) | (op.zeroMasked ? ATTN_ZERO_MASKED : 0) |
+    (op.queryMask === "rows" ? ATTN_MASK_QUERY_ROWS : op.queryMask === "output" ? ATTN_MASK_QUERY_OUTPUT : 0) | (op.returnScores ? ATTN_KEEP_WEIGHTS : 0);
+  const stream = env.streaming;
+  [[ATTN_BATCH, B], [ATTN_HEADS, H], [ATTN_QUERIES, Tq], [ATTN_KEY_DIM, Fq / H], [ATTN_VALUE_DIM, Fv / H], [ATTN_Q_STEP, Fq],
+    [ATTN_Q_BATCH, Tq * Fq], [ATTN_O_STEP, Fv], [ATTN_O_BATCH, Tq * Fv], [ATTN_QM_STEP, 1], [ATTN_QM_BATCH, Tq], [ATTN_FLAGS, flags],
+    [ATTN_K_STEP, stream ? B * Fq : Fq], [ATTN_K_BATCH, stream ? Fq : Tv * Fq], [ATTN_V_STEP, stream ? B * Fv : Fv],
+    [ATTN_V_BATCH, stream ? Fv : Tv * Fv], [ATTN_KM_STEP, stream ? B : 1], [ATTN_KM_BATCH, stream ? 1 : Tv]].forEach(([at, v]) => put(at, v));
+  k.f32[(desc + ATTN_SCORE_SCALE) >>> 2] = op.scoreScale;
+  k.f32[(desc + ATTN_TANH_SCALE) >>> 2] = op.tanhScale;
+  const [Q, V, K, O] = [qId, vId, kId, op.outputs[0]].map(env.ptr);
+  const qMask = env.maskOf(qId);
+  const vMask = env.maskOf(vId);
+  const kMask = op.keyMask && kId !== vId ? env.maskOf(kId) : 0;
+  const keyMask = vMask && kMask ? mixed : vMask || kMask;
+  const factors = env.weights.factors ?? 0;
+  const combine = () => {
+    if (!(vMask && kMask)) return;
+    k.u8.copyWithin(mixed, vMask, vMask + B * Tv);
+    ex.andMask(B * Tv, kMask, mixed);
+  };
+  if (!stream) {
+    const W = op.returnScores ? env.ptr(op.outputs[1]) : row;
+    return [() => {
+      combine();
+      ex.attention(desc, Tv, 0, Q, K, V, qMask, keyMask, factors, O, W);
+    }];
+  }
+  return [(states) => {
+    const cache = states!.stream!.attention!(env.index, Tq);
+    const past = cache.steps;
+    combine();
+    for (let t = 0; t < Tq; t++) {
+      ex.copyRows(B, Fq, K + 4 * t * Fq, Tq * Fq, cache.keys + 4 * (past + t) * B * Fq, Fq);
+      ex.copyRows(B, Fv, V + 4 * t * Fv, Tq * Fv, cache.values + 4 * (past + t) * B * Fv, Fv);
+      if (keyMask) for (let b = 0; b < B; b++) k.u8[cache.mask + (past + t) * B + b] = k.u8[keyMask + b * Tq + t];
+    }
+    ex.attention(desc, past + Tq, past, Q, cache.keys, cache.values, qMask, keyMask ? cache.mask : 0, factors, O, cache.row);
+    cache.steps = past + Tq;
+  }];
+}
+
+/** A session's cache of one attention op: every step's keys, values and key mask so far. */
+export interface AttentionCache {
+  steps: number;
+  keys: number;
+  values: number;
+  mask: number;
+  /** Scratch for one row of weights over every cached step. */
+  row: number;
+}
+
+/**
+ * The attention caches of one session, in kernel memory: per causal attention op, [step][batch]
+ * rows of keys, values and key-mask bytes, grown by doubling (the only allocation a session
+ * makes after its first step, once per doubling). Their used part is the tail of the session's
+ * snapshot: per op, the step count (u32) then the keys, values and mask bytes of those steps.
+ */
+export class AttentionCaches {
+  private slots = new Map<number, AttentionCache & { capacity: number; block: number; bytes: number }>();
+  private readonly rows: Map<number, [keys: number, values: number]>;
+
+  constructor(private readonly k: KernelInstance, spec: ModelSpec, private readonly batch: number) {
+    this.rows = new Map(spec.ops.flatMap((op, i) => (op.op === "attention"
+      ? [[i, [spec.tensors[op.inputs[2] ?? op.inputs[1]].shape[1] as number, spec.tensors[op.inputs[1]].shape[1] as number]] as const]
+      : [])));
+  }
+
+  private layout(op: number, capacity: number): [number, number, number, number] {
+    const [fk, fv] = this.rows.get(op)!;
+    const keys = align(4 * capacity * this.batch * fk);
+    const values = align(4 * capacity * this.batch * fv);
+    const mask = align(capacity * this.batch);
+    return [keys, values, mask, keys + values + mask + 4 * capacity];
+  }
+
+  /** Op `op`'s cache, with room for `more` steps after those it holds. */
+  attention(op: number, more: number): AttentionCache {
+    let slot = this.slots.get(op);
+    const need = (slot?.steps ?? 0) + more;
+    if (!slot || slot.capacity < need) {
+      const capacity = Math.max(16, need, 2 * (slot?.capacity ?? 0));
+      const [kb, vb, mb, bytes] = this.layout(op, capacity);
+      const block = this.k.alloc(bytes, "attention cache");
+      const grown = { steps: slot?.steps ?? 0, capacity, block, bytes, keys: block, values: block + kb, mask: block + kb + vb, row: block + kb + vb + mb };
+      if (slot) {
+        const [fk, fv] = this.rows.get(op)!;
+        const n = slot.steps * this.batch;
+        const u8 = this.k.u8;
+        u8.copyWithin(grown.keys, slot.keys, slot.keys + 4 * n * fk);
+        u8.copyWithin(grown.values, slot.values, slot.values + 4 * n * fv);
+        u8.copyWithin(grown.mask, slot.mask, slot.mask + n);
+        this.k.release(slot.block, slot.bytes);
+      }
+      this.slots.set(op, (slot = grown));
+    }
+    return slot;
+  }
+
+  /** Back to no steps (the memory stays). */
+  reset(): void {
+    for (const slot of this.slots.values()) slot.steps = 0;
+  }
+
+  /** The used part of every cache, op by op. */
+  save(): Uint8Array {
+    const parts: Uint8Array[] = [];
+    for (const op of this.rows.keys()) {
+      const slot = this.slots.get(op);
+      const steps = slot?.steps ?? 0;
+      const [fk, fv] = this.rows.get(op)!;
+      const n = steps * this.batch;
+      const out = new Uint8Array(4 + 4 * n * (fk + fv) + n);
+      new DataView(out.buffer).setUint32(0, steps, true);
+      if (slot) {
+        const u8 = this.k.u8;
+        out.set(u8.subarray(slot.keys, slot.keys + 4 * n * fk), 4);
+        out.set(u8.subarray(slot.values, slot.values + 4 * n * fv), 4 + 4 * n * fk);
+        out.set(u8.subarray(slot.mask, slot.mask + n), 4 + 4 * n * (fk + fv));
+      }
+      parts.push(out);
+    }
+    const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+    return all;
+  }
+
+  /** Restores what save() wrote; E_STATE_MISMATCH when the bytes do not fit this model. */
+  load(bytes: Uint8Array): void {
+    const plan: [number, number, number][] = [];
+    let at = 0;
+    for (const [op, [fk, fv]] of this.rows) {
+      if (at + 4 > bytes.length) fail("E_STATE_MISMATCH", "setState: the snapshot's attention caches do not match this model");
+      const steps = new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, true);
+      const n = steps * this.batch;
+      const len = 4 + 4 * n * (fk + fv) + n;
+      if (steps > 1 << 24 || at + len > bytes.length) fail("E_STATE_MISMATCH", "setState: the snapshot's attention caches do not match this model");
+      plan.push([op, steps, at]);
+      at += len;
+    }
+    if (at !== bytes.length) fail("E_STATE_MISMATCH", "setState: the snapshot's attention caches do not match this model");
+    for (const [op, steps, from] of plan) {
+      const [fk, fv] = this.rows.get(op)!;
+      const held = this.slots.get(op);
+      if (held) held.steps = 0;
+      const grown = this.attention(op, steps);
+      const n = steps * this.batch;
+      const u8 = this.k.u8;
+      u8.set(bytes.subarray(from + 4, from + 4 + 4 * n * fk), grown.keys);
+      u8.set(bytes.subarray(from + 4 + 4 * n * fk, from + 4 + 4 * n * (fk + fv)), grown.values);
+      u8.set(bytes.subarray(from + 4 + 4 * n * (fk + fv), from + 4 + 4 * n * (fk + fv) + n), grown.mask);
+      grown.steps = steps;
+    }
+  }
+
+  dispose(): void {
+    for (const slot of this.slots.values()) this.k.release(slot.block, slot.bytes);
+    this.slots.clear();
   }
 }

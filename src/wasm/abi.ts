@@ -156,6 +156,57 @@ export const TR_SUM_SQUARE = 7;
 export const TR_LOG_SUM = 8;
 export const TR_LOG_SUM_EXP = 9;
 
+// ---------------------------------------------------------------- attention (attention.ts)
+// attention(desc, keys, past, ...) reads the shapes and strides of one attention layer from a
+// block of ATTN_DESC_BYTES bytes the runtime writes once per plan: i32 fields at the byte
+// offsets ATTN_* below (f32 where marked). Strides count floats (masks: bytes); queries,
+// keys and values hold their heads side by side in a row ([T][H][D], what one projection per
+// head writes), so a head is an offset of h·D within a row.
+/** Field: batch rows. */
+export const ATTN_BATCH = 0;
+/** Field: heads. */
+export const ATTN_HEADS = 4;
+/** Field: queries per batch row. */
+export const ATTN_QUERIES = 8;
+/** Field: features per head of queries and keys. */
+export const ATTN_KEY_DIM = 12;
+/** Field: features per head of values (and of the output). */
+export const ATTN_VALUE_DIM = 16;
+/** Field: floats from one query to the next, and from one batch row's queries to the next. */
+export const ATTN_Q_STEP = 20;
+export const ATTN_Q_BATCH = 24;
+/** Field: the same for keys, values, the output, the query mask (bytes) and the key mask (bytes). */
+export const ATTN_K_STEP = 28;
+export const ATTN_K_BATCH = 32;
+export const ATTN_V_STEP = 36;
+export const ATTN_V_BATCH = 40;
+export const ATTN_O_STEP = 44;
+export const ATTN_O_BATCH = 48;
+export const ATTN_QM_STEP = 52;
+export const ATTN_QM_BATCH = 56;
+export const ATTN_KM_STEP = 60;
+export const ATTN_KM_BATCH = 64;
+/** Field: ATTN_ADDITIVE | ATTN_CAUSAL | ATTN_MASK_QUERY_ROWS | ATTN_MASK_QUERY_OUTPUT | ATTN_ZERO_MASKED | ATTN_KEEP_WEIGHTS. */
+export const ATTN_FLAGS = 68;
+/** Field, f32: dot scores are multiplied by it; additive ones: the factor outside the sum. */
+export const ATTN_SCORE_SCALE = 72;
+/** Field, f32: additive scores sum tanh(ATTN_TANH_SCALE·(q + k)). */
+export const ATTN_TANH_SCALE = 76;
+/** Bytes of a description block. */
+export const ATTN_DESC_BYTES = 80;
+/** Flag: score = c·Σ a_d·tanh(s·(q_d + k_d)) (Keras AdditiveAttention, Attention score_mode="concat"); else c·q·k. */
+export const ATTN_ADDITIVE = 1;
+/** Flag: query i sees keys j <= past + i only (Keras use_causal_mask). */
+export const ATTN_CAUSAL = 2;
+/** Flag: a masked query masks its whole row of scores (MultiHeadAttention's query_mask). */
+export const ATTN_MASK_QUERY_ROWS = 4;
+/** Flag: a masked query's output is zeros (Keras Attention multiplies by the query mask). */
+export const ATTN_MASK_QUERY_OUTPUT = 8;
+/** Flag: masked scores weigh 0 after the softmax, so a fully masked row gives zeros (Keras 3.10+ Softmax). */
+export const ATTN_ZERO_MASKED = 16;
+/** Flag: the weights of every query row are written out ([B][H][queries][keys]); else one row of scratch is reused. */
+export const ATTN_KEEP_WEIGHTS = 32;
+
 /** The kernel module's exports: its memory and the functions of assembly/index.ts. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -276,6 +327,14 @@ export interface KernelExports {
   softmaxAxis(outer: number, n: number, inner: number, x: number, log: number): void;
   /** out[b] = a[b] · c[b] for b < batch: a [M][K], c [K][N], out [M][N], all contiguous (runtime operands). */
   batchedMatmul(batch: number, M: number, N: number, K: number, a: number, c: number, out: number): void;
+  /**
+   * Attention for every batch row, head and query of the layer described at desc (abi.ts,
+   * ATTN_*) over `keys` keys, the first `past` of them before the first query (a session's
+   * cache; else 0). q, k, v, out: float rows at the description's strides; qMask, kMask: u8
+   * masks or 0; factors: additive per-feature factors (heads·key dim floats) or 0; weights:
+   * [B][heads][queries][keys] floats with ATTN_KEEP_WEIGHTS, else scratch of `keys` floats.
+   */
+  attention(desc: number, keys: number, past: number, q: number, k: number, v: number, qMask: number, kMask: number, factors: number, out: number, weights: number): void;
 }
 
 /** Each exported function with its parameter count (test/kernels/abi.test.ts checks both builds). */
@@ -317,4 +376,5 @@ export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, numbe
   reduce: 6,
   softmaxAxis: 5,
   batchedMatmul: 7,
+  attention: 11,
 };

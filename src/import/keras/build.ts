@@ -5,11 +5,12 @@
  * can get wrong is reported here, at load, as an RnnWasmError naming the layer.
  */
 import { RnnWasmError } from "../../errors.js";
+import { installTensorOps } from "../../model/tensor-ops.js";
 import type { ModelSpec, PackedModel } from "../../model/spec.js";
 import type { ModelArtifacts } from "../artifacts.js";
 import { contextFor, KerasBuilder, unsupported } from "./context.js";
 import { IDENTITY_LAYERS } from "./layers/core.js";
-import { LAYER_TRANSLATORS } from "./layers/index.js";
+import { CONSTANT_ARGUMENT_LAYERS, LAYER_TRANSLATORS } from "./layers/index.js";
 import { modelJsonError, parseTopology, tensorId, type LayerCall } from "./topology.js";
 import { WeightIndex } from "./weights.js";
 
@@ -23,12 +24,16 @@ function translateCall(b: KerasBuilder, call: LayerCall, graphInputs: Set<string
       `layer ${layer.name} has class ${layer.className}, which rnn-wasm does not support (see the README for the supported layers)`,
     );
   }
+  if ((call.kwargs as { __constants__?: unknown }).__constants__ !== undefined && !CONSTANT_ARGUMENT_LAYERS.has(layer.className)) {
+    throw new RnnWasmError("E_UNSUPPORTED_OPTION", `layer ${layer.name} (${layer.className}) is called on a constant, not a tensor`);
+  }
   const format = layer.config.data_format;
   if (format !== undefined && format !== "channels_last" && !IDENTITY_LAYERS.includes(layer.className)) unsupported(layer, "data_format", format);
   translator(contextFor(b, call, graphInputs, (inner) => translateCall(b, inner, graphInputs)));
 }
 
 export function buildModel(art: ModelArtifacts): PackedModel {
+  installTensorOps(); // the shapes of the general tensor ops some layers become (Dot, Permute, TFOpLambda, attention)
   const g = parseTopology(art);
   const b = new KerasBuilder(art, new WeightIndex(art.weights));
   const consumers = new Map<string, string[]>();

@@ -114,15 +114,20 @@ function refList(v: unknown, where: string, scope: string): string[] {
  */
 function parseNode(node: unknown, where: string, scope: string): { inputs: string[]; kwargs: Json } {
   const refs: unknown[][] = [];
+  // TFOpLambda's first argument may be a constant (`2.0 - x`): ["_CONSTANT_VALUE", -1, value, kwargs]
+  const constants: unknown[] = [];
   const collect = (v: unknown): void => {
-    if (isRef(v)) refs.push(v);
+    if (isRef(v) && v[0] === "_CONSTANT_VALUE" && v[1] === -1) {
+      constants.push(v[2]);
+      if (isObj(v[3]) && refs.length === 0) refs.push(["_CONSTANT_VALUE", -1, -1, v[3]]);
+    } else if (isRef(v)) refs.push(v);
     else if (Array.isArray(v)) v.forEach(collect);
     else modelJsonError(`${where}: bad tensor reference ${JSON.stringify(v)}`);
   };
   collect(node);
   if (refs.length === 0) modelJsonError(`${where} has no input tensors`);
-  const inputs = refs.map((r) => parseRef(r, where, scope));
-  const kwargs: Json = {};
+  const inputs = refs.filter((r) => r[0] !== "_CONSTANT_VALUE").map((r) => parseRef(r, where, scope));
+  const kwargs: Json = constants.length ? { __constants__: constants } : {};
   const at = (id: string) => {
     const k = inputs.indexOf(id);
     return { __input__: k >= 0 ? k : inputs.push(id) - 1 };
@@ -134,10 +139,11 @@ function parseNode(node: unknown, where: string, scope: string): { inputs: strin
     return v;
   };
   if (isObj(refs[0][3])) Object.assign(kwargs, replace(refs[0][3]));
-  refs.forEach((r, i) => {
+  if (inputs.length === 0) modelJsonError(`${where} has no input tensors`);
+  refs.forEach((r) => {
     const keyword = r[4];
     if (typeof keyword !== "string") return;
-    const slot = { __input__: i };
+    const slot = { __input__: inputs.indexOf(parseRef(r, where, scope)) };
     const prev = kwargs[keyword];
     kwargs[keyword] = prev === undefined ? slot : [...(Array.isArray(prev) ? prev : [prev]), slot];
   });
