@@ -363,18 +363,22 @@ function copyJobs(op: Op, ins: number[][], out: number[], batch: number): { jobs
   }
 }
 
-/** Writes a job's block (coalesced) at `p`; returns its rank. */
-function writeCopyBlock(k: KernelInstance, p: number, job: CopyJob): number {
+/** A job's block (coalesced): [dims..., src strides..., dst strides...]. */
+function copyBlock(job: CopyJob): Int32Array {
   const [dims, [src, dst]] = coalesce(job.dims, [job.src, job.dst]);
-  const i32 = k.i32;
-  const q = p >>> 2;
-  const r = dims.length;
-  for (let i = 0; i < r; i++) {
-    i32[q + i] = dims[i];
-    i32[q + r + i] = src[i];
-    i32[q + 2 * r + i] = dst[i];
-  }
-  return r;
+  return Int32Array.from([...dims, ...src, ...dst]);
+}
+
+/**
+ * Writes a call's descriptor block into its scratch and returns the call. The block is written
+ * on every call, not once when the plan is compiled: the plans of one model share one arena
+ * (executor.ts), so a call of another plan (predict between session steps) overwrites it.
+ */
+function withBlock(k: KernelInstance, at: number, words: Int32Array, call: () => void): Call {
+  return () => {
+    k.i32.set(words, at >>> 2);
+    call();
+  };
 }
 
 /** Broadcast strides of an operand shaped `s` (same rank as `out`) inside `out`, batch first. */
@@ -415,11 +419,12 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       if (fill !== undefined) calls.push(() => ex.fill(batch * prod(outShape), fill, O));
       jobs.forEach((job, j) => {
         const block = at;
-        const r = writeCopyBlock(k, block, job);
+        const words = copyBlock(job);
+        const r = words.length / 3;
         at += copyBlockBytes(job.dims.length);
         const src = srcs[j] + job.srcAt * 4;
         const dst = O + job.dstAt * 4;
-        calls.push(() => ex.copyStrided(r, block, block + 4 * r, src, block + 8 * r, dst));
+        calls.push(withBlock(k, block, words, () => ex.copyStrided(r, block, block + 4 * r, src, block + 8 * r, dst)));
       });
       return calls;
     }
@@ -431,14 +436,8 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const [[A, as, an], [Bp, bs, bn]] = operands;
       const [dims, [sa, sb]] = coalesce([batch, ...outShape], [operandStrides(as, outShape, an), operandStrides(bs, outShape, bn)]);
       const block = env.scratch;
-      const q = block >>> 2;
       const r = dims.length;
-      dims.forEach((d, i) => {
-        k.i32[q + i] = d;
-        k.i32[q + r + i] = sa[i];
-        k.i32[q + 2 * r + i] = sb[i];
-      });
-      return [() => ex.binaryStrided(fn, r, block, block + 4 * r, A, block + 8 * r, Bp, O)];
+      return [withBlock(k, block, Int32Array.from([...dims, ...sa, ...sb]), () => ex.binaryStrided(fn, r, block, block + 4 * r, A, block + 8 * r, Bp, O))];
     }
     case "unary": {
       const fn = UNARY_FNS.indexOf(op.fn);
@@ -496,7 +495,8 @@ function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv
   const desc = env.scratch;
   const mixed = desc + ATTN_DESC_BYTES;
   const row = mixed + align(B * Tv);
-  const put = (at: number, v: number) => (k.i32[(desc + at) >>> 2] = v);
+  const words = new Int32Array(ATTN_DESC_BYTES / 4);
+  const put = (at: number, v: number) => (words[at >>> 2] = v);
   const flags = (op.score === "additive" ? ATTN_ADDITIVE : 0) | (op.causal ? ATTN_CAUSAL : 0) | (op.zeroMasked ? ATTN_ZERO_MASKED : 0) |
     (op.queryMask === "rows" ? ATTN_MASK_QUERY_ROWS : op.queryMask === "output" ? ATTN_MASK_QUERY_OUTPUT : 0) | (op.returnScores ? ATTN_KEEP_WEIGHTS : 0);
   const stream = env.streaming;
@@ -504,8 +504,9 @@ function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv
     [ATTN_Q_BATCH, Tq * Fq], [ATTN_O_STEP, Fv], [ATTN_O_BATCH, Tq * Fv], [ATTN_QM_STEP, 1], [ATTN_QM_BATCH, Tq], [ATTN_FLAGS, flags],
     [ATTN_K_STEP, stream ? B * Fq : Fq], [ATTN_K_BATCH, stream ? Fq : Tv * Fq], [ATTN_V_STEP, stream ? B * Fv : Fv],
     [ATTN_V_BATCH, stream ? Fv : Tv * Fv], [ATTN_KM_STEP, stream ? B : 1], [ATTN_KM_BATCH, stream ? 1 : Tv]].forEach(([at, v]) => put(at, v));
-  k.f32[(desc + ATTN_SCORE_SCALE) >>> 2] = op.scoreScale;
-  k.f32[(desc + ATTN_TANH_SCALE) >>> 2] = op.tanhScale;
+  const scales = new Float32Array(words.buffer);
+  scales[ATTN_SCORE_SCALE >>> 2] = op.scoreScale;
+  scales[ATTN_TANH_SCALE >>> 2] = op.tanhScale;
   const [Q, V, K, O] = [qId, vId, kId, op.outputs[0]].map(env.ptr);
   const qMask = env.maskOf(qId);
   const vMask = env.maskOf(vId);
@@ -519,12 +520,13 @@ function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv
   };
   if (!stream) {
     const W = op.returnScores ? env.ptr(op.outputs[1]) : row;
-    return [() => {
+    return [withBlock(k, desc, words, () => {
       combine();
       ex.attention(desc, Tv, 0, Q, K, V, qMask, keyMask, factors, O, W);
-    }];
+    })];
   }
   return [(states) => {
+    k.i32.set(words, desc >>> 2);
     const cache = states!.stream!.attention!(env.index, Tq);
     const past = cache.steps;
     combine();

@@ -434,12 +434,22 @@ export class ReferenceModel {
     return parseIoList(config.output_layers, "output_layers").map((r) => outer(r)!);
   }
 
-  /** Expands the calls of nested models and points their consumers at the inner outputs. */
+  /**
+   * Expands the calls of nested models and points their consumers at the inner outputs. A model
+   * built on its own Input has a node 0 of its own, so its listed calls are nodes 1, 2, ... (tfjs;
+   * Keras 2 skips that first node, Keras 3 functional.py counts kept nodes from 1); a Keras 3
+   * Sequential's are 0, 1, ...: the consumers' references show which.
+   */
   private expandNested(): void {
+    const used = new Map<string, number[]>();
+    for (const e of [...this.layers.values(), ...this.nestedEntries.values()]) for (const refs of e.nodes) for (const r of refs) used.set(r.layer, [...(used.get(r.layer) ?? []), r.node]);
+    for (const r of this.outputRefs) used.set(r.layer, [...(used.get(r.layer) ?? []), r.node]);
     for (const [name, e] of [...this.nestedEntries]) {
+      const seen = used.get(name) ?? [];
+      const first = seen.includes(e.nodes.length) ? 1 : seen.includes(0) ? 0 : e.className === "Sequential" ? 0 : 1;
       e.nodes.forEach((refs, n) => {
         const outs = this.inline(name, refs.map((r) => this.resolve(r)));
-        outs.forEach((o, k) => this.aliases.set(`${name}:${n}:${k}`, o));
+        outs.forEach((o, k) => this.aliases.set(`${name}:${n + first}:${k}`, o));
       });
     }
     for (const e of this.layers.values()) e.nodes = e.nodes.map((refs) => refs.map((r) => this.resolve(r)));
@@ -498,14 +508,14 @@ export class ReferenceModel {
     for (const [name, e] of this.layers) {
       for (const node of e.nodes) {
         for (const r of node) {
-          if (!this.layers.has(r.layer)) {
+          if (!this.layers.has(r.layer) && !this.nestedEntries.has(r.layer)) {
             throw new RefError("E_MODEL_JSON", `layer ${name}: inbound layer ${JSON.stringify(r.layer)} does not exist`);
           }
         }
       }
     }
     for (const r of [...this.inputRefs, ...this.outputRefs]) {
-      if (!this.layers.has(r.layer)) throw new RefError("E_MODEL_JSON", `model config: unknown input/output layer ${JSON.stringify(r.layer)}`);
+      if (!this.layers.has(r.layer) && !this.nestedEntries.has(r.layer)) throw new RefError("E_MODEL_JSON", `model config: unknown input/output layer ${JSON.stringify(r.layer)}`);
     }
   }
 

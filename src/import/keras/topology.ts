@@ -150,6 +150,30 @@ function parseNode(node: unknown, where: string, scope: string): { inputs: strin
   return { inputs, kwargs };
 }
 
+/** Every [layer, node] a config refers to (inbound nodes, outputs), by layer. */
+function referencedNodes(v: unknown, into = new Map<string, Set<number>>()): Map<string, Set<number>> {
+  if (isRef(v) && typeof v[1] === "number") {
+    const set = into.get(v[0] as string) ?? new Set<number>();
+    into.set(v[0] as string, set.add(v[1]));
+  }
+  if (Array.isArray(v)) v.forEach((x) => referencedNodes(x, into));
+  else if (isObj(v)) Object.values(v).forEach((x) => referencedNodes(x, into));
+  return into;
+}
+
+/**
+ * The node index of a nested model's first call. A model built on its own Input already has a
+ * node 0 (its Input to its outputs), so tfjs, Keras 2 (`_should_skip_first_node`) and Keras 3
+ * (functional.py get_config: `kept_nodes = 1`) number its calls from 1 and list only those; a
+ * Keras 3 Sequential has no such node and numbers them from 0. References tell which: one to
+ * node n of n listed calls, or one to node 0. Else: Sequential 0, Functional 1.
+ */
+function firstCallIndex(def: LayerDef, listed: number, refs: Set<number> | undefined): number {
+  if (refs?.has(listed)) return 1;
+  if (refs?.has(0)) return 0;
+  return def.className === "Sequential" ? 0 : 1;
+}
+
 interface GraphState {
   /** Tensor id -> the id it stands for: a nested model's inputs and outputs. */
   renames: Map<string, string>;
@@ -160,7 +184,7 @@ interface GraphState {
  * own (a model called twice runs its layers twice, on the same weights), with its inputs and
  * outputs renamed to the tensors around the call.
  */
-function addCall(calls: LayerCall[], call: LayerCall, st: GraphState): void {
+function addCall(calls: LayerCall[], call: LayerCall, st: GraphState, firstCall = 0): void {
   const { layer } = call;
   if (!MODEL_CLASSES.has(layer.className)) {
     calls.push(call);
@@ -172,7 +196,7 @@ function addCall(calls: LayerCall[], call: LayerCall, st: GraphState): void {
     modelJsonError(`${where} has ${inner.inputs.length} inputs, but is called on ${call.inputs.length} tensors`);
   }
   inner.inputs.forEach((i, k) => st.renames.set(i.tensor, call.inputs[k]));
-  inner.outputs.forEach((o, k) => st.renames.set(tensorId(layer.name, call.node, k, call.scope), o.tensor));
+  inner.outputs.forEach((o, k) => st.renames.set(tensorId(layer.name, call.node + firstCall, k, call.scope), o.tensor));
   calls.push(...inner.calls);
 }
 
@@ -223,6 +247,7 @@ function parseGraph(topo: Json, scope: string, st: GraphState, nested: boolean):
     const name = typeof cfg.name === "string" ? cfg.name : "model";
     const inputs: ParsedGraph["inputs"] = [];
     const calls: LayerCall[] = [];
+    const refs = referencedNodes([(cfg.layers as Json[]).map((l) => (isObj(l) ? l.inbound_nodes : undefined)), cfg.output_layers]);
     (cfg.layers as unknown[]).forEach((raw, i) => {
       const def = layerDefOf(raw, `layer ${i}`);
       if (def.className === "InputLayer") {
@@ -235,7 +260,8 @@ function parseGraph(topo: Json, scope: string, st: GraphState, nested: boolean):
       if (!Array.isArray(nodes)) modelJsonError(`layer ${def.name} has no inbound_nodes`);
       nodes.forEach((node, n) => {
         if (!Array.isArray(node)) modelJsonError(`layer ${def.name}: inbound node ${n} is not a list`);
-        addCall(calls, { layer: def, node: n, scope, ...parseNode(node, `layer ${def.name} inbound node ${n}`, scope) }, st);
+        const first = MODEL_CLASSES.has(def.className) ? firstCallIndex(def, nodes.length, refs.get(def.name)) : 0;
+        addCall(calls, { layer: def, node: n, scope, ...parseNode(node, `layer ${def.name} inbound node ${n}`, scope) }, st, first);
       });
     });
     const inputOrder = refList(cfg.input_layers, "input_layers", scope);
