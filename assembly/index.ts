@@ -16,6 +16,7 @@ import {
   f32_binary, f32_binary_scalar, f32_gather_rows,
 } from "./layers";
 import { f16_gather_rows, widenHalves as widenSimd, widenHalvesScalar } from "./data";
+import { f32_stft_magnitude } from "./spectral";
 import {
   f32_binary_strided, f32_binary_strided_scalar, f32_copy_strided, f32_fill, f32_matmul, f32_matmul_scalar, f32_reduce,
   f32_reduce_scalar, f32_softmax_axis, f32_softmax_axis_scalar, f32_unary, f32_unary_scalar,
@@ -172,6 +173,17 @@ export function softmaxAxis(outer: i32, n: i32, inner: i32, x: usize, log: i32):
 export function batchedMatmul(batch: i32, M: i32, N: i32, K: i32, a: usize, c: usize, out: usize): void {
   if (scalarMode) f32_matmul_scalar(batch, M, N, K, a, c, out);
   else f32_matmul(batch, M, N, K, a, c, out);
+}
+
+/**
+ * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
+ * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
+ * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+ */
+export function stftMagnitude(
+  B: i32, Tin: i32, x: usize, frames: i32, N: i32, hop: i32, padLeft: i32, window: usize, tw: usize, bins: i32, out: usize, work: usize,
+): void {
+  f32_stft_magnitude(B, Tin, x, frames, N, hop, padLeft, window, tw, bins, out, work);
 }
 
 // ---------------------------------------------------------------- attention (attention.ts)

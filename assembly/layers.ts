@@ -173,6 +173,13 @@ export function f32_im2col_1d(
   let o = out;
   for (let b = 0; b < B; b++) {
     for (let t = 0; t < Tout; t++) {
+      const s0 = t * stride - padLeft;
+      if (dilation == 1 && s0 >= 0 && s0 + kernel <= Tin) {
+        // the whole window inside the input and contiguous: one copy
+        memory.copy(o, x + (<usize>b * <usize>Tin + <usize>s0) * rowBytes, <usize>kernel * rowBytes);
+        o += <usize>kernel * rowBytes;
+        continue;
+      }
       for (let j = 0; j < kernel; j++) {
         const s = t * stride + j * dilation - padLeft;
         if (s < 0 || s >= Tin) memory.fill(o, 0, rowBytes);

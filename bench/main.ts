@@ -23,6 +23,7 @@ import { MODEL_DEFS, macsFormula, macsPerSequence, makeInput, modelDef, prefix, 
 import { writeModelFiles } from "./model-files.ts";
 import { referenceModel } from "./reference.ts";
 import { renderMarkdown, renderSvg } from "./report.ts";
+import { benchSilero, SILERO_MODELS, type SileroResult } from "./silero.ts";
 import { maxAbsDiff, pairedRatio, summarize, within, type Summary } from "./stats.ts";
 import { GATE, GATE_INT8 } from "./tolerance.ts";
 
@@ -56,6 +57,8 @@ interface Settings {
   rnnWasmFrom: RnnWasmFrom;
   outDir: string;
   relaxedFlag: boolean;
+  /** Silero VAD files timed per frame (bench/silero.ts). */
+  silero: string[];
 }
 
 const QUICK_MODELS = ["lstm-64", "stocktwits"];
@@ -70,7 +73,7 @@ function parseArgs(argv: string[]): Settings {
     else if (i + 1 < argv.length && !argv[i + 1].startsWith("--")) flags.set(k, argv[++i]);
     else flags.set(k, "true");
   }
-  const known = ["render", "quick", "models", "modes", "engines", "no-cold-start", "no-memory", "no-peak", "rounds", "run-ms", "budget-ms", "cold-runs", "cold-model", "rnn-wasm-from", "out", "relaxed-flag", "help"];
+  const known = ["render", "quick", "models", "modes", "engines", "no-cold-start", "no-memory", "no-peak", "rounds", "run-ms", "budget-ms", "cold-runs", "cold-model", "rnn-wasm-from", "out", "relaxed-flag", "silero", "help"];
   for (const k of flags.keys()) if (!known.includes(k)) throw new Error(`unknown flag --${k} (known: ${known.map((s) => `--${s}`).join(" ")})`);
   const quick = flags.has("quick");
   const list = (k: string, all: string[], dflt: string[]) => {
@@ -100,6 +103,7 @@ function parseArgs(argv: string[]): Settings {
     rnnWasmFrom: (flags.get("rnn-wasm-from") ?? "auto") as RnnWasmFrom,
     outDir: resolve(root, flags.get("out") ?? "bench/results"),
     relaxedFlag: flags.has("relaxed-flag"),
+    silero: flags.get("silero") === "none" ? [] : list("silero", [...SILERO_MODELS], quick ? ["silero_vad_v5"] : ["silero_vad_v5", "silero_vad_v6"]),
   };
 }
 
@@ -277,6 +281,7 @@ export interface BenchResults {
   coldStart: { engine: EngineId; model: string; runs: number; ok: boolean; error?: string; firstMs?: Summary; initMs?: Summary; loadMs?: Summary }[];
   memory: (ColdStartResult & { model: string })[];
   streamHow: Record<string, string>;
+  silero?: SileroResult[];
 }
 
 export interface PeakResult {
@@ -615,6 +620,11 @@ async function main(): Promise<void> {
     }
   }
 
+  if (s.silero.length) {
+    log(`\n== Silero VAD per frame: ${s.silero.join(", ")}`);
+    results.silero = await benchSilero({ rounds: s.rounds, runMs: s.runMs * 10, coldRuns: Math.max(3, s.coldRuns), models: s.silero }, log);
+  }
+
   // an engine's label can name what it chose at load (rnn-wasm: its SIMD build)
   for (const e of engines) e.label = live.get(e.id)?.label ?? e.label;
   if (s.relaxedFlag) notes.push("Run with --experimental-wasm-relaxed-simd (--relaxed-flag): rnn-wasm loads its relaxed-SIMD build, as it does by default in Chromium, Deno and workerd; the peers' wasm files validate without relaxed SIMD: they use none of it.");
@@ -646,6 +656,7 @@ const HELP = `node bench/run.mjs [flags]
   --cold-model ID         model for cold start (default lstm-300-128, 0.88 MB)
   --rnn-wasm-from dist|src|auto
   --relaxed-flag          run with --experimental-wasm-relaxed-simd (rnn-wasm then picks its relaxed build)
+  --silero a,b|all|none   Silero VAD files timed per frame (default silero_vad_v5,silero_vad_v6; quick: v5): ${SILERO_MODELS.join(", ")}
   --no-peak --no-cold-start --no-memory
   --out DIR               default bench/results
   --render FILE.json      only rewrite latest.md and latest.svg next to FILE.json from it`;

@@ -1,5 +1,6 @@
 /** Renders bench results as a Markdown report and a hand-written SVG chart (log scales). */
 import type { BenchResults, CellResult, Mode } from "./main.ts";
+import type { SileroResult } from "./silero.ts";
 import type { Summary } from "./stats.ts";
 
 const MODE_TITLE: Record<Mode, string> = {
@@ -184,6 +185,7 @@ export function renderMarkdown(r: BenchResults): string {
   out.push(`References: ${refs.join("; ")}. Tolerance: ${r.cells.find((c) => c.gate)?.gate?.tolerance ?? "–"} (|err| ≤ 1e-4 + 1e-4·|ref|)` +
     `${r.cells.some((c) => c.engine === "rnn-wasm-int8") ? "; rnn-wasm-int8: GATE_INT8 (|err| ≤ 5e-2 + 5e-2·|ref|, the int8 quantisation bound)" : ""}.`);
   out.push("");
+  if (r.silero?.length) out.push(renderSilero(r.silero));
   return out.join("\n");
 }
 
@@ -287,4 +289,21 @@ ${legend}
 <text x="10" y="${height - 8}" font-size="10" fill="#555">${xmlEscape(caption)}</text>
 </svg>
 `;
+}
+
+/** The Silero VAD section: per-frame latency and ratios, first frame, export and bytes. */
+function renderSilero(results: SileroResult[]): string {
+  const out: string[] = ["", "## Silero VAD (ONNX) per frame", ""];
+  out.push("One 32 ms frame at 16 kHz (512 samples + 64 of context), batch 1, the model's state carried from frame to frame; rnn-wasm runs the .onnx exported to a bundle (`--input input=1x576 --const sr=16000 --state state=stateN`), the onnxruntime engines the .onnx itself. Gate: every frame of a 2.5 s recording of real speech against onnxruntime-node, within 1e-4. Ratios: the peer's time over rnn-wasm's, per round.");
+  out.push("");
+  const rows = results.flatMap((m) => m.perFrame.map((f) => {
+    const gate = m.gate.find((g) => g.engine === f.engine)!;
+    const first = m.firstFrame.find((x) => x.engine === f.engine);
+    return [m.model, f.engine, range(f.us), f.ratio ? `${sig(f.ratio.median)}x` : "–", first?.fromLoadMs ? range(first.fromLoadMs) : first?.error ?? "–", first?.totalMs ? range(first.totalMs) : "–", `${gate.maxErr.toExponential(1)}${gate.ok ? "" : " (disagrees)"}`];
+  }));
+  out.push(table(["model", "engine", "µs / frame", "peer / rnn-wasm", "first frame after load (ms)", "with import (ms)", "max |p − ort-node|"], rows));
+  out.push("");
+  out.push(table(["model", ".onnx bytes", "bundle bytes (gzip)", "export (ms)"], results.map((m) => [m.model, m.onnxBytes.toLocaleString("en-US"), `${m.bundleBytes.toLocaleString("en-US")} (${m.bundleGzipBytes.toLocaleString("en-US")})`, range(m.exportMs)])));
+  out.push("");
+  return out.join("\n");
 }

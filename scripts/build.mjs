@@ -43,7 +43,7 @@ await esbuild.build({
 // need and one of the optional parts (scripts/eager-lazy.mjs says why not code splitting; ~3 ms
 // less to import on a cold start). For CJS import.meta.url is defined from __filename.
 const { buildEagerAndLazy } = await import("./eager-lazy.mjs");
-const nodeLazy = ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/model/from-artifacts.ts", "src/text/tokenizer.ts"];
+const nodeLazy = ["src/cells.ts", "src/generate.ts", "src/import/fetch-artifacts.ts", "src/model/from-artifacts.ts", "src/model/tensor-ops.ts", "src/text/tokenizer.ts"];
 const nodeOptions = { ...runtime, outdir: resolve(root, "dist"), platform: "node" };
 await buildEagerAndLazy(esbuild, { entry: "src/node.ts", name: "node", root, options: nodeOptions, lazy: nodeLazy });
 await buildEagerAndLazy(esbuild, {

@@ -138,8 +138,11 @@ export class Session {
     // a graph with state pairs steps as one run of the graph on inputs shaped as the model's
     const graph = (this.graphSteps = !!spec.states);
     this.anyTime = spec.inputs.map((inp) => [graph ? inp : { ...inp, shape: [null, ...inp.shape.slice(1)] }, `session input ${inp.name}`]);
-    const dims = [batchSize, ...(spec.inputs[0].shape.slice(1) as number[])];
-    this.stepFast = spec.inputs.length === 1 ? [dims, graph ? dims : [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
+    // the fast path's given shape and the executor's: a step [B, ...features] of a sequence model
+    // ([B, 1, ...] inside), or the graph's input shape (with the batch of one of an unbatched graph)
+    const shape = spec.inputs[0].shape as number[];
+    const dims = graph ? (spec.unbatched ? shape : [batchSize, ...shape]) : [batchSize, ...shape.slice(1)];
+    this.stepFast = spec.inputs.length === 1 ? [dims, graph ? (spec.unbatched ? [1, ...shape] : dims) : [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
     const caches = (this.caches = graph ? null : host.executor.streamCaches(batchSize));
     this.provider = graph ? { slot: () => null, pair: (i) => p(`pair${i}`) } : {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
@@ -173,7 +176,7 @@ export class Session {
     return raws.map((raw, i) => {
       const inp = spec.inputs[i];
       const [any, where] = this.anyTime[i];
-      if (!oneStep || this.graphSteps) return this.batchOf(checkInput(raw, any, where), where);
+      if (!oneStep || this.graphSteps) return this.batchOf(checkInput(raw, any, where, spec.unbatched), where);
       // one step: [B, ...features] or [B, 1, ...features]; a flat number array is batch 1
       // (or B ids for token inputs); nested arrays give their own shape
       const feat = inp.shape.slice(1);

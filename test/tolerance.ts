@@ -117,6 +117,13 @@ export const KERNEL_RELAXED: Tolerance = { name: "KERNEL_RELAXED", abs: 2e-6, re
 export const KERNEL_F64: Tolerance = { name: "KERNEL_F64", abs: 5e-6, rel: 5e-6 };
 
 /**
+ * stftMagnitude (a float32 radix-2 FFT of N <= 256 points) vs the float64 DFT, on unit-scale
+ * signals: each of log2(N) stages rounds once per butterfly, so the error grows like
+ * log2(N)·eps times the spectrum's scale (the sum of |x·window| over a frame, up to ~N/2).
+ */
+export const STFT_F64: Tolerance = { name: "STFT_F64", abs: 2e-5, rel: 2e-6 };
+
+/**
  * Vector activations vs the exact float64 functions, per activation (measured on a dense
  * sweep of [-20, 20], docs/kernels.md). `abs` binds where |f(x)| <= 1, `rel` where it is
  * large (exp, elu/selu/softplus/swish/gelu/mish on the positive side).

@@ -95,7 +95,7 @@ interface Plan {
 const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_MIN, sub: BIN_SUB } as const;
 
 /** The ops of general tensor graphs (ONNX), planned and compiled by model/tensor-ops.ts. */
-export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant", "attention"]);
+export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant", "stft_magnitude", "attention"]);
 let tensorOps: typeof import("./tensor-ops.js") | undefined;
 
 /** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */
@@ -201,13 +201,15 @@ export class Executor {
       });
       // scratch as the kernels report it (the int8 GEMM's quantised rows, the recurrences' own)
       const ex = this.k.exports;
+      // rnn and conv1d read [T, features]: axes before T are more rows (graphs whose batch is an axis of their own)
+      const rowsB = batch * product(ins[0].slice(0, -2))!;
       if (op.op === "rnn") {
         const U8 = padTo8(op.units);
-        take("h", batch * U8 * 4, idx);
-        take("c", batch * U8 * 4, idx);
-        take("scratch", ex.rnnScratchBytes(W.desc, batch, T), idx);
+        take("h", rowsB * U8 * 4, idx);
+        take("c", rowsB * U8 * 4, idx);
+        take("scratch", ex.rnnScratchBytes(W.desc, rowsB, ins[0][ins[0].length - 2]), idx);
       } else if (op.op === "conv1d") {
-        const rows = batch * outShapes[0][0];
+        const rows = rowsB * outShapes[0][outShapes[0].length - 2];
         take("cols", rows * op.kernelSize * op.inDim * 4, idx);
         take("q", ex.gemmScratchBytes(rows, op.kernelSize * op.inDim, W.kernel), idx);
         // sessions: history rows + this chunk, per batch row
@@ -281,7 +283,7 @@ export class Executor {
     };
     plan.inPtrs = this.spec.inputs.map((inp) => ptr(inp.tensor));
     plan.outs = this.spec.outputs.map(({ tensor: o }) => {
-      const shape = [batch, ...shapeOf(o)];
+      const shape = this.spec.unbatched ? shapeOf(o).slice() : [batch, ...shapeOf(o)];
       return [ptr(o) >>> 2, n(o), shape, this.spec.tensors[o].shape.length > 1 ? [batch, ...shape.slice(2)] : shape];
     });
     const copy = (from: string, to: string) => () => k.u8.copyWithin(ptr(to), ptr(from), ptr(from) + n(to) * 4);
@@ -305,7 +307,9 @@ export class Executor {
           return [() => ex.gemm(R, op.units, op.inDim, X, op.inDim, W.kernel, W.bias, O, op.units, Q), this.activate(op.activation, O, R, op.units)];
         }
         case "rnn": {
-          const T = shapeOf(x)[0];
+          const sh = shapeOf(x);
+          const T = sh[sh.length - 2];
+          const B = batch * product(sh.slice(0, -2))!;
           const u = op.units;
           const U8 = padTo8(u);
           const [sc, ownH, ownC] = [scratch("scratch"), scratch("h"), scratch("c")];
@@ -317,14 +321,14 @@ export class Executor {
             const slot = states?.slot(idx, op, batch);
             const h = slot ? slot.h : ownH;
             const c = slot ? slot.c : ownC;
-            if (!slot) k.u8.fill(0, h, h + batch * U8 * 8); // h then c, adjacent in the plan
+            if (!slot) k.u8.fill(0, h, h + B * U8 * 8); // h then c, adjacent in the plan
             // initial_state inputs overwrite the state rows
-            initial.forEach((p, i) => ex.copyRows(batch, u, p, u, i ? c : h, U8));
-            ex.rnnSequence(W.desc, batch, T, X, h, c, mask, seqOut, sc);
-            if (!seqOut) ex.copyRows(batch, u, h, U8, O, u);
+            initial.forEach((p, i) => ex.copyRows(B, u, p, u, i ? c : h, U8));
+            ex.rnnSequence(W.desc, B, T, X, h, c, mask, seqOut, sc);
+            if (!seqOut) ex.copyRows(B, u, h, U8, O, u);
             if (op.returnState) {
-              ex.copyRows(batch, u, h, U8, outs[1], u);
-              if (op.cell === "lstm") ex.copyRows(batch, u, c, U8, outs[2], u);
+              ex.copyRows(B, u, h, U8, outs[1], u);
+              if (op.cell === "lstm") ex.copyRows(B, u, c, U8, outs[2], u);
             }
           }];
         }
@@ -352,8 +356,10 @@ export class Executor {
           }];
         case "conv1d":
           return [(st) => {
-            const T = shapeOf(x)[0];
-            const Tout = shapeOf(out)[0];
+            const sh = shapeOf(x);
+            const T = sh[sh.length - 2];
+            const Tout = shapeOf(out)[sh.length - 2];
+            const B = batch * product(sh.slice(0, -2))!;
             const cols = scratch("cols");
             const C = op.inDim;
             const stream = st?.stream;
@@ -368,11 +374,11 @@ export class Executor {
               if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
               ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
             } else {
-              ex.im2col1d(batch, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
+              ex.im2col1d(B, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
             }
             const K = op.kernelSize * C;
-            ex.gemm(batch * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, scratch("q"));
-          }, this.activate(op.activation, O, batch * shapeOf(out)[0], op.filters)];
+            ex.gemm(B * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, scratch("q"));
+          }, this.activate(op.activation, O, rows(out), op.filters)];
         case "scale_shift":
           return [() => ex.scaleShift(rows(out), last(out), X, W.scale, W.shift, O)];
         case "layer_norm":

@@ -31,7 +31,7 @@ export function fromNested(x: unknown[], where: string): { data: number[]; shape
 }
 
 /** Validates one input against the spec; converts dtype as tfjs would (ids truncated). */
-export function checkInput(raw: unknown, inp: ModelSpec["inputs"][number], where: string): InputTensor {
+export function checkInput(raw: unknown, inp: ModelSpec["inputs"][number], where: string, unbatched?: boolean): InputTensor {
   let data: ArrayLike<number>;
   let shape: number[];
   if (Array.isArray(raw)) ({ data, shape } = fromNested(raw, where));
@@ -47,10 +47,12 @@ export function checkInput(raw: unknown, inp: ModelSpec["inputs"][number], where
   } else {
     fail("E_DTYPE", `${where}: expected a tensor {data, shape} or nested arrays, received ${kind(raw)}`);
   }
-  const want = [null, ...inp.shape];
+  const want = unbatched ? inp.shape : [null, ...inp.shape];
   if (shape.length !== want.length || shape.some((d, i) => d < 1 || (want[i] !== null && want[i] !== d))) {
-    fail("E_SHAPE", `${where}: expected shape ${fmt(["batch", ...inp.shape.map((d) => d ?? "time")])}, received ${fmt(shape)}`);
+    fail("E_SHAPE", `${where}: expected shape ${fmt([...(unbatched ? [] : ["batch"]), ...inp.shape.map((d) => d ?? "time")])}, received ${fmt(shape)}`);
   }
+  // (a graph with its batch in its own axes runs as a batch of one)
+  if (unbatched) shape = [1, ...shape];
   if (inp.dtype !== "int32") return { data: data instanceof Float32Array ? data : Float32Array.from(data), shape };
   if (data instanceof Int32Array) return { data, shape };
   const ids = Int32Array.from(data, Math.trunc);
@@ -65,7 +67,7 @@ export function checkInputs(x: unknown, spec: ModelSpec): InputTensor[] {
   if (several ? x.length !== n : n !== 1) {
     fail("E_SHAPE", `model ${spec.name} has ${n} input(s) (${spec.inputs.map((i) => i.name).join(", ")}); received ${several ? (x as unknown[]).length : 1}`);
   }
-  const tensors = (several ? (x as unknown[]) : [x]).map((r, i) => checkInput(r, spec.inputs[i], `input ${spec.inputs[i].name}`));
+  const tensors = (several ? (x as unknown[]) : [x]).map((r, i) => checkInput(r, spec.inputs[i], `input ${spec.inputs[i].name}`, spec.unbatched));
   tensors.forEach((t, i) => {
     if (t.shape[0] !== tensors[0].shape[0]) fail("E_SHAPE", `input ${spec.inputs[i].name} has batch ${t.shape[0]}, input ${spec.inputs[0].name} has batch ${tensors[0].shape[0]}`);
   });

@@ -94,9 +94,9 @@ export class RnnModel {
     this.weightPtrs = placed.ptrs;
     this.weightBytes = placed.bytes;
     this.executor = new Executor(kernels, spec, this.weightPtrs);
-    this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [i.batch ?? null, ...i.shape], dtype: i.dtype }));
-    const batch = spec.inputs[0].batch ?? null;
-    this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [batch, ...spec.tensors[o.tensor].shape] }));
+    const batch = spec.unbatched ? [] : [spec.inputs[0].batch ?? null];
+    this.inputs = spec.inputs.map((i) => ({ name: i.name, shape: [...(spec.unbatched ? [] : [i.batch ?? null]), ...i.shape], dtype: i.dtype }));
+    this.outputs = spec.outputs.map((o) => ({ name: o.name, shape: [...batch, ...spec.tensors[o.tensor].shape] }));
     this.metadata = extras.metadata ?? {};
     this.tokenizer = extras.tokenizer;
     this.checksum = extras.checksum;

@@ -49,10 +49,12 @@ export function opOutputShapes(op: Op, ins: Shape[]): Shape[] {
     case "dense":
       return [[...x.slice(0, -1), op.units]];
     case "rnn": {
-      const T = x[0];
-      const y: Shape = op.returnSequences ? [T, op.units] : [op.units];
+      // [T, features]; axes before T (graphs whose batch is an axis of their own) are more rows
+      const lead = x.slice(0, -2);
+      const h = [...lead, op.units];
+      const y: Shape = op.returnSequences ? [...lead, x[x.length - 2], op.units] : h;
       if (!op.returnState) return [y];
-      return op.cell === "lstm" ? [y, [op.units], [op.units]] : [y, [op.units]];
+      return op.cell === "lstm" ? [y, h, h] : [y, h];
     }
     case "activation":
     case "relu":

@@ -112,6 +112,12 @@ export type Op =
   | (OpBase & { op: "softmax"; axis: number; log: boolean })
   /** [..., M, K] x [..., K, N] of two runtime tensors with the same leading dims. */
   | (OpBase & { op: "matmul" })
+  /**
+   * Magnitudes of the short-time Fourier transform of a signal [T] (or [T, 1]) -> [frames, bins]:
+   * |Σ window[n]·x[f·hop + n − padLeft]·e^(−2πikn/N)|, samples outside the signal 0; N = the
+   * window's length (a power of 2). `twiddles` holds (cos, −sin)(2πj/N) for j < N/2.
+   */
+  | (OpBase & { op: "stft_magnitude"; frameLength: number; hop: number; pads: [number, number]; bins: number; weights: { window: string; twiddles: string } })
   /** A weight shaped `shape`, repeated for every batch row of the input (whose values are not read). */
   | (OpBase & { op: "constant"; shape: number[]; weights: { value: string } })
   /**
@@ -158,6 +164,12 @@ export interface ModelSpec {
    * is not a model input and `output` not a model output; both have the same shape.
    */
   states?: { name: string; input: string; output: string }[];
+  /**
+   * The graph's tensors carry their batch as an axis of their own (an ONNX graph whose shapes
+   * depend on the batch size, exported for one): callers pass and receive the graph's shapes, and
+   * the runtime runs them as a batch of one.
+   */
+  unbatched?: boolean;
 }
 
 /** A spec with the packed weight data, ready to load into kernel memory or a bundle. */

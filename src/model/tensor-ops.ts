@@ -124,6 +124,15 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
       return [op.shape.slice()];
     case "attention":
       return attentionShapes(op, ins, where);
+    case "stft_magnitude": {
+      // a one-channel signal [..., T, 1] -> [..., frames, bins] (leading axes: more signals)
+      if (!(x.length >= 2 && x[x.length - 1] === 1)) fail("E_SHAPE", `${where}: expects a signal [..., T, 1], input is [${x.join(", ")}]`);
+      const T = x[x.length - 2];
+      if (T === null) return [[...x.slice(0, -2), null, op.bins]];
+      const frames = Math.floor((T + op.pads[0] + op.pads[1] - op.frameLength) / op.hop) + 1;
+      if (!(frames >= 1)) fail("E_SHAPE", `${where}: a signal of ${T} samples gives no frame of ${op.frameLength}`);
+      return [[...x.slice(0, -2), frames, op.bins]];
+    }
     default:
       return fail("E_BUNDLE_CORRUPT", `unknown op ${(op as { op: string }).op}`);
   }
@@ -147,7 +156,7 @@ function attentionShapes(op: Extract<Op, { op: "attention" }>, ins: Shape[], whe
 const MAX = 1 << 30;
 const WINDOW_MAX = 1 << 20;
 const oneOf = (v: unknown, xs: readonly string[]) => xs.includes(v as string);
-const int = (v: unknown) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= MAX;
+const int = (v: unknown, max = MAX) => Number.isInteger(v) && (v as number) >= 1 && (v as number) <= max;
 /** A list of `n` integers (any length when n < 0) in [lo, hi]. */
 const ints = (v: unknown, n: number, lo: number, hi = MAX): v is number[] =>
   Array.isArray(v) && (n < 0 || v.length === n) && v.every((d) => Number.isInteger(d) && d >= lo && d <= hi);
@@ -191,6 +200,11 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
         oneOf(op.queryMask, ["none", "rows", "output"]) && [op.causal, op.keyMask, op.zeroMasked, op.returnScores, op.headAxis].every((v) => typeof v === "boolean") &&
         (ins.length === 2 || ins.length === 3) && op.outputs.length === (op.returnScores ? 2 : 1) && (!w.factors || op.score === "additive"),
       [[w.factors, ins[0][1] as number, 1, false]]];
+    case "stft_magnitude": {
+      const N = op.frameLength;
+      return [int(N, WINDOW_MAX) && N >= 4 && (N & (N - 1)) === 0 && int(op.hop, WINDOW_MAX) && ints(op.pads, 2, 0, WINDOW_MAX) &&
+        int(op.bins, N / 2 + 1), [[w.window, N, 1, true], [w.twiddles, N, 1, true]]];
+    }
     default:
       return fail("E_BUNDLE_CORRUPT", `bundle model spec: unknown op ${String((op as { op: unknown }).op)}`);
   }
@@ -392,6 +406,7 @@ export function tensorOpScratch(op: Op, ins: number[][], outs: number[][], batch
   if (op.op === "binary") return 3 * 4 * (ins[0].length + 1);
   // the description, the value and key masks combined, a row of weights
   if (op.op === "attention") return ATTN_DESC_BYTES + align(batch * ins[1][0]) + 4 * ins[1][0];
+  if (op.op === "stft_magnitude") return 4 * (op.frameLength + 2);
   const { jobs } = copyJobs(op, ins, outs[0], batch);
   return jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0);
 }
@@ -466,6 +481,12 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const r = xs.length;
       const count = batch * prod(xs.slice(0, -2));
       return [() => ex.batchedMatmul(count, xs[r - 2], ys[r - 1], xs[r - 1], X, Y, O)];
+    }
+    case "stft_magnitude": {
+      const frames = outShape[outShape.length - 2];
+      const signals = batch * prod(xs.slice(0, -2));
+      const { window, twiddles } = env.weights;
+      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch)];
     }
     case "constant": {
       const n = prod(op.shape);

@@ -44,15 +44,15 @@ function needs(op: Op, ins: Shape[], spec: ModelSpec): [boolean, [string | undef
       const U8 = padTo8(op.units);
       const nStates = op.cell === "lstm" ? 2 : 1;
       return [
-        !!G && int(op.units) && ins[0].length === 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
+        !!G && int(op.units) && ins[0].length >= 2 && op.inDim === F && isAct(op.activation) && isAct(op.recurrentActivation) &&
           op.activation < ACT_SOFTMAX && op.recurrentActivation < ACT_SOFTMAX && (!w.recurrentBias || (op.cell === "gru" && op.resetAfter)) &&
-          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [op.units])),
+          (op.inputs.length === 1 || op.inputs.length === 1 + nStates) && ins.slice(1).every((s) => sameShape(s, [...ins[0].slice(0, -2), op.units])),
         [[w.kernel, G * U8, F, true], [w.bias, G * U8, 1, false], [w.recurrentKernel, G * U8, op.units, true], [w.recurrentBias, 3 * U8, 1, false]],
       ];
     }
     case "conv1d":
       return [
-        ins[0].length === 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
+        ins[0].length >= 2 && op.inDim === F && int(op.filters) && int(op.kernelSize, WINDOW_MAX) && int(op.strides, WINDOW_MAX) &&
           int(op.dilation, WINDOW_MAX) && oneOf(op.padding, ["valid", "same", "causal", "explicit"]) && isAct(op.activation) &&
           (op.padding === "explicit" ? Array.isArray(op.pads) && op.pads.length === 2 && op.pads.every((p) => p === 0 || int(p, WINDOW_MAX)) : op.pads === undefined),
         [[w.kernel, padTo8(op.filters), op.kernelSize * F, true], [w.bias, padTo8(op.filters), 1, false]],
@@ -101,6 +101,7 @@ export function validateSpec(spec: ModelSpec, weightLengths: Map<string, number>
     }
     known.set(inp.tensor, inp.shape);
   }
+  if (spec.unbatched !== undefined && typeof spec.unbatched !== "boolean") bad("unbatched must be a boolean");
   tensorOpHooks.states?.(spec, known, false);
   for (const op of spec.ops) {
     if (typeof op !== "object" || op === null || !Array.isArray(op.inputs) || !Array.isArray(op.outputs)) bad("op entry is malformed");

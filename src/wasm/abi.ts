@@ -328,6 +328,12 @@ export interface KernelExports {
   /** out[b] = a[b] · c[b] for b < batch: a [M][K], c [K][N], out [M][N], all contiguous (runtime operands). */
   batchedMatmul(batch: number, M: number, N: number, K: number, a: number, c: number, out: number): void;
   /**
+   * Short-time Fourier magnitudes by a real FFT per frame: out [B][frames][bins] =
+   * |DFT_N(window · x[f·hop − padLeft ..])| for x [B][Tin] (outside: 0); window N floats; tw the
+   * N/2 pairs (cos, −sin)(2πj/N); work N + 2 floats; N a power of 2 (spectral.ts).
+   */
+  stftMagnitude(B: number, Tin: number, x: number, frames: number, N: number, hop: number, padLeft: number, window: number, tw: number, bins: number, out: number, work: number): void;
+  /**
    * Attention for every batch row, head and query of the layer described at desc (abi.ts,
    * ATTN_*) over `keys` keys, the first `past` of them before the first query (a session's
    * cache; else 0). q, k, v, out: float rows at the description's strides; qMask, kMask: u8
@@ -376,5 +382,6 @@ export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, numbe
   reduce: 6,
   softmaxAxis: 5,
   batchedMatmul: 7,
+  stftMagnitude: 12,
   attention: 11,
 };

@@ -36,8 +36,10 @@ export interface OnnxImportReport {
   folded: Record<string, number>;
   /** Nodes that became runtime ops, by op type. */
   translated: Record<string, number>;
-  /** Whether one export serves every batch size. */
+  /** Whether one export serves every batch size, or the size it was exported for. */
   batch: "any" | number;
+  /** Why the batch size is fixed (what in the graph depends on it). */
+  fixedBecause?: string;
 }
 
 const BATCH_NAME = /batch|^[nb]$/i;
@@ -65,13 +67,14 @@ function usage(msg: string): never {
   throw new RnnWasmError("E_ARGUMENT", msg);
 }
 
-/** Every value name some node (in any branch) or the graph reads. */
-function usedNames(graph: OnnxGraph, into = new Set<string>()): Set<string> {
+/** How often each value name is read by some node (in any branch) or a graph output. */
+function useCounts(graph: OnnxGraph, into = new Map<string, number>()): Map<string, number> {
+  const use = (name: string) => into.set(name, (into.get(name) ?? 0) + 1);
   for (const n of graph.nodes) {
-    for (const i of n.inputs) if (i) into.add(i);
-    for (const a of n.attrs.values()) if (a.g) usedNames(a.g, into);
+    for (const i of n.inputs) if (i) use(i);
+    for (const a of n.attrs.values()) if (a.g) useCounts(a.g, into);
   }
-  for (const o of graph.outputs) into.add(o.name);
+  for (const o of graph.outputs) use(o.name);
   return into;
 }
 
@@ -82,12 +85,19 @@ export function importOnnx(bytes: Uint8Array, options: OnnxImportOptions = {}): 
     return translateModel(model, options, undefined);
   } catch (e) {
     if (!(e instanceof BatchDependent)) throw e;
-    throw new RnnWasmError(
-      "E_UNSUPPORTED_OPTION",
-      `${options.sourceName ?? "model.onnx"}: ${e.message}, so one export cannot serve every batch size; ` +
-        "graphs whose shapes depend on the batch size are not supported yet",
-    );
+    // the graph decides on the batch size, or mixes it with other axes: export it for the
+    // batch size its inputs are bound to (1 when unbound), the batch then an axis like others
+    const result = translateModel(model, options, exampleBatch(model, options));
+    result.report.fixedBecause = e.message;
+    return result;
   }
+}
+
+/** The batch size the caller bound (the first runtime input's first dim), else 1. */
+function exampleBatch(model: OnnxModel, opts: OnnxImportOptions): number {
+  const first = model.graph.inputs.find((i) => !model.graph.initializers.has(i.name) && !(opts.constants && Object.hasOwn(opts.constants, i.name)) && !(opts.state && Object.hasOwn(opts.state, i.name)));
+  const bound = first && opts.inputs && Object.hasOwn(opts.inputs, first.name) ? opts.inputs[first.name][0] : undefined;
+  return typeof bound === "number" ? bound : 1;
 }
 
 interface InputPlan {
@@ -122,7 +132,8 @@ function planInputs(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: numbe
       }
     }
     const dims: Dim[] = Array.from({ length: rank }, (_, i) => {
-      if (i === batchAxis) return fixedBatch ?? B1;
+      // with a fixed batch, the batch axis is a dim like the others: bound or declared, else the example size
+      if (i === batchAxis && (fixedBatch === undefined || (typeof bound?.[i] !== "number" && typeof declared?.[i] !== "number"))) return fixedBatch ?? B1;
       const b = bound?.[i];
       if (typeof b === "number") {
         if (!(Number.isInteger(b) && b >= 1)) usage(`--input ${inp.name}: dim ${i} must be a positive integer, got ${b}`);
@@ -164,15 +175,15 @@ function translateModel(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: n
     if (!g.outputs.some((o) => o.name === outName)) usage(`--state ${inName}=${outName}: the graph has no output ${outName}`);
   }
   for (const name of Object.keys(opts.inputs ?? {})) if (!g.inputs.some((i) => i.name === name)) usage(`--input ${name}: the graph has no input ${name}`);
-  b.used = usedNames(g);
-  for (const o of Object.values(state)) b.used.add(o);
+  b.uses = useCounts(g);
 
   for (const [name, v] of Object.entries(opts.constants ?? {})) scope.set(name, bindConstant(model, name, v));
   const specInputs: ModelSpec["inputs"] = [];
   const stateInputs = new Map<string, RtValue>();
   for (const p of planInputs(model, opts, fixedBatch)) {
-    const order = p.dims.map((_, i) => i).filter((i) => i !== p.batchAxis);
-    const v = b.declare({ kind: "rt", id: p.name, dtype: p.dtype, shape: p.dims, batchAxis: p.batchAxis, order });
+    const batchAxis = fixedBatch === undefined ? p.batchAxis : null;
+    const order = p.dims.map((_, i) => i).filter((i) => i !== batchAxis);
+    const v = b.declare({ kind: "rt", id: p.name, dtype: p.dtype, shape: p.dims, batchAxis, order });
     scope.set(p.name, v);
     b.batchRef ??= v.id;
     if (Object.hasOwn(state, p.name)) stateInputs.set(p.name, v);
@@ -218,6 +229,7 @@ function translateModel(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: n
     layers: Object.entries(report.translated).map(([op, n]) => ({ name: op, className: `${n} node${n > 1 ? "s" : ""}` })),
     source: { origin: "onnx", className: `ONNX opset ${model.opset}`, ...(model.producer ? { producer: model.producer } : {}) },
     ...(states.length ? { states } : {}),
+    ...(fixedBatch !== undefined ? { unbatched: true } : {}),
   };
   return { packed: b.finish(spec), report };
 }

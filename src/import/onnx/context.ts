@@ -10,7 +10,10 @@ import type { ModelSpec, Op, PackedModel } from "../../model/spec.js";
 import { SpecBuilder } from "../spec-builder.js";
 import { B1, BatchDependent, isBatch, showShape, type Dim } from "./dims.js";
 import type { OnnxAttribute, OnnxNode } from "./proto.js";
-import { floatData, isConst, isRt, transposeConst, type ConstValue, type RtValue, type Value } from "./values.js";
+import { floatData, foldable, isConst, isRt, transposeConst, type ConstValue, type RtValue, type Value } from "./values.js";
+
+/** Elements a runtime tensor may hold per batch row (1 GiB of float32): the runtime's arena stops at 2 GiB. */
+const RUNTIME_LIMIT = 1 << 28;
 
 /** Thrown where a graph mixes the batch with other axes in a way batch-first tensors cannot hold. */
 export class BatchLayout extends BatchDependent {}
@@ -26,11 +29,15 @@ export class OnnxBuilder extends SpecBuilder {
     super();
   }
 
-  /** Names some node or output reads (an LSTM whose Y nobody reads returns only its states). */
-  used = new Set<string>();
+  /** How many nodes (in any branch) or outputs read each name: an LSTM whose Y nobody reads returns only its states, a conv read once fuses with its activation. */
+  uses = new Map<string, number>();
 
   isUsed(name: string | undefined): boolean {
-    return !!name && this.used.has(name);
+    return !!name && this.useCount(name) > 0;
+  }
+
+  useCount(name: string): number {
+    return this.uses.get(name) ?? 0;
   }
 
   /**
@@ -81,6 +88,10 @@ export class OnnxBuilder extends SpecBuilder {
 
   /** Emits `op` whose single output is `out`; checks the shape the spec derives against the value's. */
   emitValue(op: Op, out: RtValue): RtValue {
+    const elements = this.physical(out).reduce((a, b) => a * b, 1);
+    if (!(elements <= RUNTIME_LIMIT)) {
+      throw new RnnWasmError("E_ONNX", `layer ${op.layer}: ${op.op} would make a tensor of ${elements} elements per batch row (the limit is ${RUNTIME_LIMIT})`);
+    }
     op.outputs = [out.id];
     this.emit(op);
     const got = this.tensors[out.id].shape;
@@ -108,6 +119,22 @@ export class OnnxBuilder extends SpecBuilder {
     return this.emitValue({ op: "transpose", layer, inputs: [v.id], outputs: [], perm }, out);
   }
 
+  /**
+   * `v` laid out for an op that runs over rows of its `rest` axes (innermost, in this order),
+   * the rows being `lead`: the batch (batch-first memory), or, when the batch is fixed, those
+   * axes outermost in memory.
+   */
+  withRows(v: RtValue, lead: number[], rest: number[], layer: string): RtValue {
+    if (v.batchAxis === null) return this.arrange(v, [...lead, ...rest], layer);
+    if (lead.length !== 1 || lead[0] !== v.batchAxis) throw new BatchLayout(`${layer}: its rows are not the batch`);
+    return this.arrange(v, rest, layer);
+  }
+
+  /** The memory order of a new value whose rows are `lead` (see withRows), given the batch axis (null: fixed). */
+  rowsOrder(batchAxis: number | null, lead: number[], rest: number[]): number[] {
+    return batchAxis === null ? [...lead, ...rest] : rest;
+  }
+
   /** `v` with its non-batch axes in ascending logical order (row-major without the batch). */
   rowMajor(v: RtValue, layer: string): RtValue {
     return this.arrange(v, v.shape.map((_, i) => i).filter((i) => i !== v.batchAxis), layer);
@@ -123,13 +150,15 @@ export class OnnxBuilder extends SpecBuilder {
 
   /** A runtime tensor shaped `dims` (one axis the batch) whose every element is `value`. */
   batchConstant(ctx: NodeContext, dims: Dim[], value: number): RtValue {
-    const batchAxis = dims.findIndex((d) => isBatch(d));
-    if (dims.some((d, i) => isBatch(d) && (i !== batchAxis || d.k !== 1))) throw new BatchLayout(`${ctx.where}: shape ${showShape(dims)}`);
+    const found = dims.findIndex((d) => isBatch(d));
+    if (dims.some((d, i) => isBatch(d) && (i !== found || d.k !== 1))) throw new BatchLayout(`${ctx.where}: shape ${showShape(dims)}`);
+    if (found < 0 && this.fixedBatch === undefined) throw new BatchLayout(`${ctx.where}: a runtime constant without the batch`);
     if (!this.batchRef) ctx.fail("makes a tensor of the batch size before any runtime input", "E_ONNX");
+    const batchAxis = found < 0 ? null : found;
     const order = dims.map((_, i) => i).filter((i) => i !== batchAxis);
     const out = ctx.output(0, dims, batchAxis, order);
     const phys = this.physical(out);
-    const n = phys.reduce((a, b) => a * b, 1);
+    const n = foldable(phys, ctx.where);
     const weight = this.addWeight(`${ctx.node.name}/value`, "tensor", new Float32Array(n).fill(value), phys, 0);
     this.emitValue({ op: "constant", layer: ctx.node.name, inputs: [this.batchRef], outputs: [], shape: phys, weights: { value: weight } }, out);
     return value === 0 ? { ...out, zeros: true } : out;

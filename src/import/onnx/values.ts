@@ -8,6 +8,7 @@
  */
 import { RnnWasmError } from "../../errors.js";
 import { dimEq, isBatch, showShape, type Dim } from "./dims.js";
+import type { Producer } from "./fuse.js";
 import type { OnnxDtype, OnnxTensor } from "./proto.js";
 
 export interface ConstValue {
@@ -31,6 +32,8 @@ export interface RtValue {
   order: number[];
   /** Known to hold only zeros (an initial state made by ConstantOfShape): recurrences skip it. */
   zeros?: boolean;
+  /** What made it, where a later op may fuse with that (fuse.ts). */
+  from?: Producer;
 }
 
 export type Value = ConstValue | RtValue;
@@ -39,6 +42,20 @@ export const isConst = (v: Value | undefined): v is ConstValue => v?.kind === "c
 export const isRt = (v: Value | undefined): v is RtValue => v?.kind === "rt";
 export const isFloat = (v: ConstValue) => v.data instanceof Float32Array || v.data instanceof Float64Array;
 export const count = (dims: readonly number[]) => dims.reduce((a, b) => a * b, 1);
+
+/**
+ * Elements a folded constant may hold (64 MiB of float32): folding runs in the exporter on a
+ * file nobody vouched for, and Expand, Tile, ConstantOfShape or a broadcast of two small
+ * constants can ask for any size.
+ */
+export const FOLD_LIMIT = 1 << 24;
+
+/** Refuses a folded result over FOLD_LIMIT before it is allocated. */
+export function foldable(dims: readonly number[], where: string): number {
+  const n = count(dims);
+  if (!(n <= FOLD_LIMIT)) throw new RnnWasmError("E_ONNX", `${where}: folding would make a constant of ${n} elements (the limit is ${FOLD_LIMIT})`);
+  return n;
+}
 
 export function fromTensor(t: OnnxTensor): ConstValue {
   return { kind: "const", dtype: t.dtype, dims: t.dims, data: t.data };
@@ -119,7 +136,7 @@ export function broadcastIndex(dims: readonly number[], outDims: readonly number
 export function mapConsts(inputs: ConstValue[], outDtype: OnnxDtype, f: (...xs: Dim[]) => Dim, where: string): ConstValue {
   let dims: number[] = [];
   for (const v of inputs) dims = broadcastShapes(dims, v.dims, where) as number[];
-  const n = count(dims);
+  const n = foldable(dims, where);
   const readers = inputs.map((v) => broadcastIndex(v.dims, dims));
   const isF = outDtype === "float32" || outDtype === "float16" || outDtype === "float64";
   const out: Dim[] | Float32Array | Float64Array = outDtype === "float64" ? new Float64Array(n) : isF ? new Float32Array(n) : new Array<Dim>(n);
@@ -135,7 +152,7 @@ export function mapConsts(inputs: ConstValue[], outDtype: OnnxDtype, f: (...xs: 
 
 /** Gathers constant elements by flat source index. */
 export function pickConst(v: ConstValue, dims: number[], index: (flat: number) => number): ConstValue {
-  const n = count(dims);
+  const n = foldable(dims, "a folded copy");
   const src = v.data as ArrayLike<Dim>;
   const data: Float32Array | Float64Array | Dim[] = v.data instanceof Float32Array ? new Float32Array(n) : v.data instanceof Float64Array ? new Float64Array(n) : new Array<Dim>(n);
   for (let i = 0; i < n; i++) (data as Dim[])[i] = src[index(i)];

@@ -5,7 +5,7 @@
  */
 import { isBatch, productDims, type Dim } from "../dims.js";
 import type { NodeContext } from "../context.js";
-import { fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
+import { foldable, fromTensor, intConst, isConst, numbersOf, type ConstValue, type Value } from "../values.js";
 import type { OnnxOpTable } from "./registry.js";
 
 function constant(ctx: NodeContext): Value[] {
@@ -85,7 +85,7 @@ function range(ctx: NodeContext): Value[] {
   const [start, limit, delta] = [0, 1, 2].map((i) => numbersOf(ctx.constInput(i, ["start", "limit", "delta"][i]), ctx.where)[0]);
   if (delta === 0) ctx.fail("delta is 0", "E_ONNX");
   const n = Math.max(Math.ceil((limit - start) / delta), 0);
-  if (n > 1 << 24) ctx.fail(`a range of ${n} elements is over the limit`, "E_ONNX");
+  foldable([n], ctx.where);
   const data = Array.from({ length: n }, (_, i) => start + i * delta);
   const dtype = ctx.input(0).dtype;
   if (dtype === "float32" || dtype === "float64") return [{ kind: "const", dtype, dims: [n], data: dtype === "float32" ? Float32Array.from(data) : Float64Array.from(data) }];
@@ -104,7 +104,7 @@ function constantOfShape(ctx: NodeContext): Value[] {
   const batchAxes = dims.flatMap((d, i) => (isBatch(d) ? [i] : []));
   if (!batchAxes.length) {
     const n = (dims as number[]).reduce((p, d) => p * d, 1);
-    if (n > 1 << 26) ctx.fail(`a constant of ${n} elements is over the limit`, "E_ONNX");
+    foldable([n], ctx.where);
     const isFloat = dtype === "float32" || dtype === "float16" || dtype === "float64";
     return [isFloat ? { kind: "const", dtype: dtype === "float64" ? "float64" : "float32", dims: dims as number[], data: new Float32Array(n).fill(value) } : intConst(dims as number[], new Array(n).fill(value), dtype)];
   }

@@ -5,6 +5,8 @@
  * no data between layers.
  */
 import { packPanels, padVector } from "../../../model/pack.js";
+import type { Op } from "../../../model/spec.js";
+import { dftWindow, type Producer } from "../fuse.js";
 import { isBatch } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
 import { floatData, isConst, mapConsts, type ConstValue, type RtValue, type Value } from "../values.js";
@@ -28,7 +30,7 @@ function conv(ctx: NodeContext): Value[] {
   const w = ctx.constInput(1, "weights");
   const bias = ctx.optionalConst(2, "bias");
   if (x.shape.length !== 3 || w.dims.length !== 3) ctx.fail(`only 1-D convolutions ([N, C, W] input) are supported, input is ${x.shape.length}-D`);
-  if (x.batchAxis !== null && x.batchAxis !== 0) throw new BatchLayout(`${ctx.where}: the batch is not the N axis`);
+
   const [cout, cinG, k] = w.dims;
   const group = ctx.int("group", 1);
   const C = x.shape[1];
@@ -54,7 +56,8 @@ function conv(ctx: NodeContext): Value[] {
   if (!(stride >= 1 && dilation >= 1 && pads[0] >= 0 && pads[1] >= 0)) ctx.fail("strides, dilations and pads must be positive", "E_ONNX");
   const b = ctx.b;
   const layer = ctx.node.name;
-  const channelsLast = b.arrange(x, [2, 1], layer);
+  const channelsLast = b.withRows(x, [0], [2, 1], layer);
+  const order = b.rowsOrder(x.batchAxis, [0], [2, 1]);
   const data = floatData(w, ctx.where);
   const biasData = bias ? floatData(bias, ctx.where) : undefined;
   const wOut = Math.floor((W + pads[0] + pads[1] - (dilation * (k - 1) + 1)) / stride) + 1;
@@ -65,23 +68,32 @@ function conv(ctx: NodeContext): Value[] {
       kernel: b.addWeight(b.newId(`${layer}/kernel`), "panels", convKernel(data, cin, k, from, per), [per, cin, k], per * cin * k),
     };
     if (biasData) weights.bias = b.addWeight(b.newId(`${layer}/bias`), "panels_bias", padVector(biasData.subarray(from, from + per), per), [per], per);
-    const out = ctx.output(outIndex, [x.shape[0], per, wOut], x.batchAxis, [2, 1]);
+    const out = ctx.output(outIndex, [x.shape[0], per, wOut], x.batchAxis, order);
     return b.emitValue({
       op: "conv1d", layer, inputs: [input.id], outputs: [], filters: per, kernelSize: k, inDim: cin, strides: stride, dilation,
       padding: "explicit", pads, activation: 0, weights,
     }, out);
   };
-  if (group === 1) return [convOne(channelsLast, C, 0, 0)];
+  if (group === 1) {
+    const out = convOne(channelsLast, C, 0, 0);
+    const window = !biasData && dilation === 1 ? dftWindow(data, w.dims) : undefined;
+    const from: Producer = window
+      ? { kind: "dft", dft: { input: channelsLast, frameLength: k, hop: stride, pads, bins: cout / 2, window } }
+      : { kind: "conv", op: b.ops[b.ops.length - 1] as Extract<Op, { op: "conv1d" }>, onnxName: ctx.node.outputs[0] };
+    return [{ ...out, from }];
+  }
   // grouped: each group's channels convolved apart, the outputs concatenated on the channels
   const parts = Array.from({ length: group }, (_, g) => {
-    const input = ctx.output(0, [x.shape[0], cinG, W], x.batchAxis, [2, 1]);
+    const input = ctx.output(0, [x.shape[0], cinG, W], x.batchAxis, order);
+    const phys = b.physical(channelsLast);
     const sliced = b.emitValue({
-      op: "slice", layer, inputs: [channelsLast.id], outputs: [], starts: [0, g * cinG], steps: [1, 1], sizes: [W, cinG],
+      op: "slice", layer, inputs: [channelsLast.id], outputs: [], starts: phys.map((_, i) => (i === phys.length - 1 ? g * cinG : 0)),
+      steps: phys.map(() => 1), sizes: phys.map((d, i) => (i === phys.length - 1 ? cinG : d)),
     }, input);
     return convOne(sliced, cinG, g * per, 0);
   });
-  const out = ctx.output(0, [x.shape[0], cout, wOut], x.batchAxis, [2, 1]);
-  return [b.emitValue({ op: "concat", layer, inputs: parts.map((p) => p.id), outputs: [], axis: 1 }, out)];
+  const out = ctx.output(0, [x.shape[0], cout, wOut], x.batchAxis, order);
+  return [b.emitValue({ op: "concat", layer, inputs: parts.map((p) => p.id), outputs: [], axis: order.length - 1 }, out)];
 }
 
 /** Inference BatchNormalization: y = x·s + t per channel (axis 1), folded into one op. */

@@ -8,8 +8,9 @@
 import { RnnWasmError } from "../../../errors.js";
 import { ACT, ACT_SOFTMAX } from "../../../model/activations.js";
 import type { BinaryFn, UnaryFn } from "../../../model/tensor-codes.js";
-import { decide, isBatch, mulDim, type Dim } from "../dims.js";
+import { decide, isBatch, mulDim, type BatchDim, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext, type OnnxBuilder } from "../context.js";
+import { dftMagnitude, dftPower, dftSquare, fuseActivation } from "../fuse.js";
 import {
   broadcastShapes, isConst, isFloat, mapConsts, type ConstValue, type RtValue, type Value,
 } from "../values.js";
@@ -74,6 +75,8 @@ export function runtimeUnary(ctx: NodeContext, x: RtValue, fn: UnaryFn, alpha = 
 export function runtimeActivation(ctx: NodeContext, x: RtValue, code: number): RtValue {
   if (code === ACT.linear) return x;
   if (code >= ACT_SOFTMAX) throw new RnnWasmError("E_ONNX", `${ctx.where}: softmax is not an elementwise activation`);
+  const fused = fuseActivation(ctx, x, code);
+  if (fused) return fused;
   const out = ctx.output(0, x.shape, x.batchAxis, x.order);
   return ctx.b.emitValue({ op: "activation", layer: ctx.node.name, inputs: [x.id], outputs: [], activation: code }, out);
 }
@@ -102,14 +105,13 @@ function intArith(fn: BinaryFn, x: Dim, y: Dim, ctx: NodeContext): Dim {
   if (fn === "sub" && isBatch(x) && isBatch(y) && x.k > y.k) return { k: x.k - y.k };
   if (fn === "div" && isBatch(x) && !isBatch(y) && x.k % y === 0) return { k: x.k / y };
   if (fn === "div" && isBatch(x) && isBatch(y)) return Math.trunc(x.k / y.k);
-  // max/min with a number: the batch is at least 1
-  if ((fn === "max" || fn === "min") && (isBatch(x) !== isBatch(y))) {
-    const [bd, n] = isBatch(x) ? [x, y as number] : [y as BatchLike, x as number];
-    if (n <= (bd as BatchLike).k) return fn === "max" ? bd : n;
+  // max/min with a number no larger than the batch's smallest value (k): the batch is at least 1
+  if (fn === "max" || fn === "min") {
+    const [bd, n] = isBatch(x) ? [x, y] : [y as BatchDim, x];
+    if (!isBatch(n) && n <= bd.k) return fn === "max" ? bd : n;
   }
   return decide(ctx.where, ctx.b.fixedBatch, (v) => intArith(fn, v(x), v(y), ctx) as number);
 }
-type BatchLike = { k: number };
 
 function floatArith(fn: BinaryFn, x: number, y: number): number {
   switch (fn) {
@@ -160,13 +162,14 @@ function binary(fn: BinaryFn): OnnxOp {
       if (fn === "add") return [runtimeUnary(ctx, x, "affine", 1, sa)];
       if (fn === "sub") return [runtimeUnary(ctx, x, "affine", -1, sa)];
     }
-    return [runtimeBinary(ctx, fn, a, b)];
+    const out = runtimeBinary(ctx, fn, a, b);
+    return [fn === "add" && !isConst(a) && !isConst(b) ? { ...out, from: dftPower(a, b) } : out];
   };
 }
 
 function powScalar(ctx: NodeContext, x: RtValue, p: number): RtValue {
   if (p === 1) return x;
-  if (p === 2) return runtimeUnary(ctx, x, "square");
+  if (p === 2) return { ...runtimeUnary(ctx, x, "square"), from: dftSquare(x) };
   if (p === 0.5) return runtimeUnary(ctx, x, "sqrt");
   if (p === -1) return runtimeUnary(ctx, x, "reciprocal");
   return runtimeUnary(ctx, x, "pow", p);
@@ -350,7 +353,7 @@ export const elementwiseOps: OnnxOpTable = {
   Where: where,
   Neg: unary((x) => -x, un("neg")),
   Abs: unary(Math.abs, un("abs")),
-  Sqrt: unary(Math.sqrt, un("sqrt")),
+  Sqrt: unary(Math.sqrt, (ctx, x) => dftMagnitude(ctx, x) ?? runtimeUnary(ctx, x, "sqrt")),
   Reciprocal: unary((x) => 1 / x, un("reciprocal")),
   Log: unary(Math.log, un("log")),
   Exp: unary(Math.exp, act(ACT.exponential)),

@@ -85,7 +85,7 @@ function recurrent(kind: keyof typeof CELLS) {
     if (isConst(x)) ctx.fail("runs on a constant sequence (not folded)", "E_UNSUPPORTED_LAYER");
     if (x.shape.length !== 3) ctx.fail(`X must be 3-D, it is ${x.shape.length}-D`, "E_ONNX");
     const [timeAxis, batchAxis] = layout === 0 ? [0, 1] : [1, 0];
-    if (x.batchAxis !== batchAxis) throw new BatchLayout(`${ctx.where}: the batch is not X's batch axis`);
+    const fixed = x.batchAxis === null; // the batch is an axis of its own: the rnn op's leading rows
     const T = x.shape[timeAxis];
     const K = x.shape[2];
     if (isBatch(T) || isBatch(K)) throw new BatchLayout(`${ctx.where}: X ${x.shape}`);
@@ -124,7 +124,7 @@ function recurrent(kind: keyof typeof CELLS) {
     const r = floatData(R, ctx.where);
     const bias = B ? floatData(B, ctx.where) : undefined;
     const resetAfter = kind === "GRU" && ctx.int("linear_before_reset", 0) === 1;
-    const xs = b.arrange(x, [timeAxis, 2], layer);
+    const xs = b.withRows(x, [batchAxis], [timeAxis, 2], layer);
     const wantY = b.isUsed(ctx.node.outputs[0]);
     const wantH = b.isUsed(ctx.node.outputs[1]);
     const wantC = kind === "LSTM" && b.isUsed(ctx.node.outputs[2]);
@@ -179,17 +179,21 @@ function recurrent(kind: keyof typeof CELLS) {
     // ONNX outputs: Y [T, D, B, H] (layout 1: [B, T, D, H]); Y_h, Y_c [D, B, H] (layout 1: [B, D, H])
     const results: (Value | undefined)[] = [];
     const N = x.shape[batchAxis];
+    // memory: the batch (or, fixed, the batch axis) first, then time, direction, hidden
+    const lead = (batch: number, rest: number[]) => b.rowsOrder(fixed ? null : batch, [batch], rest);
     if (wantY) {
       const shape = layout === 0 ? [T, D, N, H] : [N, T, D, H];
-      const order = layout === 0 ? [0, 1, 3] : [1, 2, 3];
-      results[0] = stack(ctx, perDir.map((o) => o[0]), shape, batchAxis === 1 ? 2 : 0, order, order.indexOf(dirAxis), 0);
+      const yBatch = layout === 0 ? 2 : 0;
+      const order = lead(yBatch, layout === 0 ? [0, 1, 3] : [1, 2, 3]);
+      results[0] = stack(ctx, perDir.map((o) => o[0]), shape, fixed ? null : yBatch, order, order.indexOf(dirAxis), 0);
     }
     const stateShape = layout === 0 ? [D, N, H] : [N, D, H];
-    const stateOrder = layout === 0 ? [0, 2] : [1, 2];
     const stateBatch = layout === 0 ? 1 : 0;
     const stateDir = layout === 0 ? 0 : 1;
-    if (wantH) results[1] = stack(ctx, perDir.map((o) => o[1]), stateShape, stateBatch, stateOrder, stateOrder.indexOf(stateDir), 1);
-    if (wantC) results[2] = stack(ctx, perDir.map((o) => o[2]), stateShape, stateBatch, stateOrder, stateOrder.indexOf(stateDir), 2);
+    const stateOrder = lead(stateBatch, layout === 0 ? [0, 2] : [1, 2]);
+    const sb = fixed ? null : stateBatch;
+    if (wantH) results[1] = stack(ctx, perDir.map((o) => o[1]), stateShape, sb, stateOrder, stateOrder.indexOf(stateDir), 1);
+    if (wantC) results[2] = stack(ctx, perDir.map((o) => o[2]), stateShape, sb, stateOrder, stateOrder.indexOf(stateDir), 2);
     return results;
   };
 }
@@ -205,17 +209,22 @@ function directionSlice(ctx: NodeContext, s: Value | undefined, d: number, D: nu
   const b = ctx.b;
   const layer = ctx.node.name;
   const dirAxis = layout === 0 ? 0 : 1;
+  const batchAxis = layout === 0 ? 1 : 0;
   const hAxis = 2;
-  if (s.batchAxis !== (layout === 0 ? 1 : 0)) throw new BatchLayout(`${ctx.where}: the initial state's batch axis`);
-  const arranged = b.arrange(s, [dirAxis, hAxis], layer);
+  // memory [N?, D, H]: the direction sliced, then seen as [N, H] (N the batch, or its own axis when fixed)
+  const arranged = b.withRows(s, [batchAxis], [dirAxis, hAxis], layer);
   let v: RtValue = arranged;
   if (D > 1) {
     const phys = b.physical(arranged);
     const out: RtValue = { ...arranged, id: b.newId(`${layer}/state${d}`), shape: arranged.shape.map((x, i) => (i === dirAxis ? 1 : x)) };
-    v = b.emitValue({ op: "slice", layer, inputs: [arranged.id], outputs: [], starts: [d, 0], steps: [1, 1], sizes: [1, phys[1]] }, out);
+    const at = phys.length - 2;
+    v = b.emitValue({
+      op: "slice", layer, inputs: [arranged.id], outputs: [], starts: phys.map((_, i) => (i === at ? d : 0)), steps: phys.map(() => 1),
+      sizes: phys.map((n, i) => (i === at ? 1 : n)),
+    }, out);
   }
-  // [1, H] -> [H]
-  const flat: RtValue = { ...v, id: b.newId(`${layer}/state${d}`), shape: [v.shape[v.batchAxis!], v.shape[hAxis]], batchAxis: 0, order: [1] };
+  const fixed = s.batchAxis === null;
+  const flat: RtValue = { ...v, id: b.newId(`${layer}/state${d}`), shape: [v.shape[batchAxis], v.shape[hAxis]], batchAxis: fixed ? null : 0, order: fixed ? [0, 1] : [1] };
   return b.reshape(v, flat, layer);
 }
 
@@ -227,7 +236,7 @@ function zerosLike(ctx: NodeContext, like: RtValue): RtValue {
  * The per-direction outputs (spec ids, physical [.., H] without the direction axis) as one ONNX
  * value: a view adding the size-1 direction axis, or a concat along it.
  */
-function stack(ctx: NodeContext, ids: string[], shape: (number | { k: number })[], batchAxis: number, order: number[], dirPos: number, k: number): RtValue {
+function stack(ctx: NodeContext, ids: string[], shape: (number | { k: number })[], batchAxis: number | null, order: number[], dirPos: number, k: number): RtValue {
   const b = ctx.b;
   const layer = ctx.node.name;
   const dirAxis = order[dirPos];

@@ -6,12 +6,13 @@
  */
 import { B1, dimEq, divDim, isBatch, productDims, showShape, type Dim } from "../dims.js";
 import { BatchLayout, type NodeContext } from "../context.js";
+import { dftPart } from "../fuse.js";
 import {
   count, dimsOf, intConst, isConst, numbersOf, pickConst, stridesOf, transposeConst, type ConstValue, type RtValue, type Value,
 } from "../values.js";
+import { shapeOf } from "./constants.js";
 import type { OnnxOpTable } from "./registry.js";
 
-const shapeOfValue = (v: Value): Dim[] => (isConst(v) ? v.dims : v.shape);
 
 /** Axes from an attribute (older opsets) or input `i` (newer ones). */
 function axesOf(ctx: NodeContext, i: number, attr = "axes"): number[] | undefined {
@@ -62,14 +63,14 @@ function reshapeTarget(ctx: NodeContext, input: Dim[], target: Dim[], allowZero:
 
 function reshape(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const target = reshapeTarget(ctx, shapeOfValue(x), dimsOf(ctx.constInput(1, "shape"), ctx.where), ctx.int("allowzero", 0) === 1);
+  const target = reshapeTarget(ctx, shapeOf(x), dimsOf(ctx.constInput(1, "shape"), ctx.where), ctx.int("allowzero", 0) === 1);
   if (isConst(x)) return [{ ...x, dims: numbersOf(intConst([target.length], target), ctx.where) }];
   return [view(ctx, x, target)];
 }
 
 function flatten(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const a = ctx.axis(ctx.int("axis", 1), s.length + 1);
   const target = [productDims(s.slice(0, a), ctx.where), productDims(s.slice(a), ctx.where)];
   if (isConst(x)) return [{ ...x, dims: target as number[] }];
@@ -78,7 +79,7 @@ function flatten(ctx: NodeContext): Value[] {
 
 function squeeze(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const given = axesOf(ctx, 1);
   const axes = given ? given.map((a) => ctx.axis(a, s.length)) : s.flatMap((d, i) => (d === 1 ? [i] : []));
   for (const a of axes) if (s[a] !== 1) ctx.fail(`cannot squeeze axis ${a} of ${showShape(s)} (not of size 1${isBatch(s[a]) ? ": it is the batch" : ""})`);
@@ -89,7 +90,7 @@ function squeeze(ctx: NodeContext): Value[] {
 
 function unsqueeze(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const r = s.length + (axesOf(ctx, 1)?.length ?? 0);
   const axes = (axesOf(ctx, 1) ?? ctx.fail("has no axes", "E_ONNX")).map((a) => ctx.axis(a, r)).sort((a, b) => a - b);
   const shape: Dim[] = [];
@@ -122,7 +123,7 @@ function renumber(ctx: NodeContext, x: RtValue, shape: Dim[], map: number[]): Rt
 
 function transpose(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const perm = ctx.ints("perm") ?? s.map((_, i) => s.length - 1 - i);
   if (perm.length !== s.length || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) ctx.fail(`perm [${perm.join(", ")}] is not a permutation of ${s.length} axes`, "E_ONNX");
   if (isConst(x)) return [transposeConst(x, perm)];
@@ -152,8 +153,8 @@ function concatConsts(ctx: NodeContext, vs: ConstValue[], axis: number): ConstVa
 }
 
 function concat(ctx: NodeContext): Value[] {
-  const vs = ctx.inputs.filter((v): v is Value => v !== undefined && shapeOfValue(v).every((d) => d !== 0));
-  const r = shapeOfValue(vs[0]).length;
+  const vs = ctx.inputs.filter((v): v is Value => v !== undefined && shapeOf(v).every((d) => d !== 0));
+  const r = shapeOf(vs[0]).length;
   const axis = ctx.axis(ctx.int("axis", 0), r);
   if (vs.every(isConst)) return [concatConsts(ctx, vs as ConstValue[], axis)];
   const first = vs.find((v): v is RtValue => !isConst(v))!;
@@ -198,7 +199,7 @@ function sliceAxis(d: number, start: number, end: number, step: number): AxisSli
 
 /** Slices per logical axis (undefined: whole axis). */
 function applySlices(ctx: NodeContext, x: Value, per: (AxisSlice | undefined)[]): Value {
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   if (isConst(x)) {
     const dims = x.dims.map((d, i) => per[i]?.size ?? d);
     const strides = stridesOf(x.dims);
@@ -219,6 +220,9 @@ function applySlices(ctx: NodeContext, x: Value, per: (AxisSlice | undefined)[])
   if (per.every((p, i) => !p || (p.start === 0 && p.step === 1 && p.size === s[i]))) return x;
   const phys = ctx.b.physical(x);
   const out = ctx.output(0, shape, x.batchAxis, x.order);
+  // the real or imaginary half of a DFT conv's channels (fuse.ts)
+  const sliced = per.flatMap((p, i) => (p ? [[i, p] as const] : []));
+  if (sliced.length === 1 && sliced[0][0] === 1) out.from = dftPart(x, 1, sliced[0][1].start, sliced[0][1].size, sliced[0][1].step);
   return ctx.b.emitValue({
     op: "slice", layer: ctx.node.name, inputs: [x.id], outputs: [],
     starts: x.order.map((a) => per[a]?.start ?? 0),
@@ -229,7 +233,7 @@ function applySlices(ctx: NodeContext, x: Value, per: (AxisSlice | undefined)[])
 
 function slice(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   let starts: number[], ends: number[], axes: number[] | undefined, steps: number[] | undefined;
   if (ctx.b.opset < 10) {
     starts = ctx.ints("starts") ?? [];
@@ -259,7 +263,7 @@ function slice(ctx: NodeContext): Value[] {
 
 function split(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const a = ctx.axis(ctx.int("axis", 0), s.length);
   const d = s[a];
   if (isBatch(d)) throw new BatchLayout(`${ctx.where}: splits the batch`);
@@ -282,7 +286,7 @@ function split(ctx: NodeContext): Value[] {
 function gather(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const idx = ctx.input(1);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const a = ctx.axis(ctx.int("axis", 0), s.length);
   if (!isConst(idx)) return [ctx.b.embeddingLookup(ctx, x, idx as RtValue, a)];
   const d = s[a];
@@ -339,7 +343,7 @@ function gather(ctx: NodeContext): Value[] {
 
 function pad(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const mode = ctx.str("mode", "constant");
   if (mode !== "constant" && mode !== "reflect" && mode !== "edge") ctx.fail(`mode ${mode} is not supported (constant, reflect, edge)`);
   let pads: number[];
@@ -381,7 +385,7 @@ function pad(ctx: NodeContext): Value[] {
 function expand(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const target = dimsOf(ctx.constInput(1, "shape"), ctx.where);
-  const s = shapeOfValue(x);
+  const s = shapeOf(x);
   const r = Math.max(s.length, target.length);
   const full = [...new Array(r - s.length).fill(1), ...s];
   const t = [...new Array(r - target.length).fill(1), ...target];
@@ -419,8 +423,10 @@ function expandConstToBatch(ctx: NodeContext, c: ConstValue, shape: Dim[]): RtVa
 function tile(ctx: NodeContext): Value[] {
   const x = ctx.input(0);
   const reps = numbersOf(ctx.constInput(1, "repeats"), ctx.where);
+  if (reps.some((r) => !(Number.isInteger(r) && r >= 1))) ctx.fail(`repeats [${reps.join(", ")}] must be positive integers`, "E_ONNX");
   if (!isConst(x)) {
     if (reps.every((r) => r === 1)) return [x];
+    if (reps.some((r) => r > 1 << 16)) ctx.fail(`repeats [${reps.join(", ")}]: over 65536 copies of an axis`);
     let v: RtValue = x;
     reps.forEach((r, a) => {
       if (r === 1) return;
