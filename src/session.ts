@@ -9,7 +9,7 @@ import { fail } from "./errors.js";
 import type { Executor, InputTensor, StateProvider } from "./model/executor.js";
 import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
 import { padTo8, sameShape } from "./model/layout.js";
-import { product } from "./model/shapes.js";
+import { product, tensorOpHooks } from "./model/shapes.js";
 import type { ModelSpec } from "./model/spec.js";
 import { align, type KernelInstance } from "./wasm/kernels.js";
 
@@ -42,27 +42,13 @@ export function notStreamableReason(spec: ModelSpec): string | null {
     } else if (op.op === "merge" && inSeq.some((v) => v !== inSeq[0])) {
       return `${L} merges a sequence with a non-sequence tensor`;
     } else if (op.op === "global_pool") outSeq = false;
-    else if (op.op === "attention" && any) {
-      if (!op.causal || !inSeq.every(Boolean)) return `${L} attends to later steps: only causal self-attention (use_causal_mask) streams`;
-      if (op.returnScores) return `${L} returns its attention scores, which grow with every step`;
-    } else if (any && acrossTime(op, inSeq, spec.tensors[op.inputs[0]]?.shape.length ?? 0)) return `${L} (${op.op}) mixes timesteps`;
+    else if (any && tensorOpHooks.streams) {
+      const why = tensorOpHooks.streams(op, inSeq, spec);
+      if (why) return `${L} ${why}`;
+    }
     op.outputs.forEach((o, k) => seq.set(o, outSeq && !(op.op === "rnn" && k > 0)));
   }
   return null;
-}
-
-/** Whether a general tensor op on a sequence reads or moves across its time axis (axis 0). */
-function acrossTime(op: ModelSpec["ops"][number], inSeq: boolean[], rank: number): boolean {
-  switch (op.op) {
-    case "transpose": return op.perm[0] !== 0;
-    // only the whole time axis, whatever its length (a slice by Python bounds)
-    case "slice": return !(op.bounds && op.steps[0] === 1 && !op.bounds[0][0] && op.bounds[0][1] === null);
-    case "concat": case "reduce": case "softmax": return op.axis === 0;
-    case "pad": return op.before[0] + op.after[0] > 0;
-    // time as the rows of x [T, K], or as a leading axis of both operands
-    case "matmul": return inSeq[1] && (rank === 2 || !inSeq[0]);
-    default: return false;
-  }
 }
 
 /** The session block: one entry per piece of state, in op order (also the snapshot layout). */
@@ -149,7 +135,7 @@ export class Session {
       stream: {
         pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }),
         convHistory: (op) => p(`${op}hist`),
-        attention: (op, more) => caches!.attention(op, more),
+        caches,
       },
     };
   }

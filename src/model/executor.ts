@@ -53,8 +53,8 @@ export interface StreamState {
   pool(opIndex: number): { acc: number; count: number };
   /** Causal Conv1D: the last span-1 input rows per batch row, [B][span-1][Cin] floats. */
   convHistory(opIndex: number): number;
-  /** Causal attention: the keys and values of every step so far, with room for `more` (tensor-ops.ts). */
-  attention?(opIndex: number, more: number): import("./tensor-ops.js").AttentionCache;
+  /** Causal attention's caches of every step's keys and values (tensor-ops.ts), when the model has attention. */
+  caches?: import("./tensor-ops.js").AttentionCaches | null;
 }
 
 /** Gives the executor the state buffers of stateful ops (sessions, stateful layers). */
@@ -146,7 +146,7 @@ export class Executor {
 
   /** A session's attention caches (tensor-ops.ts), or null when the model has no attention. */
   streamCaches(batch: number): import("./tensor-ops.js").AttentionCaches | null {
-    return this.spec.ops.some((op) => op.op === "attention") ? new tensorOps!.AttentionCaches(this.k, this.spec, batch) : null;
+    return tensorOps?.attentionCaches(this.k, this.spec, batch) ?? null;
   }
 
   /** Releases the arena (the model is being disposed, or a larger arena replaces it). */

@@ -229,11 +229,42 @@ function checkStates(spec: ModelSpec, known: Map<string, Shape>, after: boolean)
   }
 }
 
-/** Installs these ops' shapes and checks where shapes.ts and validate.ts look for them. */
+/**
+ * Why op, reading a sequence (inSeq: which inputs are), cannot run one chunk of steps at a time,
+ * or null: it reads or moves across the time axis (axis 0), or it is attention that may see later
+ * steps or returns scores that grow with every step.
+ */
+function streamReason(op: Op, inSeq: boolean[], spec: ModelSpec): string | null {
+  const across = (() => {
+    switch (op.op) {
+      case "transpose": return op.perm[0] !== 0;
+      // only the whole time axis, whatever its length (a slice by Python bounds)
+      case "slice": return !(op.bounds && op.steps[0] === 1 && !op.bounds[0][0] && op.bounds[0][1] === null);
+      case "concat": case "reduce": case "softmax": return op.axis === 0;
+      case "pad": return op.before[0] + op.after[0] > 0;
+      // time as the rows of x [T, K], or as a leading axis of both operands
+      case "matmul": return inSeq[1] && (spec.tensors[op.inputs[0]]?.shape.length === 2 || !inSeq[0]);
+      case "stft_magnitude": return true;
+      default: return false;
+    }
+  })();
+  if (across) return `(${op.op}) mixes timesteps`;
+  if (op.op !== "attention") return null;
+  if (!op.causal || !inSeq.every(Boolean)) return "attends to later steps: only causal self-attention (use_causal_mask) streams";
+  return op.returnScores ? "returns its attention scores, which grow with every step" : null;
+}
+
+/** Installs these ops' shapes and checks where shapes.ts, validate.ts and session.ts look for them. */
 export function installTensorOps(): void {
   tensorOpHooks.shapes = tensorOpShapes;
   tensorOpHooks.needs = tensorOpNeeds;
   tensorOpHooks.states = checkStates;
+  tensorOpHooks.streams = streamReason;
+}
+
+/** A session's attention caches, or null for a model without attention. */
+export function attentionCaches(k: KernelInstance, spec: ModelSpec, batch: number): AttentionCaches | null {
+  return spec.ops.some((op) => op.op === "attention") ? new AttentionCaches(k, spec, batch) : null;
 }
 
 /**
@@ -548,7 +579,7 @@ function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv
   }
   return [(states) => {
     k.i32.set(words, desc >>> 2);
-    const cache = states!.stream!.attention!(env.index, Tq);
+    const cache = states!.stream!.caches!.attention(env.index, Tq);
     const past = cache.steps;
     combine();
     for (let t = 0; t < Tq; t++) {
