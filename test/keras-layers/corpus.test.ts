@@ -8,50 +8,20 @@
  * definition rather than the file), and stream or refuse to stream as its layers allow.
  * The README's corpus figure is the count of this suite.
  */
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { afterAll, describe, expect, it } from "vitest";
-import { exportBundle } from "../../src/export.ts";
-import { loadModel, RnnWasmError } from "../../src/index.ts";
+import { describe, expect, it, afterAll } from "vitest";
+import { RnnWasmError } from "../../src/index.ts";
 import { corpusDefinition, definitionText } from "../fixtures/corpus/make-corpus.ts";
 import { corpusModels } from "../fixtures/corpus/models.ts";
-import {
-  corpusDefinitions, corpusWeights, keras2H5, keras3Archive, referenceTopology, tfjsArtifacts, type CorpusDefinition,
-} from "../fixtures/corpus/files.ts";
-import { ReferenceModel, toTensor64 } from "../reference/index.ts";
+import { corpusDefinitions, tfjsArtifacts } from "../fixtures/corpus/files.ts";
 import { parityTolerance, REF_VS_TFJS } from "../tolerance.ts";
-import { makeInput, runLabel, type Run } from "../util/cases.ts";
+import { runLabel } from "../util/cases.ts";
 import { assertAllClose } from "../util/compare.ts";
 import { copyArtifacts } from "../util/harness.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
-import { loadTfjsModel, tfjsPredict, type InputTensor, type OutputTensor } from "../util/tfjs.ts";
+import { loadTfjsModel, tfjsPredict } from "../util/tfjs.ts";
+import { inputsFor, loadDefinition as load, referenceOf as reference, referencePredict as refPredict } from "./helpers.ts";
 
 const definitions = corpusDefinitions();
-const dir = mkdtempSync(join(tmpdir(), "rnn-wasm-corpus-"));
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const inputsFor = (def: CorpusDefinition, run: Run) => {
-  const rng = rngFor(`corpus ${def.id} ${runLabel(run)}`);
-  return def.inputs.map((g, k) => makeInput(g, run, rng.fork(`input${k}`)));
-};
-
-/** The float64 reference built from the definition (Keras files: Keras semantics). */
-function reference(def: CorpusDefinition): ReferenceModel {
-  const weights = corpusWeights(def).map((w) => ({ name: w.name, shape: w.shape, data: Float64Array.from(w.data) }));
-  return new ReferenceModel(referenceTopology(def), weights, { semantics: def.writer === "tfjs" ? "tfjs" : "keras" });
-}
-
-const refPredict = (ref: ReferenceModel, xs: InputTensor[]): OutputTensor[] =>
-  ref.predict(xs.map(toTensor64)).map((t) => ({ data: Float32Array.from(t.data), shape: t.shape.slice() }));
-
-/** rnn-wasm's model: tfjs artifacts as they are, Keras files through exportBundle (as `rnn-wasm export` does). */
-async function load(def: CorpusDefinition) {
-  if (def.writer === "tfjs") return loadModel(copyArtifacts(tfjsArtifacts(def)) as never);
-  const file = join(dir, `${def.id}.${def.writer === "keras2" ? "h5" : "keras"}`);
-  writeFileSync(file, def.writer === "keras2" ? await keras2H5(def) : await keras3Archive(def));
-  return loadModel(await exportBundle(file));
-}
 
 const tally = { loaded: 0, matched: 0, worst: 0, where: "" };
 

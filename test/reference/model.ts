@@ -425,11 +425,23 @@ export class ReferenceModel {
       parseInboundNodes(String(raw.name ?? raw.config?.name), raw.inbound_nodes).forEach((n, m) => pending.push([raw, m, n]));
     }
     const outer = (r: TensorRef) => map.get(`${r.layer}:${r.node}`)?.[r.index];
+    // a model nested in this one numbers its calls from 1 or 0, as at the top level (expandNested)
+    const seen = new Map<string, number[]>();
+    for (const [, , n] of pending) for (const r of n.refs) seen.set(r.layer, [...(seen.get(r.layer) ?? []), r.node]);
+    for (const r of parseIoList(config.output_layers, "output_layers")) seen.set(r.layer, [...(seen.get(r.layer) ?? []), r.node]);
+    const firstCall = (raw: Config) => {
+      const innerName = String(raw.name ?? raw.config?.name);
+      if (!MODEL_CLASSES.has(raw.class_name)) return 0;
+      const calls = pending.filter(([r]) => r === raw).length + [...map.keys()].filter((k) => k.startsWith(`${innerName}:`)).length;
+      const nodes = seen.get(innerName) ?? [];
+      return nodes.includes(calls) ? 1 : nodes.includes(0) ? 0 : raw.class_name === "Sequential" ? 0 : 1;
+    };
+    const first = new Map(list.filter((raw) => MODEL_CLASSES.has(raw.class_name)).map((raw) => [raw, firstCall(raw)]));
     while (pending.length) {
       const at = pending.findIndex(([, , n]) => n.refs.every((r) => outer(r)));
       if (at < 0) throw new RefError("E_MODEL_JSON", `nested model ${name}: a layer consumes a tensor no layer produces`);
       const [raw, m, n] = pending.splice(at, 1)[0];
-      map.set(`${String(raw.name ?? raw.config?.name)}:${m}`, call(raw, n.refs.map((r) => outer(r)!), n.args));
+      map.set(`${String(raw.name ?? raw.config?.name)}:${m + (first.get(raw) ?? 0)}`, call(raw, n.refs.map((r) => outer(r)!), n.args));
     }
     return parseIoList(config.output_layers, "output_layers").map((r) => outer(r)!);
   }
