@@ -13,13 +13,15 @@ import { RnnWasmError } from "../../src/index.ts";
 import { corpusDefinition, definitionText } from "../fixtures/corpus/make-corpus.ts";
 import { corpusModels } from "../fixtures/corpus/models.ts";
 import { corpusDefinitions, tfjsArtifacts } from "../fixtures/corpus/files.ts";
-import { parityTolerance, REF_VS_TFJS } from "../tolerance.ts";
+import { F16_WEIGHTS, INT8_WEIGHTS, parityTolerance, REF_VS_TFJS } from "../tolerance.ts";
+import { exportBundle } from "../../src/export.ts";
+import { loadModel } from "../../src/index.ts";
 import { runLabel } from "../util/cases.ts";
 import { assertAllClose } from "../util/compare.ts";
 import { copyArtifacts } from "../util/harness.ts";
 import { describeSeed, rngFor } from "../util/prng.ts";
 import { loadTfjsModel, tfjsPredict } from "../util/tfjs.ts";
-import { inputsFor, loadDefinition as load, referenceOf as reference, referencePredict as refPredict } from "./helpers.ts";
+import { inputsFor, loadDefinition as load, referenceOf as reference, referencePredict as refPredict, savedFile } from "./helpers.ts";
 
 const definitions = corpusDefinitions();
 
@@ -109,6 +111,21 @@ describe("corpus: sessions stream the causal models and refuse the others, namin
     } finally {
       model.dispose();
     }
+  }, 120_000);
+});
+
+describe("corpus: f16 and int8 bundles stay within their quantisation bounds of the f32 bundle", () => {
+  it.each(definitions.map((d) => [d.id, d] as const))("%s", async (_id, def) => {
+    const saved = await savedFile(def);
+    const f32 = await loadModel(await exportBundle(saved as never));
+    const xs = inputsFor(def, def.runs[0]);
+    const want = [f32.predict(xs.length === 1 ? xs[0] : xs)].flat();
+    for (const [dtype, tol] of [["f16", F16_WEIGHTS], ["int8", INT8_WEIGHTS]] as const) {
+      const q = await loadModel(await exportBundle(saved as never, { dtype }));
+      assertAllClose([q.predict(xs.length === 1 ? xs[0] : xs)].flat(), want, tol, `${def.id} as ${dtype}`);
+      q.dispose();
+    }
+    f32.dispose();
   }, 120_000);
 });
 
