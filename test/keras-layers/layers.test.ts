@@ -13,7 +13,7 @@ import {
   additiveAttention, attention, bidirectional, concatenate, dense, embedding, layerNormalization, merge, multiHeadAttention, rnn, tfOp,
 } from "../fixtures/corpus/layers.ts";
 import { tfjsArtifacts } from "../fixtures/corpus/files.ts";
-import { parityTolerance, REF_VS_TFJS } from "../tolerance.ts";
+import { parityTolerance } from "../tolerance.ts";
 import { runLabel, type InputGen } from "../util/cases.ts";
 import { assertAllClose } from "../util/compare.ts";
 import { copyArtifacts } from "../util/harness.ts";
@@ -247,7 +247,7 @@ describe("TFOpLambda functions (oracle: float64 reference)", () => {
     op("transpose_b (scores q kᵀ)", "linalg.matmul", ([s]) => [s[0], s[1], s[1]], { transpose_b: true }, 6, true),
     keras("tf.concat axis=1 and tf.squeeze", "keras2", "2.8.0", [["x", [6, 4]]], [floats(4, 6)], (g, [x]) => {
       const h = seqOf(g, x, "lstm", 4);
-      const c = g.apply(tfOp("concat", "tf.concat", ([a, b]) => [a[0], 12, 4]), [h, g.apply(tfOp("__operators__.getitem", "tf.__operators__.getitem", ([s]) => s), h, { slice_spec: [whole, slice(null, null, -1)] })], { axis: 1 });
+      const c = g.apply(tfOp("concat", "tf.concat", ([a]) => [a[0], 12, 4]), [h, g.apply(tfOp("__operators__.getitem", "tf.__operators__.getitem", ([s]) => s), h, { slice_spec: [whole, slice(null, null, -1)] })], { axis: 1 });
       const r = g.apply(tfOp("math.reduce_mean", "tf.math.reduce_mean", ([s]) => [s[0], s[1], 1]), c, { axis: 2, keepdims: true });
       return [g.apply(tfOp("squeeze", "tf.squeeze", ([s]) => [s[0], s[1]]), r, { axis: [2] })];
     }, [{ batch: 2, time: 6 }]),

@@ -11,7 +11,7 @@ import { RnnWasmError } from "../../../errors.js";
 import { ACT, ACT_LOG_SOFTMAX, ACT_SOFTMAX } from "../../../model/activations.js";
 import type { Shape } from "../../../model/spec.js";
 import type { BinaryFn, ReduceFn, UnaryFn } from "../../../model/tensor-codes.js";
-import { callArg, dropsMask, tensorOf, unsupported, type LayerContext, type LayerTranslator } from "../context.js";
+import { callArg, dropsMask, tensorOf, type LayerContext, type LayerTranslator } from "../context.js";
 import { isObj } from "../topology.js";
 import { broadcastChain, raiseRank } from "./merge.js";
 
@@ -44,8 +44,8 @@ function reshapeTo(ctx: LayerContext, x: string, t: number[], out: string): stri
   return ctx.b.emit({ op: "reshape", layer: ctx.layer.name, inputs: [x], outputs: [out], target: t })[0];
 }
 
-/** The first argument (a tensor, or a constant: `2.0 - x`) and the keyword argument `name`. */
-function operands(ctx: LayerContext, fn: string, second: string): [unknown, unknown] {
+/** The first argument (a tensor, or a constant: `2.0 - x`) and the keyword argument `second`. */
+function operands(ctx: LayerContext, second: string): [unknown, unknown] {
   const constants = callArg(ctx.call, "__constants__") as unknown[] | undefined;
   const first = constants ? constants[0] : { __input__: 0 };
   return [first, callArg(ctx.call, second)];
@@ -71,7 +71,7 @@ const BINARY: Record<string, BinaryFn> = {
 /** x (fn) y: tensors broadcast as Keras merges; a number or list of numbers becomes a constant. */
 function binary(ctx: LayerContext, fn: string): void {
   const { b, layer, outId, call } = ctx;
-  const [x, y] = operands(ctx, fn, "y");
+  const [x, y] = operands(ctx, "y");
   const tx = tensorOf(call, x);
   const ty = tensorOf(call, y);
   if (tx && ty) {
