@@ -173,42 +173,13 @@ export const TR_LOG_SUM: i32 = 8;
 export const TR_LOG_SUM_EXP: i32 = 9;
 
 // ---------------------------------------------------------------- attention (attention.ts)
-// attention(desc, keys, past, ...) reads the shapes and strides of one attention layer from a
-// block of ATTN_DESC_BYTES bytes the runtime writes once per plan: i32 fields at the byte
-// offsets ATTN_* below (f32 where marked). Strides count floats (masks: bytes); queries,
-// keys and values hold their heads side by side in a row ([T][H][D], what one projection per
-// head writes), so a head is an offset of h·D within a row.
+// attention(desc, keys, past, ...) reads one attention layer's dims, strides and scales from a
+// block of ATTN_DESC_BYTES bytes that attentionDescribe fills (its layout is the kernel's own,
+// in attention.ts). Queries, keys and values hold their heads side by side in a row ([T][H][D],
+// what one projection per head writes); queries and outputs are batch-first [B][Tq][...], keys,
+// values and the key mask batch-first [B][Tv][...] too, or with ATTN_CACHED a session's cache
+// [step][B][...].
 
-/** Field: batch rows. */
-export const ATTN_BATCH: i32 = 0;
-/** Field: heads. */
-export const ATTN_HEADS: i32 = 4;
-/** Field: queries per batch row. */
-export const ATTN_QUERIES: i32 = 8;
-/** Field: features per head of queries and keys. */
-export const ATTN_KEY_DIM: i32 = 12;
-/** Field: features per head of values (and of the output). */
-export const ATTN_VALUE_DIM: i32 = 16;
-/** Field: floats from one query to the next, and from one batch row's queries to the next. */
-export const ATTN_Q_STEP: i32 = 20;
-export const ATTN_Q_BATCH: i32 = 24;
-/** Field: the same for keys, values, the output, the query mask (bytes) and the key mask (bytes). */
-export const ATTN_K_STEP: i32 = 28;
-export const ATTN_K_BATCH: i32 = 32;
-export const ATTN_V_STEP: i32 = 36;
-export const ATTN_V_BATCH: i32 = 40;
-export const ATTN_O_STEP: i32 = 44;
-export const ATTN_O_BATCH: i32 = 48;
-export const ATTN_QM_STEP: i32 = 52;
-export const ATTN_QM_BATCH: i32 = 56;
-export const ATTN_KM_STEP: i32 = 60;
-export const ATTN_KM_BATCH: i32 = 64;
-/** Field: ATTN_ADDITIVE | ATTN_CAUSAL | ATTN_MASK_QUERY_ROWS | ATTN_MASK_QUERY_OUTPUT | ATTN_ZERO_MASKED | ATTN_KEEP_WEIGHTS. */
-export const ATTN_FLAGS: i32 = 68;
-/** Field, f32: dot scores are multiplied by it; additive ones: the factor outside the sum. */
-export const ATTN_SCORE_SCALE: i32 = 72;
-/** Field, f32: additive scores sum tanh(ATTN_TANH_SCALE·(q + k)). */
-export const ATTN_TANH_SCALE: i32 = 76;
 /** Bytes of a description block. */
 export const ATTN_DESC_BYTES: i32 = 80;
 
@@ -224,3 +195,5 @@ export const ATTN_MASK_QUERY_OUTPUT: i32 = 8;
 export const ATTN_ZERO_MASKED: i32 = 16;
 /** Flag: the weights of every query row are written out ([B][H][queries][keys]); else one row of scratch is reused. */
 export const ATTN_KEEP_WEIGHTS: i32 = 32;
+/** Flag (attentionDescribe only): keys, values and the key mask are a session's cache, [step][B][...]. */
+export const ATTN_CACHED: i32 = 64;

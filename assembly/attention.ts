@@ -4,7 +4,7 @@
 // and a product of the general tensor ops (tensor.ts) because those cannot read the byte masks
 // of a sequence, a causal mask of any length, or a session's growing cache of past keys and
 // values (the `past` keys before this call's queries). The layout of a call is a description
-// block (abi.ts, ATTN_*).
+// block (ATTN_* below) that attentionDescribe fills.
 //
 // Masked scores are lowered by 1e9 in float32 before the softmax, as Keras does (Attention's
 // `scores -= 1e9 * mask`, the Softmax layer's `x + (1 - mask) * -1e9`): a row with an unmasked
@@ -17,14 +17,39 @@
 // time, keys in order), so the twins differ only in the softmax's lane sums.
 
 import {
-  ATTN_ADDITIVE, ATTN_BATCH, ATTN_CAUSAL, ATTN_FLAGS, ATTN_HEADS, ATTN_KEEP_WEIGHTS, ATTN_KEY_DIM, ATTN_KM_BATCH, ATTN_KM_STEP,
-  ATTN_K_BATCH, ATTN_K_STEP, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_O_BATCH, ATTN_O_STEP, ATTN_QM_BATCH, ATTN_QM_STEP,
-  ATTN_QUERIES, ATTN_Q_BATCH, ATTN_Q_STEP, ATTN_SCORE_SCALE, ATTN_TANH_SCALE, ATTN_VALUE_DIM, ATTN_V_BATCH, ATTN_V_STEP,
-  ATTN_ZERO_MASKED,
+  ATTN_ADDITIVE, ATTN_CACHED, ATTN_CAUSAL, ATTN_KEEP_WEIGHTS, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_ZERO_MASKED,
 } from "./abi";
 import { f32_softmax, f32_softmax_scalar } from "./layers";
 import * as m from "./math";
 import { fmadd, fmaddScalar } from "./simd";
+
+// The description block (abi.ts ATTN_DESC_BYTES), written only by attentionDescribe: i32 fields
+// at these byte offsets (f32 where marked). Strides count floats (masks: bytes).
+const ATTN_BATCH = 0;
+const ATTN_HEADS = 4;
+const ATTN_QUERIES = 8;
+/** Features per head of queries and keys, and of values (and outputs). */
+const ATTN_KEY_DIM = 12;
+const ATTN_VALUE_DIM = 16;
+/** From one query (key, value, output, query-mask byte, key-mask byte) to the next, and from one batch row's to the next. */
+const ATTN_Q_STEP = 20;
+const ATTN_Q_BATCH = 24;
+const ATTN_K_STEP = 28;
+const ATTN_K_BATCH = 32;
+const ATTN_V_STEP = 36;
+const ATTN_V_BATCH = 40;
+const ATTN_O_STEP = 44;
+const ATTN_O_BATCH = 48;
+const ATTN_QM_STEP = 52;
+const ATTN_QM_BATCH = 56;
+const ATTN_KM_STEP = 60;
+const ATTN_KM_BATCH = 64;
+/** The flags of abi.ts but ATTN_CACHED. */
+const ATTN_FLAGS = 68;
+/** f32: dot scores are multiplied by it; additive ones: the factor outside the sum. */
+const ATTN_SCORE_SCALE = 72;
+/** f32: additive scores sum tanh(ATTN_TANH_SCALE·(q + k)). */
+const ATTN_TANH_SCALE = 76;
 
 /** The bias Keras subtracts from masked scores. */
 const MASKED: f32 = 1.0e9;
@@ -45,6 +70,35 @@ function tanhS(x: f32): f32 { return m.tanhS(x); }
 // @ts-ignore: decorator
 @inline function keyMasked(flags: i32, j: i32, i: i32, past: i32, kMask: usize, kmAt: usize, kmStep: i32, rowMasked: bool): bool {
   return ((flags & ATTN_CAUSAL) != 0 && j > past + i) || (kMask != 0 && load<u8>(kmAt + <usize>(j * kmStep)) == 0) || rowMasked;
+}
+
+/**
+ * Fills the description block at desc (abi.ts, ATTN_*) for B batch rows of Tq queries and Tv
+ * keys, H heads of Dk (queries, keys) and Dv (values) features, flags (ATTN_CACHED: keys,
+ * values and key mask laid out as a session's cache) and the two scales.
+ */
+export function attentionDescribe(desc: usize, B: i32, H: i32, Tq: i32, Tv: i32, Dk: i32, Dv: i32, flags: i32, scoreScale: f32, tanhScale: f32): void {
+  const cached = (flags & ATTN_CACHED) != 0;
+  store<i32>(desc, B, ATTN_BATCH);
+  store<i32>(desc, H, ATTN_HEADS);
+  store<i32>(desc, Tq, ATTN_QUERIES);
+  store<i32>(desc, Dk, ATTN_KEY_DIM);
+  store<i32>(desc, Dv, ATTN_VALUE_DIM);
+  store<i32>(desc, H * Dk, ATTN_Q_STEP);
+  store<i32>(desc, Tq * H * Dk, ATTN_Q_BATCH);
+  store<i32>(desc, H * Dv, ATTN_O_STEP);
+  store<i32>(desc, Tq * H * Dv, ATTN_O_BATCH);
+  store<i32>(desc, 1, ATTN_QM_STEP);
+  store<i32>(desc, Tq, ATTN_QM_BATCH);
+  store<i32>(desc, cached ? B * H * Dk : H * Dk, ATTN_K_STEP);
+  store<i32>(desc, cached ? H * Dk : Tv * H * Dk, ATTN_K_BATCH);
+  store<i32>(desc, cached ? B * H * Dv : H * Dv, ATTN_V_STEP);
+  store<i32>(desc, cached ? H * Dv : Tv * H * Dv, ATTN_V_BATCH);
+  store<i32>(desc, cached ? B : 1, ATTN_KM_STEP);
+  store<i32>(desc, cached ? 1 : Tv, ATTN_KM_BATCH);
+  store<i32>(desc, flags & ~ATTN_CACHED, ATTN_FLAGS);
+  store<f32>(desc + <usize>ATTN_SCORE_SCALE, scoreScale);
+  store<f32>(desc + <usize>ATTN_TANH_SCALE, tanhScale);
 }
 
 function score(additive: bool, q: usize, k: usize, D: i32, factors: usize, c: f32, t: f32): f32 {

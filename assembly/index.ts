@@ -22,6 +22,7 @@ import {
   f32_reduce_scalar, f32_softmax_axis, f32_softmax_axis_scalar, f32_unary, f32_unary_scalar,
 } from "./tensor";
 import { f32_attention, f32_attention_scalar } from "./attention";
+export { attentionDescribe } from "./attention";
 
 export { copyRows, maskFromIds, maskRows, andMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
 export {

@@ -13,10 +13,7 @@ import type { ModelSpec, Op, Shape } from "./spec.js";
 import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "./tensor-codes.js";
 import { align } from "../wasm/kernels.js";
 import {
-  ATTN_ADDITIVE, ATTN_BATCH, ATTN_CAUSAL, ATTN_DESC_BYTES, ATTN_FLAGS, ATTN_HEADS, ATTN_KEEP_WEIGHTS, ATTN_KEY_DIM, ATTN_KM_BATCH,
-  ATTN_KM_STEP, ATTN_K_BATCH, ATTN_K_STEP, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_O_BATCH, ATTN_O_STEP, ATTN_QM_BATCH,
-  ATTN_QM_STEP, ATTN_QUERIES, ATTN_Q_BATCH, ATTN_Q_STEP, ATTN_SCORE_SCALE, ATTN_TANH_SCALE, ATTN_VALUE_DIM, ATTN_V_BATCH, ATTN_V_STEP,
-  ATTN_ZERO_MASKED,
+  ATTN_ADDITIVE, ATTN_CACHED, ATTN_CAUSAL, ATTN_DESC_BYTES, ATTN_KEEP_WEIGHTS, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_ZERO_MASKED,
 } from "../wasm/abi.js";
 
 /** Two dims that must agree: equal, or either not known until the input arrives (checked then). */
@@ -547,18 +544,11 @@ function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv
   const desc = env.scratch;
   const mixed = desc + ATTN_DESC_BYTES;
   const row = mixed + align(B * Tv);
-  const words = new Int32Array(ATTN_DESC_BYTES / 4);
-  const put = (at: number, v: number) => (words[at >>> 2] = v);
   const flags = (op.score === "additive" ? ATTN_ADDITIVE : 0) | (op.causal ? ATTN_CAUSAL : 0) | (op.zeroMasked ? ATTN_ZERO_MASKED : 0) |
     (op.queryMask === "rows" ? ATTN_MASK_QUERY_ROWS : op.queryMask === "output" ? ATTN_MASK_QUERY_OUTPUT : 0) | (op.returnScores ? ATTN_KEEP_WEIGHTS : 0);
   const stream = env.streaming;
-  [[ATTN_BATCH, B], [ATTN_HEADS, H], [ATTN_QUERIES, Tq], [ATTN_KEY_DIM, Fq / H], [ATTN_VALUE_DIM, Fv / H], [ATTN_Q_STEP, Fq],
-    [ATTN_Q_BATCH, Tq * Fq], [ATTN_O_STEP, Fv], [ATTN_O_BATCH, Tq * Fv], [ATTN_QM_STEP, 1], [ATTN_QM_BATCH, Tq], [ATTN_FLAGS, flags],
-    [ATTN_K_STEP, stream ? B * Fq : Fq], [ATTN_K_BATCH, stream ? Fq : Tv * Fq], [ATTN_V_STEP, stream ? B * Fv : Fv],
-    [ATTN_V_BATCH, stream ? Fv : Tv * Fv], [ATTN_KM_STEP, stream ? B : 1], [ATTN_KM_BATCH, stream ? 1 : Tv]].forEach(([at, v]) => put(at, v));
-  const scales = new Float32Array(words.buffer);
-  scales[ATTN_SCORE_SCALE >>> 2] = op.scoreScale;
-  scales[ATTN_TANH_SCALE >>> 2] = op.tanhScale;
+  // written on every call (plans share one arena: withBlock)
+  const describe = () => ex.attentionDescribe(desc, B, H, Tq, Tv, Fq / H, Fv / H, flags | (stream ? ATTN_CACHED : 0), op.scoreScale, op.tanhScale);
   const [Q, V, K, O] = [qId, vId, kId, op.outputs[0]].map(env.ptr);
   const qMask = env.maskOf(qId);
   const vMask = env.maskOf(vId);
@@ -572,13 +562,14 @@ function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv
   };
   if (!stream) {
     const W = op.returnScores ? env.ptr(op.outputs[1]) : row;
-    return [withBlock(k, desc, words, () => {
+    return [() => {
+      describe();
       combine();
       ex.attention(desc, Tv, 0, Q, K, V, qMask, keyMask, factors, O, W);
-    })];
+    }];
   }
   return [(states) => {
-    k.i32.set(words, desc >>> 2);
+    describe();
     const cache = states!.stream!.caches!.attention(env.index, Tq);
     const past = cache.steps;
     combine();

@@ -157,41 +157,12 @@ export const TR_LOG_SUM = 8;
 export const TR_LOG_SUM_EXP = 9;
 
 // ---------------------------------------------------------------- attention (attention.ts)
-// attention(desc, keys, past, ...) reads the shapes and strides of one attention layer from a
-// block of ATTN_DESC_BYTES bytes the runtime writes once per plan: i32 fields at the byte
-// offsets ATTN_* below (f32 where marked). Strides count floats (masks: bytes); queries,
-// keys and values hold their heads side by side in a row ([T][H][D], what one projection per
-// head writes), so a head is an offset of h·D within a row.
-/** Field: batch rows. */
-export const ATTN_BATCH = 0;
-/** Field: heads. */
-export const ATTN_HEADS = 4;
-/** Field: queries per batch row. */
-export const ATTN_QUERIES = 8;
-/** Field: features per head of queries and keys. */
-export const ATTN_KEY_DIM = 12;
-/** Field: features per head of values (and of the output). */
-export const ATTN_VALUE_DIM = 16;
-/** Field: floats from one query to the next, and from one batch row's queries to the next. */
-export const ATTN_Q_STEP = 20;
-export const ATTN_Q_BATCH = 24;
-/** Field: the same for keys, values, the output, the query mask (bytes) and the key mask (bytes). */
-export const ATTN_K_STEP = 28;
-export const ATTN_K_BATCH = 32;
-export const ATTN_V_STEP = 36;
-export const ATTN_V_BATCH = 40;
-export const ATTN_O_STEP = 44;
-export const ATTN_O_BATCH = 48;
-export const ATTN_QM_STEP = 52;
-export const ATTN_QM_BATCH = 56;
-export const ATTN_KM_STEP = 60;
-export const ATTN_KM_BATCH = 64;
-/** Field: ATTN_ADDITIVE | ATTN_CAUSAL | ATTN_MASK_QUERY_ROWS | ATTN_MASK_QUERY_OUTPUT | ATTN_ZERO_MASKED | ATTN_KEEP_WEIGHTS. */
-export const ATTN_FLAGS = 68;
-/** Field, f32: dot scores are multiplied by it; additive ones: the factor outside the sum. */
-export const ATTN_SCORE_SCALE = 72;
-/** Field, f32: additive scores sum tanh(ATTN_TANH_SCALE·(q + k)). */
-export const ATTN_TANH_SCALE = 76;
+// attention(desc, keys, past, ...) reads one attention layer's dims, strides and scales from a
+// block of ATTN_DESC_BYTES bytes that attentionDescribe fills (its layout is the kernel's own,
+// in attention.ts). Queries, keys and values hold their heads side by side in a row ([T][H][D],
+// what one projection per head writes); queries and outputs are batch-first [B][Tq][...], keys,
+// values and the key mask batch-first [B][Tv][...] too, or with ATTN_CACHED a session's cache
+// [step][B][...].
 /** Bytes of a description block. */
 export const ATTN_DESC_BYTES = 80;
 /** Flag: score = c·Σ a_d·tanh(s·(q_d + k_d)) (Keras AdditiveAttention, Attention score_mode="concat"); else c·q·k. */
@@ -206,6 +177,8 @@ export const ATTN_MASK_QUERY_OUTPUT = 8;
 export const ATTN_ZERO_MASKED = 16;
 /** Flag: the weights of every query row are written out ([B][H][queries][keys]); else one row of scratch is reused. */
 export const ATTN_KEEP_WEIGHTS = 32;
+/** Flag (attentionDescribe only): keys, values and the key mask are a session's cache, [step][B][...]. */
+export const ATTN_CACHED = 64;
 
 /** The kernel module's exports: its memory and the functions of assembly/index.ts. */
 export interface KernelExports {
@@ -216,6 +189,12 @@ export interface KernelExports {
    * (0 = none; PTR_INT8 allowed on the kernels) and activation codes.
    */
   rnnDescribe(desc: number, cell: number, units: number, inputs: number, flags: number, kernel: number, bias: number, recurrentKernel: number, recurrentBias: number, gateAct: number, candidateAct: number): void;
+  /**
+   * Fills the description block at desc (abi.ts, ATTN_*) for B batch rows of Tq queries and Tv
+   * keys, H heads of Dk (queries, keys) and Dv (values) features, flags (ATTN_CACHED: keys,
+   * values and key mask laid out as a session's cache) and the two scales.
+   */
+  attentionDescribe(desc: number, B: number, H: number, Tq: number, Tv: number, Dk: number, Dv: number, flags: number, scoreScale: number, tanhScale: number): void;
   /** Copies `rows` rows of `n` floats from src (stride srcStride floats) to dst (stride dstStride). */
   copyRows(rows: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
   /** mask[i] = ids[i] != 0 (Embedding mask_zero). */
@@ -346,6 +325,7 @@ export interface KernelExports {
 /** Each exported function with its parameter count (test/kernels/abi.test.ts checks both builds). */
 export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, number> = {
   rnnDescribe: 11,
+  attentionDescribe: 10,
   copyRows: 6,
   maskFromIds: 3,
   maskRows: 6,

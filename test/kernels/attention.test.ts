@@ -1,17 +1,15 @@
 /**
- * The attention kernel (assembly/attention.ts) against a float64 transcription of its contract,
- * in all three builds: dot and additive scores, heads side by side in a row, masked keys and
- * queries (rows masked, or outputs zeroed), causality with keys cached before the queries
- * (`past`), masked weights zeroed after the softmax, weights kept or a scratch row; value widths
- * around the 4-lane edge (1..5, 8, 9). The scalar twin is the reference rounding; the SIMD
+ * The attention kernel (assembly/attention.ts, its block filled by attentionDescribe) against a
+ * float64 transcription of its contract, in all three builds: dot and additive scores, heads
+ * side by side in a row, masked keys and queries (rows masked, or outputs zeroed), causality
+ * with keys cached before the queries (`past`, keys and values in a session's cache layout),
+ * masked weights zeroed after the softmax, weights kept or a scratch row; value widths around
+ * the 4-lane edge (1..5, 8, 9). The scalar twin is the reference rounding; the SIMD
  * build differs from it only in the softmax's lane sums, the relaxed build in fused products.
  */
 import { describe, it } from "vitest";
 import {
-  ATTN_ADDITIVE, ATTN_BATCH, ATTN_CAUSAL, ATTN_DESC_BYTES, ATTN_FLAGS, ATTN_HEADS, ATTN_KEEP_WEIGHTS, ATTN_KEY_DIM, ATTN_KM_BATCH,
-  ATTN_KM_STEP, ATTN_K_BATCH, ATTN_K_STEP, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_O_BATCH, ATTN_O_STEP, ATTN_QM_BATCH,
-  ATTN_QM_STEP, ATTN_QUERIES, ATTN_Q_BATCH, ATTN_Q_STEP, ATTN_SCORE_SCALE, ATTN_TANH_SCALE, ATTN_VALUE_DIM, ATTN_V_BATCH, ATTN_V_STEP,
-  ATTN_ZERO_MASKED,
+  ATTN_ADDITIVE, ATTN_CACHED, ATTN_CAUSAL, ATTN_DESC_BYTES, ATTN_KEEP_WEIGHTS, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_ZERO_MASKED,
 } from "../../src/wasm/abi.ts";
 import type { KernelInstance } from "../../src/wasm/kernels.ts";
 import { KERNEL_F64, KERNEL_RELAXED, KERNEL_REORDER } from "../tolerance.ts";
@@ -55,6 +53,9 @@ const CASES: Case[] = [
   { ...base, B: 3, qMask: true, kMask: true, flags: ATTN_MASK_QUERY_ROWS | ATTN_CAUSAL, Tq: 3, past: 3, H: 2, Dk: 5, Dv: 3 },
 ];
 
+/** Keys, values and the key mask as a session's cache ([step][batch]) when keys were cached before the queries, else batch-first. */
+const cached = (c: Case) => c.past > 0;
+
 interface Data {
   keys: number;
   q: Float32Array;
@@ -74,37 +75,38 @@ function data(c: Case, rng: Rng): Data {
     m[n - 1] = 0; // one masked entry at least
     return m;
   };
-  // keys as [step][batch][H·Dk] (a session's cache layout), queries and values as [batch][step][...]
   return {
     keys,
     q: rng.float32Array(c.B * c.Tq * c.H * c.Dk, unit),
     k: rng.float32Array(keys * c.B * c.H * c.Dk, unit),
     v: rng.float32Array(c.B * keys * c.H * c.Dv, unit),
     qm: c.qMask ? mask(c.B * c.Tq) : null,
-    km: c.kMask ? mask(keys * c.B) : null,
+    km: c.kMask ? mask(c.B * keys) : null,
     a: c.factors ? rng.float32Array(c.H * c.Dk, (g) => g.uniform(0.5, 1.5)) : null,
     c: c.flags & ATTN_ADDITIVE ? rng.uniform(0.5, 1.5) : 1 / Math.sqrt(c.Dk),
     t: rng.uniform(0.5, 1.5),
   };
 }
 
-/** The kernel's contract in float64 (keys [step][batch], values [batch][step]: the strides of a real call). */
+/** The kernel's contract in float64. */
 function expected(c: Case, d: Data): { out: Float64Array; weights: Float64Array } {
   const { B, H, Tq, Dk, Dv } = c;
   const { keys } = d;
+  // the row of key j of batch row b in the keys, values and key mask
+  const at = (b: number, j: number) => (cached(c) ? j * B + b : b * keys + j);
   const out = new Float64Array(B * Tq * H * Dv);
   const weights = new Float64Array(B * H * Tq * keys);
   for (let b = 0; b < B; b++) {
     for (let h = 0; h < H; h++) {
       for (let i = 0; i < Tq; i++) {
         const queryMasked = d.qm !== null && d.qm[b * Tq + i] === 0;
-        const masked = (j: number) => (c.flags & ATTN_CAUSAL && j > c.past + i) || (d.km !== null && d.km[j * B + b] === 0) || (queryMasked && c.flags & ATTN_MASK_QUERY_ROWS);
+        const masked = (j: number) => (c.flags & ATTN_CAUSAL && j > c.past + i) || (d.km !== null && d.km[at(b, j)] === 0) || (queryMasked && c.flags & ATTN_MASK_QUERY_ROWS);
         const row = new Float64Array(keys);
         for (let j = 0; j < keys; j++) {
           let s = 0;
           for (let e = 0; e < Dk; e++) {
             const qv = d.q[((b * Tq + i) * H + h) * Dk + e];
-            const kv = d.k[((j * B + b) * H + h) * Dk + e];
+            const kv = d.k[(at(b, j) * H + h) * Dk + e];
             s += c.flags & ATTN_ADDITIVE ? (d.a ? d.a[h * Dk + e] : 1) * Math.tanh(d.t * (qv + kv)) : qv * kv;
           }
           s *= Math.fround(d.c);
@@ -117,7 +119,7 @@ function expected(c: Case, d: Data): { out: Float64Array; weights: Float64Array 
         if (queryMasked && c.flags & ATTN_MASK_QUERY_OUTPUT) continue;
         for (let e = 0; e < Dv; e++) {
           let acc = 0;
-          for (let j = 0; j < keys; j++) acc += row[j] * d.v[((b * keys + j) * H + h) * Dv + e];
+          for (let j = 0; j < keys; j++) acc += row[j] * d.v[(at(b, j) * H + h) * Dv + e];
           out[((b * Tq + i) * H + h) * Dv + e] = acc;
         }
       }
@@ -130,15 +132,7 @@ function run(kernel: KernelInstance, c: Case, d: Data): { out: Float32Array; wei
   const { B, H, Tq, Dk, Dv } = c;
   const keys = d.keys;
   const desc = kernel.alloc(ATTN_DESC_BYTES, "test desc");
-  const fields: [number, number][] = [
-    [ATTN_BATCH, B], [ATTN_HEADS, H], [ATTN_QUERIES, Tq], [ATTN_KEY_DIM, Dk], [ATTN_VALUE_DIM, Dv],
-    [ATTN_Q_STEP, H * Dk], [ATTN_Q_BATCH, Tq * H * Dk], [ATTN_K_STEP, B * H * Dk], [ATTN_K_BATCH, H * Dk],
-    [ATTN_V_STEP, H * Dv], [ATTN_V_BATCH, keys * H * Dv], [ATTN_O_STEP, H * Dv], [ATTN_O_BATCH, Tq * H * Dv],
-    [ATTN_QM_STEP, 1], [ATTN_QM_BATCH, Tq], [ATTN_KM_STEP, B], [ATTN_KM_BATCH, 1], [ATTN_FLAGS, c.flags],
-  ];
-  for (const [at, v] of fields) kernel.i32[(desc + at) >>> 2] = v;
-  kernel.f32[(desc + ATTN_SCORE_SCALE) >>> 2] = d.c;
-  kernel.f32[(desc + ATTN_TANH_SCALE) >>> 2] = d.t;
+  kernel.exports.attentionDescribe(desc, B, H, Tq, keys, Dk, Dv, c.flags | (cached(c) ? ATTN_CACHED : 0), d.c, d.t);
   const keep = (c.flags & ATTN_KEEP_WEIGHTS) !== 0;
   const out = zeros(kernel, B * Tq * H * Dv);
   const weights = zeros(kernel, keep ? B * H * Tq * keys : keys);
