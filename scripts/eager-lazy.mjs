@@ -43,7 +43,7 @@ export async function buildEagerAndLazy(esbuild, { entry, name, ext = ".js", laz
   };
   const lazySource = [...lazyFiles].map((f) => `export * from ${JSON.stringify(f)};`).join("\n");
   // probes: the module graph and export names (esm: a cjs metafile lists no exports)
-  const probe = { ...options, format: "esm", banner: undefined, define: undefined, write: false, metafile: true, minify: false, logLevel: "silent" };
+  const probe = { ...options, format: "esm", banner: undefined, define: undefined, write: false, metafile: true, minify: false, sourcemap: false, logLevel: "silent" };
 
   // 1. which eager modules the optional parts import: those are shared, not copied
   const eagerProbe = await esbuild.build({ ...probe, entryPoints: { [name]: entry }, plugins: [lazyImportsToOneModule] });

@@ -24,6 +24,9 @@ export type RnnWasmErrorCode =
   | "E_HDF5" // unreadable HDF5 / Keras file
   | "E_ONNX"; // unreadable or malformed ONNX model
 
+/** Marks RnnWasmError.prototype, whichever copy of this module defines it (see hasInstance). */
+const BRAND = Symbol.for("rnn-wasm.RnnWasmError");
+
 export class RnnWasmError extends Error {
   readonly code: RnnWasmErrorCode;
   constructor(code: RnnWasmErrorCode, message: string, options?: { cause?: unknown }) {
@@ -31,7 +34,17 @@ export class RnnWasmError extends Error {
     this.name = "RnnWasmError";
     this.code = code;
   }
+
+  /**
+   * `instanceof` by brand, not by prototype identity: the runtime, rnn-wasm-tools (behind
+   * `rnn-wasm/export`) and the CLI each bundle a copy of this class, and an error one of them
+   * throws is an RnnWasmError to code that imported another.
+   */
+  static [Symbol.hasInstance](value: unknown): boolean {
+    return (value as Record<symbol, unknown> | null)?.[BRAND] === 1;
+  }
 }
+(RnnWasmError.prototype as unknown as Record<symbol, number>)[BRAND] = 1;
 
 export function fail(code: RnnWasmErrorCode, message: string, cause?: unknown): never {
   throw new RnnWasmError(code, message, cause === undefined ? undefined : { cause });

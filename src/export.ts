@@ -15,7 +15,10 @@ import type { PackedModel } from "./model/spec.js";
 import { installTensorOps } from "./model/tensor-ops.js";
 import { writeBundle } from "./format/writer.js";
 import type { BundleDtype } from "./format/bundle.js";
-import { normalizeTokenizerConfig, type TokenizerOptions } from "./text/tokenizer.js";
+import { normalizeTokenizerConfig } from "./text/tokenizer.js";
+import type { ExportOptions } from "./export-options.js";
+
+export type { ExportOptions } from "./export-options.js";
 
 export { writeBundle } from "./format/writer.js";
 export { readBundle } from "./format/reader.js";
@@ -31,18 +34,6 @@ export type { OnnxImportOptions } from "./import/onnx/build.js";
 
 // the tools read and check bundles of general graphs too (readBundle): their ops' checks
 installTensorOps();
-
-export interface ExportOptions extends Pick<OnnxImportOptions, "inputs" | "constants" | "state"> {
-  /** "f32" (default), "f16" (half the size, widened on load) or "int8" (weight matrices int8, kept int8 by the kernels). */
-  dtype?: BundleDtype;
-  /** Keras Tokenizer.to_json() document (object or its JSON text), plain {word: index} map, or a path to either. */
-  tokenizer?: unknown;
-  tokenizerOptions?: TokenizerOptions;
-  /** Per-feature normalisation statistics ({mean: [...], std: [...]}) or a path to them. */
-  normalize?: unknown;
-  metadata?: Record<string, unknown>;
-  onProgress?: (done: number, total: number, what: string) => void;
-}
 
 interface LayersModelLike {
   save(handler: { save(artifacts: unknown): Promise<unknown> }): Promise<unknown>;
@@ -152,6 +143,14 @@ export async function exportPacked(source: unknown, opts: ExportOptions = {}): P
   return buildModel(await loadArtifacts(source));
 }
 
+/** Why a model cannot take a tokenizer's ids (one input: int32 [T], or float ids [T, 1]), or null. */
+function tokenizerMismatch(spec: PackedModel["spec"]): string | null {
+  if (spec.inputs.length !== 1) return `the model has ${spec.inputs.length} inputs (${spec.inputs.map((i) => i.name).join(", ")})`;
+  const inp = spec.inputs[0];
+  const ids = inp.dtype === "int32" ? inp.shape.length === 1 : inp.shape.length === 2 && inp.shape[1] === 1;
+  return ids ? null : `input ${inp.name} takes ${inp.dtype} values of shape [batch, ${inp.shape.map((d) => d ?? "time").join(", ")}]`;
+}
+
 export async function exportBundle(source: unknown, opts: ExportOptions = {}): Promise<Uint8Array> {
   const packed = await exportPacked(source, opts);
   const metadata: Record<string, unknown> = { ...(opts.metadata ?? {}) };
@@ -160,6 +159,8 @@ export async function exportBundle(source: unknown, opts: ExportOptions = {}): P
     // Keras' Tokenizer.to_json() returns a string: JSON text is the document itself, not a path
     const isPath = typeof opts.tokenizer === "string" && !opts.tokenizer.trimStart().startsWith("{");
     const doc = isPath ? await readJsonFile(resolvePath(opts.tokenizer as string), "tokenizer") : opts.tokenizer;
+    const why = tokenizerMismatch(packed.spec);
+    if (why) throw new RnnWasmError("E_ARGUMENT", `a tokenizer needs a model that reads token ids (int32 [batch, time], or ids as floats [batch, time, 1]): ${why}`);
     const T = packed.spec.inputs[0].shape[0];
     tokenizer = normalizeTokenizerConfig(doc, { maxLen: opts.tokenizerOptions?.maxLen ?? (typeof T === "number" ? T : undefined), ...opts.tokenizerOptions });
   }

@@ -15,7 +15,7 @@ import { KernelInstance } from "./wasm/kernels.js";
 
 export { RnnWasmError } from "./errors.js";
 export type { RnnWasmErrorCode } from "./errors.js";
-export type { Tensor } from "./model/inputs.js";
+export type { CallOptions, ModelInputs, NestedNumbers, Tensor, TensorInput } from "./model/inputs.js";
 export { setDefaultWasmProvider, engineHasRelaxedSimd } from "./wasm/loader.js";
 export type { WasmProvider, SimdChoice, WasmSource } from "./wasm/loader.js";
 export type { RnnModel as Model } from "./model/model.js";

@@ -7,7 +7,7 @@
  */
 import { fail } from "./errors.js";
 import type { Executor, InputTensor, StateProvider } from "./model/executor.js";
-import { checkInput, fromNested, type Tensor } from "./model/inputs.js";
+import { asTensor, callResult, checkInput, fromNested, inputList, type CallOptions, type ModelInputs, type Tensor } from "./model/inputs.js";
 import { padTo8, sameShape } from "./model/layout.js";
 import { product, tensorOpHooks } from "./model/shapes.js";
 import type { ModelSpec } from "./model/spec.js";
@@ -99,7 +99,7 @@ export class Session {
   /** Per input: its spec with any sequence length (a session takes chunks), and its name for errors. */
   private readonly anyTime: [ModelSpec["inputs"][number], string][];
   /** One-input models: a step given as [B, ...features] skips the general path ([B, 1, ...], count). */
-  private readonly stepFast: [number[], number[], number | null] | null;
+  private readonly stepFast: [number[], number[], number | null, typeof Float32Array | typeof Int32Array] | null;
   /** Graphs with state pairs: step and run are one call of the graph, its inputs as the model takes them. */
   private readonly graphSteps: boolean;
   /** Causal attention's keys and values of every step so far (tensor-ops.ts), or null. */
@@ -128,7 +128,7 @@ export class Session {
     // ([B, 1, ...] inside), or the graph's input shape (with the batch of one of an unbatched graph)
     const shape = spec.inputs[0].shape as number[];
     const dims = graph ? (spec.unbatched ? shape : [batchSize, ...shape]) : [batchSize, ...shape.slice(1)];
-    this.stepFast = spec.inputs.length === 1 ? [dims, graph ? (spec.unbatched ? [1, ...shape] : dims) : [batchSize, 1, ...dims.slice(1)], product(dims)] : null;
+    this.stepFast = spec.inputs.length === 1 ? [dims, graph ? (spec.unbatched ? [1, ...shape] : dims) : [batchSize, 1, ...dims.slice(1)], product(dims), spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array] : null;
     const caches = (this.caches = graph ? null : host.executor.streamCaches(batchSize));
     this.provider = graph ? { slot: () => null, pair: (i) => p(`pair${i}`) } : {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
@@ -150,16 +150,11 @@ export class Session {
     // normalisation below (a tenth of a 64-unit step: docs/kernels.md)
     const f = this.stepFast;
     const t = x as Tensor;
-    if (oneStep && f && t?.data instanceof (this.host.spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array)
-      && t.data.length === f[2] && Array.isArray(t.shape) && sameShape(t.shape, f[0])) {
+    if (oneStep && f && t?.data instanceof f[3] && t.data.length === f[2] && Array.isArray(t.shape) && sameShape(t.shape, f[0])) {
       return [{ data: t.data, shape: f[1] }];
     }
     const spec = this.host.spec;
-    const raws = spec.inputs.length === 1 ? [x] : x;
-    if (!Array.isArray(raws) || raws.length !== spec.inputs.length) {
-      fail("E_SHAPE", `model ${spec.name} has ${spec.inputs.length} inputs: pass one tensor each`);
-    }
-    return raws.map((raw, i) => {
+    return inputList(x, spec).map((raw, i) => {
       const inp = spec.inputs[i];
       const [any, where] = this.anyTime[i];
       if (!oneStep || this.graphSteps) return this.batchOf(checkInput(raw, any, where, spec.unbatched), where);
@@ -171,7 +166,7 @@ export class Session {
       else if (Array.isArray(raw)) {
         t = fromNested(raw, where);
         if (t.shape.length === 1 && feat.length) t.shape = [1, ...t.shape];
-      } else t = raw as Tensor;
+      } else t = asTensor(raw) as Tensor;
       const shape = t?.shape;
       if (Array.isArray(shape) && shape.length === feat.length + 1) t = { data: t.data, shape: [shape[0], 1, ...shape.slice(1)] };
       else if (!(Array.isArray(shape) && shape.length === feat.length + 2 && shape[1] === 1)) {
@@ -186,21 +181,26 @@ export class Session {
     return t;
   }
 
-  private runOn(x: unknown, oneStep: boolean): Tensor | Tensor[] {
+  private runOn(x: unknown, oneStep: boolean, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
     this.live();
     const inputs = this.inputs(x, oneStep);
-    const outs = this.host.guard(() => this.host.executor.run(inputs, this.provider, oneStep && !this.graphSteps)) as Tensor[];
-    return outs.length === 1 ? outs[0] : outs;
+    return callResult(this.host.guard(() => this.host.executor.run(inputs, this.provider, oneStep && !this.graphSteps)) as Tensor[], this.host.spec, options);
   }
 
   /** Feeds one timestep for every batch row; returns the head's output at this step ([B, ...]). */
-  step(x: Tensor | Tensor[] | number[] | number[][] | number): Tensor | Tensor[] {
-    return this.runOn(x, true);
+  step(x: ModelInputs): Tensor | Tensor[];
+  step(x: ModelInputs, options: CallOptions & { named: true }): Record<string, Tensor>;
+  step(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor>;
+  step(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
+    return this.runOn(x, true, options);
   }
 
   /** Feeds several timesteps [B, T, ...]; returns what predict returns for them, state carried. */
-  run(x: Tensor | Tensor[]): Tensor | Tensor[] {
-    return this.runOn(x, false);
+  run(x: ModelInputs): Tensor | Tensor[];
+  run(x: ModelInputs, options: CallOptions & { named: true }): Record<string, Tensor>;
+  run(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor>;
+  run(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
+    return this.runOn(x, false, options);
   }
 
   /** Back to the initial (zero) state. */

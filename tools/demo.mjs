@@ -53,20 +53,23 @@ for (const [name, sentences] of [
     const [y, ms] = time(() => m.predict({ data: ids, shape: [1, ids.length] }));
     console.log(`  ${y.data[0].toFixed(3)}  ${y.data[0] >= 0.5 ? "positive" : "negative"}  "${s}"  (${us(ms)})`);
   }
-  // streaming: the score after each word, through a session (one step per token)
+  // streaming: the score after each word, through a session (one step per token). The models
+  // were trained on sequences padded in front (pad_sequences' default), so the session steps
+  // the padded ids, zeros first: its last score is exactly what predict gave
   const s = sentences[0];
   const session = m.createSession();
-  const words = m.tokenizer.words(s);
   const scores = [];
   let stepMs = 0;
-  for (const w of words) {
-    const id = m.tokenizer.id(w);
-    if (id === undefined || id >= m.tokenizer.vocabSize) continue;
-    const [y, ms] = time(() => session.step([id]));
+  let last;
+  const ids = m.tokenizer.encode(s);
+  for (const id of ids) {
+    const [y, ms] = time(() => session.step({ data: Int32Array.of(id), shape: [1] }));
     stepMs += ms;
-    scores.push(`${w}:${y.data[0].toFixed(2)}`);
+    last = y.data[0];
+    if (id !== 0) scores.push(`${m.tokenizer.decode([id])}:${last.toFixed(2)}`);
   }
-  console.log(`  streaming "${s}": ${scores.join(" ")} (${us(stepMs / Math.max(1, scores.length))} per step)`);
+  const whole = m.predict({ data: ids, shape: [1, ids.length] }).data[0];
+  console.log(`  streaming "${s}": ${scores.join(" ")} (${us(stepMs / ids.length)} per step; the last equals predict: ${last === whole})`);
   m.dispose();
 }
 

@@ -1,7 +1,7 @@
 // rnn-wasm in ten lines: load a bundle, predict a sequence, then stream it one step at a time.
 import { loadModel } from "rnn-wasm";
 
-const bundle = new URL("models/sine.rnnb", import.meta.resolve("rnn-wasm/package.json")); // a demo model shipped in the package
+const bundle = new URL(import.meta.resolve("rnn-wasm-tools/models/sine.rnnb")); // a demo model of the tools package
 const model = await loadModel(bundle); // a path, a URL, or the bundle's bytes
 const xs = Array.from({ length: 60 }, (_, t) => Math.sin(t / (10 * Math.PI))); // sin in, the model answers cos
 const predicted = model.predict({ data: Float32Array.from(xs), shape: [1, xs.length, 1] }); // batch first, like tfjs

@@ -7,33 +7,18 @@
  */
 import { fail } from "../errors.js";
 import { align, type KernelInstance } from "../wasm/kernels.js";
-import { ACT_LOG_SOFTMAX, ACT_SOFTMAX, BIN_ADD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_SUB, POOL_AVG, POOL_MAX } from "../wasm/abi.js";
+import { ACT_LOG_SOFTMAX, ACT_SOFTMAX } from "../wasm/abi.js";
 import { padTo8, sameShape } from "./layout.js";
 import { describeRecurrence, type RecurrenceWeights } from "./recurrence.js";
-import { convPadLeft, opOutputShapes, product } from "./shapes.js";
+import { opOutputShapes, product } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 
 /**
- * Output arrays of up to 1024 floats are carved from shared 64 KB slabs, as Node's Buffer
- * pool does: V8 mallocs every ArrayBuffer over 64 bytes and sweeps it after GC, which cost
- * more per output than the kernels of a 64-unit streaming step (smaller slabs still cost
- * measurably; docs/kernels.md). A range handed out is never written again; `data.buffer` is the
- * slab (docs: use `data`, or `data.slice()`). A slab whose buffer was transferred (detached,
- * so its length reads 0) is replaced.
+ * Each output owns its ArrayBuffer, so transferring `y.data.buffer` to a worker touches no
+ * other output; outputs of up to 16 floats stay cheap (V8 keeps typed arrays of <= 64 bytes on
+ * its heap). docs/performance.md has the cost per step against shared slabs.
  */
-export const SLAB_FLOATS = 16384;
-let slab = new Float32Array(0);
-let slabUsed = 0;
-function copyOut(src: Float32Array, from: number, n: number): Float32Array {
-  if (n > 1024) return src.slice(from, from + n);
-  if (slabUsed + n > slab.length || !slab.length) {
-    slab = new Float32Array(SLAB_FLOATS);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, (slabUsed += n));
-  out.set(src.subarray(from, from + n));
-  return out;
-}
+const copyOut = (src: Float32Array, from: number, n: number): Float32Array => src.slice(from, from + n);
 
 type RnnOp = Extract<Op, { op: "rnn" }>;
 
@@ -90,18 +75,29 @@ interface Plan {
   inPtrs?: number[];
   /** Per output: its float index in kernel memory, its length, its shape and its one-step shape. */
   outs?: [number, number, number[], number[]][];
+  /**
+   * The tensor ops' descriptor blocks (dims and strides, written once when compiled): a block of
+   * kernel memory the plan owns, not the arena, which every plan shares and each run overwrites.
+   * Per op its offset in the block; released when the plan is evicted.
+   */
+  descAt: number[];
+  descBytes: number;
+  desc?: number;
 }
 
-const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_MIN, sub: BIN_SUB } as const;
 
-/** The ops of general tensor graphs (ONNX), planned and compiled by model/tensor-ops.ts. */
-export const TENSOR_OPS = new Set(["transpose", "slice", "concat", "pad", "binary", "unary", "reduce", "softmax", "matmul", "constant", "stft_magnitude", "attention"]);
+/**
+ * The ops this module plans and compiles itself: what a text or sequence model streams through.
+ * Every other op (Keras' rarer layers, the general tensor ops of ONNX graphs) is planned and
+ * compiled by the chunk model/tensor-ops.ts, loaded with the models that use one.
+ */
+const CORE_OPS = new Set(["embedding", "dense", "rnn", "activation", "reshape"]);
 let tensorOps: typeof import("./tensor-ops.js") | undefined;
 
-/** Loads the tensor-ops chunk when a spec uses any of its ops (before an Executor is built for it). */
+/** Loads the tensor-ops chunk when a spec needs it (before an Executor is built for it). */
 export async function prepareTensorOps(spec: ModelSpec): Promise<void> {
   // (a bundle's spec is not validated yet: it needs these ops' checks first)
-  if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => TENSOR_OPS.has(op?.op))))) {
+  if (!tensorOps && (spec.states || (Array.isArray(spec.ops) && spec.ops.some((op) => !CORE_OPS.has(op?.op))))) {
     tensorOps = await import("./tensor-ops.js");
     tensorOps.installTensorOps();
   }
@@ -165,6 +161,8 @@ export class Executor {
     const shapes = new Map<string, number[]>();
     const offsets = new Map<string, number>();
     const scratch: Record<string, number>[] = [];
+    const descAt: number[] = [];
+    let descBytes = 0;
     let bytes = 0;
     const take = (id: string, n: number, op?: number) => {
       if (op === undefined) offsets.set(id, bytes);
@@ -208,16 +206,20 @@ export class Executor {
         take("h", rowsB * U8 * 4, idx);
         take("c", rowsB * U8 * 4, idx);
         take("scratch", ex.rnnScratchBytes(W.desc, rowsB, ins[0][ins[0].length - 2]), idx);
-      } else if (op.op === "conv1d") {
-        const rows = rowsB * outShapes[0][outShapes[0].length - 2];
-        take("cols", rows * op.kernelSize * op.inDim * 4, idx);
-        take("q", ex.gemmScratchBytes(rows, op.kernelSize * op.inDim, W.kernel), idx);
-        // sessions: history rows + this chunk, per batch row
-        if (streaming) take("window", batch * (op.dilation * (op.kernelSize - 1) + T) * op.inDim * 4, idx);
       } else if (op.op === "dense") take("q", ex.gemmScratchBytes(batch * product(ins[0])! / op.inDim, op.inDim, W.kernel), idx);
-      if (TENSOR_OPS.has(op.op)) take("desc", tensorOps!.tensorOpScratch(op, ins as number[][], outShapes, batch), idx);
+      else if (!CORE_OPS.has(op.op)) {
+        for (const [name, n] of tensorOps!.opScratch(op, ins as number[][], outShapes, batch, ex, W, streaming)) {
+          if (name !== "desc") take(name, n, idx);
+          else {
+            descAt[idx] = descBytes;
+            descBytes += Math.ceil(n / 16) * 16;
+          }
+        }
+      }
     });
-    const plan = { inputShapes, streaming, batch, shapes, offsets, scratch, bytes };
+    const plan: Plan = { inputShapes, streaming, batch, shapes, offsets, scratch, bytes, descAt, descBytes };
+    const evicted = this.plans[3];
+    if (evicted?.desc) this.k.release(evicted.desc, evicted.descBytes);
     this.plans = [plan, ...this.plans.slice(0, 3)];
     return plan;
   }
@@ -268,6 +270,7 @@ export class Executor {
    * op. Kernel memory views (k.f32, k.u8) are read inside the closures: memory can grow.
    */
   private compile(plan: Plan): void {
+    if (plan.descBytes && !plan.desc) plan.desc = this.k.alloc(plan.descBytes, "tensor op descriptors");
     const base = this.arena;
     const batch = plan.batch;
     const k = this.k;
@@ -334,82 +337,14 @@ export class Executor {
         }
         case "activation":
           return [copy(x, out), this.activate(op.activation, O, rows(out), last(out))];
-        case "relu":
-          return [copy(x, out), () => ex.reluGeneral(n(out), O, op.maxValue ?? Infinity, op.negativeSlope, op.threshold)];
-        // the ops below look their sizes up per call: none is on a streaming hot path
-        case "masking":
-          return [() => ex.maskRows(rows(x), last(x), X, op.maskValue, O, ptr(op.outputs[1]))];
-        case "global_pool":
-          return [(st) => {
-            const [T, F] = shapeOf(x);
-            const mask = op.maskAware === false ? 0 : maskPtr(x);
-            const mode = op.mode === "max" ? POOL_MAX : POOL_AVG;
-            const s = st?.stream?.pool(idx);
-            if (s) ex.poolStream(batch, T, F, X, mask, s.acc, s.count, O, mode);
-            else ex.globalPool(batch, T, F, X, mask, O, mode);
-          }];
-        case "pool1d":
-          return [() => {
-            const [T, F] = shapeOf(x);
-            const padLeft = op.padding === "same" ? convPadLeft(T, op.poolSize, op.strides, 1, "same") : 0;
-            ex.pool1d(batch, T, F, X, shapeOf(out)[0], op.poolSize, op.strides, padLeft, op.mode === "max" ? POOL_MAX : POOL_AVG, O);
-          }];
-        case "conv1d":
-          return [(st) => {
-            const sh = shapeOf(x);
-            const T = sh[sh.length - 2];
-            const Tout = shapeOf(out)[sh.length - 2];
-            const B = batch * product(sh.slice(0, -2))!;
-            const cols = scratch("cols");
-            const C = op.inDim;
-            const stream = st?.stream;
-            if (stream) {
-              // causal: [history; chunk] with no padding gives exactly this chunk's outputs
-              const hist = op.dilation * (op.kernelSize - 1);
-              const win = scratch("window");
-              const h = stream.convHistory(idx);
-              const rowsIn = hist + T;
-              if (hist) ex.copyRows(batch, hist * C, h, hist * C, win, rowsIn * C);
-              ex.copyRows(batch, T * C, X, T * C, win + hist * C * 4, rowsIn * C);
-              if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
-              ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
-            } else {
-              ex.im2col1d(B, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
-            }
-            const K = op.kernelSize * C;
-            ex.gemm(B * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, scratch("q"));
-          }, this.activate(op.activation, O, rows(out), op.filters)];
-        case "scale_shift":
-          return [() => ex.scaleShift(rows(out), last(out), X, W.scale, W.shift, O)];
-        case "layer_norm":
-          return [() => ex.layerNorm(rows(out), last(out), X, W.gamma, W.beta, op.epsilon, O)];
         case "reshape":
           return []; // shares its input's region
-        case "repeat":
-          return [() => ex.repeatRows(batch, op.n, shapeOf(x)[0], X, O)];
-        case "merge":
-          return [() => {
-            if (op.mode === "concat") {
-              let off = 0;
-              for (const i of op.inputs) {
-                ex.copyRows(rows(out), last(i), ptr(i), last(i), O + off * 4, last(out));
-                off += last(i);
-              }
-            } else {
-              const code = BIN[op.mode];
-              ex.binary(code, n(out), X, ptr(op.inputs[1]), O);
-              for (let i = 2; i < op.inputs.length; i++) ex.binary(code, n(out), O, ptr(op.inputs[i]), O);
-              if (op.mode === "avg") ex.scale(n(out), O, 1 / op.inputs.length);
-            }
-            const m = op.outputs[1];
-            if (m) {
-              // Keras merges AND the masks of the inputs that have one
-              k.u8.fill(1, ptr(m), ptr(m) + batch * shapeOf(m)[0]);
-              for (const i of op.inputs) if (maskPtr(i)) ex.andMask(batch * shapeOf(m)[0], maskPtr(i), ptr(m));
-            }
-          }];
         default:
-          return tensorOps!.compileTensorOp(op, { k, batch, ptr, shapeOf, scratch: scratch("desc"), weights: W, index: idx, streaming: plan.streaming, maskOf: maskPtr });
+          return tensorOps!.compileTensorOp(op, {
+            k, batch, ptr, shapeOf, n, rows, last, mask: maskPtr, opIndex: idx, weights: W,
+            scratch: (name) => (name === "desc" ? plan.desc! + plan.descAt[idx] : scratch(name)),
+            activate: (code, p, r, F) => this.activate(code, p, r, F),
+          });
       }
     });
     if (this.spec.states) {

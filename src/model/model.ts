@@ -5,7 +5,7 @@
 import { fail, RnnWasmError } from "../errors.js";
 import { align, type KernelInstance } from "../wasm/kernels.js";
 import { Executor, type StateProvider, type StateSlot } from "./executor.js";
-import { checkInputs, type Tensor } from "./inputs.js";
+import { callResult, checkInputs, type CallOptions, type ModelInputs, type Tensor } from "./inputs.js";
 import { padTo8 } from "./layout.js";
 import type { ModelSpec, PackedModel } from "./spec.js";
 import type { Tokenizer } from "../text/tokenizer.js";
@@ -120,13 +120,20 @@ export class RnnModel {
     if (this.disposed) fail("E_DISPOSED", `model ${this.spec.name} has been disposed`);
   }
 
-  predict(x: unknown): Tensor | Tensor[] {
+  /**
+   * Runs the model on a batch: one input, a list in `inputs` order, or an object keyed by input
+   * name; tensors as {data, shape}, nested arrays, tf.Tensor or ort.Tensor. Returns the output,
+   * a list of outputs, or with `{ named: true }` an object keyed by output name.
+   */
+  predict(x: ModelInputs): Tensor | Tensor[];
+  predict(x: ModelInputs, options: CallOptions & { named: true }): Record<string, Tensor>;
+  predict(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor>;
+  predict(x: ModelInputs, options?: CallOptions): Tensor | Tensor[] | Record<string, Tensor> {
     this.live();
     const inputs = checkInputs(x, this.spec);
     const hasStateful = this.spec.ops.some((op) => op.op === "rnn" && op.stateful);
     const provider: StateProvider | null = hasStateful ? { slot: (idx, op, batch) => (op.stateful ? this.statefulSlot(idx, op.units, batch) : null) } : null;
-    const outs = this.guard(() => this.executor.run(inputs, provider));
-    return outs.length === 1 ? (outs[0] as Tensor) : (outs as Tensor[]);
+    return callResult(this.guard(() => this.executor.run(inputs, provider)) as Tensor[], this.spec, options);
   }
 
   /** h and c rows of a stateful layer, one block; tied to the first batch size seen. */

@@ -6,9 +6,10 @@
  * plan's scratch once, when the plan is compiled.
  */
 import { fail } from "../errors.js";
+import { BIN_ADD, BIN_MAX, BIN_MIN, BIN_MUL, BIN_SUB, POOL_AVG, POOL_MAX, type KernelExports } from "../wasm/abi.js";
 import type { KernelInstance } from "../wasm/kernels.js";
 import type { StateProvider } from "./executor.js";
-import { product, tensorOpHooks } from "./shapes.js";
+import { convPadLeft, product, tensorOpHooks } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "./tensor-codes.js";
 import { align } from "../wasm/kernels.js";
@@ -287,26 +288,32 @@ export function statePairCalls(k: KernelInstance, pairs: [number, number, number
 export interface TensorOpEnv {
   k: KernelInstance;
   batch: number;
-  /** The op's index in the spec (its state in a session), and whether the plan streams (a session's). */
-  index: number;
-  streaming: boolean;
-  /** Arena pointer of a tensor's mask, or 0 when it has none. */
-  maskOf(id: string): number;
   /** Arena pointer of a tensor. */
   ptr(id: string): number;
   /** Shape of a tensor, batch excluded. */
   shapeOf(id: string): number[];
-  /** Pointer of this op's scratch block (scratchBytes of it). */
-  scratch: number;
+  /** Elements of a tensor, its rows (all axes but the last) and its last axis, batch included. */
+  n(id: string): number;
+  rows(id: string): number;
+  last(id: string): number;
+  /** Arena pointer of the mask travelling with a tensor, or 0. */
+  mask(id: string): number;
+  /** The op's index in the spec (sessions keep per-op stream state by it). */
+  opIndex: number;
+  /** Pointer of one of this op's scratch regions (opScratch named them). */
+  scratch(name: string): number;
   /** Kernel-memory pointers of the op's weights, by role. */
   weights: Record<string, number>;
+  /** A layer's output activation as a call (linear: a no-op). */
+  activate(code: number, p: number, rows: number, F: number): () => void;
 }
 
-type Call = (states: StateProvider | null) => void;
+type Call = (states?: StateProvider | null) => void;
 
 const prod = (s: readonly number[]) => s.reduce((a, b) => a * b, 1);
 
-function contiguous(dims: readonly number[]): number[] {
+/** Row-major strides of `dims`, in elements. */
+export function contiguous(dims: readonly number[]): number[] {
   const s = new Array<number>(dims.length);
   let acc = 1;
   for (let i = dims.length - 1; i >= 0; i--) {
@@ -405,22 +412,18 @@ function copyJobs(op: Op, ins: number[][], out: number[], batch: number): { jobs
   }
 }
 
-/** A job's block (coalesced): [dims..., src strides..., dst strides...]. */
-function copyBlock(job: CopyJob): Int32Array {
+/** Writes a job's block (coalesced) at `p`; returns its rank. */
+function writeCopyBlock(k: KernelInstance, p: number, job: CopyJob): number {
   const [dims, [src, dst]] = coalesce(job.dims, [job.src, job.dst]);
-  return Int32Array.from([...dims, ...src, ...dst]);
-}
-
-/**
- * Writes a call's descriptor block into its scratch and returns the call. The block is written
- * on every call, not once when the plan is compiled: the plans of one model share one arena
- * (executor.ts), so a call of another plan (predict between session steps) overwrites it.
- */
-function withBlock(k: KernelInstance, at: number, words: Int32Array, call: () => void): Call {
-  return () => {
-    k.i32.set(words, at >>> 2);
-    call();
-  };
+  const i32 = k.i32;
+  const q = p >>> 2;
+  const r = dims.length;
+  for (let i = 0; i < r; i++) {
+    i32[q + i] = dims[i];
+    i32[q + r + i] = src[i];
+    i32[q + 2 * r + i] = dst[i];
+  }
+  return r;
 }
 
 /** Broadcast strides of an operand shaped `s` (same rank as `out`) inside `out`, batch first. */
@@ -429,18 +432,130 @@ function operandStrides(s: number[], out: number[], batchStride: number): number
   return [batchStride, ...s.map((d, i) => (d === 1 && out[i] !== 1 ? 0 : cs[i]))];
 }
 
-/** Scratch bytes of one op in a plan (descriptor blocks), given its input and output shapes. */
-export function tensorOpScratch(op: Op, ins: number[][], outs: number[][], batch: number): number {
-  if (op.op === "binary") return 3 * 4 * (ins[0].length + 1);
-  // the description, the value and key masks combined, a row of weights
-  if (op.op === "attention") return ATTN_DESC_BYTES + align(batch * ins[1][0]) + 4 * ins[1][0];
-  if (op.op === "stft_magnitude") return 4 * (op.frameLength + 2);
-  const { jobs } = copyJobs(op, ins, outs[0], batch);
-  return jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0);
+/**
+ * The scratch regions of one op in a plan, by name and bytes: descriptor blocks of strided
+ * copies, a convolution's im2col rows (and in sessions its window of history + chunk), what the
+ * kernels report for a product with int8 weights.
+ */
+export function opScratch(op: Op, ins: number[][], outs: number[][], batch: number, ex: KernelExports, W: Record<string, number>, streaming: boolean): [string, number][] {
+  switch (op.op) {
+    case "conv1d": {
+      const x = ins[0];
+      const rows = batch * prod(x.slice(0, -2)) * outs[0][outs[0].length - 2];
+      const regions: [string, number][] = [["cols", rows * op.kernelSize * op.inDim * 4], ["q", ex.gemmScratchBytes(rows, op.kernelSize * op.inDim, W.kernel)]];
+      if (streaming) regions.push(["window", batch * (op.dilation * (op.kernelSize - 1) + x[0]) * op.inDim * 4]);
+      return regions;
+    }
+    case "binary":
+      return [["desc", 3 * 4 * (ins[0].length + 1)]];
+    case "stft_magnitude":
+      return [["desc", 4 * (op.frameLength + 2)]];
+    // its description, the value and key masks combined, a row of weights
+    case "attention":
+      return [["desc", ATTN_DESC_BYTES], ["mixed", batch * ins[1][0]], ["row", 4 * ins[1][0]]];
+    default: {
+      const { jobs } = copyJobs(op, ins, outs[0], batch);
+      return jobs.length ? [["desc", jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0)]] : [];
+    }
+  }
+}
+
+const BIN = { add: BIN_ADD, avg: BIN_ADD, mul: BIN_MUL, max: BIN_MAX, min: BIN_MIN, sub: BIN_SUB } as const;
+
+/** Keras' rarer layers: masking, pooling, Conv1D (causal ones stream), normalisation, repeats, merges. */
+function compileLayerOp(op: Op, env: TensorOpEnv): Call[] | undefined {
+  const { k, batch, ptr, shapeOf, n, rows, last } = env;
+  const ex = k.exports;
+  const x = op.inputs[0];
+  const out = op.outputs[0];
+  const X = ptr(x);
+  const O = ptr(out);
+  const W = env.weights;
+  const idx = env.opIndex;
+  switch (op.op) {
+    case "relu":
+      return [() => {
+        k.u8.copyWithin(O, X, X + n(out) * 4);
+        ex.reluGeneral(n(out), O, op.maxValue ?? Infinity, op.negativeSlope, op.threshold);
+      }];
+    case "masking":
+      return [() => ex.maskRows(rows(x), last(x), X, op.maskValue, O, ptr(op.outputs[1]))];
+    case "global_pool":
+      return [(st?: StateProvider | null) => {
+        const [T, F] = shapeOf(x);
+        const mask = op.maskAware === false ? 0 : env.mask(x);
+        const mode = op.mode === "max" ? POOL_MAX : POOL_AVG;
+        const s = st?.stream?.pool(idx);
+        if (s) ex.poolStream(batch, T, F, X, mask, s.acc, s.count, O, mode);
+        else ex.globalPool(batch, T, F, X, mask, O, mode);
+      }];
+    case "pool1d":
+      return [() => {
+        const [T, F] = shapeOf(x);
+        const padLeft = op.padding === "same" ? convPadLeft(T, op.poolSize, op.strides, 1, "same") : 0;
+        ex.pool1d(batch, T, F, X, shapeOf(out)[0], op.poolSize, op.strides, padLeft, op.mode === "max" ? POOL_MAX : POOL_AVG, O);
+      }];
+    case "conv1d":
+      return [(st?: StateProvider | null) => {
+        const sh = shapeOf(x);
+        const T = sh[sh.length - 2];
+        const Tout = shapeOf(out)[sh.length - 2];
+        const B = batch * prod(sh.slice(0, -2));
+        const cols = env.scratch("cols");
+        const C = op.inDim;
+        const stream = st?.stream;
+        if (stream) {
+          // causal: [history; chunk] with no padding gives exactly this chunk's outputs
+          const hist = op.dilation * (op.kernelSize - 1);
+          const win = env.scratch("window");
+          const h = stream.convHistory(idx);
+          const rowsIn = hist + T;
+          if (hist) ex.copyRows(batch, hist * C, h, hist * C, win, rowsIn * C);
+          ex.copyRows(batch, T * C, X, T * C, win + hist * C * 4, rowsIn * C);
+          if (hist) ex.copyRows(batch, hist * C, win + T * C * 4, rowsIn * C, h, hist * C);
+          ex.im2col1d(batch, rowsIn, C, win, Tout, op.kernelSize, 1, op.dilation, 0, cols);
+        } else {
+          ex.im2col1d(B, T, C, X, Tout, op.kernelSize, op.strides, op.dilation, convPadLeft(T, op.kernelSize, op.strides, op.dilation, op.padding, op.pads), cols);
+        }
+        const K = op.kernelSize * C;
+        ex.gemm(B * Tout, op.filters, K, cols, K, W.kernel, W.bias, O, op.filters, env.scratch("q"));
+      }, env.activate(op.activation, O, rows(out), op.filters)];
+    case "scale_shift":
+      return [() => ex.scaleShift(rows(out), last(out), X, W.scale, W.shift, O)];
+    case "layer_norm":
+      return [() => ex.layerNorm(rows(out), last(out), X, W.gamma, W.beta, op.epsilon, O)];
+    case "repeat":
+      return [() => ex.repeatRows(batch, op.n, shapeOf(x)[0], X, O)];
+    case "merge":
+      return [() => {
+        if (op.mode === "concat") {
+          let off = 0;
+          for (const i of op.inputs) {
+            ex.copyRows(rows(out), last(i), ptr(i), last(i), O + off * 4, last(out));
+            off += last(i);
+          }
+        } else {
+          const code = BIN[op.mode];
+          ex.binary(code, n(out), X, ptr(op.inputs[1]), O);
+          for (let i = 2; i < op.inputs.length; i++) ex.binary(code, n(out), O, ptr(op.inputs[i]), O);
+          if (op.mode === "avg") ex.scale(n(out), O, 1 / op.inputs.length);
+        }
+        const m = op.outputs[1];
+        if (m) {
+          // Keras merges AND the masks of the inputs that have one
+          k.u8.fill(1, ptr(m), ptr(m) + batch * shapeOf(m)[0]);
+          for (const i of op.inputs) if (env.mask(i)) ex.andMask(batch * shapeOf(m)[0], env.mask(i), ptr(m));
+        }
+      }];
+    default:
+      return undefined;
+  }
 }
 
 /** The calls of one op for a compiled plan. */
 export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
+  const layer = compileLayerOp(op, env);
+  if (layer) return layer;
   const { k, batch } = env;
   const ex = k.exports;
   const x = op.inputs[0];
@@ -457,17 +572,16 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const ins = op.inputs.map((i) => env.shapeOf(i));
       const { jobs, fill } = copyJobs(op, ins, outShape, batch);
       const srcs = op.op === "concat" ? op.inputs.map((i) => env.ptr(i)) : jobs.map((_, j) => (op.op === "pad" && j > 0 ? O : X));
-      let at = env.scratch;
+      let at = env.scratch("desc");
       const calls: Call[] = [];
       if (fill !== undefined) calls.push(() => ex.fill(batch * prod(outShape), fill, O));
       jobs.forEach((job, j) => {
         const block = at;
-        const words = copyBlock(job);
-        const r = words.length / 3;
+        const r = writeCopyBlock(k, block, job);
         at += copyBlockBytes(job.dims.length);
         const src = srcs[j] + job.srcAt * 4;
         const dst = O + job.dstAt * 4;
-        calls.push(withBlock(k, block, words, () => ex.copyStrided(r, block, block + 4 * r, src, block + 8 * r, dst)));
+        calls.push(() => ex.copyStrided(r, block, block + 4 * r, src, block + 8 * r, dst));
       });
       return calls;
     }
@@ -478,9 +592,15 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       if (op.weights?.b) operands.push([env.weights.b, op.constShape!, 0]);
       const [[A, as, an], [Bp, bs, bn]] = operands;
       const [dims, [sa, sb]] = coalesce([batch, ...outShape], [operandStrides(as, outShape, an), operandStrides(bs, outShape, bn)]);
-      const block = env.scratch;
+      const block = env.scratch("desc");
+      const q = block >>> 2;
       const r = dims.length;
-      return [withBlock(k, block, Int32Array.from([...dims, ...sa, ...sb]), () => ex.binaryStrided(fn, r, block, block + 4 * r, A, block + 8 * r, Bp, O))];
+      dims.forEach((d, i) => {
+        k.i32[q + i] = d;
+        k.i32[q + r + i] = sa[i];
+        k.i32[q + 2 * r + i] = sb[i];
+      });
+      return [() => ex.binaryStrided(fn, r, block, block + 4 * r, A, block + 8 * r, Bp, O)];
     }
     case "unary": {
       const fn = UNARY_FNS.indexOf(op.fn);
@@ -514,7 +634,7 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const frames = outShape[outShape.length - 2];
       const signals = batch * prod(xs.slice(0, -2));
       const { window, twiddles } = env.weights;
-      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch)];
+      return [() => ex.stftMagnitude(signals, xs[xs.length - 2], X, frames, op.frameLength, op.hop, op.pads[0], window, twiddles, op.bins, O, env.scratch("desc"))];
     }
     case "constant": {
       const n = prod(op.shape);
@@ -529,8 +649,8 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
 }
 
 /**
- * An attention op's calls: its description written once (abi.ts, ATTN_*), then one kernel call.
- * In a session (causal attention only: notStreamableReason), each call appends this chunk's keys,
+ * An attention op's calls: its description (attentionDescribe), then one kernel call. In a
+ * session (causal attention only: notStreamableReason), each call appends this chunk's keys,
  * values and key mask to the session's cache ([step][batch][features], so that growing it is
  * one copy) and attends over every step so far.
  */
@@ -541,38 +661,31 @@ function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv
   const [Tq, Fq] = env.shapeOf(qId);
   const [Tv, Fv] = env.shapeOf(vId);
   const H = op.heads;
-  const desc = env.scratch;
-  const mixed = desc + ATTN_DESC_BYTES;
-  const row = mixed + align(B * Tv);
+  const [desc, mixed, row] = ["desc", "mixed", "row"].map(env.scratch);
   const flags = (op.score === "additive" ? ATTN_ADDITIVE : 0) | (op.causal ? ATTN_CAUSAL : 0) | (op.zeroMasked ? ATTN_ZERO_MASKED : 0) |
     (op.queryMask === "rows" ? ATTN_MASK_QUERY_ROWS : op.queryMask === "output" ? ATTN_MASK_QUERY_OUTPUT : 0) | (op.returnScores ? ATTN_KEEP_WEIGHTS : 0);
-  const stream = env.streaming;
-  // written on every call (plans share one arena: withBlock)
-  const describe = () => ex.attentionDescribe(desc, B, H, Tq, Tv, Fq / H, Fv / H, flags | (stream ? ATTN_CACHED : 0), op.scoreScale, op.tanhScale);
   const [Q, V, K, O] = [qId, vId, kId, op.outputs[0]].map(env.ptr);
-  const qMask = env.maskOf(qId);
-  const vMask = env.maskOf(vId);
-  const kMask = op.keyMask && kId !== vId ? env.maskOf(kId) : 0;
+  const qMask = env.mask(qId);
+  const vMask = env.mask(vId);
+  const kMask = op.keyMask && kId !== vId ? env.mask(kId) : 0;
   const keyMask = vMask && kMask ? mixed : vMask || kMask;
   const factors = env.weights.factors ?? 0;
+  const W = op.returnScores ? env.ptr(op.outputs[1]) : row;
   const combine = () => {
     if (!(vMask && kMask)) return;
     k.u8.copyWithin(mixed, vMask, vMask + B * Tv);
     ex.andMask(B * Tv, kMask, mixed);
   };
-  if (!stream) {
-    const W = op.returnScores ? env.ptr(op.outputs[1]) : row;
-    return [() => {
-      describe();
-      combine();
-      ex.attention(desc, Tv, 0, Q, K, V, qMask, keyMask, factors, O, W);
-    }];
-  }
   return [(states) => {
-    describe();
-    const cache = states!.stream!.caches!.attention(env.index, Tq);
-    const past = cache.steps;
     combine();
+    const cache = states?.stream?.caches?.attention(env.opIndex, Tq);
+    // a session's plan (cache layout) and predict's are different plans, each describing itself
+    ex.attentionDescribe(desc, B, H, Tq, Tv, Fq / H, Fv / H, flags | (cache ? ATTN_CACHED : 0), op.scoreScale, op.tanhScale);
+    if (!cache) {
+      ex.attention(desc, Tv, 0, Q, K, V, qMask, keyMask, factors, O, W);
+      return;
+    }
+    const past = cache.steps;
     for (let t = 0; t < Tq; t++) {
       ex.copyRows(B, Fq, K + 4 * t * Fq, Tq * Fq, cache.keys + 4 * (past + t) * B * Fq, Fq);
       ex.copyRows(B, Fv, V + 4 * t * Fv, Tq * Fv, cache.values + 4 * (past + t) * B * Fv, Fv);

@@ -26,16 +26,20 @@ export function setDefaultWasmProvider(p: WasmProvider): void {
 let relaxedSupported: boolean | undefined;
 
 /**
- * Whether this engine validates relaxed-SIMD instructions (checked once): a one-function
- * module whose body is `f32x4.relaxed_madd(0, 0, 0)`, which engines without it refuse.
+ * Whether this engine validates relaxed-SIMD instructions (checked once): a module with one
+ * function `() -> v128` whose body is `f32x4.relaxed_madd` of its v128 local three times,
+ * which engines without relaxed SIMD refuse.
  */
 export function engineHasRelaxedSimd(): boolean {
   if (relaxedSupported === undefined) {
-    const v128 = [0xfd, 0x0c, ...new Array<number>(16).fill(0)];
-    const body = [0, ...v128, ...v128, ...v128, 0xfd, 0x85, 0x02, 0x0b];
-    const bytes = new Uint8Array([0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, 1, 5, 1, 0x60, 0, 1, 0x7b, 3, 2, 1, 0, 0x0a, body.length + 2, 1, body.length, ...body]);
     try {
-      relaxedSupported = WebAssembly.validate(bytes);
+      relaxedSupported = WebAssembly.validate(new Uint8Array([
+        0, 0x61, 0x73, 0x6d, 1, 0, 0, 0, // "\0asm", version 1
+        1, 5, 1, 0x60, 0, 1, 0x7b, // types: () -> v128
+        3, 2, 1, 0, // one function of type 0
+        0x0a, 15, 1, 13, 1, 1, 0x7b, // code: one body of 13 bytes, one v128 local
+        0x20, 0, 0x20, 0, 0x20, 0, 0xfd, 0x85, 0x02, 0x0b, // local.get 0 x3, f32x4.relaxed_madd, end
+      ]));
     } catch {
       relaxedSupported = false;
     }

@@ -1,8 +1,9 @@
 /**
- * Runs the built bin (dist/cli.js) the way a user does: `node dist/cli.js <args>` in a child
- * process, returning exit code, stdout and stderr. `ensureCliBuilt` rebuilds (scripts/build.mjs)
- * only when dist/cli.js is missing or older than a source it is built from, under a lock so
- * parallel test files build once. Model fixtures are tfjs models saved as model.json + weights.bin.
+ * Runs the built bin (tools/dist/cli.js, rnn-wasm-tools' CLI) the way a user does: `node
+ * tools/dist/cli.js <args>` in a child process, returning exit code, stdout and stderr.
+ * `ensureCliBuilt` rebuilds (scripts/build.mjs) only when the CLI is missing or older than a
+ * source it is built from, under a lock so parallel test files build once. Model fixtures are
+ * tfjs models saved as model.json + weights.bin.
  */
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readdirSync, rmdirSync, statSync, writeFileSync } from "node:fs";
@@ -14,7 +15,7 @@ import { type Artifacts, saveArtifacts } from "../util/tfjs.ts";
 import { optionalData } from "../util/data.ts";
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "../..");
-export const CLI = join(ROOT, "dist", "cli.js");
+export const CLI = join(ROOT, "tools", "dist", "cli.js");
 
 /** The Keras-written .h5 files (not redistributable: null when no data folder holds them). */
 export function realKerasDir(neededFor: string): string | null {
@@ -32,13 +33,13 @@ function newestMtime(dir: string): number {
 }
 
 function isFresh(): boolean {
-  if (!existsSync(CLI) || !existsSync(join(ROOT, "dist", "rnn-simd.wasm")) || !existsSync(join(ROOT, "dist", "rnn-relaxed.wasm"))) return false;
+  if (!existsSync(CLI) || !existsSync(join(ROOT, "tools", "dist", "rnn-simd.wasm")) || !existsSync(join(ROOT, "tools", "dist", "rnn-relaxed.wasm"))) return false;
   const built = statSync(CLI).mtimeMs;
   const sources = Math.max(newestMtime(join(ROOT, "tools", "cli")), newestMtime(join(ROOT, "src")), newestMtime(join(ROOT, "assembly")));
   return built >= sources;
 }
 
-/** Builds dist/ when dist/cli.js is stale. The build's final tsc step may fail on files that are not the CLI's; what matters here is dist/cli.js. */
+/** Builds when tools/dist/cli.js is stale. */
 export function ensureCliBuilt(): void {
   if (isFresh()) return;
   const lock = join(tmpdir(), "rnn-wasm-cli-build.lock");
@@ -56,7 +57,7 @@ export function ensureCliBuilt(): void {
   try {
     if (isFresh()) return;
     const r = spawnSync(process.execPath, [join(ROOT, "scripts", "build.mjs")], { cwd: ROOT, encoding: "utf8", timeout: 5 * 60_000 });
-    if (!existsSync(CLI)) throw new Error(`the build did not produce dist/cli.js (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
+    if (r.status !== 0 || !existsSync(CLI)) throw new Error(`the build failed or did not produce tools/dist/cli.js (exit ${r.status}):\n${r.stdout}\n${r.stderr}`);
   } finally {
     rmdirSync(lock);
   }

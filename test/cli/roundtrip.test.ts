@@ -183,7 +183,7 @@ describe("metadata, progress, bench, train", () => {
     expect(readFileSync(join(dir, "p1.rnnb"))).toEqual(readFileSync(join(dir, "p2.rnnb")));
   });
 
-  it("bench: timings as text and JSON; the one-step call is timed when the length is free, skipped when fixed", async () => {
+  it("bench: timings as text and JSON; the streaming step is timed through a session, fixed-length models included", async () => {
     const m = tf.sequential({ layers: [tf.layers.gru({ name: "gru", units: 8, inputShape: [null, 3] }), tf.layers.dense({ name: "dense", units: 1 })] });
     const json = await saveModel(m, join(dir, "bench"));
     const out = join(dir, "bench.json");
@@ -191,7 +191,7 @@ describe("metadata, progress, bench, train", () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^load:\s+[\d.]+ ms \(median of 5;/m);
     expect(r.stdout).toMatch(/^predict:\s+[\d.]+ ms .*input \[1, 12, 3\]$/m);
-    expect(r.stdout).toMatch(/^step:\s+[\d.]+ ms .*input \[1, 1, 3\]$/m);
+    expect(r.stdout).toMatch(/^step:\s+[\d.]+ µs per session\.step \(median of 5 samples of \d+ steps\), input \[1, 3\]$/m);
     const doc = JSON.parse(readFileSync(out, "utf8"));
     for (const k of ["load", "predict", "step"]) {
       expect(doc[k].repeats).toBe(5);
@@ -203,7 +203,12 @@ describe("metadata, progress, bench, train", () => {
     const r2 = runCli(["bench", await saveModel(fixed, join(dir, "bench-fixed")), "--repeats", "3"]);
     expect(r2.code, r2.stderr).toBe(0);
     expect(r2.stdout).toMatch(/^predict:.*input \[1, 10\]$/m);
-    expect(r2.stdout).toMatch(/^step:\s+skipped: input .* has a fixed length of 10/m);
+    expect(r2.stdout).toMatch(/^step:\s+[\d.]+ µs per session\.step .*input \[1\]$/m);
+    // a model that cannot stream says why
+    const bidi = tf.sequential({ layers: [tf.layers.bidirectional({ layer: tf.layers.lstm({ units: 3 }) as never, inputShape: [null, 2] })] });
+    const r3 = runCli(["bench", await saveModel(bidi, join(dir, "bench-bidi")), "--repeats", "3"]);
+    expect(r3.code, r3.stderr).toBe(0);
+    expect(r3.stdout).toMatch(/^step:\s+skipped: the model cannot stream: layer .* reads the sequence backwards/m);
   });
 
   it("train: delegates to tools/train and exports model.rnnb that predicts like the saved model.json", () => {

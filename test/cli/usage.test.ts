@@ -56,10 +56,12 @@ describe("--help and --version", () => {
     }
   });
 
-  it("--version prints the package version", () => {
+  it("--version prints the package version (rnn-wasm-tools', the same as rnn-wasm's)", () => {
     const r = runCli(["--version"]);
     expect(r.code).toBe(0);
-    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(join(ROOT, "package.json"), "utf8")).version);
+    const version = (f: string) => JSON.parse(readFileSync(join(ROOT, f), "utf8")).version;
+    expect(r.stdout.trim()).toBe(version("tools/package.json"));
+    expect(version("tools/package.json")).toBe(version("package.json"));
   });
 });
 
@@ -74,7 +76,7 @@ describe("usage errors: exit 2, one line", () => {
     ["export --max-len abc", () => ["export", modelJson, "-o", "x.rnnb", "--tokenizer", "v.json", "--max-len", "abc"], /--max-len must be a positive integer/],
     ["export --max-len 0", () => ["export", modelJson, "-o", "x.rnnb", "--tokenizer", "v.json", "--max-len", "0"], /--max-len must be a positive integer/],
     ["export --padding middle", () => ["export", modelJson, "-o", "x.rnnb", "--tokenizer", "v.json", "--padding", "middle"], /Allowed choices are pre, post/],
-    ["export --max-len without --tokenizer", () => ["export", modelJson, "-o", "x.rnnb", "--max-len", "5"], /^rnn-wasm: E_USAGE: --max-len, --padding and --truncating apply to a tokenizer/],
+    ["export --max-len without --tokenizer", () => ["export", modelJson, "-o", "x.rnnb", "--max-len", "5"], /^rnn-wasm: E_USAGE: --max-len, --padding, --truncating and --char-level apply to a tokenizer/],
     ["two model arguments", () => ["inspect", bundle, bundle], /^rnn-wasm: E_USAGE: too many arguments/],
     ["inspect --dtype on a bundle", () => ["inspect", bundle, "--dtype", "f16"], /^rnn-wasm: E_USAGE: --dtype applies to model\.json/],
     ["predict without input", () => ["predict", bundle], /^rnn-wasm: E_USAGE: give the input: --input JSON, --input-file f\.json or --text/],

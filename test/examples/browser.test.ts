@@ -72,6 +72,11 @@ describe("examples/browser in headless Chromium", () => {
     cleanup(outDir);
   });
 
+  it("shows no score before a known word is typed", async () => {
+    const shown = await page.locator("#score").evaluate((el) => ({ text: el.textContent, score: el.dataset.score, label: document.getElementById("label")?.textContent }));
+    expect(shown).toEqual({ text: "–", score: "", label: "type a message" });
+  });
+
   it("shows the kernel build Chromium runs: relaxed SIMD", async () => {
     expect(simd, "Chromium has validated relaxed SIMD since version 114").toBe("relaxed");
     expect(await page.locator("#status").textContent()).toContain("relaxed-SIMD build");

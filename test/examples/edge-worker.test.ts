@@ -279,15 +279,16 @@ describe("examples/edge-worker in workerd and Deno", () => {
     assertClose({ data: b.output, shape: [6] }, { data: whole.output.slice(6), shape: [6] }, tol, `workerd -> Deno [${describeSeed(rng)}]`);
   });
 
-  it("loadcheck.mjs: a short autocannon run against workerd sees no error and no non-2xx", async () => {
+  it("loadcheck.mjs: a short autocannon run against workerd sees no error and no non-2xx, and writes no file unless told", async () => {
     const e = engine("workerd");
-    const out = join(ROOT, "test-output", "edge-loadcheck.json");
-    const r = await runProcess(process.execPath, [join(EXAMPLE, "loadcheck.mjs"), "--url", e.base, "--duration", "5", "--connections", "4", "--out", out], {
+    const saved = readFileSync(join(ROOT, "bench/results/edge-loadcheck.json"), "utf8");
+    const r = await runProcess(process.execPath, [join(EXAMPLE, "loadcheck.mjs"), "--url", e.base, "--duration", "5", "--connections", "4"], {
       cwd: ROOT,
       timeoutMs: 60_000,
     });
     expect(r.code, `loadcheck exited with ${r.code}\n${r.stderr}\n${r.stdout}`).toBe(0);
-    const report = JSON.parse(readFileSync(out, "utf8")) as { ok: boolean; routes: Record<string, { requests: number; errors: number; timeouts: number; non2xx: number; requestsPerSecond: number; latencyMs: { p99: number } }> };
+    expect(readFileSync(join(ROOT, "bench/results/edge-loadcheck.json"), "utf8"), "the saved run stays as it was").toBe(saved);
+    const report = JSON.parse(r.stdout.trim().split("\n").pop()!) as { ok: boolean; routes: Record<string, { requests: number; errors: number; timeouts: number; non2xx: number; requestsPerSecond: number; latencyMs: { p99: number } }> };
     expect(Object.keys(report.routes)).toEqual(["/predict", "/step", "/generate"]);
     for (const [route, s] of Object.entries(report.routes)) {
       expect({ route, errors: s.errors, timeouts: s.timeouts, non2xx: s.non2xx }).toEqual({ route, errors: 0, timeouts: 0, non2xx: 0 });

@@ -1,8 +1,8 @@
 /**
  * examples/node/quickstart.mjs ("load a bundle, predict, stream, in ten lines") runs as written,
  * both inside the repository (`rnn-wasm` is the repository itself by self-reference, dist/ must
- * be built) and in a fresh folder where the packed package is installed (the demo model comes
- * from the package's own models/). Its predictions equal the repository's loadModel on Node
+ * be built; rnn-wasm-tools is the workspace's tools/) and in a fresh folder where the packed
+ * packages are installed (the demo model comes from rnn-wasm-tools' models/). Its predictions equal the repository's loadModel on Node
  * for the build it ran, and the streamed outputs equal the whole-sequence prediction.
  */
 import { copyFileSync } from "node:fs";
@@ -44,7 +44,7 @@ describe("examples/node/quickstart.mjs", () => {
   let dir: string | undefined;
 
   beforeAll(() => {
-    dir = projectWithPackedPackage("node-example").dir;
+    dir = projectWithPackedPackage("node-example", { tools: true }).dir;
     copyFileSync(QUICKSTART, join(dir, "quickstart.mjs"));
   });
   afterAll(() => {
@@ -58,7 +58,7 @@ describe("examples/node/quickstart.mjs", () => {
     await check(JSON.parse(r.stdout) as QuickstartOutput, "in the repository");
   });
 
-  it("runs where the packed package is installed, with the model shipped inside it, on both kernel builds", async () => {
+  it("runs where the packed packages are installed, with the model rnn-wasm-tools ships, on both kernel builds", async () => {
     for (const flags of [[], ["--experimental-wasm-relaxed-simd"]]) {
       const r = await runProcess(process.execPath, [...flags, "quickstart.mjs"], { cwd: dir, timeoutMs: 60_000 });
       expect(r.code, r.stderr).toBe(0);

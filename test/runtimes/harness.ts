@@ -33,12 +33,18 @@ export function cleanup(dir: string | undefined): void {
   if (dir) rmSync(dir, { recursive: true, force: true });
 }
 
-/** `npm pack` of the repository into `dest`; returns the tarball path. Needs a current build. */
-export function packTarball(dest: string): string {
-  for (const f of ["dist/node.js", "dist/browser.js", "dist/workerd.js", "dist/rnn-simd.wasm", "dist/types/index.d.ts"]) {
+/**
+ * `npm pack` of one of the repository's packages into `dest`: the runtime (the root, rnn-wasm)
+ * or the tools (tools/, rnn-wasm-tools). Returns the tarball path. Needs a current build.
+ */
+export function packTarball(dest: string, which: "runtime" | "tools" = "runtime"): string {
+  const needs = which === "runtime"
+    ? ["dist/node.js", "dist/browser.js", "dist/workerd.js", "dist/rnn-simd.wasm", "dist/types/index.d.ts"]
+    : ["tools/dist/cli.js", "tools/dist/export.js", "tools/dist/rnn-simd.wasm", "tools/dist/models/sine.rnnb"];
+  for (const f of needs) {
     if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npm run build\` first (npm test does)`);
   }
-  const json = execFileSync("npm", ["pack", "--json", "--ignore-scripts", "--pack-destination", dest], {
+  const json = execFileSync("npm", ["pack", ...(which === "tools" ? ["./tools"] : []), "--json", "--pack-destination", dest], {
     cwd: ROOT,
     encoding: "utf8",
     stdio: ["ignore", "pipe", "pipe"],
@@ -49,16 +55,21 @@ export function packTarball(dest: string): string {
 }
 
 /**
- * A fresh project folder with the packed tarball extracted as node_modules/rnn-wasm (no
- * dependencies: none of the runtime entries imports one). Returns the project folder.
+ * A fresh project folder with the packed runtime extracted as node_modules/rnn-wasm (no
+ * dependencies: none of the runtime entries imports one) and, with `tools`, the tools package
+ * as node_modules/rnn-wasm-tools (for its demo models; its own dependencies are not installed).
  */
-export function projectWithPackedPackage(label: string): { dir: string; tarball: string } {
+export function projectWithPackedPackage(label: string, opts: { tools?: boolean } = {}): { dir: string; tarball: string } {
   const dir = scratchDir(label);
   try {
     const tarball = packTarball(dir);
-    const pkgDir = join(dir, "node_modules", "rnn-wasm");
-    mkdirSync(pkgDir, { recursive: true });
-    execFileSync("tar", ["-xzf", tarball, "-C", pkgDir, "--strip-components=1"], { stdio: "pipe" });
+    const packages: [string, string][] = [[tarball, "rnn-wasm"]];
+    if (opts.tools) packages.push([packTarball(dir, "tools"), "rnn-wasm-tools"]);
+    for (const [file, name] of packages) {
+      const pkgDir = join(dir, "node_modules", name);
+      mkdirSync(pkgDir, { recursive: true });
+      execFileSync("tar", ["-xzf", file, "-C", pkgDir, "--strip-components=1"], { stdio: "pipe" });
+    }
     writeFileSync(join(dir, "package.json"), JSON.stringify({ name: `probe-${label}`, private: true, type: "module" }, null, 2));
     return { dir, tarball };
   } catch (e) {

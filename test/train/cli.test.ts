@@ -62,6 +62,10 @@ describe("rnn-wasm train from the sources", () => {
     expect(meta.command).toMatch(/^npx tsx tools\/cli\/main\.ts train sine /);
     expect(res.bundle).toBe(path.join(out, "model.rnnb"));
     expect(readFileSync(res.bundle).subarray(0, 4).toString("latin1")).toBe("RNNB");
+    // the same folder for another seed: its checkpoint belongs to another run, a usage error
+    const again = run(["sine", "-o", out, "--epochs", "2", "--slice", "2", "--batch-size", "2", "--seed", "6", "-q"]);
+    expect(again.code, again.stderr).toBe(2);
+    expect(oneLine(again.stderr)).toMatch(/^rnn-wasm: E_USAGE: .*seed/);
   });
 });
 

@@ -6,22 +6,22 @@
 import { Command, CommanderError } from "commander";
 import * as bench from "./commands/bench.js";
 import * as exportCommand from "./commands/export.js";
+import * as generate from "./commands/generate.js";
 import * as inspect from "./commands/inspect.js";
 import * as predict from "./commands/predict.js";
 import * as train from "./commands/train.js";
 import * as upgrade from "./commands/upgrade.js";
 import { EXIT_OK, EXIT_USAGE, reportError } from "./errors.js";
-
-const VERSION = "0.2.0";
+import { version } from "../package.json";
 
 /** Every command, in the order `rnn-wasm --help` lists them. */
-const COMMANDS: { register(program: Command): void }[] = [exportCommand, upgrade, inspect, predict, bench, train];
+const COMMANDS: { register(program: Command): void }[] = [exportCommand, upgrade, inspect, predict, generate, bench, train];
 
 export function buildProgram(): Command {
   const program = new Command()
     .name("rnn-wasm")
     .description("Export, inspect and run LSTM/GRU models trained in TensorFlow.js or Keras (.rnnb bundles for rnn-wasm).")
-    .version(VERSION, "-V, --version")
+    .version(version, "-V, --version")
     .exitOverride()
     .configureOutput({ writeErr: () => {}, outputError: () => {} })
     .showSuggestionAfterError(true);

@@ -30,16 +30,20 @@ function setupSentiment(model: Model): void {
     steps += u.stepped;
     stepMs += u.stepMs;
     log.push({ text, score: u.score, stepped: u.stepped, reused: u.reused });
+    // no word of the vocabulary yet (an empty box, or only unknown words): the model would score
+    // a sequence of padding alone, which says nothing about the text, so no score is shown
+    const ids = model.tokenizer!.encode(text);
+    const known = ids.some((id) => id !== 0);
     const score = $("score");
-    score.dataset.score = String(u.score);
+    score.dataset.score = known ? String(u.score) : "";
     score.dataset.text = text;
-    score.textContent = u.score.toFixed(3);
-    $("label").textContent = u.score >= 0.5 ? labels[1] : labels[0];
+    score.textContent = known ? u.score.toFixed(3) : "–";
+    $("label").textContent = known ? (u.score >= 0.5 ? labels[1] : labels[0]) : "type a message";
+    $("bar").style.visibility = known ? "visible" : "hidden";
     $("bar").style.left = `calc(${(u.score * 100).toFixed(1)}% - 2px)`;
     const edit = u.stepped === 0 ? `No token changed: nothing stepped` : `Stepped ${u.stepped} token${u.stepped > 1 ? "s" : ""}, restored ${u.reused} from a snapshot`;
     $("stream-info").textContent = `${edit}. Mean ${ms(stepMs / Math.max(1, steps))} per step over ${steps} steps${crossOriginIsolated ? "" : " (coarse timer)"}.`;
     // the same text through predict() over the whole padded sequence: the streamed score equals it
-    const ids = model.tokenizer!.encode(text);
     const full = (model.predict({ data: ids, shape: [1, ids.length] }) as Tensor).data[0];
     $("check").dataset.predict = String(full);
     const diff = Math.abs(full - u.score);

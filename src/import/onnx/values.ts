@@ -91,16 +91,8 @@ export function scalarOf(v: ConstValue, where: string): number {
   return n[0];
 }
 
-/** Row-major strides. */
-export function stridesOf(dims: readonly number[]): number[] {
-  const s = new Array<number>(dims.length);
-  let acc = 1;
-  for (let i = dims.length - 1; i >= 0; i--) {
-    s[i] = acc;
-    acc *= dims[i];
-  }
-  return s;
-}
+export { contiguous as stridesOf } from "../../model/tensor-ops.js";
+import { contiguous as stridesOf } from "../../model/tensor-ops.js";
 
 /** Numpy broadcasting of two shapes (ONNX's multidirectional broadcasting). */
 export function broadcastShapes(a: readonly Dim[], b: readonly Dim[], where: string): Dim[] {

@@ -1,8 +1,8 @@
 /**
  * `rnn-wasm bench`: a small self-timing of one model on this machine: load, predict on one
- * seeded batch, and a one-timestep call. Medians of repeats after a warm-up; the full
- * comparison with peers lives in bench/. The one-step figure uses predict on a length-1
- * sequence until streaming sessions time it directly.
+ * seeded batch, and a streaming step (session.step of one timestep, the call a streaming user
+ * makes, fixed-length models included). Medians of repeats after a warm-up; the full
+ * comparison with peers lives in bench/.
  */
 import { writeFile } from "node:fs/promises";
 import { basename, resolve } from "node:path";
@@ -12,6 +12,7 @@ import { RnnWasmError } from "../../../src/errors.js";
 import { loadModel } from "../../../src/index.js";
 import type { ModelSpec } from "../../../src/model/spec.js";
 import { mulberry32 } from "../../../src/random.js";
+import { notStreamableReason } from "../../../src/session.js";
 import { nonNegativeInt, positiveInt } from "../options.js";
 import { bundleBytesOf, readModelFile } from "../source.js";
 
@@ -37,7 +38,8 @@ export interface BenchResult {
   bundleBytes: number;
   load: Timing;
   predict: Timing & { inputShapes: number[][] };
-  step: (Timing & { inputShapes: number[][] }) | { skipped: string };
+  /** One timestep through a session (state carried), per call. */
+  step: (Timing & { inputShapes: number[][]; callsPerSample: number }) | { skipped: string };
 }
 
 function timing(samples: number[]): Timing {
@@ -55,35 +57,59 @@ function hasTime(inp: ModelSpec["inputs"][number]): boolean {
   return inp.shape.length >= 2 || inp.dtype === "int32";
 }
 
+/** A seeded tensor of the given shape for a model input: ids inside the embedding's table, floats in [-1, 1). */
+function seededInput(spec: ModelSpec, inp: ModelSpec["inputs"][number], shape: number[], next: () => number): { data: Float32Array | Int32Array; shape: number[] } {
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (inp.dtype === "int32") {
+    const emb = spec.ops.find((o) => o.op === "embedding" && o.inputs[0] === inp.tensor) as { inputDim: number } | undefined;
+    const vocab = Math.max(2, emb?.inputDim ?? 2);
+    return { data: Int32Array.from({ length: n }, () => 1 + Math.floor(next() * (vocab - 1))), shape };
+  }
+  return { data: Float32Array.from({ length: n }, () => next() * 2 - 1), shape };
+}
+
 /**
- * One seeded input per model input: ids inside the embedding's table, floats in [-1, 1). A
- * free time axis gets length `time`; null when the model cannot take that length.
+ * One seeded input per model input for predict. A free time axis gets length `time`; null when
+ * an input has another unknown dimension.
  */
-export function benchInputs(spec: ModelSpec, batch: number, time: number, seed: number, forceTime = false): { data: Float32Array | Int32Array; shape: number[] }[] | null {
+export function benchInputs(spec: ModelSpec, batch: number, time: number, seed: number): { data: Float32Array | Int32Array; shape: number[] }[] | null {
   const next = rng(seed);
   const out: { data: Float32Array | Int32Array; shape: number[] }[] = [];
   for (const inp of spec.inputs) {
     const dims = [...inp.shape];
-    if (hasTime(inp)) {
-      if (dims[0] === null) dims[0] = time;
-      else if (forceTime && dims[0] !== time) return null;
-    } else if (forceTime) return null;
+    if (hasTime(inp) && dims[0] === null) dims[0] = time;
     if (dims.some((d) => d === null)) return null;
-    const shape = [batch, ...(dims as number[])];
-    const n = shape.reduce((a, b) => a * b, 1);
-    if (inp.dtype === "int32") {
-      const emb = spec.ops.find((o) => o.op === "embedding" && o.inputs[0] === inp.tensor) as { inputDim: number } | undefined;
-      const vocab = Math.max(2, emb?.inputDim ?? 2);
-      const ids = new Int32Array(n);
-      for (let i = 0; i < n; i++) ids[i] = 1 + Math.floor(next() * (vocab - 1));
-      out.push({ data: ids, shape });
-    } else {
-      const x = new Float32Array(n);
-      for (let i = 0; i < n; i++) x[i] = next() * 2 - 1;
-      out.push({ data: x, shape });
-    }
+    out.push(seededInput(spec, inp, [batch, ...(dims as number[])], next));
   }
   return out;
+}
+
+/** One timestep per input for session.step: [batch, ...features] (the time axis dropped). */
+function stepInputs(spec: ModelSpec, batch: number, seed: number): { data: Float32Array | Int32Array; shape: number[] }[] | null {
+  const next = rng(seed);
+  const out: { data: Float32Array | Int32Array; shape: number[] }[] = [];
+  for (const inp of spec.inputs) {
+    const feat = inp.shape.slice(1);
+    if (feat.some((d) => d === null)) return null;
+    out.push(seededInput(spec, inp, [batch, ...(feat as number[])], next));
+  }
+  return out;
+}
+
+/**
+ * Per-call times of a call too fast to time alone (a streaming step takes microseconds): each
+ * sample runs the call `calls` times, `calls` sized so a sample takes about a millisecond.
+ */
+function timePerCall(fn: () => void, repeats: number): Timing & { callsPerSample: number } {
+  let calls = 1;
+  for (let t0 = performance.now(); performance.now() - t0 < 1; calls++) fn();
+  const samples: number[] = [];
+  for (let i = 0; i < repeats; i++) {
+    const t0 = performance.now();
+    for (let c = 0; c < calls; c++) fn();
+    samples.push((performance.now() - t0) / calls);
+  }
+  return { ...timing(samples), callsPerSample: calls };
 }
 
 function timeRepeats(fn: () => void, repeats: number, warmup: number): Timing {
@@ -113,17 +139,15 @@ export async function benchModel(name: string, bundle: Uint8Array, opts: BenchOp
     const feed = xs.length === 1 ? xs[0] : xs;
     const predict = { ...timeRepeats(() => model.predict(feed), opts.repeats, Math.min(3, opts.repeats)), inputShapes: xs.map((x) => x.shape) };
     let step: BenchResult["step"];
-    const one = benchInputs(spec, opts.batch, 1, opts.seed + 1, true);
+    const cannot = notStreamableReason(spec);
+    const one = cannot ? null : stepInputs(spec, opts.batch, opts.seed + 1);
     if (!one) {
-      const fixed = spec.inputs.find((i) => hasTime(i) && i.shape[0] !== null);
-      step = {
-        skipped: fixed
-          ? `input ${fixed.name} has a fixed length of ${fixed.shape[0]}, so one timestep cannot go through predict (per-step timing needs sessions)`
-          : "the model input has no time axis",
-      };
+      step = { skipped: cannot ? `the model cannot stream: ${cannot}` : "an input has an unknown feature dimension" };
     } else {
+      const session = model.createSession({ batchSize: opts.batch });
       const f1 = one.length === 1 ? one[0] : one;
-      step = { ...timeRepeats(() => model.predict(f1), opts.repeats, Math.min(3, opts.repeats)), inputShapes: one.map((x) => x.shape) };
+      step = { ...timePerCall(() => session.step(f1), opts.repeats), inputShapes: one.map((x) => x.shape) };
+      session.dispose();
     }
     return { model: name, simd: model.simd, node: process.version, bundleBytes: bundle.length, load: timing(loads), predict, step };
   } finally {
@@ -138,7 +162,9 @@ export function formatBench(r: BenchResult): string {
     `model:   ${r.model} (${r.bundleBytes.toLocaleString("en-US")} bytes, ${r.simd} SIMD, node ${r.node})`,
     `load:    ${ms(r.load)}`,
     `predict: ${ms(r.predict)}, input ${shapes(r.predict.inputShapes)}`,
-    "skipped" in r.step ? `step:    skipped: ${r.step.skipped}` : `step:    ${ms(r.step)}, input ${shapes(r.step.inputShapes)}`,
+    "skipped" in r.step
+      ? `step:    skipped: ${r.step.skipped}`
+      : `step:    ${(r.step.medianMs * 1000).toFixed(2)} µs per session.step (median of ${r.step.repeats} samples of ${r.step.callsPerSample} steps), input ${shapes(r.step.inputShapes)}`,
   ].join("\n");
 }
 

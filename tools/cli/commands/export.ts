@@ -24,6 +24,7 @@ interface ExportFlags {
   maxLen?: number;
   padding?: "pre" | "post";
   truncating?: "pre" | "post";
+  charLevel?: boolean;
   normalize?: string;
   metadata?: string;
   progress?: boolean;
@@ -82,8 +83,8 @@ function onnxBindings(o: ExportFlags): Pick<ExportOptions, "inputs" | "constants
 }
 
 async function run(model: string, o: ExportFlags): Promise<void> {
-  if (!o.tokenizer && (o.maxLen !== undefined || o.padding !== undefined || o.truncating !== undefined)) {
-    throw new UsageError("--max-len, --padding and --truncating apply to a tokenizer: add --tokenizer vocab.json");
+  if (!o.tokenizer && (o.maxLen !== undefined || o.padding !== undefined || o.truncating !== undefined || o.charLevel !== undefined)) {
+    throw new UsageError("--max-len, --padding, --truncating and --char-level apply to a tokenizer: add --tokenizer vocab.json");
   }
   const inPath = resolve(model);
   const weightBytes = await sourceWeightBytes(inPath);
@@ -91,6 +92,7 @@ async function run(model: string, o: ExportFlags): Promise<void> {
   if (o.maxLen !== undefined) tokenizerOptions.maxLen = o.maxLen;
   if (o.padding !== undefined) tokenizerOptions.padding = o.padding;
   if (o.truncating !== undefined) tokenizerOptions.truncating = o.truncating;
+  if (o.charLevel !== undefined) tokenizerOptions.charLevel = o.charLevel;
   let tokenizer: unknown;
   if (o.tokenizer) {
     tokenizer = await readJson(resolve(o.tokenizer), "tokenizer file");
@@ -160,6 +162,7 @@ export function register(program: Command): void {
     .option("--max-len <n>", "tokenizer: pad/truncate every text to n ids (default: the model's input length)", positiveInt("--max-len"))
     .addOption(new Option("--padding <side>", "tokenizer: where pad_sequences adds zeros").choices(["pre", "post"]))
     .addOption(new Option("--truncating <side>", "tokenizer: which end of a long text is cut").choices(["pre", "post"]))
+    .option("--char-level", "tokenizer: one token per character (Keras char_level=True), for a plain {\"c\": index} map")
     .option("--normalize <file>", "per-feature normalisation statistics {\"mean\": [...], \"std\": [...]} (exposed as model.metadata.normalization)")
     .option("--metadata <file>", "a JSON object stored as model.metadata (labels, training figures, ...)")
     .option("--input <NAME=D1xD2x...>", "ONNX: the shape of a graph input (repeat per input; ? keeps a dim as declared; the batch dim's value is an example: any batch runs)", collect("--input"))

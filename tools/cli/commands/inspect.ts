@@ -1,5 +1,7 @@
 /** `rnn-wasm inspect`: a Keras-style summary of any model file, as text or JSON. */
 import type { Command } from "commander";
+import { RnnWasmError } from "../../../src/errors.js";
+import { loadArtifacts } from "../../../src/export.js";
 import type { BundleDtype } from "../../../src/format/bundle.js";
 import { readBundle } from "../../../src/format/reader.js";
 import { normalizeTokenizerConfig, type TokenizerConfig } from "../../../src/text/tokenizer.js";
@@ -38,8 +40,46 @@ function describeMetadata(meta: Record<string, unknown>): string[] {
   });
 }
 
+/**
+ * The layers of a source model rnn-wasm cannot run, as its file lists them: name, class and
+ * parameter count (the weights under the layer's name), the unsupported one marked. Printed
+ * before the error, so `inspect` still shows what the model is.
+ */
+async function unsupportedSummary(model: string, err: RnnWasmError, json: boolean | undefined): Promise<void> {
+  const artifacts = await loadArtifacts(model);
+  const config = artifacts.topology.config as { layers?: unknown[]; name?: string } | unknown[];
+  const entries = (Array.isArray(config) ? config : config?.layers ?? []) as { class_name?: string; name?: string; config?: { name?: string } }[];
+  const params = new Map<string, number>();
+  for (const w of artifacts.weights) {
+    const layer = w.name.split("/")[0];
+    params.set(layer, (params.get(layer) ?? 0) + w.shape.reduce((a, b) => a * b, 1));
+  }
+  const layers = entries.map((e) => {
+    const name = e.name ?? e.config?.name ?? "?";
+    return { name, type: e.class_name ?? "?", params: params.get(name) ?? 0, unsupported: err.message.includes(`layer ${name}`) || err.message.includes(`${name} (`) };
+  });
+  if (json) {
+    process.stdout.write(JSON.stringify({ file: model, source: { format: artifacts.origin, kerasVersion: artifacts.kerasVersion }, layers, error: { code: err.code, message: err.message } }, null, 2) + "\n");
+    return;
+  }
+  const w0 = Math.max(12, ...layers.map((l) => l.name.length + l.type.length + 3)) + 3;
+  const lines = [`Model: ${JSON.stringify(Array.isArray(config) ? "" : config?.name ?? "")} (${artifacts.origin} source; rnn-wasm cannot run it: ${err.code})`, `${"Layer (type)".padEnd(w0)}${"Param #".padStart(12)}`];
+  for (const l of layers) lines.push(`${`${l.name} (${l.type})`.padEnd(w0)}${thousands(l.params).padStart(12)}${l.unsupported ? "   <- unsupported" : ""}`);
+  lines.push(`Total params: ${thousands(layers.reduce((a, l) => a + l.params, 0))}`);
+  process.stdout.write(lines.join("\n") + "\n");
+}
+
 async function run(model: string, o: { json?: boolean; dtype?: BundleDtype }): Promise<void> {
-  const m: ModelFile = await readModelFile(model);
+  let m: ModelFile;
+  try {
+    m = await readModelFile(model);
+  } catch (e) {
+    // a model with a layer or option rnn-wasm lacks: still show its layers, then the error
+    if (e instanceof RnnWasmError && (e.code === "E_UNSUPPORTED_LAYER" || e.code === "E_UNSUPPORTED_OPTION") && !/\.rnnb$/i.test(model)) {
+      await unsupportedSummary(model, e, o.json).catch(() => {});
+    }
+    throw e;
+  }
   if (m.kind === "bundle" && o.dtype !== undefined) throw new UsageError("--dtype applies to model.json/.h5/.keras sources; a bundle's dtype is fixed at export");
   const dtype: BundleDtype = m.kind === "bundle" ? m.header.dtype : o.dtype ?? "f32";
   const bytes = bundleBytesOf(m, dtype);

@@ -1,40 +1,11 @@
 /** `rnn-wasm predict`: one input (JSON or a text) through a model; the output tensor(s) as JSON. */
 import { resolve } from "node:path";
 import type { Command } from "commander";
-import { RnnWasmError } from "../../../src/errors.js";
+import type { ModelInputs } from "../../../src/index.js";
 import { UsageError } from "../errors.js";
 import { loadAnyModel } from "../load.js";
 import { readJson } from "../source.js";
-
-function isTensorLike(v: unknown): v is { data: unknown; shape: unknown } {
-  return typeof v === "object" && v !== null && !Array.isArray(v) && "data" in v && "shape" in v;
-}
-
-/** JSON input -> what Model.predict takes; an object keyed by input name for several inputs. */
-function inputsFromJson(doc: unknown, inputNames: string[]): unknown {
-  if (typeof doc === "object" && doc !== null && !Array.isArray(doc) && !isTensorLike(doc)) {
-    const keys = Object.keys(doc);
-    const missing = inputNames.filter((n) => !(n in doc));
-    if (missing.length) {
-      throw new RnnWasmError("E_ARGUMENT", `input JSON is an object, so its keys must name the model inputs (${inputNames.join(", ")}); missing ${missing.join(", ")}, found ${keys.join(", ") || "none"}`);
-    }
-    return inputNames.map((n) => toTensor((doc as Record<string, unknown>)[n]));
-  }
-  if (Array.isArray(doc) && doc.length > 0 && doc.every(isTensorLike)) return doc;
-  return doc;
-}
-
-function toTensor(v: unknown): unknown {
-  if (isTensorLike(v) || !Array.isArray(v)) return v;
-  // nested arrays -> {data, shape}, so a list of inputs is unambiguous
-  const shape: number[] = [];
-  let cur: unknown = v;
-  while (Array.isArray(cur)) {
-    shape.push(cur.length);
-    cur = cur[0];
-  }
-  return { data: (v as unknown[]).flat(Infinity), shape };
-}
+import { textInput } from "../text.js";
 
 /** A flat tensor as nested arrays (batch first), like tfjs arraySync(). */
 function nested(data: ArrayLike<number>, shape: number[]): unknown {
@@ -62,16 +33,8 @@ async function run(model: string, o: { input?: string; inputFile?: string; text?
   }
   const m = await loadAnyModel(model);
   try {
-    let x: unknown;
-    if (o.text !== undefined) {
-      if (!m.tokenizer) {
-        throw new RnnWasmError("E_ARGUMENT", `${model} carries no tokenizer, so --text cannot be encoded; export it with --tokenizer vocab.json, or pass ids with --input`);
-      }
-      const ids = m.tokenizer.encode(o.text);
-      x = { data: ids, shape: [1, ids.length] };
-    } else {
-      x = inputsFromJson(doc, m.inputs.map((i) => i.name));
-    }
+    // nested arrays, {data, shape}, a list of inputs or {"<input name>": ...}: predict reads them all
+    const x = o.text !== undefined ? textInput(m, o.text, model) : (doc as ModelInputs);
     const y = m.predict(x);
     const ys = Array.isArray(y) ? y : [y];
     const out = ys.map((t) => nested(t.data, t.shape));
