@@ -24,7 +24,8 @@ export interface LayerCall {
   /**
    * Keyword arguments of the call as the config records them (Keras 2 node kwargs: for
    * TFOpLambda also its positional arguments, by parameter name), with every tensor argument
-   * replaced by `{"__tensor__": id}`; `{}` when none.
+   * replaced by `{"__input__": i}` (its index in `inputs`; context.ts tensorOf reads it), and a
+   * constant first argument as `__constants__`; `{}` when none.
    */
   kwargs: Json;
   /** Prefix of the tensor ids this call produces: "" at the top level, `<model>:<node>/` per enclosing nested model. */
