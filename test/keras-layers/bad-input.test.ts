@@ -5,7 +5,7 @@
  * ops. After each failure a witness model (loaded first) still predicts what it did.
  */
 import { beforeAll, describe, expect, it } from "vitest";
-import { RnnWasmError, type Model } from "../../src/index.ts";
+import { loadModel, RnnWasmError, type Model } from "../../src/index.ts";
 import { exportBundle } from "../../src/export.ts";
 import type { CorpusModel } from "../fixtures/corpus/models.ts";
 import { KerasGraph, type Ref } from "../fixtures/corpus/graph.ts";
@@ -151,6 +151,23 @@ describe("nested models", () => {
     const b = inner.input("b", [null, 4]);
     inner.done(inner.apply(dot("d", [2, 2]), [a, b]));
     return refused(model("nested inputs", (g, x) => [g.apply(inner.asLayer(), seq(g, x))]), "E_MODEL_JSON", ["layer inner (a nested Functional model)", "2 inputs", "1 tensors"]);
+  });
+});
+
+describe("nested models, crafted", () => {
+  it("models nested 40 deep -> E_MODEL_JSON, not a stack overflow", async () => {
+    let config: Record<string, unknown> = { class_name: "Sequential", config: { name: "m0", layers: [{ class_name: "Dense", config: { name: "d", units: 2, batch_input_shape: [null, 3] } }] } };
+    for (let i = 1; i <= 40; i++) config = { class_name: "Sequential", config: { name: `m${i}`, layers: [config] } };
+    const art = { modelJson: { modelTopology: config, weightsManifest: [] }, weights: new ArrayBuffer(0) };
+    let err: unknown;
+    try {
+      await loadModel(art as never);
+    } catch (e) {
+      err = e;
+    }
+    expect((err as RnnWasmError).code).toBe("E_MODEL_JSON");
+    expect((err as Error).message).toMatch(/nested more than 32 models deep/);
+    expect(Array.from((witness.predict(witnessInput) as { data: Float32Array }).data)).toEqual(witnessOutput);
   });
 });
 

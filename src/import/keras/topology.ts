@@ -79,6 +79,8 @@ export interface ParsedGraph {
 
 /** Model classes, which may also appear as a layer of another model (nested models). */
 const MODEL_CLASSES = new Set(["Sequential", "Functional", "Model"]);
+/** How deep models may nest (a crafted config must not exhaust the stack). */
+const MAX_NESTING = 32;
 
 /** `[layer, node, tensor, ...]`: a reference to a layer's output (node and tensor default to 0). */
 function isRef(v: unknown): v is unknown[] {
@@ -193,6 +195,7 @@ function addCall(calls: LayerCall[], call: LayerCall, st: GraphState, firstCall 
     return;
   }
   const where = `layer ${layer.name} (a nested ${layer.className} model)`;
+  if (call.scope.split("/").length > MAX_NESTING) modelJsonError(`${where} is nested more than ${MAX_NESTING} models deep`);
   const inner = parseGraph({ class_name: layer.className, config: layer.config }, `${call.scope}${layer.name}:${call.node}/`, st, true);
   if (inner.inputs.length !== call.inputs.length) {
     modelJsonError(`${where} has ${inner.inputs.length} inputs, but is called on ${call.inputs.length} tensors`);
@@ -207,9 +210,10 @@ function inputOf(def: LayerDef, tensor: string, shape: Shape): ParsedGraph["inpu
 }
 
 /** The input shape a Sequential's first layer declares (a nested model's: its own input's). */
-function declaredShape(def: LayerDef, st: GraphState): Shape | null {
+function declaredShape(def: LayerDef, st: GraphState, scope: string): Shape | null {
   if (!MODEL_CLASSES.has(def.className)) return batchShapeOf(def.config);
-  const inner = parseGraph({ class_name: def.className, config: def.config }, "", { renames: new Map(st.renames) }, true);
+  if (scope.split("/").length > MAX_NESTING) modelJsonError(`layer ${def.name} (a nested ${def.className} model) is nested more than ${MAX_NESTING} models deep`);
+  const inner = parseGraph({ class_name: def.className, config: def.config }, `${scope}${def.name}:0/`, { renames: new Map(st.renames) }, true);
   return inner.inputs.length === 1 ? inner.inputs[0].shape : null;
 }
 
@@ -231,7 +235,7 @@ function parseGraph(topo: Json, scope: string, st: GraphState, nested: boolean):
       start = 1;
     } else {
       // a nested Sequential takes whatever its caller passes
-      const shape = declaredShape(defs[0], st);
+      const shape = declaredShape(defs[0], st, scope);
       if (!shape && !nested) modelJsonError(`the first layer (${defs[0].name}) declares no input shape (batch_input_shape)`);
       const inName = `${defs[0].name}_input`;
       input = { ...inputOf(defs[0], tensorId(inName, 0, 0, scope), shape ?? []), name: inName };

@@ -51,11 +51,11 @@ function operands(ctx: LayerContext, second: string): [unknown, unknown] {
   return [first, callArg(ctx.call, second)];
 }
 
-/** A number or nested list of numbers as [shape, values]; undefined for anything else. */
-function constantOf(v: unknown): [number[], Float32Array] | undefined {
+/** A number or nested list of numbers (up to 8 deep) as [shape, values]; undefined for anything else. */
+function constantOf(v: unknown, depth = 0): [number[], Float32Array] | undefined {
   if (typeof v === "number") return [[], Float32Array.of(v)];
-  if (!Array.isArray(v) || v.length === 0) return undefined;
-  const parts = v.map(constantOf);
+  if (!Array.isArray(v) || v.length === 0 || depth >= 8) return undefined;
+  const parts = v.map((x) => constantOf(x, depth + 1));
   if (parts.some((p) => !p || p[0].join() !== parts[0]![0].join())) return undefined;
   const inner = parts[0]![0];
   const data = new Float32Array(v.length * parts[0]![1].length);
