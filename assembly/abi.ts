@@ -197,3 +197,29 @@ export const TR_L2: i32 = 6;
 export const TR_SUM_SQUARE: i32 = 7;
 export const TR_LOG_SUM: i32 = 8;
 export const TR_LOG_SUM_EXP: i32 = 9;
+
+// ---------------------------------------------------------------- attention (attention.ts)
+// attention(desc, keys, past, ...) reads one attention layer's dims, strides and scales from a
+// block of ATTN_DESC_BYTES bytes that attentionDescribe fills (its layout is the kernel's own,
+// in attention.ts). Queries, keys and values hold their heads side by side in a row ([T][H][D],
+// what one projection per head writes); queries and outputs are batch-first [B][Tq][...], keys,
+// values and the key mask batch-first [B][Tv][...] too, or with ATTN_CACHED a session's cache
+// [step][B][...].
+
+/** Bytes of a description block. */
+export const ATTN_DESC_BYTES: i32 = 80;
+
+/** Flag: score = c·Σ a_d·tanh(s·(q_d + k_d)) (Keras AdditiveAttention, Attention score_mode="concat"); else c·q·k. */
+export const ATTN_ADDITIVE: i32 = 1;
+/** Flag: query i sees keys j <= past + i only (Keras use_causal_mask). */
+export const ATTN_CAUSAL: i32 = 2;
+/** Flag: a masked query masks its whole row of scores (MultiHeadAttention's query_mask). */
+export const ATTN_MASK_QUERY_ROWS: i32 = 4;
+/** Flag: a masked query's output is zeros (Keras Attention multiplies by the query mask). */
+export const ATTN_MASK_QUERY_OUTPUT: i32 = 8;
+/** Flag: masked scores weigh 0 after the softmax, so a fully masked row gives zeros (Keras 3.10+ Softmax). */
+export const ATTN_ZERO_MASKED: i32 = 16;
+/** Flag: the weights of every query row are written out ([B][H][queries][keys]); else one row of scratch is reused. */
+export const ATTN_KEEP_WEIGHTS: i32 = 32;
+/** Flag (attentionDescribe only): keys, values and the key mask are a session's cache, [step][B][...]. */
+export const ATTN_CACHED: i32 = 64;

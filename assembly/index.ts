@@ -21,6 +21,8 @@ import {
   f32_binary_strided, f32_binary_strided_scalar, f32_copy_strided, f32_fill, f32_matmul, f32_matmul_scalar, f32_reduce,
   f32_reduce_scalar, f32_softmax_axis, f32_softmax_axis_scalar, f32_unary, f32_unary_scalar,
 } from "./tensor";
+import { f32_attention, f32_attention_scalar } from "./attention";
+export { attentionDescribe } from "./attention";
 
 export { copyRows, maskFromIds, maskRows, andMask, lengthsToMask, repeatRows, firstNonFinite, firstIdOutOfRange, poolStream, crc32, crc_buffer } from "./data";
 export {
@@ -184,4 +186,19 @@ export function stftMagnitude(
   B: i32, Tin: i32, x: usize, frames: i32, N: i32, hop: i32, padLeft: i32, window: usize, tw: usize, bins: i32, out: usize, work: usize,
 ): void {
   f32_stft_magnitude(B, Tin, x, frames, N, hop, padLeft, window, tw, bins, out, work);
+}
+
+// ---------------------------------------------------------------- attention (attention.ts)
+
+/**
+ * Attention for every batch row, head and query of the layer described at desc (abi.ts,
+ * ATTN_*) over `keys` keys, the first `past` of them before the first query (a session's
+ * cache; else 0). q, k, v, out: float rows at the description's strides; qMask, kMask: u8
+ * masks or 0; factors: additive per-feature factors (heads·key dim floats) or 0; weights:
+ * [B][heads][queries][keys] floats with ATTN_KEEP_WEIGHTS, else scratch of `keys` floats.
+ */
+export function attention(desc: usize, keys: i32, past: i32, q: usize, k: usize, v: usize, qMask: usize, kMask: usize,
+  factors: usize, out: usize, weights: usize): void {
+  if (scalarMode) f32_attention_scalar(desc, keys, past, q, k, v, qMask, kMask, factors, out, weights);
+  else f32_attention(desc, keys, past, q, k, v, qMask, kMask, factors, out, weights);
 }

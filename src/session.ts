@@ -9,7 +9,7 @@ import { fail } from "./errors.js";
 import type { Executor, InputTensor, StateProvider } from "./model/executor.js";
 import { asTensor, callResult, checkInput, fromNested, inputList, type CallOptions, type ModelInputs, type Tensor } from "./model/inputs.js";
 import { padTo8, sameShape } from "./model/layout.js";
-import { product } from "./model/shapes.js";
+import { product, tensorOpHooks } from "./model/shapes.js";
 import type { ModelSpec } from "./model/spec.js";
 import { align, type KernelInstance } from "./wasm/kernels.js";
 
@@ -42,6 +42,10 @@ export function notStreamableReason(spec: ModelSpec): string | null {
     } else if (op.op === "merge" && inSeq.some((v) => v !== inSeq[0])) {
       return `${L} merges a sequence with a non-sequence tensor`;
     } else if (op.op === "global_pool") outSeq = false;
+    else if (any && tensorOpHooks.streams) {
+      const why = tensorOpHooks.streams(op, inSeq, spec);
+      if (why) return `${L} ${why}`;
+    }
     op.outputs.forEach((o, k) => seq.set(o, outSeq && !(op.op === "rnn" && k > 0)));
   }
   return null;
@@ -105,6 +109,8 @@ export class Session {
   private readonly stepFast: [number[], number[], number | null, typeof Float32Array | typeof Int32Array] | null;
   /** Graphs with state pairs: step and run are one call of the graph, its inputs as the model takes them. */
   private readonly graphSteps: boolean;
+  /** Causal attention's keys and values of every step so far (tensor-ops.ts), or null. */
+  private readonly caches: ReturnType<Executor["streamCaches"]>;
   private disposed = false;
 
   constructor(private readonly host: SessionHost, batchSize: number) {
@@ -131,9 +137,14 @@ export class Session {
     const shape = spec.inputs[0].shape as number[];
     const dims = graph ? (spec.unbatched ? shape : [batchSize, ...shape]) : [batchSize, ...shape.slice(1)];
     this.stepFast = spec.inputs.length === 1 ? [dims, graph ? (spec.unbatched ? [1, ...shape] : dims) : [batchSize, 1, ...dims.slice(1)], product(dims), spec.inputs[0].dtype === "int32" ? Int32Array : Float32Array] : null;
+    const caches = (this.caches = graph ? null : host.executor.streamCaches(batchSize));
     this.provider = graph ? { slot: () => null, pair: (i) => p(`pair${i}`) } : {
       slot: (op) => slots[op], // the batch was checked against batchSize by batchOf
-      stream: { pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }), convHistory: (op) => p(`${op}hist`) },
+      stream: {
+        pool: (op) => ({ acc: p(`${op}acc`), count: p(`${op}count`) }),
+        convHistory: (op) => p(`${op}hist`),
+        caches,
+      },
     };
   }
 
@@ -204,6 +215,7 @@ export class Session {
   reset(): void {
     this.live();
     this.host.kernels.u8.fill(0, this.block, this.block + this.bytes);
+    this.caches?.reset();
   }
 
   /**
@@ -218,6 +230,8 @@ export class Session {
     if (into.host !== this.host || !(from % 1 === 0 && from >= 0 && from < this.batchSize && to % 1 === 0 && to >= 0 && to < into.batchSize)) {
       fail("E_ARGUMENT", `copyRow: no rows ${from} -> ${to} in sessions of one model`);
     }
+    // attention caches hold every row's past keys together: a row cannot move without them
+    if (this.caches || into.caches) fail("E_NOT_STREAMABLE", "copyRow: the model has attention caches, whose rows do not move one by one");
     this.rows.forEach(([at, n], i) => this.host.kernels.u8.copyWithin(into.block + into.rows[i][0] + to * n, this.block + at + from * n, this.block + at + from * n + n));
   }
 
@@ -227,10 +241,13 @@ export class Session {
    */
   getState(): Uint8Array {
     this.live();
-    const out = new Uint8Array(HEADER + this.bytes + 4);
+    // the state block, then the attention caches (whose size grows with the steps taken)
+    const tail = this.caches?.save() ?? new Uint8Array(0);
+    const out = new Uint8Array(HEADER + this.bytes + tail.length + 4);
     const v = new DataView(out.buffer);
-    [MAGIC, VERSION, this.host.modelId(), this.batchSize, this.layoutHash, this.bytes].forEach((n, i) => v.setUint32(4 * i, n, true));
+    [MAGIC, VERSION, this.host.modelId(), this.batchSize, this.layoutHash, this.bytes + tail.length].forEach((n, i) => v.setUint32(4 * i, n, true));
     out.set(this.host.kernels.u8.subarray(this.block, this.block + this.bytes), HEADER);
+    out.set(tail, HEADER + this.bytes);
     v.setUint32(out.length - 4, this.host.kernels.crc32(out.subarray(0, -4)), true);
     return out;
   }
@@ -246,9 +263,11 @@ export class Session {
     const mismatch = (why: string) => fail("E_STATE_MISMATCH", `setState: ${why}`);
     if (word(2) !== this.host.modelId()) mismatch("snapshot of another model");
     if (word(3) !== this.batchSize) mismatch(`snapshot holds batch size ${word(3)}, this session has ${this.batchSize}`);
-    if (word(4) !== this.layoutHash || bytes.length !== HEADER + this.bytes + 4) mismatch("snapshot state layout does not match this model");
+    const tail = bytes.length - HEADER - 4 - this.bytes;
+    if (word(4) !== this.layoutHash || word(5) !== this.bytes + tail || tail < 0 || (tail > 0 && !this.caches)) mismatch("snapshot state layout does not match this model");
     // a state is checked like an input: every value finite (a valid CRC proves nothing about intent)
-    if (!new Float32Array(bytes.slice(HEADER, -4).buffer).every(isFinite)) corrupt("a state value is NaN or infinite");
+    if (!new Float32Array(bytes.slice(HEADER, HEADER + this.bytes).buffer).every(isFinite)) corrupt("a state value is NaN or infinite");
+    this.caches?.load(bytes.subarray(HEADER + this.bytes, bytes.length - 4));
     this.host.kernels.u8.set(bytes.subarray(HEADER, HEADER + this.bytes), this.block);
   }
 
@@ -259,6 +278,7 @@ export class Session {
     try {
       this.host.live();
       this.host.kernels.release(this.block, this.bytes);
+      this.caches?.dispose();
     } catch {
       // the model is gone, and its memory with it
     }

@@ -38,6 +38,8 @@ export interface StreamState {
   pool(opIndex: number): { acc: number; count: number };
   /** Causal Conv1D: the last span-1 input rows per batch row, [B][span-1][Cin] floats. */
   convHistory(opIndex: number): number;
+  /** Causal attention's caches of every step's keys and values (tensor-ops.ts), when the model has attention. */
+  caches?: import("./tensor-ops.js").AttentionCaches | null;
 }
 
 /** Gives the executor the state buffers of stateful ops (sessions, stateful layers). */
@@ -137,6 +139,11 @@ export class Executor {
       const cur = this.idLimits.get(op.inputs[0]);
       if (!cur || op.inputDim < cur.limit) this.idLimits.set(op.inputs[0], { limit: op.inputDim, layer: op.layer });
     }
+  }
+
+  /** A session's attention caches (tensor-ops.ts), or null when the model has no attention. */
+  streamCaches(batch: number): import("./tensor-ops.js").AttentionCaches | null {
+    return tensorOps?.attentionCaches(this.k, this.spec, batch) ?? null;
   }
 
   /** Releases the arena (the model is being disposed, or a larger arena replaces it). */

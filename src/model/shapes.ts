@@ -98,6 +98,8 @@ export const tensorOpHooks: {
   shapes?: (op: Op, ins: Shape[]) => Shape[];
   /** What validate.ts asks of every op: its fields are sane, and the weights it reads ([role, columns, K, required]). */
   needs?: (op: Op, ins: Shape[], w: Record<string, string>) => [boolean, [string | undefined, number, number, boolean][]];
+  /** Why a general tensor op on a sequence cannot stream (session.ts notStreamableReason), or null. */
+  streams?: (op: Op, inSeq: boolean[], spec: ModelSpec) => string | null;
   /** Checks spec.states: before the ops (their inputs become known) and after (their outputs are produced). */
   states?: (spec: ModelSpec, known: Map<string, Shape>, after: boolean) => void;
 } = {};

@@ -107,8 +107,13 @@ export type Op =
   // Tensor ops of general graphs (ONNX). Axes count from the first axis after the batch; shapes
   // broadcast as in numpy over equal ranks (a size-1 axis repeats).
   | (OpBase & { op: "transpose"; perm: number[] })
-  /** Per axis: the first index read, the step between reads (negative: backwards) and the count read. */
-  | (OpBase & { op: "slice"; starts: number[]; steps: number[]; sizes: number[] })
+  /**
+   * Per axis: the first index read, the step between reads (negative: backwards) and the count
+   * read. With `bounds`, starts and sizes follow from each axis' size when the input arrives, by
+   * Python's slice rules ([start, stop) with `steps`, negative counting from the end, null the
+   * default end; Keras `x[:, -1]` on a time axis of any length), and starts/sizes are unused.
+   */
+  | (OpBase & { op: "slice"; starts: number[]; steps: number[]; sizes: number[]; bounds?: [number | null, number | null][] })
   | (OpBase & { op: "concat"; axis: number })
   /** Per axis, elements added before and after; reflect mirrors without repeating the edge, edge repeats it. */
   | (OpBase & { op: "pad"; mode: "constant" | "reflect" | "edge"; before: number[]; after: number[]; value: number })
@@ -137,7 +142,31 @@ export type Op =
    */
   | (OpBase & { op: "lengths_mask" })
   /** A weight shaped `shape`, repeated for every batch row of the input (whose values are not read). */
-  | (OpBase & { op: "constant"; shape: number[]; weights: { value: string } });
+  | (OpBase & { op: "constant"; shape: number[]; weights: { value: string } })
+  /**
+   * Attention (Keras Attention, AdditiveAttention, the core of MultiHeadAttention): inputs the
+   * query [Tq, H·Dk], the value [Tv, H·Dv] and optionally the key [Tv, H·Dk] (else the value);
+   * heads side by side in a row. Outputs the result [Tq, H·Dv], then with `returnScores` the
+   * weights, [H, Tq, Tv] (`headAxis`) or [Tq, Tv]. Score: dot `scoreScale`·q·k, or additive
+   * `scoreScale`·Σ factors_d·tanh(`tanhScale`·(q_d + k_d)) (factors: ones without the weight).
+   * The value's mask masks keys (the key's too with `keyMask`); the query's mask masks whole rows
+   * of scores ("rows", MultiHeadAttention) or zeroes outputs ("output", Attention). Masked
+   * scores are lowered by 1e9 before the softmax; `zeroMasked` zeroes their weights after it.
+   */
+  | (OpBase & {
+      op: "attention";
+      heads: number;
+      score: "dot" | "additive";
+      scoreScale: number;
+      tanhScale: number;
+      causal: boolean;
+      queryMask: "none" | "rows" | "output";
+      keyMask: boolean;
+      zeroMasked: boolean;
+      returnScores: boolean;
+      headAxis: boolean;
+      weights?: { factors?: string };
+    });
 
 
 export interface ModelSpec {

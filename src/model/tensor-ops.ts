@@ -12,61 +12,94 @@ import type { StateProvider } from "./executor.js";
 import { convPadLeft, product, tensorOpHooks } from "./shapes.js";
 import type { ModelSpec, Op, Shape } from "./spec.js";
 import { BINARY_FNS, REDUCE_FNS, UNARY_FNS } from "./tensor-codes.js";
+import { align } from "../wasm/kernels.js";
+import {
+  ATTN_ADDITIVE, ATTN_CACHED, ATTN_CAUSAL, ATTN_DESC_BYTES, ATTN_KEEP_WEIGHTS, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_ZERO_MASKED,
+} from "../wasm/abi.js";
 
-const known = (shape: Shape, where: string): number[] => {
-  if (shape.some((d) => d === null)) fail("E_SHAPE", `${where}: needs every dimension of its inputs known`);
-  return shape as number[];
-};
+/** Two dims that must agree: equal, or either not known until the input arrives (checked then). */
+const agree = (a: number | null, b: number | null) => a === null || b === null || a === b;
 
-/** Output shapes of the general tensor ops (ONNX graphs): every dim known. */
+/**
+ * Python's slice of an axis of size n (numpy, TF strided_slice): the first index read and the
+ * count read from [start, stop) by step; negative bounds count from the end, null ones are the
+ * ends, out-of-range ones are clamped.
+ */
+export function pythonSlice(n: number, start: number | null, stop: number | null, step: number): [number, number] {
+  const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
+  const at = (v: number | null, fallback: number, lo: number, hi: number) => (v === null ? fallback : clamp(v < 0 ? v + n : v, lo, hi));
+  const first = step > 0 ? at(start, 0, 0, n) : at(start, n - 1, -1, n - 1);
+  const end = step > 0 ? at(stop, n, 0, n) : at(stop, -1, -1, n - 1);
+  return [first, Math.max(0, Math.ceil((end - first) / step))];
+}
+
+/** A slice's starts and sizes for an input of shape x (the fixed ones, or its bounds resolved). */
+function sliceExtent(op: Extract<Op, { op: "slice" }>, x: number[]): { starts: number[]; sizes: number[] } {
+  if (!op.bounds) return op;
+  const r = x.map((n, i) => pythonSlice(n, op.bounds![i][0], op.bounds![i][1], op.steps[i]));
+  return { starts: r.map((v) => v[0]), sizes: r.map((v) => v[1]) };
+}
+
+/**
+ * Output shapes of the general tensor ops. A dim may be null while a Keras model is imported
+ * (a time axis of any length): what follows from it is null too, and the executor, which calls
+ * this again with every dim known, checks what could not be checked before.
+ */
 function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
   const where = `layer ${op.layer} (${op.op})`;
-  const x = known(ins[0], where);
+  const x = ins[0];
   const rankIs = (n: number) => n === x.length || fail("E_SHAPE", `${where}: expects ${n} axes after the batch, input has ${x.length}`);
   switch (op.op) {
     case "transpose":
       rankIs(op.perm.length);
       if ([...op.perm].sort((a, b) => a - b).some((p, i) => p !== i)) fail("E_SHAPE", `${where}: perm [${op.perm.join(", ")}] is not a permutation`);
       return [op.perm.map((p) => x[p])];
-    case "slice":
-      rankIs(op.starts.length);
+    case "slice": {
+      rankIs(op.steps.length);
+      if (op.bounds) {
+        if (x.some((d) => d === null)) return [x.map((d, i) => (d === null ? null : pythonSlice(d, op.bounds![i][0], op.bounds![i][1], op.steps[i])[1]))];
+      }
+      const { starts, sizes } = x.some((d) => d === null) ? op : sliceExtent(op, x as number[]);
       x.forEach((d, i) => {
-        const first = op.starts[i];
-        const lastRead = first + (op.sizes[i] - 1) * op.steps[i];
-        if (!(op.sizes[i] >= 1) || op.steps[i] === 0 || first < 0 || first >= d || lastRead < 0 || lastRead >= d) {
-          fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot give ${op.sizes[i]} elements from ${first} by ${op.steps[i]}`);
+        const first = starts[i];
+        const lastRead = first + (sizes[i] - 1) * op.steps[i];
+        if (!(sizes[i] >= 1) || op.steps[i] === 0 || (d !== null && (first < 0 || first >= d || lastRead < 0 || lastRead >= d))) {
+          fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot give ${sizes[i]} elements from ${first} by ${op.steps[i]}`);
         }
       });
-      return [op.sizes.slice()];
+      return [sizes.slice()];
+    }
     case "concat": {
       const a = op.axis;
       if (!(a >= 0 && a < x.length)) fail("E_SHAPE", `${where}: axis ${a} is outside rank ${x.length}`);
-      let total = 0;
-      for (const s of ins) {
-        const k = known(s, where);
-        if (k.length !== x.length || k.some((d, i) => i !== a && d !== x[i])) fail("E_SHAPE", `${where}: inputs [${ins.map((t) => t.join(", ")).join("], [")}] differ off axis ${a}`);
-        total += k[a];
+      let total: number | null = 0;
+      for (const k of ins) {
+        if (k.length !== x.length || k.some((d, i) => i !== a && !agree(d, x[i]))) fail("E_SHAPE", `${where}: inputs [${ins.map((t) => t.join(", ")).join("], [")}] differ off axis ${a}`);
+        total = total === null || k[a] === null ? null : total + k[a]!;
       }
-      return [x.map((d, i) => (i === a ? total : d))];
+      return [x.map((d, i) => (i === a ? total : d ?? ins.find((k) => k[i] !== null)?.[i] ?? null))];
     }
     case "pad":
       rankIs(op.before.length);
       return [x.map((d, i) => {
         const b = op.before[i], e = op.after[i];
-        if (!(b >= 0 && e >= 0) || (op.mode === "reflect" && (b >= d || e >= d)) || (op.mode === "edge" && d < 1)) {
+        if (!(b >= 0 && e >= 0) || (d !== null && ((op.mode === "reflect" && (b >= d || e >= d)) || (op.mode === "edge" && d < 1)))) {
           fail("E_SHAPE", `${where}: axis ${i} of size ${d} cannot be padded ${op.mode} by ${b} and ${e}`);
         }
-        return d + b + e;
+        return d === null ? null : d + b + e;
       })];
     case "binary": {
-      const operands = [...ins.map((s) => known(s, where))];
+      const operands: Shape[] = [...ins];
       if (op.weights?.a) operands.unshift(op.constShape!);
       else if (op.weights?.b) operands.push(op.constShape!);
       if (operands.length !== 2 || operands[1].length !== operands[0].length) fail("E_SHAPE", `${where}: needs two operands of the same rank`);
       const [a, b] = operands;
       return [a.map((d, i) => {
-        if (d !== b[i] && d !== 1 && b[i] !== 1) fail("E_SHAPE", `${where}: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
-        return Math.max(d, b[i]);
+        const e = b[i];
+        if (d === 1) return e;
+        if (e === 1) return d;
+        if (!agree(d, e)) fail("E_SHAPE", `${where}: shapes [${a.join(", ")}] and [${b.join(", ")}] do not broadcast`);
+        return d ?? e;
       })];
     }
     case "unary":
@@ -78,21 +111,24 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
       return [op.keepDims ? x.map((d, i) => (i === op.axis ? 1 : d)) : x.filter((_, i) => i !== op.axis)];
     }
     case "matmul": {
-      const y = known(ins[1], where);
+      const y = ins[1];
       const r = x.length;
-      if (r < 2 || y.length !== r || x[r - 1] !== y[r - 2] || x.slice(0, -2).some((d, i) => d !== y[i])) {
+      if (r < 2 || y.length !== r || !agree(x[r - 1], y[r - 2]) || x.slice(0, -2).some((d, i) => !agree(d, y[i]))) {
         fail("E_SHAPE", `${where}: cannot multiply [${x.join(", ")}] by [${y.join(", ")}]`);
       }
-      return [[...x.slice(0, -1), y[r - 1]]];
+      return [[...x.slice(0, -2).map((d, i) => d ?? y[i]), x[r - 2], y[r - 1]]];
     }
     case "constant":
       return [op.shape.slice()];
     case "lengths_mask":
       return []; // its one output is the mask
+    case "attention":
+      return attentionShapes(op, ins, where);
     case "stft_magnitude": {
       // a one-channel signal [..., T, 1] -> [..., frames, bins] (leading axes: more signals)
       if (!(x.length >= 2 && x[x.length - 1] === 1)) fail("E_SHAPE", `${where}: expects a signal [..., T, 1], input is [${x.join(", ")}]`);
       const T = x[x.length - 2];
+      if (T === null) return [[...x.slice(0, -2), null, op.bins]];
       const frames = Math.floor((T + op.pads[0] + op.pads[1] - op.frameLength) / op.hop) + 1;
       if (!(frames >= 1)) fail("E_SHAPE", `${where}: a signal of ${T} samples gives no frame of ${op.frameLength}`);
       return [[...x.slice(0, -2), frames, op.bins]];
@@ -102,6 +138,20 @@ function tensorOpShapes(op: Op, ins: Shape[]): Shape[] {
   }
 }
 
+/** Query [Tq, H·Dk], value [Tv, H·Dv], key [Tv, H·Dk]: the result [Tq, H·Dv] and the weights. */
+function attentionShapes(op: Extract<Op, { op: "attention" }>, ins: Shape[], where: string): Shape[] {
+  const [q, v, k = v] = ins;
+  const H = op.heads;
+  if (q.length !== 2 || v.length !== 2 || k.length !== 2) fail("E_SHAPE", `${where}: expects query, value and key of shape [batch, time, features]`);
+  const [Fq, Fv, Fk] = [q[1], v[1], k[1]];
+  if (Fq === null || Fv === null || Fk === null || Fq % H || Fv % H || Fk !== Fq || !agree(v[0], k[0])) {
+    fail("E_SHAPE", `${where}: query [${q.join(", ")}], value [${v.join(", ")}] and key [${k.join(", ")}] do not fit ${H} heads`);
+  }
+  const Tv = v[0] ?? k[0];
+  const out: Shape[] = [[q[0], Fv]];
+  if (op.returnScores) out.push(op.headAxis ? [H, q[0], Tv] : [q[0], Tv]);
+  return out;
+}
 
 const MAX = 1 << 30;
 const WINDOW_MAX = 1 << 20;
@@ -116,9 +166,14 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
   switch (op.op) {
     case "transpose":
       return [ints(op.perm, ins[0].length, 0), []];
-    case "slice":
-      return [ints(op.starts, ins[0].length, 0) && ints(op.sizes, ins[0].length, 1) && Array.isArray(op.steps) &&
-        op.steps.length === ins[0].length && op.steps.every((v) => Number.isInteger(v) && v !== 0 && Math.abs(v) <= MAX), []];
+    case "slice": {
+      const r = ins[0].length;
+      const bound = (v: unknown) => v === null || (Number.isInteger(v) && Math.abs(v as number) <= MAX);
+      const fixed = ints(op.starts, r, 0) && ints(op.sizes, r, 1);
+      const bounds = op.bounds === undefined || (Array.isArray(op.bounds) && op.bounds.length === r &&
+        op.bounds.every((p) => Array.isArray(p) && p.length === 2 && bound(p[0]) && bound(p[1])));
+      return [fixed && bounds && Array.isArray(op.steps) && op.steps.length === r && op.steps.every((v) => Number.isInteger(v) && v !== 0 && Math.abs(v) <= MAX), []];
+    }
     case "concat":
       return [Number.isInteger(op.axis), []];
     case "pad":
@@ -142,6 +197,11 @@ function tensorOpNeeds(op: Op, ins: Shape[], w: Record<string, string>): [boolea
       return [ints(op.shape, -1, 1) && op.shape.length >= 1, [[w.value, product(op.shape)!, 1, true]]];
     case "lengths_mask":
       return [ins.length === 2 && ins[0].length >= 1 && ins[1].length === 0 && op.outputs.length === 1, []];
+    case "attention":
+      return [int(op.heads) && oneOf(op.score, ["dot", "additive"]) && Number.isFinite(op.scoreScale) && Number.isFinite(op.tanhScale) &&
+        oneOf(op.queryMask, ["none", "rows", "output"]) && [op.causal, op.keyMask, op.zeroMasked, op.returnScores, op.headAxis].every((v) => typeof v === "boolean") &&
+        (ins.length === 2 || ins.length === 3) && op.outputs.length === (op.returnScores ? 2 : 1) && (!w.factors || op.score === "additive"),
+      [[w.factors, ins[0][1] as number, 1, false]]];
     case "stft_magnitude": {
       const N = op.frameLength;
       return [int(N, WINDOW_MAX) && N >= 4 && (N & (N - 1)) === 0 && int(op.hop, WINDOW_MAX) && ints(op.pads, 2, 0, WINDOW_MAX) &&
@@ -171,11 +231,42 @@ function checkStates(spec: ModelSpec, known: Map<string, Shape>, after: boolean)
   }
 }
 
-/** Installs these ops' shapes and checks where shapes.ts and validate.ts look for them. */
+/**
+ * Why op, reading a sequence (inSeq: which inputs are), cannot run one chunk of steps at a time,
+ * or null: it reads or moves across the time axis (axis 0), or it is attention that may see later
+ * steps or returns scores that grow with every step.
+ */
+function streamReason(op: Op, inSeq: boolean[], spec: ModelSpec): string | null {
+  const across = (() => {
+    switch (op.op) {
+      case "transpose": return op.perm[0] !== 0;
+      // only the whole time axis, whatever its length (a slice by Python bounds)
+      case "slice": return !(op.bounds && op.steps[0] === 1 && !op.bounds[0][0] && op.bounds[0][1] === null);
+      case "concat": case "reduce": case "softmax": return op.axis === 0;
+      case "pad": return op.before[0] + op.after[0] > 0;
+      // time as the rows of x [T, K], or as a leading axis of both operands
+      case "matmul": return inSeq[1] && (spec.tensors[op.inputs[0]]?.shape.length === 2 || !inSeq[0]);
+      case "stft_magnitude": return true;
+      default: return false;
+    }
+  })();
+  if (across) return `(${op.op}) mixes timesteps`;
+  if (op.op !== "attention") return null;
+  if (!op.causal || !inSeq.every(Boolean)) return "attends to later steps: only causal self-attention (use_causal_mask) streams";
+  return op.returnScores ? "returns its attention scores, which grow with every step" : null;
+}
+
+/** Installs these ops' shapes and checks where shapes.ts, validate.ts and session.ts look for them. */
 export function installTensorOps(): void {
   tensorOpHooks.shapes = tensorOpShapes;
   tensorOpHooks.needs = tensorOpNeeds;
   tensorOpHooks.states = checkStates;
+  tensorOpHooks.streams = streamReason;
+}
+
+/** A session's attention caches, or null for a model without attention. */
+export function attentionCaches(k: KernelInstance, spec: ModelSpec, batch: number): AttentionCaches | null {
+  return spec.ops.some((op) => op.op === "attention") ? new AttentionCaches(k, spec, batch) : null;
 }
 
 /**
@@ -283,7 +374,7 @@ function copyJobs(op: Op, ins: number[][], out: number[], batch: number): { jobs
     }
     case "slice": {
       const xs = contiguous(x);
-      const srcAt = op.starts.reduce((a, s, i) => a + s * xs[i], 0);
+      const srcAt = sliceExtent(op, x).starts.reduce((a, s, i) => a + s * xs[i], 0);
       return { jobs: [{ dims: [batch, ...out], src: [N, ...op.steps.map((st, i) => st * xs[i])], dst: [O, ...os], srcAt, dstAt: 0 }] };
     }
     case "concat": {
@@ -363,6 +454,9 @@ export function opScratch(op: Op, ins: number[][], outs: number[][], batch: numb
       return [["desc", 3 * 4 * (ins[0].length + 1)]];
     case "stft_magnitude":
       return [["work", 8 * (op.frameLength + 2)]];
+    // its description, the value and key masks combined, a row of weights
+    case "attention":
+      return [["desc", ATTN_DESC_BYTES], ["mixed", batch * ins[1][0]], ["row", 4 * ins[1][0]]];
     default: {
       const { jobs } = copyJobs(op, ins, outs[0], batch);
       return jobs.length ? [["desc", jobs.reduce((a, j) => a + copyBlockBytes(j.dims.length), 0)]] : [];
@@ -560,7 +654,178 @@ export function compileTensorOp(op: Op, env: TensorOpEnv): Call[] {
       const W = env.weights.value;
       return [() => ex.copyRows(batch, n, W, 0, O, n)];
     }
+    case "attention":
+      return compileAttention(op, env);
     default:
       throw new Error(`no tensor op ${op.op}`);
+  }
+}
+
+/**
+ * An attention op's calls: its description (attentionDescribe), then one kernel call. In a
+ * session (causal attention only: notStreamableReason), each call appends this chunk's keys,
+ * values and key mask to the session's cache ([step][batch][features], so that growing it is
+ * one copy) and attends over every step so far.
+ */
+function compileAttention(op: Extract<Op, { op: "attention" }>, env: TensorOpEnv): Call[] {
+  const { k, batch: B } = env;
+  const ex = k.exports;
+  const [qId, vId, kId = vId] = op.inputs;
+  const [Tq, Fq] = env.shapeOf(qId);
+  const [Tv, Fv] = env.shapeOf(vId);
+  const H = op.heads;
+  const [desc, mixed, row] = ["desc", "mixed", "row"].map(env.scratch);
+  const flags = (op.score === "additive" ? ATTN_ADDITIVE : 0) | (op.causal ? ATTN_CAUSAL : 0) | (op.zeroMasked ? ATTN_ZERO_MASKED : 0) |
+    (op.queryMask === "rows" ? ATTN_MASK_QUERY_ROWS : op.queryMask === "output" ? ATTN_MASK_QUERY_OUTPUT : 0) | (op.returnScores ? ATTN_KEEP_WEIGHTS : 0);
+  const [Q, V, K, O] = [qId, vId, kId, op.outputs[0]].map(env.ptr);
+  const qMask = env.mask(qId);
+  const vMask = env.mask(vId);
+  const kMask = op.keyMask && kId !== vId ? env.mask(kId) : 0;
+  const keyMask = vMask && kMask ? mixed : vMask || kMask;
+  const factors = env.weights.factors ?? 0;
+  const W = op.returnScores ? env.ptr(op.outputs[1]) : row;
+  const combine = () => {
+    if (!(vMask && kMask)) return;
+    k.u8.copyWithin(mixed, vMask, vMask + B * Tv);
+    ex.andMask(B * Tv, kMask, mixed);
+  };
+  return [(states) => {
+    combine();
+    const cache = states?.stream?.caches?.attention(env.opIndex, Tq);
+    // a session's plan (cache layout) and predict's are different plans, each describing itself
+    ex.attentionDescribe(desc, B, H, Tq, Tv, Fq / H, Fv / H, flags | (cache ? ATTN_CACHED : 0), op.scoreScale, op.tanhScale);
+    if (!cache) {
+      ex.attention(desc, Tv, 0, Q, K, V, qMask, keyMask, factors, O, W);
+      return;
+    }
+    const past = cache.steps;
+    for (let t = 0; t < Tq; t++) {
+      ex.copyRows(B, Fq, K + 4 * t * Fq, Tq * Fq, cache.keys + 4 * (past + t) * B * Fq, Fq);
+      ex.copyRows(B, Fv, V + 4 * t * Fv, Tq * Fv, cache.values + 4 * (past + t) * B * Fv, Fv);
+      if (keyMask) for (let b = 0; b < B; b++) k.u8[cache.mask + (past + t) * B + b] = k.u8[keyMask + b * Tq + t];
+    }
+    ex.attention(desc, past + Tq, past, Q, cache.keys, cache.values, qMask, keyMask ? cache.mask : 0, factors, O, cache.row);
+    cache.steps = past + Tq;
+  }];
+}
+
+/** A session's cache of one attention op: every step's keys, values and key mask so far. */
+export interface AttentionCache {
+  steps: number;
+  keys: number;
+  values: number;
+  mask: number;
+  /** Scratch for one row of weights over every cached step. */
+  row: number;
+}
+
+/**
+ * The attention caches of one session, in kernel memory: per causal attention op, [step][batch]
+ * rows of keys, values and key-mask bytes, grown by doubling (the only allocation a session
+ * makes after its first step, once per doubling). Their used part is the tail of the session's
+ * snapshot: per op, the step count (u32) then the keys, values and mask bytes of those steps.
+ */
+export class AttentionCaches {
+  private slots = new Map<number, AttentionCache & { capacity: number; block: number; bytes: number }>();
+  private readonly rows: Map<number, [keys: number, values: number]>;
+
+  constructor(private readonly k: KernelInstance, spec: ModelSpec, private readonly batch: number) {
+    this.rows = new Map(spec.ops.flatMap((op, i) => (op.op === "attention"
+      ? [[i, [spec.tensors[op.inputs[2] ?? op.inputs[1]].shape[1] as number, spec.tensors[op.inputs[1]].shape[1] as number]] as const]
+      : [])));
+  }
+
+  private layout(op: number, capacity: number): [number, number, number, number] {
+    const [fk, fv] = this.rows.get(op)!;
+    const keys = align(4 * capacity * this.batch * fk);
+    const values = align(4 * capacity * this.batch * fv);
+    const mask = align(capacity * this.batch);
+    return [keys, values, mask, keys + values + mask + 4 * capacity];
+  }
+
+  /** Op `op`'s cache, with room for `more` steps after those it holds. */
+  attention(op: number, more: number): AttentionCache {
+    let slot = this.slots.get(op);
+    const need = (slot?.steps ?? 0) + more;
+    if (!slot || slot.capacity < need) {
+      const capacity = Math.max(16, need, 2 * (slot?.capacity ?? 0));
+      const [kb, vb, mb, bytes] = this.layout(op, capacity);
+      const block = this.k.alloc(bytes, "attention cache");
+      const grown = { steps: slot?.steps ?? 0, capacity, block, bytes, keys: block, values: block + kb, mask: block + kb + vb, row: block + kb + vb + mb };
+      if (slot) {
+        const [fk, fv] = this.rows.get(op)!;
+        const n = slot.steps * this.batch;
+        const u8 = this.k.u8;
+        u8.copyWithin(grown.keys, slot.keys, slot.keys + 4 * n * fk);
+        u8.copyWithin(grown.values, slot.values, slot.values + 4 * n * fv);
+        u8.copyWithin(grown.mask, slot.mask, slot.mask + n);
+        this.k.release(slot.block, slot.bytes);
+      }
+      this.slots.set(op, (slot = grown));
+    }
+    return slot;
+  }
+
+  /** Back to no steps (the memory stays). */
+  reset(): void {
+    for (const slot of this.slots.values()) slot.steps = 0;
+  }
+
+  /** The used part of every cache, op by op. */
+  save(): Uint8Array {
+    const parts: Uint8Array[] = [];
+    for (const op of this.rows.keys()) {
+      const slot = this.slots.get(op);
+      const steps = slot?.steps ?? 0;
+      const [fk, fv] = this.rows.get(op)!;
+      const n = steps * this.batch;
+      const out = new Uint8Array(4 + 4 * n * (fk + fv) + n);
+      new DataView(out.buffer).setUint32(0, steps, true);
+      if (slot) {
+        const u8 = this.k.u8;
+        out.set(u8.subarray(slot.keys, slot.keys + 4 * n * fk), 4);
+        out.set(u8.subarray(slot.values, slot.values + 4 * n * fv), 4 + 4 * n * fk);
+        out.set(u8.subarray(slot.mask, slot.mask + n), 4 + 4 * n * (fk + fv));
+      }
+      parts.push(out);
+    }
+    const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
+    parts.reduce((at, p) => (all.set(p, at), at + p.length), 0);
+    return all;
+  }
+
+  /** Restores what save() wrote; E_STATE_MISMATCH when the bytes do not fit this model. */
+  load(bytes: Uint8Array): void {
+    const plan: [number, number, number][] = [];
+    let at = 0;
+    for (const [op, [fk, fv]] of this.rows) {
+      if (at + 4 > bytes.length) fail("E_STATE_MISMATCH", "setState: the snapshot's attention caches do not match this model");
+      const steps = new DataView(bytes.buffer, bytes.byteOffset + at, 4).getUint32(0, true);
+      const n = steps * this.batch;
+      const len = 4 + 4 * n * (fk + fv) + n;
+      if (steps > 1 << 24 || at + len > bytes.length) fail("E_STATE_MISMATCH", "setState: the snapshot's attention caches do not match this model");
+      // cached keys and values are state: finite, like every state value
+      if (!new Float32Array(bytes.slice(at + 4, at + 4 + 4 * n * (fk + fv)).buffer).every(isFinite)) fail("E_STATE_CORRUPT", "setState: a cached attention key or value is NaN or infinite");
+      plan.push([op, steps, at]);
+      at += len;
+    }
+    if (at !== bytes.length) fail("E_STATE_MISMATCH", "setState: the snapshot's attention caches do not match this model");
+    for (const [op, steps, from] of plan) {
+      const [fk, fv] = this.rows.get(op)!;
+      const held = this.slots.get(op);
+      if (held) held.steps = 0;
+      const grown = this.attention(op, steps);
+      const n = steps * this.batch;
+      const u8 = this.k.u8;
+      u8.set(bytes.subarray(from + 4, from + 4 + 4 * n * fk), grown.keys);
+      u8.set(bytes.subarray(from + 4 + 4 * n * fk, from + 4 + 4 * n * (fk + fv)), grown.values);
+      u8.set(bytes.subarray(from + 4 + 4 * n * (fk + fv), from + 4 + 4 * n * (fk + fv) + n), grown.mask);
+      grown.steps = steps;
+    }
+  }
+
+  dispose(): void {
+    for (const slot of this.slots.values()) this.k.release(slot.block, slot.bytes);
+    this.slots.clear();
   }
 }

@@ -181,6 +181,30 @@ export const TR_SUM_SQUARE = 7;
 export const TR_LOG_SUM = 8;
 export const TR_LOG_SUM_EXP = 9;
 
+// ---------------------------------------------------------------- attention (attention.ts)
+// attention(desc, keys, past, ...) reads one attention layer's dims, strides and scales from a
+// block of ATTN_DESC_BYTES bytes that attentionDescribe fills (its layout is the kernel's own,
+// in attention.ts). Queries, keys and values hold their heads side by side in a row ([T][H][D],
+// what one projection per head writes); queries and outputs are batch-first [B][Tq][...], keys,
+// values and the key mask batch-first [B][Tv][...] too, or with ATTN_CACHED a session's cache
+// [step][B][...].
+/** Bytes of a description block. */
+export const ATTN_DESC_BYTES = 80;
+/** Flag: score = c·Σ a_d·tanh(s·(q_d + k_d)) (Keras AdditiveAttention, Attention score_mode="concat"); else c·q·k. */
+export const ATTN_ADDITIVE = 1;
+/** Flag: query i sees keys j <= past + i only (Keras use_causal_mask). */
+export const ATTN_CAUSAL = 2;
+/** Flag: a masked query masks its whole row of scores (MultiHeadAttention's query_mask). */
+export const ATTN_MASK_QUERY_ROWS = 4;
+/** Flag: a masked query's output is zeros (Keras Attention multiplies by the query mask). */
+export const ATTN_MASK_QUERY_OUTPUT = 8;
+/** Flag: masked scores weigh 0 after the softmax, so a fully masked row gives zeros (Keras 3.10+ Softmax). */
+export const ATTN_ZERO_MASKED = 16;
+/** Flag: the weights of every query row are written out ([B][H][queries][keys]); else one row of scratch is reused. */
+export const ATTN_KEEP_WEIGHTS = 32;
+/** Flag (attentionDescribe only): keys, values and the key mask are a session's cache, [step][B][...]. */
+export const ATTN_CACHED = 64;
+
 /** The kernel module's exports: its memory and the functions of assembly/index.ts. */
 export interface KernelExports {
   memory: WebAssembly.Memory;
@@ -196,6 +220,12 @@ export interface KernelExports {
    * leaving the block unusable: the runtime refuses the model.
    */
   rnnDescribe(desc: number, cell: number, units: number, inputs: number, goBackwards: boolean | undefined, alignOutput: boolean | undefined, zeroMaskedOutput: boolean | undefined, resetAfter: boolean | undefined, inputForget: boolean | undefined, kernel: number, bias: number, recurrentKernel: number, recurrentBias: number, peepholes: number, clip: number, gateAct: number, candidateAct: number, cellAct: number, gateAlpha: number, gateBeta: number, candidateAlpha: number, candidateBeta: number, cellAlpha: number, cellBeta: number): number;
+  /**
+   * Fills the description block at desc (abi.ts, ATTN_*) for B batch rows of Tq queries and Tv
+   * keys, H heads of Dk (queries, keys) and Dv (values) features, flags (ATTN_CACHED: keys,
+   * values and key mask laid out as a session's cache) and the two scales.
+   */
+  attentionDescribe(desc: number, B: number, H: number, Tq: number, Tv: number, Dk: number, Dv: number, flags: number, scoreScale: number, tanhScale: number): void;
   /** Copies `rows` rows of `n` floats from src (stride srcStride floats) to dst (stride dstStride). */
   copyRows(rows: number, n: number, src: number, srcStride: number, dst: number, dstStride: number): void;
   /** mask[i] = ids[i] != 0 (Embedding mask_zero). */
@@ -320,11 +350,20 @@ export interface KernelExports {
    * bytes; N a power of 2 (spectral.ts).
    */
   stftMagnitude(B: number, Tin: number, x: number, frames: number, N: number, hop: number, padLeft: number, window: number, tw: number, bins: number, out: number, work: number): void;
+  /**
+   * Attention for every batch row, head and query of the layer described at desc (abi.ts,
+   * ATTN_*) over `keys` keys, the first `past` of them before the first query (a session's
+   * cache; else 0). q, k, v, out: float rows at the description's strides; qMask, kMask: u8
+   * masks or 0; factors: additive per-feature factors (heads·key dim floats) or 0; weights:
+   * [B][heads][queries][keys] floats with ATTN_KEEP_WEIGHTS, else scratch of `keys` floats.
+   */
+  attention(desc: number, keys: number, past: number, q: number, k: number, v: number, qMask: number, kMask: number, factors: number, out: number, weights: number): void;
 }
 
 /** Each exported function with its parameter count (test/kernels/abi.test.ts checks both builds). */
 export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, number> = {
   rnnDescribe: 24,
+  attentionDescribe: 10,
   copyRows: 6,
   maskFromIds: 3,
   maskRows: 6,
@@ -363,4 +402,5 @@ export const KERNEL_FUNCTIONS: Record<keyof Omit<KernelExports, "memory">, numbe
   softmaxAxis: 5,
   batchedMatmul: 7,
   stftMagnitude: 12,
+  attention: 11,
 };

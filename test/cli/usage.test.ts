@@ -150,26 +150,26 @@ describe("runtime errors: exit 1, one line naming the file or layer", () => {
   });
 
   it("an unsupported layer in a tfjs model: E_UNSUPPORTED_LAYER naming the layer and the file", async () => {
-    const m = tf.sequential({ layers: [tf.layers.permute({ name: "permute_me", dims: [2, 1], inputShape: [4, 3] }), tf.layers.lstm({ name: "lstm", units: 2 })] });
+    const m = tf.sequential({ layers: [tf.layers.thresholdedReLU({ name: "thresholded_me", inputShape: [4, 3] }), tf.layers.lstm({ name: "lstm", units: 2 })] });
     const p = await saveModel(m, join(dir, "unsupported-tfjs"));
     const r = runCli(["export", p, "-o", join(dir, "u.rnnb")]);
     expect(r.code).toBe(1);
-    expect(errorLine(r)).toMatch(/^rnn-wasm: E_UNSUPPORTED_LAYER: .*model\.json: layer permute_me has class Permute, which rnn-wasm does not support/);
+    expect(errorLine(r)).toMatch(/^rnn-wasm: E_UNSUPPORTED_LAYER: .*model\.json: layer thresholded_me has class ThresholdedReLU, which rnn-wasm does not support/);
     expect(existsSync(join(dir, "u.rnnb"))).toBe(false);
   });
 
   it("an unsupported layer in a Keras 3 .keras file: names the layer and the file", () => {
-    // a real-layout .keras fixture with a Permute layer inserted after its InputLayer
+    // a real-layout .keras fixture with a layer rnn-wasm cannot run inserted after its InputLayer
     const files = unzipSync(readFileSync(join(ROOT, "test/fixtures/keras/sequential_tfjs_compatible.keras")));
     const cfg = JSON.parse(strFromU8(files["config.json"]));
-    cfg.config.layers.splice(1, 0, { module: "keras.layers", class_name: "Permute", config: { name: "permute_me", dims: [1, 2], trainable: true, dtype: "float32" }, registered_name: null });
+    cfg.config.layers.splice(1, 0, { module: "keras.layers", class_name: "ConvLSTM1D", config: { name: "convlstm_me", filters: 2, kernel_size: [1], trainable: true, dtype: "float32" }, registered_name: null });
     files["config.json"] = strToU8(JSON.stringify(cfg));
     const p = join(dir, "unsupported.keras");
     writeFileSync(p, zipSync(files));
     for (const args of [["export", p, "-o", join(dir, "u.rnnb")], ["inspect", p]]) {
       const r = runCli(args);
       expect(r.code).toBe(1);
-      expect(errorLine(r)).toBe(`rnn-wasm: E_UNSUPPORTED_LAYER: ${p}: layer permute_me has class Permute, which rnn-wasm does not support (see the README for the supported layers)`);
+      expect(errorLine(r)).toBe(`rnn-wasm: E_UNSUPPORTED_LAYER: ${p}: layer convlstm_me has class ConvLSTM1D, which rnn-wasm does not support (see the README for the supported layers)`);
     }
   });
 

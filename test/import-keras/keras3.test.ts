@@ -181,7 +181,7 @@ describe("Keras 3 config normalisation details", () => {
     expect(t2.config.input_layers).toEqual([["in_a", 0, 0], ["in_b", 0, 0]]);
   });
 
-  it("lists tensors passed as kwargs (initial_state) after the positional ones, as Keras 2 did", () => {
+  it("lists tensors passed as kwargs (initial_state) after the positional ones, as Keras 2 did, naming the keyword", () => {
     const lstm = {
       module: "keras.layers",
       class_name: "LSTM",
@@ -192,7 +192,7 @@ describe("Keras 3 config normalisation details", () => {
     };
     const t = normaliseKeras3Topology(base([lstm], { input_layers: [], output_layers: [] }), "m");
     expect((t.config.layers as LayerJson[])[0]!.inbound_nodes).toEqual([
-      [["x", 0, 0, { training: false }], ["h0", 0, 0, { training: false }], ["c0", 0, 0, { training: false }]],
+      [["x", 0, 0, { training: false }], ["h0", 0, 0, { training: false }, "initial_state"], ["c0", 0, 0, { training: false }, "initial_state"]],
     ]);
   });
 

@@ -23,6 +23,8 @@ export type Semantics = "tfjs" | "keras";
 export interface Context {
   semantics: Semantics;
   hardSigmoid: HardSigmoidVariant;
+  /** [major, minor] of the Keras that wrote the model ([0, 0]: tfjs or unknown). */
+  kerasRelease?: [number, number];
 }
 
 export interface CallResult {
@@ -33,13 +35,16 @@ export interface CallResult {
 export interface RefLayer {
   readonly className: string;
   readonly name: string;
-  /** Validates input shapes, takes its weights from the bag, returns output shapes. */
-  build(inputShapes: Shape[], weights: WeightBag, ctx: Context): Shape[];
+  /**
+   * Validates input shapes, takes its weights from the bag, returns output shapes. `args`: the
+   * call's keyword arguments (tensors as {input: i}, an index into the inputs).
+   */
+  build(inputShapes: Shape[], weights: WeightBag, ctx: Context, args?: Record<string, unknown>): Shape[];
   /**
    * `rnnMask` is the mask an RNN layer consumes (under "tfjs" semantics possibly a leaked one);
    * `inputMasks` are the masks attached to this node's input tensors.
    */
-  call(inputs: Tensor64[], inputMasks: (Mask | null)[], rnnMask: Mask | null, ctx: Context): CallResult;
+  call(inputs: Tensor64[], inputMasks: (Mask | null)[], rnnMask: Mask | null, ctx: Context, args?: Record<string, unknown>): CallResult;
 }
 
 export interface WeightRecord {
@@ -88,6 +93,12 @@ export class WeightBag {
     }
     rec.used = true;
     return rec.tensor;
+  }
+
+  /** `take` among the weights of a sublayer (MultiHeadAttention's query, key, value, attention_output). */
+  takeIn(sublayer: string, role: string, shape: number[]): Tensor64 {
+    const inner = new WeightBag(`${this.layerName}/${sublayer}`, this.records.filter((r) => r.name.replace(/:\d+$/, "").split("/").slice(1, -1).includes(sublayer)));
+    return inner.take(role, shape);
   }
 
   unused(): WeightRecord[] {

@@ -17,7 +17,8 @@ import {
   shapeError,
   unsupported,
 } from "./layer-base.ts";
-import { addBias, concat, matmulLast, type Mask, reshape, sizeOf, type Tensor64, zip } from "./tensor.ts";
+import { addBias, concat, matmulLast, type Mask, reshape, sizeOf, type Tensor64 } from "./tensor.ts";
+import { broadcastZip, forEachIndex, at, reduceAxis, softmaxAxis, transpose } from "./nd.ts";
 
 type Config = Record<string, any>;
 
@@ -461,16 +462,26 @@ export class Merge extends Base {
       }
       return [out];
     }
-    const ref = inputShapes[0];
-    for (const s of inputShapes.slice(1)) {
-      if (s.length !== ref.length || s.some((d, i) => i > 0 && d !== null && ref[i] !== null && d !== ref[i])) {
-        shapeError(this.name, `${this.className} input`, fmtShape(ref), s);
-      }
+    // Keras merges broadcast: a lower-rank input gains size-1 axes after the batch axis, then
+    // size-1 axes repeat (numpy)
+    const rank = Math.max(...inputShapes.map((s) => s.length));
+    const raised = inputShapes.map((s) => [s[0], ...Array<number>(rank - s.length).fill(1), ...s.slice(1)]);
+    const out = raised[0].slice();
+    for (const s of raised.slice(1)) {
+      s.forEach((d, i) => {
+        if (i === 0) return;
+        const o = out[i];
+        if (o !== null && d !== null && o !== d && o !== 1 && d !== 1) shapeError(this.name, `${this.className} input`, fmtShape(inputShapes[0]), inputShapes[1]);
+        out[i] = o === 1 ? d : d === 1 ? o : o ?? d;
+      });
     }
-    return [ref];
+    return [out];
   }
-  call(inputs: Tensor64[], masks: (Mask | null)[]): CallResult {
+  call(rawInputs: Tensor64[], masks: (Mask | null)[]): CallResult {
     const mask = andMasks(masks);
+    const rank = Math.max(...rawInputs.map((t) => t.shape.length));
+    const inputs = rawInputs.map((t) => (t.shape.length === rank ? t : reshape(t, [t.shape[0], ...Array<number>(rank - t.shape.length).fill(1), ...t.shape.slice(1)])));
+    const zip = (a: Tensor64, b: Tensor64, f: (x: number, y: number) => number) => broadcastZip(a, b, f);
     switch (this.className) {
       case "Concatenate":
         return { outputs: [concat(inputs, Number(this.config.axis ?? -1))], masks: [mask] };
@@ -493,13 +504,91 @@ export class Merge extends Base {
   }
 }
 
-/** Softmax as a layer (Keras `Softmax`, axis -1 only). */
+/**
+ * Softmax as a layer, over any one axis. Keras adds (1 - mask)·(-1e9) to a masked input by
+ * broadcasting the [batch, time] mask against it, which fits no input of the layer's usual
+ * shapes: the reference refuses a masked input under "keras" semantics; tfjs ignores the mask.
+ */
 export class SoftmaxLayer extends Base {
+  private axis(rank: number): number {
+    const raw = Array.isArray(this.config.axis) ? this.config.axis[0] : this.config.axis ?? -1;
+    const a = raw < 0 ? raw + rank : raw;
+    if (!(a >= 1 && a < rank) || (Array.isArray(this.config.axis) && this.config.axis.length !== 1)) unsupported(this.name, this.className, "axis", this.config.axis);
+    return a;
+  }
   build([s]: Shape[]): Shape[] {
-    lastAxisOnly(this.name, this.className, this.config.axis, s.length);
+    this.axis(s.length);
     return [s];
   }
-  call([x]: Tensor64[], masks: (Mask | null)[]): CallResult {
-    return { outputs: [softmaxLast(x)], masks: [masks[0]] };
+  call([x]: Tensor64[], masks: (Mask | null)[], _r: Mask | null, ctx: Context): CallResult {
+    if (masks[0] && ctx.semantics === "keras") unsupported(this.name, this.className, "masked input", true);
+    const a = this.axis(x.shape.length);
+    return { outputs: [a === x.shape.length - 1 ? softmaxLast(x) : softmaxAxis(x, a)], masks: [masks[0]] };
+  }
+}
+
+/** Permute(dims): axes 1.. reordered (dims count from 1); no mask passes (Keras drops it). */
+export class Permute extends Base {
+  build([s]: Shape[]): Shape[] {
+    const dims: number[] = this.config.dims;
+    if (!Array.isArray(dims) || dims.length !== s.length - 1) unsupported(this.name, this.className, "dims", dims);
+    return [[s[0], ...dims.map((d) => s[d])]];
+  }
+  call([x]: Tensor64[]): CallResult {
+    return { outputs: [transpose(x, [0, ...(this.config.dims as number[])])], masks: [null] };
+  }
+}
+
+/**
+ * Dot(axes, normalize): Keras' batch_dot of two [batch, ...] tensors of rank 2 or 3: the sum
+ * over the paired axes; the output holds the first input's other axes, then the second's
+ * ([batch, 1] when none is left). normalize: each input divided by its L2 norm along its axis,
+ * sqrt(max(Σx², eps)) with eps 1e-7 (tfjs), 1e-12 (tf.keras), 1e-14 (Keras 3: norm >= 1e-7).
+ */
+export class Dot extends Base {
+  private axes(ranks: number[]): [number, number] {
+    const raw = Array.isArray(this.config.axes) ? this.config.axes : [this.config.axes, this.config.axes];
+    return raw.map((a: number, i: number) => (a < 0 ? ((a % ranks[i]) + ranks[i]) % ranks[i] : a)) as [number, number];
+  }
+  build(inputShapes: Shape[]): Shape[] {
+    const [x, y] = inputShapes;
+    const [a, b] = this.axes([x.length, y.length]);
+    if (x[a] !== null && y[b] !== null && x[a] !== y[b]) shapeError(this.name, "Dot inputs", `equal sizes on axes ${a}, ${b}`, y);
+    const out = [x[0], ...x.slice(1).filter((_, i) => i + 1 !== a), ...y.slice(1).filter((_, i) => i + 1 !== b)];
+    return [out.length === 1 ? [x[0], 1] : out];
+  }
+  call(inputs: Tensor64[], _m: (Mask | null)[], _r: Mask | null, ctx: Context): CallResult {
+    let [x, y] = inputs;
+    const [a, b] = this.axes([x.shape.length, y.shape.length]);
+    if (this.config.normalize === true) {
+      const [major] = ctx.kerasRelease ?? [0, 0];
+      const eps = ctx.semantics === "tfjs" && major === 0 ? 1e-7 : major >= 3 ? 1e-14 : 1e-12;
+      const norm = (t: Tensor64, axis: number) => {
+        const sq = reduceAxis(t, axis, (v) => v.reduce((p, q) => p + q * q, 0), true);
+        return broadcastZip(t, sq, (v, s) => v / Math.sqrt(Math.max(s, eps)));
+      };
+      x = norm(x, a);
+      y = norm(y, b);
+    }
+    const B = x.shape[0];
+    const fx = x.shape.map((_, i) => i).filter((i) => i !== 0 && i !== a);
+    const fy = y.shape.map((_, i) => i).filter((i) => i !== 0 && i !== b);
+    const shape = [B, ...fx.map((i) => x.shape[i]), ...fy.map((i) => y.shape[i])];
+    const outShape = shape.length === 1 ? [B, 1] : shape;
+    const data = new Float64Array(sizeOf(outShape));
+    forEachIndex(shape, (idx, flat) => {
+      let acc = 0;
+      for (let k = 0; k < x.shape[a]; k++) {
+        const xi = [idx[0], 0, 0].slice(0, x.shape.length);
+        const yi = [idx[0], 0, 0].slice(0, y.shape.length);
+        xi[a] = k;
+        yi[b] = k;
+        fx.forEach((ax, n) => (xi[ax] = idx[1 + n]));
+        fy.forEach((ax, n) => (yi[ax] = idx[1 + fx.length + n]));
+        acc += at(x, xi) * at(y, yi);
+      }
+      data[flat] = acc;
+    });
+    return { outputs: [{ shape: outShape, data }], masks: [null] };
   }
 }

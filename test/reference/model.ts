@@ -30,6 +30,8 @@ import {
   BatchNormalization,
   Conv1D,
   Dense,
+  Dot,
+  Permute,
   Embedding,
   Flatten,
   GlobalPooling1D,
@@ -45,6 +47,8 @@ import {
   SoftmaxLayer,
 } from "./layers.ts";
 import { BidirectionalLayer, RecurrentLayer, TimeDistributedLayer } from "./recurrent.ts";
+import { AttentionLayer, MultiHeadAttentionLayer } from "./attention.ts";
+import { TfOpLayer } from "./tf-ops.ts";
 import type { Mask, Tensor64 } from "./tensor.ts";
 import { concatBuffers, decodeWeights, manifestEntries, type NamedWeight64, parseWeightName } from "./weights.ts";
 
@@ -78,8 +82,16 @@ interface LayerEntry {
   config: Config;
   /** Inbound tensor refs of each call (node) of this layer. */
   nodes: TensorRef[][];
+  /** Keyword arguments of each call, tensors as {input: i} (an index into the node's refs). */
+  args: CallArgs[];
   impl: RefLayer;
 }
+
+/** Model classes, which may also be a layer of another model (nested models). */
+const MODEL_CLASSES = new Set(["Sequential", "Functional", "Model"]);
+
+/** A call's keyword arguments; tensors as {input: i}, an index into the call's input tensors. */
+export type CallArgs = Record<string, unknown>;
 
 const IDENTITY = new Set(["Dropout", "SpatialDropout1D", "GaussianNoise", "GaussianDropout", "AlphaDropout", "ActivityRegularization"]);
 const MERGES = new Set(["Concatenate", "Add", "Subtract", "Multiply", "Average", "Maximum", "Minimum"]);
@@ -92,10 +104,11 @@ const ALIASES: Record<string, string> = {
 };
 
 export const SUPPORTED_LAYERS = [
-  "InputLayer", "Dense", "Embedding", "LSTM", "GRU", "SimpleRNN", "Bidirectional", "TimeDistributed",
+  "InputLayer", "Dense", "Embedding", "LSTM", "GRU", "SimpleRNN", "CuDNNLSTM", "CuDNNGRU", "Bidirectional", "TimeDistributed",
   ...IDENTITY, "Activation", "ReLU", "Softmax", "Masking", "GlobalAveragePooling1D", "GlobalMaxPooling1D",
-  "Flatten", "Reshape", "RepeatVector", "Conv1D", "MaxPooling1D", "AveragePooling1D", "BatchNormalization",
-  "LayerNormalization", ...MERGES,
+  "Flatten", "Reshape", "RepeatVector", "Permute", "Conv1D", "MaxPooling1D", "AveragePooling1D", "BatchNormalization",
+  "LayerNormalization", ...MERGES, "Dot", "Attention", "AdditiveAttention", "MultiHeadAttention", "TFOpLambda", "SlicingOpLambda",
+  "Sequential", "Functional", "Model",
 ];
 
 function isObject(v: unknown): v is Config {
@@ -142,7 +155,21 @@ function makeLayer(className: string, name: string, config: Config, defaultRa: s
     case "LSTM":
     case "GRU":
     case "SimpleRNN":
+    case "CuDNNLSTM":
+    case "CuDNNGRU":
       return new RecurrentLayer(cls, name, config, defaultRa);
+    case "Permute":
+      return new Permute(cls, name, config);
+    case "Dot":
+      return new Dot(cls, name, config);
+    case "Attention":
+    case "AdditiveAttention":
+      return new AttentionLayer(cls, name, config);
+    case "MultiHeadAttention":
+      return new MultiHeadAttentionLayer(name, config);
+    case "TFOpLambda":
+    case "SlicingOpLambda":
+      return new TfOpLayer(cls, name, config);
     case "Bidirectional":
       return new BidirectionalLayer(name, config, defaultRa);
     case "TimeDistributed": {
@@ -197,20 +224,70 @@ function collectKerasTensors(v: unknown, out: unknown[]): void {
   else if (isObject(v) && v.class_name === "__keras_tensor__") out.push(v);
 }
 
-function parseInboundNodes(layerName: string, raw: unknown): TensorRef[][] {
+const isTriple = (v: unknown): v is [string, number, number] =>
+  Array.isArray(v) && v.length === 3 && typeof v[0] === "string" && Number.isInteger(v[1]) && Number.isInteger(v[2]);
+
+/**
+ * One call: its input tensors and keyword arguments. Keras 2 / tfjs: a list of refs
+ * [layer, node, tensor, kwargs] (TFOpLambda: a bare ref or nested lists; a constant first
+ * argument ["_CONSTANT_VALUE", -1, value, kwargs]), tensors in kwargs as [layer, node, tensor];
+ * Keras 3: {args, kwargs} of __keras_tensor__ objects (a 5th element of a normalised ref names
+ * the keyword of a tensor passed by keyword). Tensors in kwargs join the refs after the others.
+ */
+function parseNode(layerName: string, node: unknown, k: number): { refs: TensorRef[]; args: CallArgs } {
+  const where = `layer ${layerName}, inbound node ${k}`;
+  const refs: TensorRef[] = [];
+  const args: CallArgs = {};
+  const slot = (r: TensorRef) => {
+    const i = refs.findIndex((x) => x.layer === r.layer && x.node === r.node && x.index === r.index);
+    return { input: i >= 0 ? i : refs.push(r) - 1 };
+  };
+  const keep = (v: unknown, isTensor: (x: unknown) => boolean): unknown =>
+    isTensor(v) ? slot(parseRef(v, where)) : Array.isArray(v) ? v.map((x) => keep(x, isTensor)) : isObject(v) && !isTensor(v) ? Object.fromEntries(Object.entries(v).map(([key, x]) => [key, keep(x, isTensor)])) : v;
+  if (Array.isArray(node)) {
+    let kwargs: unknown;
+    const constants: unknown[] = [];
+    const visit = (v: unknown): void => {
+      if (Array.isArray(v) && typeof v[0] === "string") {
+        if (v[0] === "_CONSTANT_VALUE") constants.push(v[2]);
+        else refs.push(parseRef(v, where));
+        kwargs ??= v[3];
+        if (typeof v[4] === "string") {
+          const prev = args[v[4]];
+          const mine = { input: refs.length - 1 };
+          args[v[4]] = prev === undefined ? mine : [...(Array.isArray(prev) ? prev : [prev]), mine];
+        }
+      } else if (Array.isArray(v)) v.forEach(visit);
+      else throw new RefError("E_MODEL_JSON", `${where}: malformed ${JSON.stringify(v)}`);
+    };
+    visit(node);
+    if (isObject(kwargs)) for (const [key, v] of Object.entries(kwargs)) if (!(key in args)) args[key] = keep(v, isTriple);
+    if (constants.length) args.__constants__ = constants;
+    return { refs, args };
+  }
+  if (isObject(node) && "args" in node) {
+    const tensors: unknown[] = [];
+    collectKerasTensors(node.args, tensors);
+    tensors.forEach((t) => refs.push(parseRef(t, where)));
+    const isKt = (x: unknown) => isObject(x) && x.class_name === "__keras_tensor__";
+    if (isObject(node.kwargs)) for (const [key, v] of Object.entries(node.kwargs)) if (v !== null) args[key] = keep(v, isKt);
+    return { refs, args };
+  }
+  throw new RefError("E_MODEL_JSON", `${where}: malformed ${JSON.stringify(node)}`);
+}
+
+function parseInboundNodes(layerName: string, raw: unknown): { refs: TensorRef[]; args: CallArgs }[] {
   if (raw === undefined || raw === null) return [];
   if (!Array.isArray(raw)) throw new RefError("E_MODEL_JSON", `layer ${layerName}: inbound_nodes must be an array`);
-  return raw.map((node, k) => {
-    const where = `layer ${layerName}, inbound node ${k}`;
-    if (Array.isArray(node)) return node.map((r) => parseRef(r, where));
-    if (isObject(node) && "args" in node) {
-      const tensors: unknown[] = [];
-      collectKerasTensors(node.args, tensors);
-      collectKerasTensors(node.kwargs?.initial_state, tensors);
-      return tensors.map((t) => parseRef(t, where));
-    }
-    throw new RefError("E_MODEL_JSON", `${where}: malformed ${JSON.stringify(node)}`);
-  });
+  return raw.map((node, k) => parseNode(layerName, node, k));
+}
+
+/** The input shape a nested model declares (its InputLayer or first layer). */
+function nestedInputShape(config: Config): Shape | null {
+  const list = Array.isArray(config) ? config : config?.layers;
+  if (!Array.isArray(list) || !list.length) return null;
+  const input = list.find((l: Config) => l?.class_name === "InputLayer") ?? list[0];
+  return declaredInputShape(input?.config ?? {}) ?? (MODEL_CLASSES.has(input?.class_name) ? nestedInputShape(input.config) : null);
 }
 
 function parseIoList(raw: unknown, what: string): TensorRef[] {
@@ -254,9 +331,11 @@ export class ReferenceModel {
     const modelConfig = isObject(topology.model_config) ? topology.model_config : topology;
     this.kerasVersion = String(topology.keras_version ?? generatedBy);
     const keras3 = /^3\./.test(this.kerasVersion) || /keras v?3\./i.test(generatedBy);
+    const release = /^(\d+)\.(\d+)/.exec(this.kerasVersion) ?? /keras v?(\d+)\.(\d+)/i.exec(generatedBy);
     this.ctx = {
       semantics: opts.semantics ?? "tfjs",
       hardSigmoid: opts.hardSigmoid ?? (keras3 ? "keras3" : "tfjs"),
+      kerasRelease: release ? [Number(release[1]), Number(release[2])] : [0, 0],
     };
     const defaultRa = this.kerasVersion.startsWith("tfjs") ? "hard_sigmoid" : "sigmoid";
     if (typeof modelConfig.class_name !== "string") {
@@ -268,6 +347,7 @@ export class ReferenceModel {
     } else {
       throw new RefError("E_UNSUPPORTED_LAYER", `model class ${JSON.stringify(modelConfig.class_name)} is not supported`);
     }
+    this.expandNested();
     this.attachWeights(weights);
     this.inferShapes();
   }
@@ -277,17 +357,126 @@ export class ReferenceModel {
       throw new RefError("E_MODEL_JSON", `model config: layer ${k} needs class_name and config, received ${JSON.stringify(raw)?.slice(0, 200)}`);
     }
     const name = String(raw.name ?? raw.config.name ?? `${raw.class_name.toLowerCase()}_${k}`);
-    if (this.layers.has(name)) throw new RefError("E_MODEL_JSON", `model config: duplicate layer name ${name}`);
+    if (this.layers.has(name) || this.nested.has(name)) throw new RefError("E_MODEL_JSON", `model config: duplicate layer name ${name}`);
+    const parsed = parseInboundNodes(name, raw.inbound_nodes);
+    if (MODEL_CLASSES.has(raw.class_name)) {
+      // a nested model: its layers join this graph when it is called (inline)
+      this.nested.set(name, { className: raw.class_name, config: raw.config, defaultRa });
+      const entry: LayerEntry = { className: raw.class_name, name, config: raw.config, nodes: parsed.map((n) => n.refs), args: parsed.map((n) => n.args), impl: null as never };
+      this.nestedEntries.set(name, entry);
+      return entry;
+    }
     const entry: LayerEntry = {
       className: raw.class_name,
       name,
       config: raw.config,
-      nodes: parseInboundNodes(name, raw.inbound_nodes),
+      nodes: parsed.map((n) => n.refs),
+      args: parsed.map((n) => n.args),
       impl: makeLayer(raw.class_name, name, raw.config, defaultRa),
     };
     this.layers.set(name, entry);
     this.order.push(name);
     return entry;
+  }
+
+  /** Nested models by name; `aliases` maps a nested model's output refs to its inner layers' outputs. */
+  private nested = new Map<string, { className: string; config: Config; defaultRa: string }>();
+  private aliases = new Map<string, TensorRef>();
+
+  /** The layer entry `raw` stands for, created on first use (a nested model's layers are shared by its calls). */
+  private entryFor(raw: Config, defaultRa: string): LayerEntry {
+    const name = String(raw.name ?? raw.config?.name);
+    const have = this.layers.get(name);
+    if (have) return have;
+    const e = this.addLayer({ ...raw, inbound_nodes: [] }, 0, defaultRa);
+    return e;
+  }
+
+  /**
+   * Calls nested model `name` on `inputs`: each of its layers gets one more node, wired as in
+   * the nested config; returns the refs of its outputs. Keras runs a nested model the same way
+   * (its layers' nodes are created per call, on shared weights).
+   */
+  private inline(name: string, inputs: TensorRef[]): TensorRef[] {
+    const { className, config, defaultRa } = this.nested.get(name)!;
+    const list: Config[] = Array.isArray(config) ? config : config.layers;
+    const call = (raw: Config, refs: TensorRef[], args: CallArgs): TensorRef[] => {
+      const innerName = String(raw.name ?? raw.config?.name);
+      if (MODEL_CLASSES.has(raw.class_name)) {
+        if (!this.nested.has(innerName)) this.nested.set(innerName, { className: raw.class_name, config: raw.config, defaultRa });
+        return this.inline(innerName, refs);
+      }
+      const e = this.entryFor(raw, defaultRa);
+      e.nodes.push(refs);
+      e.args.push(args);
+      return [0, 1, 2, 3, 4, 5, 6, 7].map((index) => ({ layer: e.name, node: e.nodes.length - 1, index }));
+    };
+    if (className === "Sequential") {
+      let prev = inputs[0];
+      for (const raw of list) if (raw.class_name !== "InputLayer") prev = call(raw, [prev], {})[0];
+      return [prev];
+    }
+    // Functional: inner refs [layer, node, index] -> outer refs, node by node
+    const map = new Map<string, TensorRef[]>();
+    parseIoList(config.input_layers, "input_layers").forEach((r, i) => map.set(`${r.layer}:0`, [inputs[i]]));
+    const pending: [Config, number, { refs: TensorRef[]; args: CallArgs }][] = [];
+    for (const raw of list) {
+      if (raw.class_name === "InputLayer") continue;
+      parseInboundNodes(String(raw.name ?? raw.config?.name), raw.inbound_nodes).forEach((n, m) => pending.push([raw, m, n]));
+    }
+    const outer = (r: TensorRef) => map.get(`${r.layer}:${r.node}`)?.[r.index];
+    // a model nested in this one numbers its calls from 1 or 0, as at the top level (expandNested)
+    const seen = new Map<string, number[]>();
+    for (const [, , n] of pending) for (const r of n.refs) seen.set(r.layer, [...(seen.get(r.layer) ?? []), r.node]);
+    for (const r of parseIoList(config.output_layers, "output_layers")) seen.set(r.layer, [...(seen.get(r.layer) ?? []), r.node]);
+    const firstCall = (raw: Config) => {
+      const innerName = String(raw.name ?? raw.config?.name);
+      if (!MODEL_CLASSES.has(raw.class_name)) return 0;
+      const calls = pending.filter(([r]) => r === raw).length + [...map.keys()].filter((k) => k.startsWith(`${innerName}:`)).length;
+      const nodes = seen.get(innerName) ?? [];
+      return nodes.includes(calls) ? 1 : nodes.includes(0) ? 0 : raw.class_name === "Sequential" ? 0 : 1;
+    };
+    const first = new Map(list.filter((raw) => MODEL_CLASSES.has(raw.class_name)).map((raw) => [raw, firstCall(raw)]));
+    while (pending.length) {
+      const at = pending.findIndex(([, , n]) => n.refs.every((r) => outer(r)));
+      if (at < 0) throw new RefError("E_MODEL_JSON", `nested model ${name}: a layer consumes a tensor no layer produces`);
+      const [raw, m, n] = pending.splice(at, 1)[0];
+      map.set(`${String(raw.name ?? raw.config?.name)}:${m + (first.get(raw) ?? 0)}`, call(raw, n.refs.map((r) => outer(r)!), n.args));
+    }
+    return parseIoList(config.output_layers, "output_layers").map((r) => outer(r)!);
+  }
+
+  /**
+   * Expands the calls of nested models and points their consumers at the inner outputs. A model
+   * built on its own Input has a node 0 of its own, so its listed calls are nodes 1, 2, ... (tfjs;
+   * Keras 2 skips that first node, Keras 3 functional.py counts kept nodes from 1); a Keras 3
+   * Sequential's are 0, 1, ...: the consumers' references show which.
+   */
+  private expandNested(): void {
+    const used = new Map<string, number[]>();
+    for (const e of [...this.layers.values(), ...this.nestedEntries.values()]) for (const refs of e.nodes) for (const r of refs) used.set(r.layer, [...(used.get(r.layer) ?? []), r.node]);
+    for (const r of this.outputRefs) used.set(r.layer, [...(used.get(r.layer) ?? []), r.node]);
+    for (const [name, e] of [...this.nestedEntries]) {
+      const seen = used.get(name) ?? [];
+      const first = seen.includes(e.nodes.length) ? 1 : seen.includes(0) ? 0 : e.className === "Sequential" ? 0 : 1;
+      e.nodes.forEach((refs, n) => {
+        const outs = this.inline(name, refs.map((r) => this.resolve(r)));
+        outs.forEach((o, k) => this.aliases.set(`${name}:${n + first}:${k}`, o));
+      });
+    }
+    for (const e of this.layers.values()) e.nodes = e.nodes.map((refs) => refs.map((r) => this.resolve(r)));
+    this.outputRefs = this.outputRefs.map((r) => this.resolve(r));
+  }
+  private nestedEntries = new Map<string, LayerEntry>();
+
+  private resolve(r: TensorRef): TensorRef {
+    let cur = r;
+    for (let guard = 0; guard < 1000; guard++) {
+      const next = this.aliases.get(`${cur.layer}:${cur.node}:${cur.index}`);
+      if (!next) return cur;
+      cur = next;
+    }
+    return cur;
   }
 
   private parseSequential(config: unknown, defaultRa: string): void {
@@ -304,7 +493,7 @@ export class ReferenceModel {
       rest = list.slice(1);
     } else {
       if (!isObject(first) || !isObject(first.config)) throw new RefError("E_MODEL_JSON", "Sequential config: malformed first layer");
-      const shape = declaredInputShape(first.config);
+      const shape = declaredInputShape(first.config) ?? (MODEL_CLASSES.has(String(first.class_name)) ? nestedInputShape(first.config) : null);
       if (shape === null) {
         throw new RefError("E_MODEL_JSON", `Sequential config: first layer ${first.config.name} declares no batch_input_shape`);
       }
@@ -331,14 +520,14 @@ export class ReferenceModel {
     for (const [name, e] of this.layers) {
       for (const node of e.nodes) {
         for (const r of node) {
-          if (!this.layers.has(r.layer)) {
+          if (!this.layers.has(r.layer) && !this.nestedEntries.has(r.layer)) {
             throw new RefError("E_MODEL_JSON", `layer ${name}: inbound layer ${JSON.stringify(r.layer)} does not exist`);
           }
         }
       }
     }
     for (const r of [...this.inputRefs, ...this.outputRefs]) {
-      if (!this.layers.has(r.layer)) throw new RefError("E_MODEL_JSON", `model config: unknown input/output layer ${JSON.stringify(r.layer)}`);
+      if (!this.layers.has(r.layer) && !this.nestedEntries.has(r.layer)) throw new RefError("E_MODEL_JSON", `model config: unknown input/output layer ${JSON.stringify(r.layer)}`);
     }
   }
 
@@ -377,7 +566,7 @@ export class ReferenceModel {
         if (s === undefined) throw new RefError("E_MODEL_JSON", `layer ${e.name}: input ${key(r)} is never computed`);
         return s;
       });
-      const outs = e.impl.build(inShapes, this.bags.get(e.name)!, this.ctx);
+      const outs = e.impl.build(inShapes, this.bags.get(e.name)!, this.ctx, e.args[nodeIdx] ?? {});
       outs.forEach((s, i) => shapes.set(`${e.name}:${nodeIdx}:${i}`, s));
     }, (r) => shapes.has(key(r)));
     for (const [name, bag] of this.bags) {
@@ -448,7 +637,7 @@ export class ReferenceModel {
       const inMasks = ins.map((v) => v.m);
       if (inMasks.some((m) => m !== null)) leaked = inMasks[0];
       const rnnMask = this.ctx.semantics === "tfjs" ? leaked : inMasks[0];
-      const res = e.impl.call(ins.map((v) => v.t), inMasks, rnnMask, this.ctx);
+      const res = e.impl.call(ins.map((v) => v.t), inMasks, rnnMask, this.ctx, e.args[nodeIdx] ?? {});
       res.outputs.forEach((t, i) => {
         // tfjs attaches the first output's mask to every output of a node.
         const m = this.ctx.semantics === "tfjs" ? res.masks[0] ?? null : res.masks[i] ?? null;

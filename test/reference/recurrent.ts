@@ -36,6 +36,7 @@ import {
   unsupported,
 } from "./layer-base.ts";
 import { concat, type Mask, reverseTime, type Tensor64, zip } from "./tensor.ts";
+import { CudnnCore } from "./cudnn.ts";
 
 type Config = Record<string, any>;
 type Direction = "forward" | "backward" | null;
@@ -304,16 +305,23 @@ export class RnnCore {
   }
 }
 
-/** LSTM / GRU / SimpleRNN layer. Extra inputs (Functional `initial_state`) are initial states. */
+/** A recurrent layer's cell and time loop: RnnCore, or CudnnCore for CuDNNLSTM / CuDNNGRU. */
+type Core = RnnCore | CudnnCore;
+const CUDNN = new Set(["CuDNNLSTM", "CuDNNGRU"]);
+function makeCore(name: string, className: string, config: Config, defaultRecurrentActivation: string): Core {
+  return CUDNN.has(className) ? new CudnnCore(name, className, config) : new RnnCore(name, className, config, defaultRecurrentActivation);
+}
+
+/** LSTM / GRU / SimpleRNN / CuDNNLSTM / CuDNNGRU layer. Extra inputs (Functional `initial_state`) are initial states. */
 export class RecurrentLayer implements RefLayer {
-  private core: RnnCore;
+  private core: Core;
   constructor(
     readonly className: string,
     readonly name: string,
     readonly config: Config,
     defaultRecurrentActivation: string,
   ) {
-    this.core = new RnnCore(name, className, config, defaultRecurrentActivation);
+    this.core = makeCore(name, className, config, defaultRecurrentActivation);
   }
 
   build(inputShapes: Shape[], weights: WeightBag, ctx: Context): Shape[] {
@@ -353,8 +361,8 @@ function rnnOutputShapes(s: Shape, units: number, nStates: number, config: Confi
  */
 export class BidirectionalLayer implements RefLayer {
   readonly className = "Bidirectional";
-  private fwd: RnnCore;
-  private bwd: RnnCore;
+  private fwd: Core;
+  private bwd: Core;
   private fwdConfig: Config;
   private bwdConfig: Config;
   private mergeMode: string | null;
@@ -368,7 +376,7 @@ export class BidirectionalLayer implements RefLayer {
     if (!inner || typeof inner.class_name !== "string") {
       throw new RefError("E_MODEL_JSON", `layer ${name} (Bidirectional): config.layer is missing`);
     }
-    if (!(inner.class_name in GATES)) {
+    if (!(inner.class_name in GATES) && !CUDNN.has(inner.class_name)) {
       throw new RefError("E_UNSUPPORTED_LAYER", `layer ${name}: Bidirectional(${inner.class_name}) is not supported`);
     }
     this.fwdConfig = inner.config;
@@ -377,9 +385,9 @@ export class BidirectionalLayer implements RefLayer {
     if (this.mergeMode !== null && !["concat", "sum", "mul", "ave"].includes(this.mergeMode)) {
       unsupported(name, "Bidirectional", "merge_mode", config.merge_mode);
     }
-    this.fwd = new RnnCore(name, inner.class_name, this.fwdConfig, defaultRecurrentActivation);
+    this.fwd = makeCore(name, inner.class_name, this.fwdConfig, defaultRecurrentActivation);
     const bwdClass = config.backward_layer?.class_name ?? inner.class_name;
-    this.bwd = new RnnCore(name, bwdClass, this.bwdConfig, defaultRecurrentActivation);
+    this.bwd = makeCore(name, bwdClass, this.bwdConfig, defaultRecurrentActivation);
   }
 
   build(inputShapes: Shape[], weights: WeightBag, ctx: Context): Shape[] {

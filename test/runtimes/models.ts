@@ -4,8 +4,9 @@
  * comma-separated list of .rnnb files (e.g. the shipped models/*.rnnb) to run those instead.
  * Inputs are drawn from the case's seeded generator; the seed is printed by `describeSeed`.
  */
-import { readFileSync } from "node:fs";
-import { resolve } from "node:path";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
 import { exportBundle } from "../../src/export.ts";
 import { loadModel } from "../../src/index.ts";
 import { rngFor, type Rng } from "../util/prng.ts";
@@ -66,6 +67,29 @@ async function gruTwoHeads(rng: Rng): Promise<RuntimeCase> {
   };
 }
 
+/**
+ * A Keras 2 model of the corpus (test/fixtures/corpus) with causal multi-head attention on a
+ * masked LSTM, exported from its .h5: its bundle needs the lazily loaded tensor-ops chunk and
+ * the attention kernel in every engine.
+ */
+async function kerasAttention(rng: Rng): Promise<RuntimeCase> {
+  const { corpusDefinitions, keras2H5 } = await import("../fixtures/corpus/files.ts");
+  const def = corpusDefinitions().find((d) => d.id === "keras2-masked-causal-mha-streams")!;
+  const dir = mkdtempSync(join(tmpdir(), "rnn-wasm-runtimes-"));
+  const file = join(dir, "attention.h5");
+  writeFileSync(file, await keras2H5(def));
+  const bundle = await exportBundle(file);
+  rmSync(dir, { recursive: true, force: true });
+  const g = rng.fork("input");
+  const [B, T] = [2, 6];
+  return {
+    name: "keras-causal-attention",
+    bundle,
+    origin: `corpus ${def.id} (inputs: ${rng.label}, seed ${rng.seed})`,
+    inputs: [{ dtype: "int32", shape: [B, T], data: Array.from({ length: B * T }, (_, i) => (i % 5 === 2 ? 0 : g.int(1, 25))) }],
+  };
+}
+
 /** Inputs for a bundle from elsewhere: every null dimension becomes 2 (batch) or 7 (time). */
 async function fileCase(path: string): Promise<RuntimeCase> {
   const bundle = new Uint8Array(readFileSync(path));
@@ -90,7 +114,7 @@ export function runtimeCases(): Promise<RuntimeCase[]> {
   cached ??= (async () => {
     const list = process.env.RNN_WASM_RUNTIME_MODELS;
     if (list) return Promise.all(list.split(",").filter(Boolean).map((p) => fileCase(resolve(p))));
-    return [await textLstm(rngFor("runtimes/text-lstm")), await gruTwoHeads(rngFor("runtimes/gru-two-heads"))];
+    return [await textLstm(rngFor("runtimes/text-lstm")), await gruTwoHeads(rngFor("runtimes/gru-two-heads")), await kerasAttention(rngFor("runtimes/keras-attention"))];
   })();
   return cached;
 }

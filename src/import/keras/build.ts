@@ -5,12 +5,13 @@
  * can get wrong is reported here, at load, as an RnnWasmError naming the layer.
  */
 import { RnnWasmError } from "../../errors.js";
+import { installTensorOps } from "../../model/tensor-ops.js";
 import type { ModelSpec, PackedModel } from "../../model/spec.js";
 import { validateSpec } from "../../model/validate.js";
 import type { ModelArtifacts } from "../artifacts.js";
 import { contextFor, KerasBuilder, unsupported } from "./context.js";
 import { IDENTITY_LAYERS } from "./layers/core.js";
-import { LAYER_TRANSLATORS } from "./layers/index.js";
+import { CONSTANT_ARGUMENT_LAYERS, LAYER_TRANSLATORS } from "./layers/index.js";
 import { modelJsonError, parseTopology, tensorId, type LayerCall } from "./topology.js";
 import { WeightIndex } from "./weights.js";
 
@@ -23,6 +24,9 @@ function translateCall(b: KerasBuilder, call: LayerCall, graphInputs: Set<string
       "E_UNSUPPORTED_LAYER",
       `layer ${layer.name} has class ${layer.className}, which rnn-wasm does not support (see the README for the supported layers)`,
     );
+  }
+  if ((call.kwargs as { __constants__?: unknown }).__constants__ !== undefined && !CONSTANT_ARGUMENT_LAYERS.has(layer.className)) {
+    throw new RnnWasmError("E_UNSUPPORTED_OPTION", `layer ${layer.name} (${layer.className}) is called on a constant, not a tensor`);
   }
   const format = layer.config.data_format;
   if (format !== undefined && format !== "channels_last" && !IDENTITY_LAYERS.includes(layer.className)) unsupported(layer, "data_format", format);
@@ -101,6 +105,7 @@ class MinHeap {
 }
 
 export function buildModel(art: ModelArtifacts): PackedModel {
+  installTensorOps(); // the shapes of the general tensor ops some layers become (Dot, Permute, TFOpLambda, attention)
   const g = parseTopology(art);
   const b = new KerasBuilder(art, new WeightIndex(art.weights));
   const consumers = new Map<string, string[]>();
@@ -119,16 +124,19 @@ export function buildModel(art: ModelArtifacts): PackedModel {
   });
   const graphInputs = new Set(inputs.map((i) => i.tensor));
   const layers: NonNullable<ModelSpec["layers"]> = [];
+  const listed = new Set<string>();
   for (const call of inDependencyOrder(g.calls, graphInputs, (call) => {
     translateCall(b, call, graphInputs);
     const made: string[] = [];
     for (let k = 0; k < 8; k++) {
-      const id = tensorId(call.layer.name, call.node, k);
+      const id = tensorId(call.layer.name, call.node, k, call.scope);
       if (b.tensors[b.resolve(id)]) made.push(id);
     }
     return made;
   })) {
-    if (call.node === 0) {
+    // one entry per layer, though a layer of a nested model runs once per call of that model
+    if (!listed.has(call.layer.name)) {
+      listed.add(call.layer.name);
       const inner = (call.layer.config.layer as { class_name?: string } | undefined)?.class_name;
       layers.push({ name: call.layer.name, className: call.layer.className, ...(inner ? { inner } : {}) });
     }

@@ -21,9 +21,14 @@ export class KerasBuilder extends SpecBuilder {
    */
   readonly tfjsSemantics: boolean;
 
+  /** [major, minor] of the Keras that wrote the model ([0, 0] for tfjs or when unknown). */
+  readonly kerasRelease: [number, number];
+
   constructor(art: ModelArtifacts, private index: WeightIndex) {
     super();
     const v = art.kerasVersion ?? "";
+    const release = /^(\d+)\.(\d+)/.exec(v);
+    this.kerasRelease = release ? [Number(release[1]), Number(release[2])] : [0, 0];
     this.keras3 = art.origin === "keras3" || /^3\./.test(v);
     // Keras <= 2.2 and tfjs default LSTM/GRU recurrent_activation to hard_sigmoid; tf.keras
     // 2.3+ and Keras 3 to sigmoid. Only used when a config omits the key.
@@ -34,6 +39,12 @@ export class KerasBuilder extends SpecBuilder {
 
   weightsOf(layer: LayerDef): LayerWeights {
     return new LayerWeights(layer, this.index.forLayer(layer.name), this.index);
+  }
+
+  /** Whether the model was written by Keras `major.minor` or later. */
+  kerasAtLeast(major: number, minor: number): boolean {
+    const [a, b] = this.kerasRelease;
+    return a > major || (a === major && b >= minor);
   }
 
   act(value: unknown, where: string, fallback = "linear"): number {
@@ -70,7 +81,7 @@ export function contextFor(b: KerasBuilder, call: LayerCall, graphInputs: Set<st
     c: layer.config,
     x: call.inputs[0],
     where: `layer ${layer.name} (${layer.className})`,
-    outId: (k) => tensorId(layer.name, call.node, k),
+    outId: (k) => tensorId(layer.name, call.node, k, call.scope),
   };
 }
 
@@ -125,4 +136,24 @@ export function checkPositiveTime(b: SpecBuilder, layer: LayerDef, out: string):
   if (typeof T === "number" && T < 1) {
     throw new RnnWasmError("E_SHAPE", `layer ${layer.name} (${layer.className}) would produce ${T} timesteps from its input`);
   }
+}
+
+/** A keyword argument of a layer call as the config records it (tensors as `{__input__: i}`); undefined when absent. */
+export function callArg(call: LayerCall, name: string): unknown {
+  return call.kwargs[name];
+}
+
+/** The tensor id a call argument stands for, or undefined when it is not a tensor. */
+export function tensorOf(call: LayerCall, v: unknown): string | undefined {
+  const i = typeof v === "object" && v !== null ? (v as { __input__?: unknown }).__input__ : undefined;
+  return typeof i === "number" ? call.inputs[i] : undefined;
+}
+
+/**
+ * A layer that does not support masking (Keras: the mask stops there, silently in tf.keras 2,
+ * with a warning in Keras 3). tfjs refuses such a model, so a model written by tfjs cannot
+ * have one: say so rather than guess.
+ */
+export function dropsMask(b: KerasBuilder, layer: LayerDef, inputs: string[]): void {
+  if (b.tfjsSemantics) requireNoMask(b, layer, inputs);
 }

@@ -206,10 +206,14 @@ export function readFloatDataset(session: H5Session, ds: Dataset, what: string):
     );
   }
   let data: Float32Array;
-  if (meta.size === 4) {
-    data = ds.value as Float32Array; // a fresh copy out of the wasm heap
+  // a scalar dataset (Attention's `scale`) reads as a number, others as a fresh typed-array copy out of the wasm heap
+  const value = meta.size === 4 || meta.size === 8 ? ds.value : undefined;
+  if (typeof value === "number") {
+    data = Float32Array.of(value);
+  } else if (meta.size === 4) {
+    data = value as Float32Array;
   } else if (meta.size === 8) {
-    data = Float32Array.from(ds.value as Float64Array);
+    data = Float32Array.from(value as Float64Array);
   } else if (meta.size === 2) {
     data = decodeFloat16(readRawBytes(session, ds, 2 * count));
   } else {

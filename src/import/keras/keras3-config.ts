@@ -213,8 +213,10 @@ function collectKerasTensors(v: Json | undefined, out: [string, number, number][
 /**
  * Keras 3 `{args, kwargs}` nodes become Keras 2 `[[name, node, tensor, kwargs], ...]`:
  * tensors in args first (a merge layer's list flattens in order), then tensors passed as
- * kwargs (`initial_state`), which Keras 2 also listed as extra inbound tensors. Non-tensor,
- * non-null kwargs (`training`, ...) go into each entry's kwargs as Keras 2 wrote them.
+ * kwargs (`initial_state`), which Keras 2 also listed as extra inbound tensors; these carry the
+ * keyword as a 5th element (`[name, node, tensor, kwargs, "value"]`: MultiHeadAttention's
+ * `value=`, which Keras 2 kept in the kwargs). Non-tensor, non-null kwargs (`training`,
+ * `use_causal_mask`, ...) go into each entry's kwargs as Keras 2 wrote them.
  */
 function normaliseInboundNodes(nodes: Json): Json {
   if (!Array.isArray(nodes)) return [];
@@ -222,16 +224,19 @@ function normaliseInboundNodes(nodes: Json): Json {
     if (!isJsonObject(node)) return node; // already Keras 2 form
     const tensors: [string, number, number][] = [];
     collectKerasTensors(node.args, tensors);
+    const keywords: (string | undefined)[] = tensors.map(() => undefined);
     const kwargs: JsonObject = {};
     if (isJsonObject(node.kwargs)) {
       for (const [key, value] of Object.entries(node.kwargs)) {
         const inKwarg: [string, number, number][] = [];
         collectKerasTensors(value, inKwarg);
-        if (inKwarg.length > 0) tensors.push(...inKwarg);
-        else if (value !== null) kwargs[key] = normaliseValue(value);
+        if (inKwarg.length > 0) {
+          tensors.push(...inKwarg);
+          keywords.push(...inKwarg.map(() => key));
+        } else if (value !== null) kwargs[key] = normaliseValue(value);
       }
     }
-    return tensors.map(([name, nodeIndex, tensorIndex]) => [name, nodeIndex, tensorIndex, { ...kwargs }]);
+    return tensors.map(([name, nodeIndex, tensorIndex], i) => [name, nodeIndex, tensorIndex, { ...kwargs }, ...(keywords[i] ? [keywords[i]!] : [])]);
   });
 }
 

@@ -90,6 +90,11 @@ export function variableRoles(className: string, config: JsonObject): string[] |
     case "GRUCell":
     case "SimpleRNNCell":
       return ["kernel", "recurrent_kernel", ...bias];
+    // keras/src/layers/attention/attention.py, additive_attention.py: build()
+    case "Attention":
+      return [...(config.use_scale === true ? ["scale"] : []), ...(config.score_mode === "concat" ? ["concat_score_weight"] : [])];
+    case "AdditiveAttention":
+      return config.use_scale !== false ? ["scale"] : [];
     default:
       return undefined;
   }
@@ -159,6 +164,17 @@ function walkLayer(ctx: WalkContext, entry: JsonObject & { class_name: string },
     const backwardName = isLayerEntry(config.backward_layer) ? layerName(config.backward_layer) : innerName;
     walkLayer(ctx, inner, `${path}/forward_layer`, `${prefix}/${withPrefix(innerName, "forward_")}`);
     walkLayer(ctx, backward, `${path}/backward_layer`, `${prefix}/${withPrefix(backwardName, "backward_")}`);
+    return;
+  }
+  if (className === "MultiHeadAttention") {
+    // its EinsumDense sublayers, filed by attribute: `query_dense` (Keras 3.3+, a public
+    // property, visited first) or `_query_dense` (3.0-3.2); named as Keras' variable paths
+    // (`<mha>/query/kernel`, the sublayer named "query")
+    const bias = config.use_bias !== false ? ["bias"] : [];
+    for (const [attribute, sublayer] of [["query_dense", "query"], ["key_dense", "key"], ["value_dense", "value"], ["output_dense", "attention_output"]]) {
+      const at = childGroup(ctx.session, ctx.session.file, `${path}/${attribute}/vars`) ? attribute : `_${attribute}`;
+      readRoles(ctx, `${path}/${at}`, `${prefix}/${sublayer}`, ["kernel", ...bias], `${prefix} (${className}, ${sublayer})`);
+    }
     return;
   }
   if (className === "TimeDistributed" && isLayerEntry(config.layer)) {

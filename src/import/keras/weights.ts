@@ -48,6 +48,11 @@ export class LayerWeights {
     return new LayerWeights(this.layer, sel, this.all);
   }
 
+  /** Restricts to a sublayer's weights (MultiHeadAttention's `query`, `key`, `value`, `attention_output`). */
+  under(sublayer: string): LayerWeights {
+    return new LayerWeights(this.layer, this.entries.filter((e) => e.path.slice(1, -1).includes(sublayer)), this.all);
+  }
+
   has(role: string): boolean {
     return this.entries.some((e) => e.role === role);
   }

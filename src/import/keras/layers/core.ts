@@ -59,7 +59,7 @@ function timeDistributed(ctx: LayerContext): void {
   if (inner.className === "Dense" || inner.className === "Activation" || IDENTITY_LAYERS.includes(inner.className)) {
     // Dense and activations act on the last axis, so wrapping them changes nothing; the
     // weights are stored under the wrapper's name.
-    ctx.translate({ layer: { ...inner, name: layer.name }, node: call.node, inputs: call.inputs });
+    ctx.translate({ ...call, layer: { ...inner, name: layer.name } });
     return;
   }
   throw new RnnWasmError("E_UNSUPPORTED_LAYER", `${where}: wrapping ${inner.className} is not supported (Dense, Activation and Dropout are)`);

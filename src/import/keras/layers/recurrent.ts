@@ -5,19 +5,24 @@ import {
   packGatePanels, packGateVector, packGruRecurrent, packLstmRecurrent, packSimpleRnnRecurrent,
 } from "../../../model/pack.js";
 import type { Op } from "../../../model/spec.js";
-import { bool, featureDim, num, unsupported, type KerasBuilder, type LayerContext, type LayerTranslator } from "../context.js";
+import { bool, featureDim, num, requireNoMask, unsupported, type KerasBuilder, type LayerContext, type LayerTranslator } from "../context.js";
+import { kernelFromCudnn, lstmBiasFromCudnn } from "./cudnn.js";
 import { isObj, layerDefOf, modelJsonError, type LayerDef } from "../topology.js";
 import type { LayerWeights } from "../weights.js";
 
 interface RnnConfig {
   cell: "lstm" | "gru" | "simple_rnn";
   G: number;
+  /** CuDNNLSTM / CuDNNGRU: cuDNN's weight layout and fixed equations (cudnn.ts). */
+  cudnn?: boolean;
 }
 
 const RNN_CLASSES: Record<string, RnnConfig> = Object.assign(Object.create(null), {
   LSTM: { cell: "lstm", G: 4 },
   GRU: { cell: "gru", G: 3 },
   SimpleRNN: { cell: "simple_rnn", G: 1 },
+  CuDNNLSTM: { cell: "lstm", G: 4, cudnn: true },
+  CuDNNGRU: { cell: "gru", G: 3, cudnn: true },
 });
 
 function emitRnn(
@@ -37,10 +42,16 @@ function emitRnn(
   }
   const inDim = featureDim(b, outer, input, 2);
   const G = rc.G;
-  const resetAfter = rc.cell === "gru" ? bool(c, "reset_after", false) : false;
-  const kernel = w.get("kernel", [inDim, G * u]);
-  const rec = w.get("recurrent_kernel", [u, G * u]);
-  const useBias = bool(c, "use_bias", true);
+  // cuDNN's GRU is reset_after; its layers have no use_bias, activation or masking
+  if (rc.cudnn) requireNoMask(b, outer, [input]);
+  const resetAfter = rc.cell === "gru" ? rc.cudnn || bool(c, "reset_after", false) : false;
+  let kernel = w.get("kernel", [inDim, G * u]);
+  let rec = w.get("recurrent_kernel", [u, G * u]);
+  if (rc.cudnn) {
+    kernel = { ...kernel, data: kernelFromCudnn(kernel.data, inDim, G, u) };
+    rec = { ...rec, data: kernelFromCudnn(rec.data, u, G, u) };
+  }
+  const useBias = rc.cudnn || bool(c, "use_bias", true);
   const name = `${weightPrefix}${outer.name}`;
   const weights: Extract<Op, { op: "rnn" }>["weights"] = {
     kernel: b.addWeight(`${name}/kernel`, "panels", packGatePanels(kernel.data, inDim, G, u), kernel.shape, kernel.data.length),
@@ -52,6 +63,9 @@ function emitRnn(
       const bias = w.get("bias", (s) => (s.length === 2 && s[0] === 2 && s[1] === 3 * u) || (s.length === 1 && s[0] === 6 * u), `[2, ${3 * u}] (reset_after=true)`);
       weights.bias = b.addWeight(`${name}/bias`, "panels_bias", packGateVector(bias.data, 3, u, 0), bias.shape, bias.data.length);
       weights.recurrentBias = b.addWeight(`${name}/recurrent_bias`, "gate_vector", packGateVector(bias.data, 3, u, 3 * u), [3 * u], 0);
+    } else if (rc.cudnn) {
+      const bias = w.get("bias", [2 * G * u]);
+      weights.bias = b.addWeight(`${name}/bias`, "panels_bias", packGateVector(lstmBiasFromCudnn(bias.data, u), G, u, 0), bias.shape, bias.data.length);
     } else {
       const bias = w.get("bias", [G * u]);
       weights.bias = b.addWeight(`${name}/bias`, "panels_bias", packGateVector(bias.data, G, u, 0), bias.shape, bias.data.length);
@@ -82,8 +96,8 @@ function emitRnn(
     cell: rc.cell,
     units: u,
     inDim,
-    activation: b.act(c.activation, where, "tanh"),
-    recurrentActivation: rc.cell === "simple_rnn" ? ACT.linear : b.act(c.recurrent_activation, where, b.recurrentDefault),
+    activation: rc.cudnn ? ACT.tanh : b.act(c.activation, where, "tanh"),
+    recurrentActivation: rc.cudnn ? ACT.sigmoid : rc.cell === "simple_rnn" ? ACT.linear : b.act(c.recurrent_activation, where, b.recurrentDefault),
     returnSequences,
     returnState,
     goBackwards: overrides.goBackwards ?? bool(c, "go_backwards", false),
@@ -116,7 +130,7 @@ function bidirectional(ctx: LayerContext): void {
   if (mergeMode !== null && !["concat", "sum", "mul", "ave"].includes(String(mergeMode))) unsupported(layer, "merge_mode", mergeMode);
   const returnSequences = bool(inner.config, "return_sequences", false);
   const returnState = bool(inner.config, "return_state", false);
-  const nStates = inner.className === "LSTM" ? 2 : 1;
+  const nStates = RNN_CLASSES[inner.className].cell === "lstm" ? 2 : 1;
   const states = call.inputs.slice(1);
   if (states.length && states.length !== 2 * nStates) {
     throw new RnnWasmError("E_MODEL_JSON", `${where}: expected ${2 * nStates} initial state tensors, received ${states.length}`);
@@ -152,5 +166,7 @@ export const recurrentLayers: Record<string, LayerTranslator> = {
   LSTM: recurrent,
   GRU: recurrent,
   SimpleRNN: recurrent,
+  CuDNNLSTM: recurrent,
+  CuDNNGRU: recurrent,
   Bidirectional: bidirectional,
 };

@@ -1,6 +1,6 @@
-/** Masking, Flatten, Reshape, RepeatVector. */
+/** Masking, Flatten, Reshape, RepeatVector, Permute. */
 import { RnnWasmError } from "../../../errors.js";
-import { num, requireNoMask, type LayerContext, type LayerTranslator } from "../context.js";
+import { dropsMask, num, unsupported, type LayerContext, type LayerTranslator } from "../context.js";
 import { modelJsonError } from "../topology.js";
 
 function masking(ctx: LayerContext): void {
@@ -17,7 +17,7 @@ function masking(ctx: LayerContext): void {
 function reshape(ctx: LayerContext): void {
   const { b, c, x, layer, where, outId } = ctx;
   const cls = layer.className;
-  requireNoMask(b, layer, [x]);
+  dropsMask(b, layer, [x]);
   let target: number[];
   if (cls === "Flatten") target = [-1];
   else {
@@ -29,12 +29,25 @@ function reshape(ctx: LayerContext): void {
 
 function repeatVector(ctx: LayerContext): void {
   const { b, c, x, layer, where, outId } = ctx;
-  requireNoMask(b, layer, [x]);
+  dropsMask(b, layer, [x]);
   if (b.info(x).shape.length !== 1) throw new RnnWasmError("E_SHAPE", `${where} expects [batch, features] input`);
   b.emit({ op: "repeat", layer: layer.name, inputs: [x], outputs: [outId(0)], n: num(c, "n") });
 }
 
+/** Permute(dims): dims count from 1 (the batch axis stays first). */
+function permute(ctx: LayerContext): void {
+  const { b, c, x, layer, outId } = ctx;
+  dropsMask(b, layer, [x]);
+  const rank = b.info(x).shape.length;
+  const dims = c.dims;
+  if (!Array.isArray(dims) || dims.length !== rank || [...dims].sort((p, q) => p - q).some((d, i) => d !== i + 1)) {
+    unsupported(layer, "dims", dims, `a permutation of 1..${rank}`);
+  }
+  b.emit({ op: "transpose", layer: layer.name, inputs: [x], outputs: [outId(0)], perm: (dims as number[]).map((d) => d - 1) });
+}
+
 export const reshapingLayers: Record<string, LayerTranslator> = {
+  Permute: permute,
   Masking: masking,
   Flatten: reshape,
   Reshape: reshape,
