@@ -77,7 +77,7 @@ const common = { bundle: true, format: "esm", target: "es2022", legalComments: "
 // not a 34 KB line and `O [RnnWasmError]`, and `node --enable-source-maps` maps each frame to
 // its TypeScript file and line. The runtime's maps leave the sources out (installed size under
 // 1 MB); the tools package's carry them. Browser and edge entries stay as small as they can.
-const readable = { keepNames: true, lineLimit: 160, sourcemap: "linked", sourcesContent: false };
+const readable = { keepNames: true, lineLimit: 80, sourcemap: "linked", sourcesContent: false };
 
 // Runtime entries, one per platform (package.json "exports" picks one by condition), minified,
 // importing no package; only the Node entries may import node: modules

@@ -39,7 +39,7 @@ describe("docs agree with the code", () => {
     const train = text.split("\n").find((l) => l.startsWith("rnn-wasm train"))!;
     const listed = text.slice(text.indexOf(train), text.indexOf("```", text.indexOf(train)));
     for (const t of TASKS) expect(listed, `task ${t}`).toContain(t);
-    expect(text).toMatch(/rnn-wasm inspect <model\.rnnb \| model\.json \| model\.h5 \| model\.keras>/);
+    expect(text).toMatch(/rnn-wasm inspect <model\.rnnb \| model\.json \| model\.h5 \| model\.keras \| model\.onnx>/);
     expect(text).not.toMatch(/once the project has one|keep the two in step/);
   });
 

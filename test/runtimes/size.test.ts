@@ -13,7 +13,12 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "./harness.ts";
 
 const WASM_BUDGET = 48 * 1024;
-const RUNTIME_JS_BUDGET = 32 * 1024;
+/**
+ * What a page or worker loads before its first model (docs/ARCHITECTURE.md, "Runtime JS
+ * budget"): 32 KB until graphs with state pairs, attention caches, row moves between sessions
+ * and finite-state checks joined the eager session and validator code (33.6 KB).
+ */
+const RUNTIME_JS_BUDGET = 34 * 1024;
 
 interface ExportTree {
   [condition: string]: string | ExportTree;
