@@ -110,7 +110,9 @@ await buildEagerAndLazy(esbuild, { entry: "src/node.ts", name: "node", root, opt
 await buildEagerAndLazy(esbuild, {
   entry: "src/node.ts", name: "node", ext: ".cjs", root, lazy: nodeLazy,
   options: {
-    ...nodeOptions, format: "cjs",
+    // (no source map: ESM is the Node entry that ships one; the installed-size budget has no
+    // room for a second copy, and CommonJS frames keep their function names)
+    ...nodeOptions, format: "cjs", sourcemap: false,
     define: { "import.meta.url": "__rnnwasm_import_meta_url" },
     banner: { js: 'var __rnnwasm_import_meta_url = require("node:url").pathToFileURL(__filename).href;' },
   },
@@ -139,20 +141,22 @@ await esbuild.build({ ...runtime, entryPoints: { "vad-host": "src/vad/hosts.ts" 
 say(`  done in ${took()}`);
 
 // Declarations: one bundled file for the API (dts-bundle-generator: a few files instead of one
-// per source module keeps the installed package small) and one per entry re-exporting it.
+// per source module keeps the installed package small), which every runtime's entry uses
+// (package.json "types"; they export the same API).
 say("declarations: dist/types, dist/types-cjs, tools/dist/types (dts-bundle-generator) ...");
 const { generateDtsBundle } = (await import("dts-bundle-generator")).default;
 const [apiTypes, exportForwardTypes, exporterTypes] = generateDtsBundle(
   ["src/index.ts", "src/export-forward.ts", "src/export.ts"].map((filePath) => ({ filePath, output: { noBanner: true, exportReferencedTypes: false } })),
   { preferredConfigPath: resolve(root, "tsconfig.build.json") },
 );
-const declarations = { "index.d.ts": apiTypes, "export-forward.d.ts": exportForwardTypes };
-for (const entry of ["node", "browser", "deno", "workerd", "edge"]) declarations[`${entry}.d.ts`] = 'export * from "./index.js";\n';
-// for require(): the same files in a folder marked CommonJS, so TypeScript (module
-// node16/nodenext) reads them as CJS types instead of ESM types
-for (const [dir, extra] of [["dist/types", {}], ["dist/types-cjs", { "package.json": JSON.stringify({ type: "commonjs" }) + "\n" }]]) {
+// for require(): the API's file again in a folder marked CommonJS, so TypeScript (module
+// node16/nodenext) reads it as CJS types instead of ESM types
+for (const [dir, files] of [
+  ["dist/types", { "index.d.ts": apiTypes, "export-forward.d.ts": exportForwardTypes }],
+  ["dist/types-cjs", { "index.d.ts": apiTypes, "package.json": JSON.stringify({ type: "commonjs" }) + "\n" }],
+]) {
   mkdirSync(resolve(root, dir), { recursive: true });
-  for (const [f, text] of Object.entries({ ...declarations, ...extra })) writeFileSync(resolve(root, dir, f), text);
+  for (const [f, text] of Object.entries(files)) writeFileSync(resolve(root, dir, f), text);
 }
 // rnn-wasm/vad's declarations: per module (tsc), in dist/types/vad/, importing the API's
 // bundled declarations as ../index.js, so its Model and Session are the runtime's own types

@@ -96,8 +96,11 @@ export async function buildEagerAndLazy(esbuild, { entry, name, ext = ".js", laz
       names.length ? `export const { ${names.join(", ")} } = m;` : "",
     ].join("\n"));
   }
+  // (no source map: the runtime package's installed-size budget has no room for the optional
+  // parts' 330 KB of maps; their frames keep their function names, keepNames)
   await esbuild.build({
     ...options,
+    sourcemap: false,
     entryPoints: undefined,
     stdin: { contents: lazySource, resolveDir: root, loader: "ts", sourcefile: `${name}-lazy.ts` },
     outfile: resolve(options.outdir, lazyFile),

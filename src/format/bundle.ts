@@ -2,7 +2,7 @@
  * The .rnnb bundle (docs/bundle-format.md), shared by writer and reader:
  *
  *   0   "RNNB"                 magic
- *   4   u32 version            FORMAT_VERSION
+ *   4   u32 version            OLDEST_FORMAT .. FORMAT_VERSION (writer.ts: formatOf)
  *   8   u32 headerBytes        length of the UTF-8 JSON header
  *   12  header JSON            BundleHeader
  *   ..  zero padding to 16
@@ -16,9 +16,14 @@ import type { ModelSpec } from "../model/spec.js";
 export const MAGIC = [0x52, 0x4e, 0x4e, 0x42]; // "RNNB"
 /**
  * 2: LSTM and GRU recurrent kernels are panels in [tile][gate] order (format 1: [tile][k][gate][8];
- * `rnn-wasm upgrade` converts, src/format/upgrade.ts).
+ * `rnn-wasm upgrade` converts, src/format/upgrade.ts). 3: format 2's layout and everything it
+ * could describe, plus what rnn-wasm 0.3 runs (general tensor ops, attention, state pairs, the
+ * rnn op's ONNX options): a writer marks a bundle 3 only when it uses one of those, so that a
+ * format-2 reader refuses it by version instead of ignoring what it cannot run.
  */
-export const FORMAT_VERSION = 2;
+export const FORMAT_VERSION = 3;
+/** The oldest format this runtime reads as it is (older ones: `rnn-wasm upgrade`). */
+export const OLDEST_FORMAT = 2;
 export const PREAMBLE_BYTES = 12;
 export const TRAILER_BYTES = 4;
 export const SECTION_ALIGN = 16;

@@ -7,7 +7,7 @@
 import { fail, RnnWasmError } from "../errors.js";
 import type { ModelSpec, PackedModel } from "../model/spec.js";
 import { validateSpec } from "../model/validate.js";
-import { DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, SECTION_ALIGN, TRAILER_BYTES, type BundleHeader, type SectionDtype, type SectionEntry } from "./bundle.js";
+import { DTYPE_BYTES, FORMAT_VERSION, MAGIC, OLDEST_FORMAT, PREAMBLE_BYTES, SECTION_ALIGN, TRAILER_BYTES, type BundleHeader, type SectionDtype, type SectionEntry } from "./bundle.js";
 import { crc32 } from "./crc32.js";
 
 function corrupt(msg: string): never {
@@ -39,7 +39,7 @@ export const readBundle = (input: Uint8Array | ArrayBuffer, version?: number): R
  * The runtime's reader: `checksum` computes the CRC-32 of the bytes it is given (loadModel
  * passes the kernels' wasm CRC, so the runtime bundle carries no JS CRC).
  */
-export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number, accept = FORMAT_VERSION): ReadBundle {
+export function parseBundle(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number, accept?: number): ReadBundle {
   const read = parseBundleUnchecked(input, checksum, accept);
   validateBundle(read);
   return read;
@@ -65,7 +65,8 @@ export function validateBundle({ packed, lengths, int8 }: UncheckedBundle): void
   }
 }
 
-export function parseBundleUnchecked(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number, accept = FORMAT_VERSION): UncheckedBundle {
+/** `accept`: the one older format the caller converts from (upgrade); else every current format. */
+export function parseBundleUnchecked(input: Uint8Array | ArrayBuffer, checksum: (bytes: Uint8Array) => number, accept?: number): UncheckedBundle {
   let bytes = input instanceof ArrayBuffer ? new Uint8Array(input) : input;
   if (!(bytes instanceof Uint8Array)) corrupt("expected bytes");
   const n = bytes.length;
@@ -73,10 +74,10 @@ export function parseBundleUnchecked(input: Uint8Array | ArrayBuffer, checksum: 
   if (!isBundle(bytes)) corrupt(`bad magic ${Array.from(bytes.subarray(0, 4), (b) => b.toString(16).padStart(2, "0")).join(" ")} (expected "RNNB")`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, n);
   const version = view.getUint32(4, true);
-  if (version !== accept) {
+  if (accept !== undefined ? version !== accept : !(version >= OLDEST_FORMAT && version <= FORMAT_VERSION)) {
     if (version > 0 && version < 1000) {
       const newer = version > FORMAT_VERSION;
-      fail("E_BUNDLE_VERSION", `bundle format ${version} is ${newer ? "newer" : "older"} than this rnn-wasm's (${FORMAT_VERSION}): ${newer ? "upgrade rnn-wasm" : "run rnn-wasm upgrade <file>"}`);
+      fail("E_BUNDLE_VERSION", `bundle format ${version} is ${newer ? "newer" : "older"} than this rnn-wasm's (${newer ? FORMAT_VERSION : OLDEST_FORMAT}): ${newer ? "upgrade rnn-wasm" : "run rnn-wasm upgrade <file>"}`);
     }
     corrupt(`unknown format version ${version}`);
   }

@@ -9,7 +9,7 @@
 import { RnnWasmError } from "../errors.js";
 import { padTo8 } from "../model/layout.js";
 import type { PackedModel } from "../model/spec.js";
-import { FORMAT_VERSION } from "./bundle.js";
+import { FORMAT_VERSION, OLDEST_FORMAT } from "./bundle.js";
 import { halvesToFloats } from "./half.js";
 import { readBundle } from "./reader.js";
 import { writeBundle } from "./writer.js";
@@ -39,6 +39,8 @@ export interface Upgraded {
   bytes: Uint8Array;
   /** Format version of the input. */
   from: number;
+  /** Format version of the output (the input's when it is current). */
+  to: number;
   /** Weights whose values were reordered. */
   converted: string[];
 }
@@ -46,9 +48,9 @@ export interface Upgraded {
 /** A bundle of any known format as the current format (the same bytes back when it already is). */
 export function upgradeBundle(input: Uint8Array): Upgraded {
   const from = input.length >= 8 ? new DataView(input.buffer, input.byteOffset, 8).getUint32(4, true) : 0;
-  if (from === FORMAT_VERSION) {
+  if (from >= OLDEST_FORMAT && from <= FORMAT_VERSION) {
     readBundle(input); // validates
-    return { bytes: input, from, converted: [] };
+    return { bytes: input, from, to: from, converted: [] };
   }
   if (from !== 1) readBundle(input); // throws the reader's own error (newer, corrupt)
   const { header, packed } = readBundle(input, 1);
@@ -78,7 +80,7 @@ export function upgradeBundle(input: Uint8Array): Upgraded {
       ...(header.tokenizer !== undefined ? { tokenizer: header.tokenizer } : {}),
       generator: header.generator,
     });
-    return { bytes, from, converted };
+    return { bytes, from, to: new DataView(bytes.buffer, bytes.byteOffset, 8).getUint32(4, true), converted };
   } catch (e) {
     throw e instanceof RnnWasmError ? e : new RnnWasmError("E_BUNDLE_CORRUPT", `could not upgrade the bundle: ${(e as Error).message}`);
   }

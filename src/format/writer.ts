@@ -1,8 +1,8 @@
 /** Writes a PackedModel as .rnnb bytes (format in bundle.ts / docs/bundle-format.md). */
 import { RnnWasmError } from "../errors.js";
-import type { PackedModel } from "../model/spec.js";
+import type { ModelSpec, PackedModel } from "../model/spec.js";
 import { int8Parts, quantizePacked } from "../model/quantize.js";
-import { align16, DTYPE_BYTES, FORMAT_VERSION, MAGIC, PREAMBLE_BYTES, TRAILER_BYTES, type BundleDtype, type BundleHeader, type SectionEntry } from "./bundle.js";
+import { align16, DTYPE_BYTES, FORMAT_VERSION, MAGIC, OLDEST_FORMAT, PREAMBLE_BYTES, TRAILER_BYTES, type BundleDtype, type BundleHeader, type SectionEntry } from "./bundle.js";
 import { crc32 } from "./crc32.js";
 import { floatToHalf, halvesToFloats } from "./half.js";
 
@@ -19,7 +19,25 @@ export interface WriteOptions {
   onSection?: (done: number, total: number, name: string) => void;
 }
 
+/** The ops format 2 (rnn-wasm 0.2) describes; the ones added since make a bundle format 3. */
+const FORMAT_2_OPS = new Set(["embedding", "dense", "rnn", "activation", "relu", "masking", "global_pool", "pool1d", "conv1d", "scale_shift", "layer_norm", "reshape", "repeat", "merge"]);
+
+/**
+ * The oldest format that describes `spec`: 2 unless it uses what format 3 added (an op format 2
+ * has not, state pairs, an unbatched graph, explicit Conv1D pads, the rnn op's ONNX options),
+ * so every bundle a 0.2 runtime can run stays readable by it, and the others are refused by
+ * version there (E_BUNDLE_VERSION: "upgrade rnn-wasm") rather than run without their options.
+ */
+export function formatOf(spec: ModelSpec): number {
+  const later = spec.states !== undefined || spec.unbatched === true || spec.ops.some((op) =>
+    !FORMAT_2_OPS.has(op.op) ||
+    (op.op === "conv1d" && (op.padding === "explicit" || op.pads !== undefined)) ||
+    (op.op === "rnn" && (op.cellActivation !== undefined || op.activationParams !== undefined || op.clip !== undefined || op.inputForget !== undefined || op.weights.peepholes !== undefined)));
+  return later ? FORMAT_VERSION : OLDEST_FORMAT;
+}
+
 export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8Array {
+  const version = formatOf(packed.spec);
   const dtype = opts.dtype ?? "f32";
   if (dtype !== "f32" && dtype !== "f16" && dtype !== "int8") {
     throw new RnnWasmError("E_ARGUMENT", `bundle dtype must be "f32", "f16" or "int8", received ${JSON.stringify(dtype)}`);
@@ -58,7 +76,7 @@ export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8
     });
     header = {
       format: "rnnb",
-      version: FORMAT_VERSION,
+      version,
       generator: opts.generator ?? "rnn-wasm",
       dtype,
       model: packed.spec,
@@ -76,7 +94,7 @@ export function writeBundle(packed: PackedModel, opts: WriteOptions = {}): Uint8
   const out = new Uint8Array(total);
   const view = new DataView(out.buffer);
   out.set(MAGIC, 0);
-  view.setUint32(4, FORMAT_VERSION, true);
+  view.setUint32(4, version, true);
   view.setUint32(8, headerBytes.length, true);
   out.set(headerBytes, PREAMBLE_BYTES);
   // the header is padded with spaces up to the guessed size (still valid JSON once trimmed)

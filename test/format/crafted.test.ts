@@ -34,7 +34,7 @@ const sections = (b: Uint8Array): Json[] => headerOf(b).header.sections;
 
 describe("preamble", () => {
   it("a future or a past version is E_BUNDLE_VERSION; nonsense versions are E_BUNDLE_CORRUPT", async () => {
-    await expectCode(withU32(imdb, 4, 3), "E_BUNDLE_VERSION", /format 3 is newer than this rnn-wasm's \(2\): upgrade rnn-wasm/);
+    await expectCode(withU32(imdb, 4, 4), "E_BUNDLE_VERSION", /format 4 is newer than this rnn-wasm's \(3\): upgrade rnn-wasm/);
     // format 1 (LSTM recurrent kernels interleaved per k) is refused with the way to convert it
     await expectCode(withU32(imdb, 4, 1), "E_BUNDLE_VERSION", /format 1 is older than this rnn-wasm's \(2\): run rnn-wasm upgrade <file>/);
     await expectCode(withU32(imdb, 4, 999), "E_BUNDLE_VERSION");

@@ -237,8 +237,8 @@ describe("npm pack: the runtime and the tools, installed from their tarballs", (
     timings.tsc = r.ms;
     expect(r.code, `tsc failed:\n${r.stdout}\n${r.stderr}`).toBe(0);
     const files = r.stdout.split("\n");
-    expect(files).toContain(join(alone, "node_modules/rnn-wasm/dist/types/node.d.ts"));
-    expect(files).toContain(join(alone, "node_modules/rnn-wasm/dist/types-cjs/node.d.ts"));
+    expect(files).toContain(join(alone, "node_modules/rnn-wasm/dist/types/index.d.ts"));
+    expect(files).toContain(join(alone, "node_modules/rnn-wasm/dist/types-cjs/index.d.ts"));
     expect(files).toContain(join(alone, "node_modules/rnn-wasm/dist/types/export-forward.d.ts"));
     console.log(`[pack] timings ${JSON.stringify(Object.fromEntries(Object.entries(timings).map(([k, v]) => [k, Math.round(v)])))}`);
   });

@@ -1,6 +1,5 @@
 /** `rnn-wasm upgrade`: a bundle of an older format in the current one (same predictions). */
 import type { Command } from "commander";
-import { FORMAT_VERSION } from "../../../src/format/bundle.js";
 import { upgradeBundle, type Upgraded } from "../../../src/format/upgrade.js";
 import { withSource } from "../errors.js";
 import { writeAtomic } from "../files.js";
@@ -18,9 +17,9 @@ async function run(model: string, o: { out?: string; quiet?: boolean }): Promise
   const out = o.out ?? model;
   if (up.bytes !== bytes || out !== model) await writeAtomic(out, up.bytes);
   if (!o.quiet) {
-    process.stdout.write(up.from === FORMAT_VERSION
-      ? `${model}: already format ${FORMAT_VERSION}${out !== model ? `, copied to ${out}` : ""}\n`
-      : `${out}: format ${up.from} -> ${FORMAT_VERSION}, ${up.converted.length} recurrent kernel(s) reordered, ${thousands(up.bytes.length)} bytes\n`);
+    process.stdout.write(up.from === up.to
+      ? `${model}: already format ${up.from}${out !== model ? `, copied to ${out}` : ""}\n`
+      : `${out}: format ${up.from} -> ${up.to}, ${up.converted.length} recurrent kernel(s) reordered, ${thousands(up.bytes.length)} bytes\n`);
   }
 }
 
