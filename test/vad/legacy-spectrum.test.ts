@@ -31,8 +31,9 @@ const BASIS = "model.feature_extractor.forward_basis_buffer";
 /** The legacy graph's sr = 16000 branch as a graph of its own (inputs input, h, c), with `magnitude` also an output. */
 function frontEndGraph(bytes: Uint8Array): { graph: Uint8Array; basis: Float32Array } {
   const m = onnx.ModelProto.decode(bytes);
-  const top = m.graph!;
-  const branch = top.node.find((n) => n.opType === "If")!.attribute.find((a) => a.name === "then_branch")!.g!;
+  // decoded messages carry every repeated field (empty when absent)
+  const top = m.graph as onnxProto.onnx.GraphProto;
+  const branch = (top.node.find((n) => n.opType === "If") as onnxProto.onnx.NodeProto).attribute.find((a) => a.name === "then_branch")!.g as onnxProto.onnx.GraphProto;
   const f32 = (name: string) => ({ name, type: { tensorType: { elemType: 1 } } });
   const graph = onnx.GraphProto.create({
     name: "silero_v4_16k",
