@@ -197,8 +197,8 @@ export const VAD_PROB: Tolerance = { name: "VAD_PROB", abs: 1e-4, rel: 0 };
  * log by up to 0.1 and the probability by up to 1e-3. Measured (max |Δp| over its 5,286
  * frames, test/vad/legacy-spectrum.test.ts and docs/audio.md): rnn-wasm's fused FFT (the exact
  * DFT of the stored window) 9.6e-4 from onnxruntime; the graph's own float32 basis summed in
- * float64 (the graph computed exactly) 2.6e-4 from onnxruntime; rnn-wasm unfused (float32
- * conv) 1.2e-3. No float32 engine reaches VAD_PROB here without onnxruntime's summation order;
- * 2e-3 is twice the worst measured.
+ * float64 (the graph computed exactly) 2.6e-4 from onnxruntime; rnn-wasm with the fusion
+ * switched off (the Conv in float32) 1.2e-3. Not even the exact graph reaches VAD_PROB here:
+ * the rest is onnxruntime's own float32 rounding. 2e-3 is twice the worst measured.
  */
 export const VAD_PROB_V4_QUIET_BINS: Tolerance = { name: "VAD_PROB_V4_QUIET_BINS", abs: 2e-3, rel: 0 };
