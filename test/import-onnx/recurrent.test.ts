@@ -25,7 +25,7 @@ import { APPROX } from "../tolerance.ts";
 import { assertClose } from "../util/compare.ts";
 import { activationSlots, referenceOutputs, TAKES, type OnnxRecurrentCase } from "../util/onnx-recurrent.ts";
 import { ErrorLog, expectMatch, expectOnnxError, ortOnce, ortRun, ortSession, outputsOf, rnnModel, type Feed, type Model } from "./oracle.ts";
-import { dirCount, GATE_COUNT, recurrentGraph, recWeights, type Direction, type NodeTweak, type RecCase, type RecOp, type RecWeights } from "./recurrent-graphs.ts";
+import { dirCount, GATE_COUNT, recurrentGraph, recWeights, type Direction, type NodeTweak, type RecCase, type RecGraph, type RecOp, type RecWeights } from "./recurrent-graphs.ts";
 
 const SIZES = [1, 7, 8, 9, 19];
 const CELLS: [RecOp, 0 | 1][] = [["LSTM", 0], ["GRU", 0], ["GRU", 1], ["RNN", 0]];
@@ -104,34 +104,40 @@ function feedsFor(c: RecCase, inputs: string[], B: number, rng: Rng, T = c.T): R
   return feeds;
 }
 
-describe.each(CASES)("ONNX recurrent node against onnxruntime-node: %s", (_label, { c, rng }) => {
-  let session: ort.InferenceSession;
-  let graph: ReturnType<typeof recurrentGraph>;
-  let model: Model;
-  const weights = recWeights(c, rng.fork("weights"));
-
+/**
+ * For a describe block: the case's graph exported through rnn-wasm (one export, bound at batch 1)
+ * and its layout-0 twin on onnxruntime, made before its tests and released after them.
+ */
+function engines(c: RecCase, weights: RecWeights): { graph: RecGraph; session: ort.InferenceSession; model: Model } {
+  const e = {} as { graph: RecGraph; session: ort.InferenceSession; model: Model };
   beforeAll(async () => {
-    graph = recurrentGraph(c, weights);
-    session = await ortSession(recurrentGraph(c, weights, { oracle: true }).bytes);
-    model = await loadModel(await exportBundle(graph.bytes, { inputs: { X: [1, c.T, c.K] } }));
+    e.graph = recurrentGraph(c, weights);
+    e.session = await ortSession(recurrentGraph(c, weights, { oracle: true }).bytes);
+    e.model = await loadModel(await exportBundle(e.graph.bytes, { inputs: { X: [1, c.T, c.K] } }));
   });
   afterAll(async () => {
-    model?.dispose();
-    await session?.release();
+    e.model?.dispose();
+    await e.session?.release();
   });
+  return e;
+}
+
+describe.each(CASES)("ONNX recurrent node against onnxruntime-node: %s", (_label, { c, rng }) => {
+  const weights = recWeights(c, rng.fork("weights"));
+  const e = engines(c, weights);
 
   it("names its inputs and outputs as the graph does", () => {
-    expect(model.inputs.map((i) => i.name)).toEqual(graph.inputs);
-    expect(model.outputs.map((o) => o.name)).toEqual(c.outputs);
+    expect(e.model.inputs.map((i) => i.name)).toEqual(e.graph.inputs);
+    expect(e.model.outputs.map((o) => o.name)).toEqual(c.outputs);
   });
 
   // a constant sequence_lens holds one length per row of the batch it was written for (here 1)
   const batches = c.sequenceLens === "full" ? [1] : [1, 3];
   it.each(batches)("predict at batch %i matches", async (B) => {
     const r = rng.fork(`predict B=${B}`);
-    const feeds = feedsFor(c, graph.inputs, B, r);
-    const want = await ortRun(session, feeds);
-    const got = outputsOf(model.predict(graph.inputs.map((n) => feeds[n] as { data: Float32Array; shape: number[] })));
+    const feeds = feedsFor(c, e.graph.inputs, B, r);
+    const want = await ortRun(e.session, feeds);
+    const got = outputsOf(e.model.predict(e.graph.inputs.map((n) => feeds[n] as { data: Float32Array; shape: number[] })));
     expect(got.length).toBe(c.outputs.length);
     c.outputs.forEach((name, k) => {
       log.add(c.op, expectMatch(got[k], want[name], `${c.label}, batch ${B}, output ${name}; ${describeSeed(r)}`));
@@ -140,7 +146,7 @@ describe.each(CASES)("ONNX recurrent node against onnxruntime-node: %s", (_label
 
   if (c.initial === "inputs") it("session with state pairs: 3 chunks, state carried, at batch 1 and 3", async () => {
     const pairs: Record<string, string> = c.op === "LSTM" ? { H0: "Y_h", C0: "Y_c" } : { H0: "Y_h" };
-    const stateful = await loadModel(await exportBundle(graph.bytes, { inputs: { X: [1, c.T, c.K] }, state: pairs }));
+    const stateful = await loadModel(await exportBundle(e.graph.bytes, { inputs: { X: [1, c.T, c.K] }, state: pairs }));
     try {
       expect(stateful.inputs.map((i) => i.name)).toEqual(["X"]);
       expect(stateful.outputs.map((o) => o.name)).toEqual(["Y"]);
@@ -152,7 +158,7 @@ describe.each(CASES)("ONNX recurrent node against onnxruntime-node: %s", (_label
         for (const name of Object.keys(pairs)) states[name] = { data: new Float32Array(B * D * c.H), shape: [B, D, c.H] };
         for (let chunk = 0; chunk < 3; chunk++) {
           const x = feedsFor(c, ["X"], B, r).X;
-          const want = await ortRun(session, { X: x, ...states });
+          const want = await ortRun(e.session, { X: x, ...states });
           for (const [inName, outName] of Object.entries(pairs)) states[inName] = want[outName];
           const got = s.step(x as { data: Float32Array; shape: number[] }) as { data: Float32Array; shape: number[] };
           log.add(`${c.op} session`, expectMatch(got, want.Y, `${c.label}, session batch ${B}, chunk ${chunk}; ${describeSeed(r)}`));
@@ -328,29 +334,17 @@ function float64Outputs(c: RecCase, w: RecWeights, feeds: Record<string, Feed>, 
 
 describe.each(FEATURE_CASES)("ONNX recurrence options against onnxruntime-node and the float64 oracle: %s", (_label, { c, rng }) => {
   const weights = recWeights(c, rng.fork("weights"));
-  let graph: ReturnType<typeof recurrentGraph>;
-  let session: ort.InferenceSession;
-  let model: Model;
-
-  beforeAll(async () => {
-    graph = recurrentGraph(c, weights);
-    session = await ortSession(recurrentGraph(c, weights, { oracle: true }).bytes);
-    model = await loadModel(await exportBundle(graph.bytes, { inputs: { X: [1, c.T, c.K] } }));
-  });
-  afterAll(async () => {
-    model?.dispose();
-    await session?.release();
-  });
+  const e = engines(c, weights);
 
   // (batch 5 takes the kernels' batched path, 1 and 3 the per-row one; a constant sequence_lens
   // holds the rows of one batch size for onnxruntime, here 1)
   it.each(c.sequenceLens === "short" ? [1] : [1, 3, 5])("predict at batch %i matches both", async (B) => {
     const r = rng.fork(`predict B=${B}`);
-    const feeds = feedsFor(c, graph.inputs.filter((n) => n !== "lens"), B, r);
+    const feeds = feedsFor(c, e.graph.inputs.filter((n) => n !== "lens"), B, r);
     if (c.sequenceLens === "input") feeds.lens = { data: drawLengths(B, c.T, r), shape: [B] };
-    const want = await ortRun(session, feeds);
+    const want = await ortRun(e.session, feeds);
     const ref = float64Outputs(c, weights, feeds, B);
-    const got = outputsOf(model.predict(graph.inputs.map((n) => feeds[n] as { data: Float32Array; shape: number[] })));
+    const got = outputsOf(e.model.predict(e.graph.inputs.map((n) => feeds[n] as { data: Float32Array; shape: number[] })));
     const what = (name: string) => `${c.label}, batch ${B}${feeds.lens ? ` lens [${feeds.lens.data}]` : ""}, output ${name}; ${describeSeed(r)}`;
     c.outputs.forEach((name, k) => {
       log.add(`options ${c.op}`, expectMatch(got[k], want[name], what(name)));
