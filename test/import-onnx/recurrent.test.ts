@@ -353,6 +353,13 @@ describe.each(FEATURE_CASES)("ONNX recurrence options against onnxruntime-node a
   });
 });
 
+it("the options matrix draws every ONNX activation, clip, input_forget, peepholes and both kinds of sequence_lens", () => {
+  const cs = FEATURE_CASES.map(([, { c }]) => c);
+  expect(new Set(cs.flatMap((c) => c.activations!))).toEqual(new Set(ALL_ACTIVATIONS));
+  expect(cs.some((c) => c.clip !== undefined) && cs.some((c) => c.inputForget) && cs.some((c) => c.peepholes === "random")).toBe(true);
+  for (const direction of DIRECTIONS) expect(new Set(cs.filter((c) => c.direction === direction).map((c) => c.sequenceLens))).toEqual(new Set(["input", "short"]));
+});
+
 describe("sequence_lens given at run time: bad lengths fail the call by name and change nothing", () => {
   const c = baseCase({ op: "GRU", direction: "bidirectional", sequenceLens: "input", outputs: ["Y", "Y_h"], initial: "inputs" });
   const w = recWeights(c, rngFor("onnx recurrent bad lengths"));
@@ -372,6 +379,36 @@ describe("sequence_lens given at run time: bad lengths fail the call by name and
       log.add("lengths", expectMatch(again[0], want.Y, "bidirectional GRU after a refused call"));
     } finally {
       model.dispose();
+    }
+  });
+});
+
+describe("sequence_lens given at run time in a session with state pairs: each chunk's lengths, the state carried", () => {
+  it.each(["LSTM", "GRU"] as RecOp[])("%s bidirectional, 3 chunks at batch 4 (lengths 0 and T among them)", async (op) => {
+    const c = baseCase({ op, direction: "bidirectional", sequenceLens: "input", initial: "inputs", outputs: op === "LSTM" ? ["Y", "Y_h", "Y_c"] : ["Y", "Y_h"], H: 9 });
+    const w = recWeights(c, rngFor(`onnx recurrent lens session ${op}`));
+    const graph = recurrentGraph(c, w);
+    const pairs: Record<string, string> = op === "LSTM" ? { H0: "Y_h", C0: "Y_c" } : { H0: "Y_h" };
+    const model = await rnnModel(graph.bytes, { inputs: { X: [1, c.T, c.K] }, state: pairs });
+    const session = await ortSession(recurrentGraph(c, w, { oracle: true }).bytes);
+    try {
+      expect(model.inputs.map((i) => i.name)).toEqual(["X", "lens"]);
+      const B = 4;
+      const r = rngFor(`onnx recurrent lens session ${op} input`);
+      const s = model.createSession({ batchSize: B });
+      const states: Record<string, Feed> = {};
+      for (const name of Object.keys(pairs)) states[name] = { data: new Float32Array(B * 2 * c.H), shape: [B, 2, c.H] };
+      for (let chunk = 0; chunk < 3; chunk++) {
+        const x = feedsFor(c, ["X"], B, r).X;
+        const lens = { data: drawLengths(B, c.T, r), shape: [B] };
+        const want = await ortRun(session, { X: x, lens, ...states });
+        for (const [inName, outName] of Object.entries(pairs)) states[inName] = want[outName];
+        const got = s.step([x, lens] as { data: Float32Array; shape: number[] }[]) as { data: Float32Array; shape: number[] };
+        log.add("lengths", expectMatch(got, want.Y, `${op} session chunk ${chunk}, lengths [${lens.data}]; ${describeSeed(r)}`));
+      }
+    } finally {
+      model.dispose();
+      await session.release();
     }
   });
 });
