@@ -4,6 +4,9 @@
  * are reordered into the kernels' order (LSTM i, f, c, o; GRU z, r, h), the two biases summed
  * (or, for GRU linear_before_reset=1, kept apart as the recurrent bias), and the weights packed
  * once. Bidirectional outputs are the two directions concatenated on ONNX's direction axis.
+ * ONNX's options ride on each direction's op (spec.ts: activations with their alpha and beta,
+ * LSTM's h as `cellActivation`, clip, input_forget, peepholes); sequence_lens becomes a mask on
+ * the input (given at run time) or a slice of the first steps (a constant shorter than T).
  */
 import { ACT } from "../../../model/activations.js";
 import { ACT_UNARY, TU_AFFINE, TU_ELU, TU_HARD_SIGMOID, TU_LEAKY_RELU, TU_SCALED_TANH, TU_THRESHOLDED_RELU } from "../../../wasm/abi.js";
@@ -80,7 +83,7 @@ function activationSlots(ctx: NodeContext, names: string[]): Slot[] {
   let nextAlpha = 0, nextBeta = 0;
   return names.map((name) => {
     const fn = ACTIVATIONS[name.toLowerCase()];
-    if (!fn) ctx.fail(`activation ${name} is not one of ONNX's recurrent activations (${Object.keys(ACTIVATIONS).join(", ")})`);
+    if (!fn) ctx.fail(`activation ${name} is not one of ONNX's recurrent activations (${Object.keys(ACTIVATIONS).join(", ")})`, "E_ONNX");
     const take = (has: number | null | undefined, list: number[], at: number, what: string): number => {
       if (has === undefined) return 0;
       const v = at < list.length ? list[at] : has;
