@@ -454,6 +454,8 @@ export function opScratch(op: Op, ins: number[][], outs: number[][], batch: numb
       return [["desc", 3 * 4 * (ins[0].length + 1)]];
     case "stft_magnitude":
       return [["work", 8 * (op.frameLength + 2)]];
+    case "lengths_mask":
+      return []; // (its one output is the mask: no data output to copy into)
     // its description, the value and key masks combined, a row of weights
     case "attention":
       return [["desc", ATTN_DESC_BYTES], ["mixed", batch * ins[1][0]], ["row", 4 * ins[1][0]]];

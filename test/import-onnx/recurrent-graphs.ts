@@ -11,7 +11,7 @@
  * transposes, so the oracle of a layout-1 graph is its layout-0 twin (`oracle: true`).
  */
 import type { Rng } from "../util/prng.ts";
-import { GraphBuilder, type AttrValue } from "./graph.ts";
+import { f, fs, GraphBuilder, type AttrValue } from "./graph.ts";
 import { slice0, unsqueeze } from "./torch.ts";
 
 export type RecOp = "LSTM" | "GRU" | "RNN";
@@ -35,12 +35,22 @@ export interface RecCase {
    * (LSTM), or zeros made from X's shape (Shape/Gather/Unsqueeze/Concat/ConstantOfShape).
    */
   initial: "absent" | "inputs" | "h-only" | "zeros-of-shape";
-  /** Absent, the empty name before later inputs, or a constant of T for every row (batch 1 graphs). */
-  sequenceLens: "absent" | "empty" | "full";
-  /** LSTM: P absent or an all-zero constant. */
-  peepholes: "absent" | "zeros";
+  /**
+   * Absent, the empty name before later inputs, a constant of T for every row (batch 1 graphs),
+   * a constant `shortSteps` < T, or a graph input "lens" [batch] (int32; fed after X and the states).
+   */
+  sequenceLens: "absent" | "empty" | "full" | "short" | "input";
+  shortSteps?: number;
+  /** LSTM: P absent, an all-zero constant, or seeded values (RecWeights.P). */
+  peepholes: "absent" | "zeros" | "random";
   /** Explicit `activations` (null: the defaults, attribute left out). */
   activations: string[] | null;
+  /** activation_alpha / activation_beta, when given. */
+  alphas?: number[];
+  betas?: number[];
+  clip?: number;
+  /** LSTM input_forget=1. */
+  inputForget?: boolean;
   /** Graph outputs, in this order. */
   outputs: ("Y" | "Y_h" | "Y_c")[];
   /** An output nobody reads: left out with "" or named (exporters do both). */
@@ -56,6 +66,8 @@ export interface RecWeights {
   W: Float32Array;
   R: Float32Array;
   B: Float32Array;
+  /** LSTM peepholes [D, 3H], ONNX order i, o, f. */
+  P: Float32Array;
 }
 
 /** Weights at PyTorch's scale (uniform ±1/sqrt(H)) times 1.5, so gates saturate sometimes. */
@@ -64,12 +76,12 @@ export function recWeights(c: RecCase, rng: Rng): RecWeights {
   const G = GATE_COUNT[c.op];
   const k = 1.5 / Math.sqrt(c.H);
   const draw = (n: number) => rng.float32Array(n, (r) => r.uniform(-k, k));
-  return { W: draw(D * G * c.H * c.K), R: draw(D * G * c.H * c.H), B: draw(D * 2 * G * c.H) };
+  return { W: draw(D * G * c.H * c.K), R: draw(D * G * c.H * c.H), B: draw(D * 2 * G * c.H), P: draw(D * 3 * c.H) };
 }
 
 export interface RecGraph {
   bytes: Uint8Array;
-  /** Graph inputs in order: X, then the state inputs given. */
+  /** Graph inputs in order: X, then the state inputs given, then "lens". */
   inputs: string[];
 }
 
@@ -108,6 +120,7 @@ export function recurrentGraph(c: RecCase, w: RecWeights, opts: { oracle?: boole
 
   let seqLens = "";
   if (c.sequenceLens === "full") seqLens = g.init("seq_lens", { dims: [1], data: [c.T], type: "int32" });
+  if (c.sequenceLens === "short") seqLens = g.init("seq_lens", { dims: [1], data: [c.shortSteps!], type: "int32" });
 
   const states: string[] = [];
   const stateCount = c.op === "LSTM" ? 2 : 1;
@@ -126,14 +139,23 @@ export function recurrentGraph(c: RecCase, w: RecWeights, opts: { oracle?: boole
     for (let i = 0; i < stateCount; i++) states.push(g.op("ConstantOfShape", [cat], { value: { dims: [1], data: [0] } }));
   }
 
+  if (c.sequenceLens === "input") {
+    seqLens = g.input("lens", ["batch"], "int32");
+    inputs.push(seqLens);
+  }
+
   const nodeInputs = [toLayout0(X), W, R, B, seqLens, states[0] ?? "", states[1] ?? "", ""];
-  if (c.op === "LSTM" && c.peepholes === "zeros") nodeInputs[7] = g.init("P", { dims: [D, 3 * H], data: new Float32Array(D * 3 * H) });
+  if (c.op === "LSTM" && c.peepholes !== "absent") nodeInputs[7] = g.init("P", { dims: [D, 3 * H], data: c.peepholes === "zeros" ? new Float32Array(D * 3 * H) : w.P });
 
   const attrs: Record<string, AttrValue> = { hidden_size: H };
   if (c.direction !== "forward") attrs.direction = c.direction;
   if (layout === 1) attrs.layout = 1;
   if (c.op === "GRU" && c.linearBeforeReset) attrs.linear_before_reset = 1;
   if (c.activations) attrs.activations = c.activations;
+  if (c.alphas) attrs.activation_alpha = fs(c.alphas);
+  if (c.betas) attrs.activation_beta = fs(c.betas);
+  if (c.clip !== undefined) attrs.clip = f(c.clip);
+  if (c.inputForget) attrs.input_forget = 1;
   opts.tweak?.(g, nodeInputs, attrs);
   while (nodeInputs.length && nodeInputs[nodeInputs.length - 1] === "") nodeInputs.pop();
 

@@ -38,6 +38,9 @@ const CASES: [string, OnnxCell, Options][] = [
   ["RNN, defaults", "RNN", {}],
   ["RNN reverse, ScaledTanh, clip, lengths", "RNN", { reverse: true, activations: ["ScaledTanh"], alphas: [1.3], betas: [0.7], clip: 1.2, lens: [5, 3, 4], init: true }],
   ["RNN, LeakyRelu (default alpha)", "RNN", { activations: ["LeakyRelu"] }],
+  // a row of length 0 ends with zero states, not its initial ones (onnxruntime)
+  ["LSTM reverse, lengths 0 and T, initial states, peepholes", "LSTM", { reverse: true, lens: [0, 5, 3], init: true, peepholes: true }],
+  ["GRU, lengths T and 0, initial state", "GRU", { lens: [5, 2, 0], init: true }],
 ];
 
 let worst = 0;

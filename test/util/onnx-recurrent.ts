@@ -45,7 +45,7 @@ export interface OnnxRecurrentCase {
 export const GATE_COUNT: Record<OnnxCell, number> = { LSTM: 4, GRU: 3, RNN: 1 };
 const DEFAULT_ACTIVATIONS: Record<OnnxCell, string[]> = { LSTM: ["Sigmoid", "Tanh", "Tanh"], GRU: ["Sigmoid", "Tanh"], RNN: ["Tanh"] };
 /** Which activations consume an alpha and a beta from the lists, in order, and their defaults (onnxruntime's rnn_helpers). */
-const TAKES: Record<string, [boolean, boolean]> = {
+export const TAKES: Record<string, [boolean, boolean]> = {
   Affine: [true, true], LeakyRelu: [true, false], ThresholdedRelu: [true, false], ScaledTanh: [true, true], HardSigmoid: [true, true], Elu: [true, false],
 };
 const DEFAULTS: Record<string, [number, number]> = { LeakyRelu: [0.01, 0], HardSigmoid: [0.2, 0.5], Elu: [1, 0] };
@@ -150,7 +150,8 @@ export function cellSpecOf(c: OnnxRecurrentCase): CellSpec {
 
 /**
  * The reference's outputs in ONNX's layout: sequence_lens as a mask whose steps output zeros,
- * reverse as go_backwards with the outputs written back at their time index.
+ * reverse as go_backwards with the outputs written back at their time index; a row of length 0
+ * ends with zero states, not its initial ones (onnxruntime; the ONNX text is silent).
  */
 export function referenceOutputs(c: OnnxRecurrentCase): { Y: Float64Array; Yh: Float64Array; Yc: Float64Array | null } {
   const { T, B, inDim, units: u } = c;
@@ -169,5 +170,6 @@ export function referenceOutputs(c: OnnxRecurrentCase): { Y: Float64Array; Yh: F
       Y.set(r.sequence.subarray((b * T + s) * u, (b * T + s + 1) * u), (t * B + b) * u);
     }
   }
+  for (let b = 0; b < B; b++) if (c.lens?.[b] === 0) for (const s of r.states) s?.fill(0, b * u, (b + 1) * u);
   return { Y, Yh: r.states[0], Yc: r.states[1] ?? null };
 }

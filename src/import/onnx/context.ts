@@ -56,7 +56,8 @@ export class OnnxBuilder extends SpecBuilder {
       const op = spec.ops[i];
       if (!op.outputs.some((o) => live.has(o))) continue;
       keep.unshift(op);
-      for (const inp of op.inputs) live.add(inp);
+      // (a mask travels with its tensor: the op that makes it is live when the tensor is read)
+      for (const inp of op.inputs) for (const id of [inp, spec.tensors[inp]?.mask]) if (id) live.add(id);
     }
     const usedWeights = new Set(keep.flatMap((op) => Object.values((op as { weights?: Record<string, string> }).weights ?? {})));
     const weights = spec.weights.filter((w) => usedWeights.has(w.name));
