@@ -42,7 +42,10 @@ function isFresh(): boolean {
 /** Builds when tools/dist/cli.js is stale. */
 export function ensureCliBuilt(): void {
   if (isFresh()) return;
-  const lock = join(tmpdir(), "rnn-wasm-cli-build.lock");
+  // one lock per checkout (two clones build their own dist), taken over when a killed run left it
+  const lock = join(ROOT, "build", ".cli-build.lock");
+  mkdirSync(join(ROOT, "build"), { recursive: true });
+  if (existsSync(lock) && Date.now() - statSync(lock).mtimeMs > 10 * 60_000) rmdirSync(lock);
   const deadline = Date.now() + 5 * 60_000;
   for (;;) {
     try {

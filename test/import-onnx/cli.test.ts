@@ -64,6 +64,9 @@ describe("rnn-wasm export model.onnx", () => {
     expect(r.stdout).toMatch(/Translated:.*\bLSTM 1\b.*-> \d+ rnn-wasm ops/);
     expect(r.stdout).toMatch(/States:\s+state \(None, 2, 128\)/);
     expect(r.stdout).not.toMatch(/To bind:/);
+    // the layer table names each node with its ONNX op type (a fused Conv + Relu as both)
+    expect(r.stdout).toMatch(/decoder\/rnn\/LSTM \(LSTM\)/);
+    expect(r.stdout).toMatch(/encoder\/0\/reparam_conv\/Conv\+\S+ \(Conv\+Relu\)/);
   });
 
   it("inspect model.onnx --json: the same facts as a document", () => {

@@ -284,12 +284,22 @@ function translateModel(model: OnnxModel, opts: OnnxImportOptions, fixedBatch: n
     tensors: b.tensors,
     ops: b.ops,
     weights: b.weights,
-    layers: Object.entries(report.translated).map(([op, n]) => ({ name: op, className: `${n} node${n > 1 ? "s" : ""}` })),
+    layers: layersOf(b),
     source: { origin: "onnx", className: `ONNX opset ${model.opset}`, ...(model.producer ? { producer: model.producer } : {}) },
     ...(states.length ? { states } : {}),
     ...(fixedBatch !== undefined ? { unbatched: true } : {}),
   };
   return { packed: b.finish(spec), report };
+}
+
+/**
+ * The graph's runtime ops by the node that made them, with its ONNX op type (a fused pair
+ * "Conv+Relu"; the moves the exporter adds to lay out outputs and states: "Transpose"), in op
+ * order: what inspect lists as layers.
+ */
+function layersOf(b: OnnxBuilder): NonNullable<ModelSpec["layers"]> {
+  const names = [...new Set(b.ops.map((op) => op.layer))];
+  return names.map((name) => ({ name, className: name.split("+").map((n) => b.nodeTypes.get(n) ?? "Transpose").join("+") }));
 }
 
 function walk(b: OnnxBuilder, graph: OnnxGraph, scope: Scope, report: OnnxImportReport): void {
@@ -338,6 +348,7 @@ function runNode(b: OnnxBuilder, node: OnnxNode, scope: Scope, report: OnnxImpor
   node.outputs.forEach((name, k) => {
     if (name && outs[k]) scope.set(name, outs[k]!);
   });
+  if (b.ops.length > before) b.nodeTypes.set(node.name, node.opType);
   const tally = b.ops.length > before ? report.translated : report.folded;
   tally[node.opType] = (tally[node.opType] ?? 0) + 1;
 }

@@ -34,6 +34,9 @@ export class OnnxBuilder extends SpecBuilder {
     super();
   }
 
+  /** The op type of each node that became runtime ops, by node name (inspect's layer types). */
+  readonly nodeTypes = new Map<string, string>();
+
   /** How many nodes (in any branch) or outputs read each name: an LSTM whose Y nobody reads returns only its states, a conv read once fuses with its activation. */
   uses = new Map<string, number>();
 
