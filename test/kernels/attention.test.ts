@@ -7,7 +7,7 @@
  * the 4-lane edge (1..5, 8, 9). The scalar twin is the reference rounding; the SIMD
  * build differs from it only in the softmax's lane sums, the relaxed build in fused products.
  */
-import { describe, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
   ATTN_ADDITIVE, ATTN_CACHED, ATTN_CAUSAL, ATTN_DESC_BYTES, ATTN_KEEP_WEIGHTS, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_ZERO_MASKED,
 } from "../../src/wasm/abi.ts";
@@ -144,6 +144,15 @@ function run(kernel: KernelInstance, c: Case, d: Data): { out: Float32Array; wei
 const k = await allVariants();
 
 describe("attention kernel", () => {
+  it("the cases reach every flag, cached keys, both masks and value widths across the 4-lane edge", () => {
+    for (const flag of [ATTN_ADDITIVE, ATTN_CAUSAL, ATTN_KEEP_WEIGHTS, ATTN_MASK_QUERY_OUTPUT, ATTN_MASK_QUERY_ROWS, ATTN_ZERO_MASKED]) {
+      expect(CASES.some((c) => c.flags & flag), `flag ${flag}`).toBe(true);
+    }
+    expect(CASES.some(cached) && CASES.some((c) => !cached(c))).toBe(true);
+    expect(CASES.some((c) => c.qMask) && CASES.some((c) => c.kMask) && CASES.some((c) => c.factors)).toBe(true);
+    expect(new Set(CASES.map((c) => c.Dv % 4 === 0)).size).toBe(2);
+  });
+
   it.each(CASES.map((c) => [name(c), c] as const))("%s", (label, c) => {
     const rng = rngFor(`attention kernel ${label}`);
     const d = data(c, rng);
